@@ -1,0 +1,112 @@
+"""Array-namespace detection: numpy on the host, cupy on a CUDA device.
+
+CuPy is never imported eagerly: an array is recognised as a CuPy array from the module of its
+type, and only then is ``cupy`` imported (it must already be, since the user made the array).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["get_namespace", "is_cupy_array", "to_device", "to_host"]
+
+
+def _array_module_name(a: Any) -> str | None:
+    """Return "numpy", "cupy" or None (scalars, None) for one input."""
+    if a is None or np.isscalar(a):
+        return None
+    mod = type(a).__module__ or ""
+    if mod.startswith("cupy") or mod.startswith("cupyx"):
+        return "cupy"
+    if isinstance(a, np.ndarray) or mod.startswith("numpy") or mod.startswith("scipy.sparse"):
+        return "numpy"
+    if isinstance(a, (list, tuple)):
+        return "numpy"
+    raise TypeError(
+        f"unsupported array type {type(a).__module__}.{type(a).__qualname__}: "
+        "expected a numpy/scipy.sparse array or a cupy/cupyx.scipy.sparse array"
+    )
+
+
+def is_cupy_array(a: Any) -> bool:
+    """True when ``a`` is a CuPy (dense or cupyx sparse) array. Never imports cupy."""
+    try:
+        return _array_module_name(a) == "cupy"
+    except TypeError:
+        return False
+
+
+def get_namespace(*arrays: Any) -> ModuleType:
+    """Return the array module (``numpy`` or ``cupy``) shared by ``arrays``.
+
+    Parameters
+    ----------
+    *arrays : array-like
+        numpy arrays, scipy sparse matrices, CuPy arrays or cupyx sparse matrices. ``None`` and
+        Python scalars are ignored.
+
+    Returns
+    -------
+    xp : module
+        ``numpy`` when every array lives on the host (or no array was given), ``cupy`` when
+        every array lives on a CUDA device.
+
+    Raises
+    ------
+    TypeError
+        If host and device arrays are mixed, naming the position of the first offender.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optsolve._backend import get_namespace
+    >>> get_namespace(np.ones(3), None, 2.0).__name__
+    'numpy'
+    """
+    found: str | None = None
+    first = -1
+    for i, a in enumerate(arrays):
+        name = _array_module_name(a)
+        if name is None:
+            continue
+        if found is None:
+            found, first = name, i
+        elif name != found:
+            raise TypeError(
+                f"mixed array namespaces: argument {first} is a {found} array but argument {i} "
+                f"is a {name} array; move all inputs to the same device first "
+                "(optsolve._backend.to_host / to_device)"
+            )
+    if found == "cupy":
+        return sys.modules.get("cupy") or importlib.import_module("cupy")
+    return np
+
+
+def to_host(a: Any) -> Any:
+    """Return ``a`` as a numpy array (or scipy sparse matrix); host inputs pass through."""
+    if not is_cupy_array(a):
+        return a
+    if hasattr(a, "get"):
+        return a.get()
+    return importlib.import_module("cupy").asnumpy(a)
+
+
+def to_device(a: Any, xp: ModuleType | None = None) -> Any:
+    """Move ``a`` to the namespace ``xp`` (default cupy). Device inputs pass through."""
+    if xp is None:
+        xp = importlib.import_module("cupy")
+    if xp is np:
+        return to_host(a)
+    if is_cupy_array(a):
+        return a
+    import scipy.sparse as sp
+
+    if sp.issparse(a):
+        cpsp = importlib.import_module("cupyx.scipy.sparse")
+        return cpsp.csr_matrix(a.tocsr())
+    return xp.asarray(a)

@@ -1,0 +1,33 @@
+"""The ``optsolve bench`` runner: problem sets x solvers -> table, CSV, performance profile.
+
+Plug-in structure
+-----------------
+A *suite* (:class:`Suite`) pairs problem sets (callables yielding :class:`BenchProblem`) with
+solvers (:class:`SolverSpec`, optsolve's own and peers'). Solver families register their rows
+from a private module ``optsolve/<family>/_bench.py`` that defines ``register(registry)``; the
+runner discovers those modules, so adding a family never edits the runner.
+"""
+
+from .registry import (
+    BenchProblem,
+    Registry,
+    SolveOutcome,
+    SolverSpec,
+    Suite,
+    get_registry,
+)
+from .runner import run_suite
+from .timing import TimedComparison, compare_solvers, time_callable
+
+__all__ = [
+    "BenchProblem",
+    "Registry",
+    "SolveOutcome",
+    "SolverSpec",
+    "Suite",
+    "TimedComparison",
+    "compare_solvers",
+    "get_registry",
+    "run_suite",
+    "time_callable",
+]

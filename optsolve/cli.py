@@ -1,0 +1,62 @@
+"""Command line: ``optsolve bench --suite quick`` (also ``python -m optsolve bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench.registry import get_registry
+    from .bench.runner import format_table, run_suite
+
+    reg = get_registry()
+    if args.list:
+        for name in reg.names():
+            s = reg[name]
+            print(f"{name:<12} {s.description}")
+        return 0
+    records = run_suite(
+        args.suite,
+        out_dir=args.out,
+        threads=args.threads,
+        solvers=args.solver,
+        problems=args.problem,
+        plot=not args.no_plot,
+    )
+    suite = reg[args.suite]
+    print(f"optsolve bench --suite {args.suite}: {len(records)} rows")
+    print(format_table(records))
+    for note in dict.fromkeys(suite.notes):
+        print(f"note: {note}")
+    print(f"results: {args.out}/{args.suite}.csv" + ("" if args.no_plot else
+          f", performance profile: {args.out}/{args.suite}_profile.png"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``optsolve`` console script."""
+    parser = argparse.ArgumentParser(prog="optsolve", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="run a benchmark suite against the peers")
+    b.add_argument("--suite", default="quick", help="suite name (see --list); default: quick")
+    b.add_argument("--list", action="store_true", help="list the suites and exit")
+    b.add_argument("--out", default="optsolve-results", help="output folder for CSV and PNG")
+    b.add_argument("--threads", type=int, default=1, help="BLAS threads for every contender")
+    b.add_argument("--solver", action="append", help="keep solvers whose name contains this")
+    b.add_argument("--problem", action="append", help="keep problems whose name contains this")
+    b.add_argument("--no-plot", action="store_true", help="skip the performance-profile PNG")
+    b.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    args = parser.parse_args(argv)
+    # The CLI is an application, so it may configure logging; the library never does.
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "bench":
+        return _bench(args)
+    return 2  # pragma: no cover - argparse enforces the sub-command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

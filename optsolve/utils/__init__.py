@@ -1,0 +1,5 @@
+"""Public utilities: estimator discovery."""
+
+from .discovery import all_estimators
+
+__all__ = ["all_estimators"]

@@ -1,0 +1,68 @@
+"""Build script for optsolve.
+
+The CUDA C sources in the top-level ``csrc/`` folder are shipped inside the wheel as the
+package-data subpackage ``optsolve.csrc`` so that ``optsolve._cuda`` finds them in an
+installed (non-editable) build as well as in a source checkout.
+"""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"', (HERE / "optsolve" / "__init__.py").read_text(), re.M
+).group(1)
+
+EXTRAS = {
+    "gpu": ["cupy>=13"],
+    "distributed": ["mpi4py>=3.1", "mpich>=4.0", "ray>=2.9"],
+    "bench": [
+        "pytest-benchmark>=4.0",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+        "skglm>=0.4",
+        "celer>=0.7",
+        "threadpoolctl>=3.1",
+    ],
+    "cutest": ["pycutest>=1.6"],
+    "test": [
+        "pytest>=7.4",
+        "pytest-cov>=4.1",
+        "hypothesis>=6.80",
+        "nbmake>=1.4",
+        "ipykernel>=6.20",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    "torch": ["torch>=2.1"],
+}
+
+setup(
+    name="optsolve",
+    version=VERSION,
+    description="Numerical optimization solvers from recent research, with scikit-learn and "
+    "scipy.optimize interfaces.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    python_requires=">=3.10",
+    packages=find_packages(include=["optsolve", "optsolve.*"]) + ["optsolve.csrc"],
+    package_dir={"optsolve.csrc": "csrc"},
+    package_data={"optsolve.csrc": ["*.cu", "*.cuh", "README.md"]},
+    include_package_data=False,
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "numba>=0.58",
+        "scikit-learn>=1.6",
+    ],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["optsolve=optsolve.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Science/Research",
+        "Topic :: Scientific/Engineering :: Mathematics",
+    ],
+)
