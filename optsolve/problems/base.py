@@ -1,0 +1,171 @@
+"""The equality-constrained problem protocol, in pycutest's method names.
+
+A problem is ``min f(x) s.t. c(x) = 0`` with ``x`` in R^n and ``c`` in R^m. Subclasses
+implement the private evaluators; the public methods (named as in pycutest so that a CUTEst
+problem plugs in through a thin adapter) validate ``x`` and count evaluations.
+
+=============================  ==================================================================
+method                         returns
+=============================  ==================================================================
+``obj(x, gradient=False)``     ``f`` or ``(f, g)``
+``grad(x)``                    ``g = ∇f(x)``, shape (n,)
+``cons(x, gradient=False)``    ``c`` or ``(c, J)``; ``J`` is (m, n), dense or scipy.sparse
+``jac(x)``                     ``J = ∇c(x)ᵀ``, shape (m, n)
+``hess(x, v)``                 Hessian of the Lagrangian ``∇²f(x) + Σ v_i ∇²c_i(x)``, (n, n)
+``hprod(p, x, v)``             ``hess(x, v) @ p``
+``jprod(p, x, transpose)``     ``J @ p`` or ``J.T @ p``
+=============================  ==================================================================
+
+Sign convention: the Lagrangian is ``L = f + vᵀc`` (pycutest's and the paper's).
+Large problems may return scipy.sparse ``J`` and Hessians; solvers accept both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["EqualityConstrainedProblem"]
+
+COUNTER_NAMES = ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")
+
+
+class EqualityConstrainedProblem:
+    """Base class of equality-constrained problems.
+
+    Subclasses set ``n``, ``m``, ``x0`` (and, when known, ``x_opt``, ``f_opt``, ``source``)
+    and implement ``_obj``, ``_grad``, ``_cons``, ``_jac`` and ``_hess`` (Hessian of the
+    Lagrangian). ``_hprod`` and ``_jprod`` default to products with the full matrices.
+
+    Attributes
+    ----------
+    name : str
+    n, m : int
+        Numbers of variables and of equality constraints.
+    x0 : ndarray of shape (n,)
+        Standard starting point.
+    x_opt : ndarray of shape (n,) or None
+        A known solution (one of them if several).
+    f_opt : float or None
+        The known optimal objective value.
+    source : str
+        Bibliographic reference of the definition.
+    counts : dict
+        Evaluation counters (``nfev``, ``ngev``, ``ncev``, ``njev``, ``nhev``, ``nhprod``,
+        ``njprod``); :meth:`reset_counts` zeroes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Circle(EqualityConstrainedProblem):
+    ...     name, n, m, x0 = "circle", 2, 1, np.array([1.0, 1.0])
+    ...     def _obj(self, x): return x[0] + x[1]
+    ...     def _grad(self, x): return np.ones(2)
+    ...     def _cons(self, x): return np.array([x @ x - 2.0])
+    ...     def _jac(self, x): return 2.0 * x[None, :]
+    ...     def _hess(self, x, v): return 2.0 * v[0] * np.eye(2)
+    >>> p = Circle()
+    >>> p.obj(p.x0), p.cons(p.x0), p.counts["nfev"]
+    (2.0, array([0.]), 1)
+    """
+
+    name: str = "problem"
+    n: int = 0
+    m: int = 0
+    x0: np.ndarray
+    x_opt: np.ndarray | None = None
+    f_opt: float | None = None
+    source: str = ""
+
+    # -- to implement -------------------------------------------------------------------------
+    def _obj(self, x: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _grad(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _cons(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _jac(self, x: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _hess(self, x: np.ndarray, v: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _hprod(self, p: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.asarray(self._hess(x, v) @ p).ravel()
+
+    def _jprod(self, p: np.ndarray, x: np.ndarray, transpose: bool) -> np.ndarray:
+        J = self._jac(x)
+        return np.asarray((J.T @ p) if transpose else (J @ p)).ravel()
+
+    # -- public, pycutest names -----------------------------------------------------------------
+    @property
+    def counts(self) -> dict[str, int]:
+        c = self.__dict__.setdefault("_counts", dict.fromkeys(COUNTER_NAMES, 0))
+        return c
+
+    def reset_counts(self) -> None:
+        self.__dict__["_counts"] = dict.fromkeys(COUNTER_NAMES, 0)
+
+    def _x(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (self.n,):
+            raise ValueError(f"x must have shape ({self.n},) for problem {self.name}, got {x.shape}")
+        return x
+
+    def _v(self, v: Any) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        if v.shape != (self.m,):
+            raise ValueError(
+                f"v (multipliers) must have shape ({self.m},) for problem {self.name}, got {v.shape}"
+            )
+        return v
+
+    def obj(self, x, gradient: bool = False):
+        x = self._x(x)
+        self.counts["nfev"] += 1
+        f = float(self._obj(x))
+        if gradient:
+            self.counts["ngev"] += 1
+            return f, np.asarray(self._grad(x), dtype=np.float64)
+        return f
+
+    def grad(self, x) -> np.ndarray:
+        x = self._x(x)
+        self.counts["ngev"] += 1
+        return np.asarray(self._grad(x), dtype=np.float64)
+
+    def cons(self, x, gradient: bool = False):
+        x = self._x(x)
+        self.counts["ncev"] += 1
+        c = np.asarray(self._cons(x), dtype=np.float64).reshape(self.m)
+        if gradient:
+            self.counts["njev"] += 1
+            return c, self._jac(x)
+        return c
+
+    def jac(self, x):
+        x = self._x(x)
+        self.counts["njev"] += 1
+        return self._jac(x)
+
+    def hess(self, x, v):
+        x, v = self._x(x), self._v(v)
+        self.counts["nhev"] += 1
+        return self._hess(x, v)
+
+    def hprod(self, p, x, v) -> np.ndarray:
+        x, v = self._x(x), self._v(v)
+        self.counts["nhprod"] += 1
+        return self._hprod(np.asarray(p, dtype=np.float64), x, v)
+
+    def jprod(self, p, x, transpose: bool = False) -> np.ndarray:
+        x = self._x(x)
+        self.counts["njprod"] += 1
+        return self._jprod(np.asarray(p, dtype=np.float64), x, transpose)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}: n={self.n}, m={self.m}>"
