@@ -35,7 +35,10 @@ def all_estimators() -> list[tuple[str, type]]:
         except _OPTIONAL_IMPORT_ERRORS:  # pragma: no cover - optional extras
             continue
         for name in getattr(mod, "__all__", ()):
-            obj = getattr(mod, name, None)
+            try:
+                obj = getattr(mod, name, None)
+            except ImportError:  # a lazily imported module of a family still being written
+                continue
             if (
                 inspect.isclass(obj)
                 and issubclass(obj, BaseEstimator)
