@@ -30,13 +30,25 @@ def get_cache_home() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "optsolve"
 
 
+def _is_writable(d: Path) -> bool:
+    # os.access alone says yes to root on a folder without write bits (CI runs as root over a
+    # read-only shared copy): also honour the mode bits, so shared data is never written to.
+    try:
+        return os.access(d, os.W_OK) and bool(d.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def writable_dir(preferred: Path, fallback: Path) -> Path:
-    """Return ``preferred`` when it can be created and written, else ``fallback`` (created)."""
+    """Return ``preferred`` when it can be created and written, else ``fallback`` (created).
+
+    A folder without any write bit counts as read-only even for root.
+    """
     for d in (preferred, fallback):
         try:
             d.mkdir(parents=True, exist_ok=True)
         except OSError:
             continue
-        if os.access(d, os.W_OK):
+        if _is_writable(d):
             return d
     raise PermissionError(f"neither {preferred} nor {fallback} is writable; set OPTSOLVE_CACHE")
