@@ -13,7 +13,7 @@ The conventions are scipy.optimize's:
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,13 +110,13 @@ class History:
     objective: list[float] = field(default_factory=list)
     optimality: list[float] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
-    _t0: float = field(default_factory=time.perf_counter, repr=False)
+    _t0: float = field(default_factory=perf_counter, repr=False)
 
     def record(self, iteration: int, objective: float, optimality: float) -> None:
         self.iteration.append(int(iteration))
         self.objective.append(float(objective))
         self.optimality.append(float(optimality))
-        self.time.append(time.perf_counter() - self._t0)
+        self.time.append(perf_counter() - self._t0)
 
     def as_dict(self) -> dict[str, Any]:
         """Arrays keyed by column name (the form stored in ``history_`` / ``result.history``)."""
