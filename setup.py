@@ -30,6 +30,8 @@ EXTRAS = {
     "test": [
         "pytest>=7.4",
         "pytest-cov>=4.1",
+        "setuptools>=68",
+        "wheel>=0.40",
         "hypothesis>=6.80",
         "nbmake>=1.4",
         "ipykernel>=6.20",
@@ -48,7 +50,7 @@ setup(
     long_description_content_type="text/markdown",
     license="BSD-3-Clause",
     python_requires=">=3.10",
-    packages=find_packages(include=["optsolve", "optsolve.*"]) + ["optsolve.csrc"],
+    packages=[*find_packages(include=["optsolve", "optsolve.*"]), "optsolve.csrc"],
     package_dir={"optsolve.csrc": "csrc"},
     package_data={"optsolve.csrc": ["*.cu", "*.cuh", "README.md"]},
     include_package_data=False,

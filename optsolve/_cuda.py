@@ -34,7 +34,7 @@ def cuda_source(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_module(name: str, options: tuple[str, ...] = ("-std=c++17",)):
     """Compile (once per process) and return ``cupy.RawModule`` for ``csrc/<name>.cu``."""
     cupy = importlib.import_module("cupy")

@@ -13,10 +13,10 @@ The conventions are scipy.optimize's:
 from __future__ import annotations
 
 import logging
-from time import perf_counter
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 import numpy as np

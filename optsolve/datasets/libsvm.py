@@ -71,8 +71,8 @@ def _resolve(name: str) -> LibsvmInfo:
     key = name[:-4] if name.endswith(".bz2") else name
     if key not in LIBSVM_DATASETS:
         raise ValueError(
-            f"unknown LIBSVM data set {name!r}; known: {sorted(LIBSVM_DATASETS)}. To read any other "
-            "LIBSVM file use sklearn.datasets.load_svmlight_file(path)."
+            f"unknown LIBSVM data set {name!r}; known: {sorted(LIBSVM_DATASETS)}. To read any "
+            "other LIBSVM file use sklearn.datasets.load_svmlight_file(path)."
         )
     return LIBSVM_DATASETS[key]
 

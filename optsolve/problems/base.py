@@ -113,14 +113,17 @@ class EqualityConstrainedProblem:
     def _x(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.n,):
-            raise ValueError(f"x must have shape ({self.n},) for problem {self.name}, got {x.shape}")
+            raise ValueError(
+                f"x must have shape ({self.n},) for problem {self.name}, got {x.shape}"
+            )
         return x
 
     def _v(self, v: Any) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
         if v.shape != (self.m,):
             raise ValueError(
-                f"v (multipliers) must have shape ({self.m},) for problem {self.name}, got {v.shape}"
+                f"v (multipliers) must have shape ({self.m},) for problem {self.name}, "
+                f"got {v.shape}"
             )
         return v
 
