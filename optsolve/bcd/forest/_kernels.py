@@ -1,0 +1,422 @@
+"""numba kernels of forest-structured block coordinate descent (arrays and scalars only).
+
+The matrix ``A`` is passed as CSR arrays ``(indptr, indices, data)`` of a symmetric matrix whose
+diagonal entries are stored. A *block* is an int64 array of node indices; ``pos`` is an int64
+workspace of length ``n`` holding ``-1`` everywhere except, while a kernel runs, at block nodes.
+Every kernel leaves its workspaces as it found them (``pos``, ``uf`` back to ``-1``).
+
+Plain numpy references of these kernels live in the tests: ``np.linalg.solve`` on the dense
+block for the elimination, a sort-then-union-find loop for the greedy growth, and a BFS
+colouring / cycle check for the partitions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: modulus and multiplier of the MINSTD linear congruential generator (Park & Miller 1988);
+#: products stay below 2**47, so int64 arithmetic never overflows, with or without the JIT
+LCG_MODULUS = 2147483647
+LCG_MULTIPLIER = 48271
+
+MODE_GREEDY = 0
+MODE_RANDOM = 1
+MODE_CYCLIC = 2
+
+SOLVE_OK = 0
+SOLVE_CYCLE = 1
+SOLVE_NOT_PD = 2
+
+
+@njit(cache=True)
+def forest_solve(indptr, indices, data, diag, block, m, pos, rhs, out, order, parent, pweight,
+                 pivot):
+    """Solve ``A[B, B] out = rhs`` for a block ``B = block[:m]`` whose graph is a forest.
+
+    Gaussian elimination ordered leaves -> roots, then back-substitution roots -> leaves (message
+    passing, Section 5 of Nutini et al. 2022): ``O(m k)`` work after a BFS over the block's
+    edges. ``rhs`` (shape ``(>= m, k)``) is overwritten; ``order``, ``parent``, ``pweight``,
+    ``pivot`` are workspaces of length ``>= m``. Returns ``SOLVE_OK``, ``SOLVE_CYCLE`` when the
+    block's induced graph has a cycle, or ``SOLVE_NOT_PD`` when a pivot is not positive.
+    """
+    k = rhs.shape[1]
+    for t in range(m):
+        pos[block[t]] = t
+        parent[t] = -2  # unvisited
+    status = SOLVE_OK
+    qend = 0
+    for t0 in range(m):
+        if parent[t0] != -2:
+            continue
+        parent[t0] = -1
+        order[qend] = t0
+        qhead = qend
+        qend += 1
+        while qhead < qend and status == SOLVE_OK:
+            t = order[qhead]
+            qhead += 1
+            v = block[t]
+            for e in range(indptr[v], indptr[v + 1]):
+                u = indices[e]
+                if u == v:
+                    continue
+                s = pos[u]
+                if s < 0 or s == parent[t]:
+                    continue
+                if parent[s] != -2:
+                    status = SOLVE_CYCLE
+                    break
+                parent[s] = t
+                pweight[s] = data[e]
+                order[qend] = s
+                qend += 1
+        if status != SOLVE_OK:
+            break
+    for t in range(m):
+        pos[block[t]] = -1
+    if status != SOLVE_OK:
+        return status
+    for t in range(m):
+        pivot[t] = diag[block[t]]
+    # leaves -> roots: eliminate each node into its parent
+    for q in range(m - 1, -1, -1):
+        t = order[q]
+        if pivot[t] <= 0.0:
+            return SOLVE_NOT_PD
+        p = parent[t]
+        if p >= 0:
+            c = pweight[t] / pivot[t]
+            pivot[p] -= c * pweight[t]
+            for j in range(k):
+                rhs[p, j] -= c * rhs[t, j]
+    # roots -> leaves: back-substitution
+    for q in range(m):
+        t = order[q]
+        p = parent[t]
+        if p >= 0:
+            for j in range(k):
+                out[t, j] = (rhs[t, j] - pweight[t] * out[p, j]) / pivot[t]
+        else:
+            for j in range(k):
+                out[t, j] = rhs[t, j] / pivot[t]
+    return SOLVE_OK
+
+
+# ---------------------------------------------------------------- union-find forest growth
+@njit(cache=True)
+def _uf_find(uf, v):
+    root = v
+    while uf[root] != root:
+        root = uf[root]
+    while uf[v] != root:  # path compression
+        nxt = uf[v]
+        uf[v] = root
+        v = nxt
+    return root
+
+
+@njit(cache=True)
+def try_add_to_forest(indptr, indices, uf, mark, stamp, v):
+    """Add node ``v`` to the forest held in ``uf`` unless that closes a cycle; True if added.
+
+    ``uf[u] >= 0`` marks forest nodes (union-find parent). ``v`` closes a cycle exactly when two
+    of its forest neighbours share a tree. ``mark`` / ``stamp`` detect repeated roots without
+    allocating; the caller passes a fresh ``stamp`` for every call.
+    """
+    for e in range(indptr[v], indptr[v + 1]):
+        u = indices[e]
+        if u == v or uf[u] < 0:
+            continue
+        r = _uf_find(uf, u)
+        if mark[r] == stamp:
+            return False
+        mark[r] = stamp
+    uf[v] = v
+    for e in range(indptr[v], indptr[v + 1]):
+        u = indices[e]
+        if u == v or uf[u] < 0:
+            continue
+        r = _uf_find(uf, u)
+        if r != v:
+            uf[r] = v
+    return True
+
+
+# ---------------------------------------------------------------- indexed binary max-heap
+@njit(cache=True)
+def _heap_sift_up(heap, where, key, i):
+    v = heap[i]
+    kv = key[v]
+    while i > 0:
+        p = (i - 1) // 2
+        u = heap[p]
+        if key[u] >= kv:
+            break
+        heap[i] = u
+        where[u] = i
+        i = p
+    heap[i] = v
+    where[v] = i
+
+
+@njit(cache=True)
+def _heap_sift_down(heap, where, key, size, i):
+    v = heap[i]
+    kv = key[v]
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and key[heap[c + 1]] > key[heap[c]]:
+            c += 1
+        u = heap[c]
+        if key[u] <= kv:
+            break
+        heap[i] = u
+        where[u] = i
+        i = c
+    heap[i] = v
+    where[v] = i
+
+
+@njit(cache=True)
+def heap_build(heap, where, key, n):
+    """Heapify nodes ``0..n-1`` by ``key`` (O(n)); returns the heap size."""
+    for i in range(n):
+        heap[i] = i
+        where[i] = i
+    for i in range(n // 2 - 1, -1, -1):
+        _heap_sift_down(heap, where, key, n, i)
+    return n
+
+
+@njit(cache=True)
+def _heap_pop(heap, where, key, size):
+    v = heap[0]
+    where[v] = -1
+    size -= 1
+    if size > 0:
+        heap[0] = heap[size]
+        where[heap[0]] = 0
+        _heap_sift_down(heap, where, key, size, 0)
+    return v, size
+
+
+@njit(cache=True)
+def _heap_push(heap, where, key, size, v):
+    heap[size] = v
+    where[v] = size
+    _heap_sift_up(heap, where, key, size)
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_set_key(heap, where, key, size, v, new_key):
+    old = key[v]
+    key[v] = new_key
+    if where[v] >= 0:
+        if new_key > old:
+            _heap_sift_up(heap, where, key, where[v])
+        else:
+            _heap_sift_down(heap, where, key, size, where[v])
+
+
+@njit(cache=True)
+def _score(g, scale, u):
+    s = 0.0
+    for j in range(g.shape[1]):
+        s += g[u, j] * g[u, j]
+    return np.sqrt(s) * scale[u]
+
+
+@njit(cache=True)
+def gradient_scores(g, scale, key):
+    """``key[u] = ||g[u, :]|| * scale[u]`` for every node (the GS / GSL score)."""
+    for u in range(g.shape[0]):
+        key[u] = _score(g, scale, u)
+
+
+# ---------------------------------------------------------------- the BCD iterations
+@njit(cache=True)
+def _lcg_next(istate):
+    istate[0] = (istate[0] * LCG_MULTIPLIER) % LCG_MODULUS
+    return istate[0]
+
+
+@njit(cache=True)
+def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
+                          indptr, indices, data, diag, scale,
+                          part_ptr, part_nodes,
+                          x, g, fstate, istate,
+                          block, pos, uf, mark, touched, popped, perm,
+                          heap, where, key,
+                          order, parent, pweight, pivot, rhs, delta,
+                          fun_trace, gsq_trace):
+    """Run up to ``n_steps`` block updates in place on ``x`` and the gradient ``g = A x - b``.
+
+    Each iteration selects a forest block (``mode``: greedy growth by score from the max-heap,
+    random growth by a lazily drawn permutation, or the next block of a fixed partition), solves
+    the block exactly by message passing and updates ``x``, ``g``, the objective and ``||g||^2``
+    on the touched rows only. ``fstate = [f, ||g||^2]``, ``istate = [rng, next part, stamp, heap
+    size]`` carry state between calls. Stops early once ``||g||^2 <= tol_sq``. Returns
+    ``(iterations done, size of the last block, solve status)``; the last block is ``block[:m]``.
+    """
+    n = x.shape[0]
+    k = x.shape[1]
+    n_parts = part_ptr.shape[0] - 1
+    m = 0
+    for it in range(n_steps):
+        if fstate[1] <= tol_sq:
+            return it, m, SOLVE_OK
+        # ---- select a forest block
+        m = 0
+        n_popped = 0
+        if mode == MODE_GREEDY:
+            size = istate[3]
+            while size > 0 and m < max_block:
+                v, size = _heap_pop(heap, where, key, size)
+                popped[n_popped] = v
+                n_popped += 1
+                istate[2] += 1
+                if try_add_to_forest(indptr, indices, uf, mark, istate[2], v):
+                    block[m] = v
+                    m += 1
+            istate[3] = size
+        elif mode == MODE_RANDOM:
+            t = 0
+            while t < n and m < max_block:
+                j = t + _lcg_next(istate) % (n - t)
+                v = perm[j]
+                perm[j] = perm[t]
+                perm[t] = v
+                t += 1
+                istate[2] += 1
+                if try_add_to_forest(indptr, indices, uf, mark, istate[2], v):
+                    block[m] = v
+                    m += 1
+        else:
+            c = istate[1]
+            for q in range(part_ptr[c], part_ptr[c + 1]):
+                block[m] = part_nodes[q]
+                m += 1
+            istate[1] = (c + 1) % n_parts
+        for t in range(m):
+            uf[block[t]] = -1
+        # ---- exact block solve: A_BB delta = -g_B
+        for t in range(m):
+            for j in range(k):
+                rhs[t, j] = -g[block[t], j]
+        status = forest_solve(indptr, indices, data, diag, block, m, pos, rhs, delta, order,
+                              parent, pweight, pivot)
+        if status != SOLVE_OK:
+            return it, m, status
+        # ---- update x, f (exact decrease 1/2 g_B' delta), g and ||g||^2 on touched rows
+        dec = 0.0
+        for t in range(m):
+            v = block[t]
+            for j in range(k):
+                x[v, j] += delta[t, j]
+                dec += g[v, j] * delta[t, j]
+        fstate[0] += 0.5 * dec
+        istate[2] += 1
+        stamp = istate[2]
+        n_touched = 0
+        gsq = fstate[1]
+        for t in range(m):
+            v = block[t]
+            for e in range(indptr[v], indptr[v + 1]):
+                u = indices[e]
+                if mark[u] != stamp:
+                    mark[u] = stamp
+                    touched[n_touched] = u
+                    n_touched += 1
+                    for j in range(k):
+                        gsq -= g[u, j] * g[u, j]
+                a = data[e]
+                for j in range(k):
+                    g[u, j] += a * delta[t, j]
+        for q in range(n_touched):
+            u = touched[q]
+            for j in range(k):
+                gsq += g[u, j] * g[u, j]
+        fstate[1] = max(gsq, 0.0)
+        # ---- keep the scores of touched rows current
+        if mode == MODE_GREEDY:
+            size = istate[3]
+            for q in range(n_popped):
+                v = popped[q]
+                key[v] = _score(g, scale, v)
+                size = _heap_push(heap, where, key, size, v)
+            for q in range(n_touched):
+                u = touched[q]
+                _heap_set_key(heap, where, key, size, u, _score(g, scale, u))
+            istate[3] = size
+        fun_trace[it] = fstate[0]
+        gsq_trace[it] = fstate[1]
+    return n_steps, m, SOLVE_OK
+
+
+# ---------------------------------------------------------------- fixed partitions
+@njit(cache=True)
+def greedy_forest_partition(indptr, indices, visit, forest_of, uf, mark):
+    """Assign every node (in ``visit`` order) to the first forest it keeps acyclic.
+
+    Writes ``forest_of`` in place and returns the number of forests. ``uf`` (all ``-1``) and
+    ``mark`` (all ``0``) are workspaces of length ``n``. Edges only join nodes of one forest to
+    the union-find, so a single ``uf`` array serves all forests.
+    """
+    n_forests = 0
+    stamp = 0
+    for q in range(visit.shape[0]):
+        v = visit[q]
+        f = 0
+        while True:
+            stamp += 1
+            ok = True
+            for e in range(indptr[v], indptr[v + 1]):
+                u = indices[e]
+                if u == v or uf[u] < 0 or forest_of[u] != f:
+                    continue
+                r = _uf_find(uf, u)
+                if mark[r] == stamp:
+                    ok = False
+                    break
+                mark[r] = stamp
+            if ok:
+                break
+            f += 1
+        forest_of[v] = f
+        uf[v] = v
+        for e in range(indptr[v], indptr[v + 1]):
+            u = indices[e]
+            if u == v or uf[u] < 0 or forest_of[u] != f:
+                continue
+            r = _uf_find(uf, u)
+            if r != v:
+                uf[r] = v
+        if f + 1 > n_forests:
+            n_forests = f + 1
+    return n_forests
+
+
+@njit(cache=True)
+def greedy_coloring(indptr, indices, visit, color, mark):
+    """Greedy (first-fit) vertex colouring in ``visit`` order; colour classes are independent.
+
+    ``color`` must be all ``-1``; ``mark`` all ``-1``. Returns the number of colours.
+    """
+    n_colors = 0
+    for q in range(visit.shape[0]):
+        v = visit[q]
+        for e in range(indptr[v], indptr[v + 1]):
+            u = indices[e]
+            if u != v and color[u] >= 0:
+                mark[color[u]] = v
+        c = 0
+        while mark[c] == v:
+            c += 1
+        color[v] = c
+        if c + 1 > n_colors:
+            n_colors = c + 1
+    return n_colors
