@@ -16,7 +16,8 @@ VERSION = re.search(
 ).group(1)
 
 EXTRAS = {
-    "gpu": ["cupy>=13"],
+    "gpu": ["cupy-cuda12x>=13"],
+    "gpu-cuda13": ["cupy-cuda13x>=14"],
     "distributed": ["mpi4py>=3.1", "mpich>=4.0", "ray>=2.9"],
     "bench": [
         "pytest-benchmark>=4.0",
