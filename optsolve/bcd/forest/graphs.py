@@ -91,7 +91,6 @@ def harmonic_system(W, labeled, Y_labeled, ridge: float = 0.0):
     node (``L_uu`` is singular there, unless ``ridge > 0``).
     """
     W = sp.csr_matrix(W, dtype=np.float64)
-    n = W.shape[0]
     labeled = np.asarray(labeled, dtype=bool)
     unl = np.flatnonzero(~labeled)
     lab = np.flatnonzero(labeled)

@@ -48,7 +48,7 @@ def minimize_forest_bcd(
     x0=None,
     selection: str = "greedy-tree",
     tol: float = 1e-6,
-    max_iter: int = 10_000,
+    max_iter: int = 100_000,
     callback: Callable | None = None,
     random_state=None,
     record_history: bool = False,
@@ -81,7 +81,7 @@ def minimize_forest_bcd(
         through the colour classes of a colouring (independent sets).
     tol : float, default=1e-6
         Stop when ``||A x - b||_F <= tol * ||b||_F`` (``tol * ||A x0 - b||_F`` when ``b = 0``).
-    max_iter : int, default=10000
+    max_iter : int, default=100000
         Maximum number of block updates.
     callback : callable, default=None
         ``callback(intermediate_result)`` after each block update with fields ``x``, ``fun``,
