@@ -1,0 +1,28 @@
+"""Low-rank matrix completion by robust alternating minimization (Gu, Song, Yin & Zhang, 2024).
+
+Public names are imported lazily from their modules so that ``import optsolve.completion``
+compiles no numba kernel.
+"""
+
+import importlib
+
+_LAZY = {
+    "altmin": ".altmin",
+    "AltMinCompletion": ".estimators",
+    "row_least_squares": ".sketched_ls",
+    "spectral_init": ".init",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'optsolve.completion' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
