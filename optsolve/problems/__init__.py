@@ -1,6 +1,29 @@
-"""Optimization problems in pycutest's method names, built-in test problems, CUTEst adapter."""
+"""Optimization problems in pycutest's method names, built-in test problems, CUTEst adapter.
 
+* :class:`EqualityConstrainedProblem` — the protocol (``obj``, ``grad``, ``cons``, ``jac``,
+  ``hess``, ``hprod``, ``jprod``) with evaluation counters;
+* :class:`FunctionProblem` — a problem from user callables, finite differences for the rest;
+* :class:`CUTEstProblem` — a pycutest problem behind the same protocol;
+* :mod:`optsolve.problems.library` — 40+ classic problems with known solutions
+  (:func:`get_problem`, :func:`list_problems`).
+"""
+
+from . import library
 from .base import EqualityConstrainedProblem
+from .cutest import CUTEstProblem, CUTEstUnavailableError
 from .cutest_env import cutest_status
+from .function import FiniteDifferenceWarning, FunctionProblem
+from .library import PROBLEMS, get_problem, list_problems
 
-__all__ = ["EqualityConstrainedProblem", "cutest_status"]
+__all__ = [
+    "PROBLEMS",
+    "CUTEstProblem",
+    "CUTEstUnavailableError",
+    "EqualityConstrainedProblem",
+    "FiniteDifferenceWarning",
+    "FunctionProblem",
+    "cutest_status",
+    "get_problem",
+    "library",
+    "list_problems",
+]

@@ -51,6 +51,11 @@ class EqualityConstrainedProblem:
         The known optimal objective value.
     source : str
         Bibliographic reference of the definition.
+    sparse : bool
+        Whether ``jac`` and ``hess`` return scipy.sparse matrices (large problems).
+    finite_difference : frozenset of str
+        Derivatives (``"grad"``, ``"jac"``, ``"hess"``) that are finite-difference
+        approximations rather than exact; empty for library and CUTEst problems.
     counts : dict
         Evaluation counters (``nfev``, ``ngev``, ``ncev``, ``njev``, ``nhev``, ``nhprod``,
         ``njprod``); :meth:`reset_counts` zeroes them.
@@ -77,6 +82,8 @@ class EqualityConstrainedProblem:
     x_opt: np.ndarray | None = None
     f_opt: float | None = None
     source: str = ""
+    sparse: bool = False
+    finite_difference: frozenset = frozenset()
 
     # -- to implement -------------------------------------------------------------------------
     def _obj(self, x: np.ndarray) -> float:
