@@ -192,3 +192,47 @@ def test_problem(request):
 @pytest.fixture
 def rank_deficient_problem():
     return RankDeficient()
+
+
+class PoissonControl(EqualityConstrainedProblem):
+    """min ½‖w − w*‖² + (β/2)‖z‖² s.t. Δ_h w + z = 0 on an N×N interior grid (5-point
+    Laplacian, zero Dirichlet boundary); sparse Jacobian and Hessian."""
+
+    def __init__(self, N, beta=1e-2):
+        import scipy.sparse as sp
+
+        self.name, self.N, self.beta = f"POISSON{N}", N, beta
+        h = 1.0 / (N + 1)
+        T = sp.diags([np.ones(N - 1), -2 * np.ones(N), np.ones(N - 1)], [-1, 0, 1])
+        I = sp.identity(N)
+        self.L = ((sp.kron(I, T) + sp.kron(T, I)) / h**2).tocsr()
+        self.n, self.m = 2 * N * N, N * N
+        s = np.arange(1, N + 1) * h
+        self.target = np.outer(np.sin(np.pi * s), np.sin(2 * np.pi * s)).ravel()
+        self.x0 = np.zeros(self.n)
+        self.J = sp.hstack([self.L, sp.identity(N * N)], format="csr")
+        self.H = sp.diags(np.r_[np.ones(N * N), beta * np.ones(N * N)]).tocsr()
+
+    def _obj(self, x):
+        k = self.N * self.N
+        return 0.5 * np.sum((x[:k] - self.target) ** 2) + 0.5 * self.beta * np.sum(x[k:] ** 2)
+
+    def _grad(self, x):
+        k = self.N * self.N
+        return np.r_[x[:k] - self.target, self.beta * x[k:]]
+
+    def _cons(self, x): return self.J @ x
+    def _jac(self, x): return self.J
+    def _hess(self, x, v): return self.H
+
+
+@pytest.fixture
+def poisson_problem():
+    return PoissonControl(6)
+
+
+@pytest.fixture
+def make_problem():
+    """``make_problem(name)`` -> a fresh test problem (test files cannot import conftest)."""
+    by_name = {c.name: c for c in (*TEST_PROBLEMS, RankDeficient)}
+    return lambda name: by_name[name]()

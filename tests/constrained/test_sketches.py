@@ -1,0 +1,74 @@
+"""The sketch-and-project inner solver against np.linalg.solve, and its numba kernel against a
+plain numpy reference."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from optsolve.constrained import SketchSolver
+from optsolve.constrained._kernels import kaczmarz_sweep
+
+
+def random_kkt(n, m, seed, sparse=False):
+    """A random KKT matrix [[B, Gᵀ], [G, 0]] with B ≻ 0 and G of full row rank."""
+    rng = np.random.default_rng(seed)
+    R = rng.standard_normal((n, n))
+    B = R @ R.T / n + np.eye(n)
+    G = rng.standard_normal((m, n))
+    K = np.block([[B, G.T], [G, np.zeros((m, m))]])
+    b = rng.standard_normal(n + m)
+    return (sp.csr_matrix(K) if sparse else K), b
+
+
+def kaczmarz_reference(K, rhs, rows, z):
+    z = z.copy()
+    for i in rows:
+        row = K[i]
+        nrm = row @ row
+        if nrm > 0:
+            z += (rhs[i] - row @ z) / nrm * row
+    return z
+
+
+def test_kaczmarz_kernel_matches_numpy_reference():
+    K, b = random_kkt(6, 3, 0)
+    K[2] = 0.0  # a zero row is skipped
+    rows = np.random.default_rng(1).integers(0, 9, size=200).astype(np.int64)
+    z0 = np.random.default_rng(2).standard_normal(9)
+    csr = sp.csr_matrix(K)
+    z = z0.copy()
+    touched = kaczmarz_sweep(csr.indptr, csr.indices, csr.data,
+                             np.asarray(csr.multiply(csr).sum(axis=1)).ravel(), b, rows, z)
+    np.testing.assert_allclose(z, kaczmarz_reference(K, b, rows, z0), rtol=1e-10, atol=1e-12)
+    assert touched == sum(np.diff(csr.indptr)[rows])
+
+
+@pytest.mark.parametrize("sketch", ["kaczmarz", "gaussian", "block", "count"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sketch_solver_matches_linalg_solve(sketch, sparse, seed):
+    K, b = random_kkt(8, 3, seed, sparse=sparse)
+    Kd = K.toarray() if sparse else K
+    solver = SketchSolver(K, sketch, np.random.default_rng(seed), sketch_size=4)
+    z, res = solver.run(b, target=1e-10 * np.linalg.norm(b), max_iter=200_000)
+    np.testing.assert_allclose(z, np.linalg.solve(Kd, b), rtol=1e-7, atol=1e-8)
+    assert res <= 1e-10 * np.linalg.norm(b)
+    assert solver.n_iter > 0 and solver.flops > 0
+
+
+def test_sketch_solver_is_resumable_and_reproducible():
+    K, b = random_kkt(10, 4, 3)
+    a = SketchSolver(K, "kaczmarz", np.random.default_rng(5))
+    z1, r1 = a.run(b, target=1e-2 * np.linalg.norm(b), max_iter=100_000)
+    n1 = a.n_iter
+    z2, r2 = a.run(b, target=1e-8 * np.linalg.norm(b), max_iter=100_000)
+    assert r2 < r1 and a.n_iter > n1
+    c = SketchSolver(K, "kaczmarz", np.random.default_rng(5))
+    c.run(b, target=1e-2 * np.linalg.norm(b), max_iter=100_000)
+    zc, _ = c.run(b, target=1e-8 * np.linalg.norm(b), max_iter=100_000)
+    np.testing.assert_array_equal(z2, zc)
+
+
+def test_sketch_solver_rejects_unknown_sketch():
+    with pytest.raises(ValueError, match="sketch"):
+        SketchSolver(np.eye(2), "hadamard", np.random.default_rng(0))
