@@ -122,7 +122,8 @@ def compute_curves(
     >>> from sklearn.neural_network import MLPRegressor
     >>> from optsolve.pruning import compute_curves, get_adapter
     >>> X = np.random.default_rng(0).standard_normal((30, 4))
-    >>> net = MLPRegressor((8,), max_iter=50, random_state=0).fit(X, X[:, 0])
+    >>> net = MLPRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    >>> net = net.fit(X, X[:, 0])
     >>> curves = compute_curves(get_adapter(net), X, n_levels=5)
     >>> curves.distortion.shape, float(curves.distortion[0, 0])
     ((2, 5), 0.0)

@@ -133,12 +133,13 @@ default='dp'
     >>> from sklearn.neural_network import MLPClassifier
     >>> from optsolve.pruning import LayerAdaptivePruner
     >>> X, y = load_digits(return_X_y=True)
-    >>> net = MLPClassifier((32,), max_iter=200, random_state=0).fit(X / 16, y)
+    >>> net = MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, random_state=0)
+    >>> net = net.fit(X / 16, y)
     >>> pruner = LayerAdaptivePruner(sparsity=0.8, n_levels=21).fit(net, X[:200] / 16)
     >>> round(pruner.sparsity_, 3)
     0.8
     >>> pruned = pruner.transform(net)
-    >>> (pruned.coefs_[0] == 0).mean() > 0.5
+    >>> bool((pruned.coefs_[0] == 0).mean() > 0.5)
     True
     """
 

@@ -84,7 +84,8 @@ def iterative_pruning(
     >>> from sklearn.neural_network import MLPRegressor
     >>> from optsolve.pruning import LayerAdaptivePruner, iterative_pruning
     >>> X = np.random.default_rng(0).standard_normal((60, 4))
-    >>> net = MLPRegressor((16,), max_iter=200, random_state=0).fit(X, X[:, 0])
+    >>> net = MLPRegressor(hidden_layer_sizes=(16,), max_iter=200, random_state=0)
+    >>> net = net.fit(X, X[:, 0])
     >>> pruned, hist = iterative_pruning(LayerAdaptivePruner(n_levels=11), net, X, 0.5)
     >>> len(hist), round(hist[-1]["sparsity"], 2)
     (4, 0.5)

@@ -84,9 +84,8 @@ def register_adapter(
     Examples
     --------
     >>> from optsolve.pruning import register_adapter, get_adapter
-    >>> from optsolve.pruning.adapters import SklearnMLPAdapter
     >>> class MyModel: ...
-    >>> register_adapter(lambda m: isinstance(m, MyModel), lambda m: m)
+    >>> register_adapter(lambda m, cls=MyModel: isinstance(m, cls), lambda m: m)
     >>> isinstance(get_adapter(MyModel()), MyModel)
     True
     """
