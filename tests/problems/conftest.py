@@ -1,4 +1,4 @@
-"""Shared helpers of the problem-layer tests (fixtures, since test files cannot import each other)."""
+"""Shared helpers of the problem-layer tests (fixtures: test files cannot import each other)."""
 
 from __future__ import annotations
 

@@ -25,10 +25,10 @@ def make(name, small_params):
 
 def test_at_least_40_problems_with_the_issue_names():
     required = {f"HS{k}" for k in (6, 7, 8, 9, 26, 27, 28, 39, 40, 42, 46, 47, 48, 49, 50, 51,
-                                   52, 56, 61, 77, 78, 79)}  # fmt: skip
+                                   52, 56, 61, 77, 78, 79)}
     required |= {f"BT{k}" for k in range(1, 13)}
     required |= {"HS100LNP", "MARATOS", "ORTHREGB", "HIMMELBA", "HIMMELBC", "HIMMELBE",
-                 "GENHS28", "POISSON_CONTROL"}  # fmt: skip
+                 "GENHS28", "POISSON_CONTROL"}
     assert required <= set(NAMES)
     assert len(NAMES) >= 40
     assert set(list_problems(scalable=True)) >= {"GENHS28", "POISSON_CONTROL", "ELEC"}
@@ -103,7 +103,7 @@ def _trust_constr(p, to_dense):
     constraint = NonlinearConstraint(
         p.cons, 0.0, 0.0, jac=lambda x: to_dense(p.jac(x)),
         hess=lambda x, v: to_dense(p.hess(x, v)) - to_dense(p.hess(x, zeros)),
-    )  # fmt: skip
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # trust-constr's "delta_grad == 0" chatter
         return minimize(p.obj, p.x0, jac=p.grad, hess=lambda x: to_dense(p.hess(x, zeros)),
@@ -131,7 +131,7 @@ def test_counters_count_each_evaluation():
     p.hprod(np.ones(4), p.x0, np.ones(3))
     p.jprod(np.ones(4), p.x0)
     assert p.counts == {"nfev": 2, "ngev": 1, "ncev": 1, "njev": 1, "nhev": 1, "nhprod": 1,
-                        "njprod": 1}  # fmt: skip
+                        "njprod": 1}
     p.reset_counts()
     assert sum(p.counts.values()) == 0
 
@@ -203,7 +203,7 @@ def test_poisson_control_objective_is_a_discretized_integral():
     a = 1 / (1 + beta * lam**2)
     f_continuous = ((1 - a) ** 2 + beta * (lam * a) ** 2) / 8
     errors = [abs(get_problem("POISSON_CONTROL", N=N, beta=beta).f_opt - f_continuous)
-              for N in (8, 16, 32)]  # fmt: skip
+              for N in (8, 16, 32)]
     assert errors[2] < errors[1] < errors[0] < 0.1 * f_continuous
 
 
@@ -214,6 +214,6 @@ def test_poisson_control_custom_target_and_bad_parameters():
     for kwargs, match in [({"N": 0}, "N must be a positive integer"),
                           ({"beta": -1.0}, "beta must be"),
                           ({"target": "square"}, "target must be"),
-                          ({"N": 3, "target": lambda s, t: np.ones(2)}, "target must return")]:  # fmt: skip
+                          ({"N": 3, "target": lambda s, t: np.ones(2)}, "target must return")]:
         with pytest.raises(ValueError, match=match):
             get_problem("POISSON_CONTROL", **kwargs)
