@@ -5,7 +5,8 @@
 * :class:`FunctionProblem` — a problem from user callables, finite differences for the rest;
 * :class:`CUTEstProblem` — a pycutest problem behind the same protocol;
 * :mod:`optsolve.problems.library` — 40+ classic problems with known solutions
-  (:func:`get_problem`, :func:`list_problems`).
+  (:func:`get_problem`, :func:`list_problems`);
+* :func:`kkt_residual`, :func:`to_scipy` — the stopping measure, and scipy.optimize arguments.
 """
 
 from . import library
@@ -14,6 +15,7 @@ from .cutest import CUTEstProblem, CUTEstUnavailableError
 from .cutest_env import cutest_status
 from .function import FiniteDifferenceWarning, FunctionProblem
 from .library import PROBLEMS, get_problem, list_problems
+from .tools import kkt_residual, least_squares_multipliers, to_scipy
 
 __all__ = [
     "PROBLEMS",
@@ -24,6 +26,9 @@ __all__ = [
     "FunctionProblem",
     "cutest_status",
     "get_problem",
+    "kkt_residual",
+    "least_squares_multipliers",
     "library",
     "list_problems",
+    "to_scipy",
 ]
