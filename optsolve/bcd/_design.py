@@ -1,0 +1,120 @@
+"""The design matrix seen by the solvers: column (CSC) and row (CSR) access, dense or sparse.
+
+Dense matrices are kept dense for BLAS products and also exposed through CSC/CSR index arrays
+(built lazily) so the same numba kernels serve both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _kernels as K
+
+
+class Design:
+    """``X`` with optional implicit column centring (``offset``: column means to subtract).
+
+    The implicit centring keeps a sparse ``X`` sparse while solving least squares with an
+    intercept: every product is corrected by the rank-one term ``1 μᵀ``.
+    """
+
+    def __init__(self, X, offset: np.ndarray | None = None):
+        self.sparse = sp.issparse(X)
+        self.n, self.p = X.shape
+        self.offset = offset
+        if self.sparse:
+            self.csc = sp.csc_matrix(X, dtype=np.float64)
+            self.csc.sort_indices()
+            self._csr = None
+            self.dense = None
+        else:
+            self.dense = np.asarray(X, dtype=np.float64)
+            self.csc = None
+            self._csr = None
+
+    # -- index arrays for the numba kernels
+    def csc_arrays(self):
+        if self.csc is None:
+            self.csc = sp.csc_matrix(self.dense)
+        return self.csc.indptr, self.csc.indices, self.csc.data
+
+    def csr_arrays(self):
+        if self._csr is None:
+            self._csr = self.csc.tocsr() if self.csc is not None else sp.csr_matrix(self.dense)
+            self._csr.sort_indices()
+        return self._csr.indptr, self._csr.indices, self._csr.data
+
+    def max_row_nnz(self) -> int:
+        indptr = self.csr_arrays()[0]
+        return int(np.max(np.diff(indptr), initial=0))
+
+    # -- products
+    def rmatvec(self, v: np.ndarray) -> np.ndarray:
+        """``(X - 1μᵀ)ᵀ v`` for ``v`` of shape (n,) or (n, K)."""
+        if self.sparse:
+            out = np.asarray(self.csc.T @ v)
+        else:
+            out = self.dense.T @ v
+        if self.offset is not None:
+            out = out - np.multiply.outer(self.offset, v.sum(axis=0))
+        return out
+
+    def matvec(self, w: np.ndarray) -> np.ndarray:
+        """``(X - 1μᵀ) w``."""
+        out = np.asarray(self.csc @ w) if self.sparse else self.dense @ w
+        if self.offset is not None:
+            out = out - self.offset @ w
+        return out
+
+    def cols_matvec(self, cols: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``(X - 1μᵀ)[:, cols] d``."""
+        if self.sparse:
+            out = np.zeros(self.n)
+            indptr, indices, data = self.csc_arrays()
+            K.csc_matvec_add(indptr, indices, data, cols, d, 1, out)
+        else:
+            out = self.dense[:, cols] @ d
+        if self.offset is not None:
+            out -= self.offset[cols] @ d
+        return out
+
+    def col_sq_norms(self) -> np.ndarray:
+        if self.sparse:
+            sq = np.asarray(self.csc.multiply(self.csc).sum(axis=0)).ravel()
+        else:
+            sq = np.einsum("ij,ij->j", self.dense, self.dense)
+        if self.offset is not None:
+            sq = sq - self.n * self.offset**2
+        return np.maximum(sq, 0.0)
+
+    def gram(self, cols: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """``X_Wᵀ diag(weights) X_W`` (weights default to ones; centring applied if set)."""
+        k = cols.shape[0]
+        if self.sparse:
+            indptr, indices, data = self.csr_arrays()
+            col_pos = np.full(self.p, -1, dtype=np.int64)
+            col_pos[cols] = np.arange(k)
+            wts = np.ones(self.n) if weights is None else weights
+            width = max(self.max_row_nnz(), 1)
+            out = np.empty((k, k))
+            K.weighted_gram_csr(indptr, indices, data, wts, col_pos, k,
+                                np.empty(width, dtype=np.int64), np.empty(width), out)
+        else:
+            XW = self.dense[:, cols] if k < self.p else self.dense
+            out = XW.T @ XW if weights is None else XW.T @ (weights[:, None] * XW)
+        if self.offset is not None:
+            mu = self.offset[cols]
+            if weights is None:
+                out -= self.n * np.outer(mu, mu)
+            else:  # (X - 1μᵀ)ᵀ D (X - 1μᵀ)
+                xd = self.rmatvec_raw_cols(cols, weights)
+                sw = weights.sum()
+                out += -np.outer(xd, mu) - np.outer(mu, xd) + sw * np.outer(mu, mu)
+        return out
+
+    def rmatvec_raw_cols(self, cols, v):
+        """``X[:, cols]ᵀ v`` without centring."""
+        if self.sparse:
+            return np.asarray(self.csc[:, cols].T @ v)
+        return self.dense[:, cols].T @ v
