@@ -8,7 +8,8 @@ largest-magnitude weights.
 References
 ----------
 .. [1] T. Gale, E. Elsen, S. Hooker, "The State of Sparsity in Deep Neural Networks", 2019
-   (uniform; uniform+ keeps the first layer dense and the last at most 80 % sparse).
+   (uniform; uniform+ keeps the first convolution dense and the last layer at most 80 %
+   sparse).
 .. [2] U. Evci, T. Gale, J. Menick, P. S. Castro, E. Elsen, "Rigging the Lottery: Making All
    Tickets Winners", ICML 2020 (Erdős–Rényi-Kernel, ERK).
 .. [3] J. Lee, S. Park, S. Mo, S. Ahn, J. Shin, "Layer-adaptive Sparsity for the
@@ -137,9 +138,12 @@ def allocate_uniform(weights: Sequence, n_keep: int, masks: Sequence | None = No
 def allocate_uniform_plus(
     weights: Sequence, n_keep: int, masks: Sequence | None = None
 ) -> np.ndarray:
-    """Uniform+ (Gale et al., 2019): first layer dense, last layer keeps ≥ 20 %, rest uniform.
+    """Uniform+ (Gale et al., 2019): first conv layer dense, last layer keeps ≥ 20 %.
 
-    The middle layers (and the last one, once above its floor) share one density.
+    The other layers (and the last one, once above its floor) share one density. As in Gale et
+    al. and in the reference implementations of LAMP (Lee et al., 2021) and of Xu et al. (2023),
+    the first layer is kept dense only when it is convolutional (a weight tensor with more than
+    two dimensions); a dense first layer of an MLP is pruned like the others.
 
     Parameters
     ----------
@@ -154,14 +158,16 @@ def allocate_uniform_plus(
     --------
     >>> import numpy as np
     >>> from optsolve.pruning import allocate_uniform_plus
-    >>> allocate_uniform_plus([np.ones(100), np.ones(1000), np.ones(100)], n_keep=220).tolist()
-    [100, 100, 20]
+    >>> conv, fc1, fc2 = np.ones((10, 1, 3, 3)), np.ones((1000,)), np.ones((100,))
+    >>> allocate_uniform_plus([conv, fc1, fc2], n_keep=140).tolist()
+    [90, 30, 20]
     """
     weights, _, remaining = _prepare(weights, masks)
     sizes = np.array([w.size for w in weights], dtype=np.float64)
     floors = np.zeros(len(weights))
     base = sizes.copy()
-    floors[0], base[0] = remaining[0], 0.0  # first layer stays (as) dense (as it is)
+    if weights[0].ndim > 2:  # first convolution stays (as) dense (as it is)
+        floors[0], base[0] = remaining[0], 0.0
     if len(weights) > 1:
         floors[-1] = min(remaining[-1], np.ceil(UNIFORM_PLUS_LAST_LAYER_MIN_DENSITY * sizes[-1]))
     n_keep = _check_n_keep(n_keep, remaining, floors)

@@ -19,15 +19,20 @@ def test_uniform_same_fraction_per_layer():
     assert allocate_uniform(w, 105).tolist() == [30, 60, 15]
 
 
-def test_uniform_plus_first_dense_last_at_least_20_percent():
-    w = [np.ones(100), np.ones(1000), np.ones(1000), np.ones(100)]
-    # 100 (first, dense) + 2 * 1000 d + max(0.2, d) * 100 = 180 -> d = 0.03, last keeps 20
+def test_uniform_plus_first_conv_dense_last_at_least_20_percent():
+    w = [np.ones((4, 1, 5, 5)), np.ones(1000), np.ones(1000), np.ones(100)]
+    # 100 (first conv, dense) + 2 * 1000 d + max(0.2, d) * 100 = 180 -> d = 0.03, last keeps 20
     assert allocate_uniform_plus(w, 180).tolist() == [100, 30, 30, 20]
     # above the floor the last layer follows the common density: 100 + 2100 d = 520 -> d = 0.2
     assert allocate_uniform_plus(w, 520).tolist() == [100, 200, 200, 20]
     assert allocate_uniform_plus(w, 730).tolist() == [100, 300, 300, 30]
     with pytest.raises(ValueError, match="cannot be met"):
         allocate_uniform_plus(w, 110)
+    # a dense (2-D) first layer is pruned like the middle ones; only the last-layer floor stays
+    w = [np.ones((10, 100)), np.ones((100, 10)), np.ones((10, 10))]
+    # 2000 d + 20 = 120 -> d = 0.05
+    assert allocate_uniform_plus(w, 120).tolist() == [50, 50, 20]
+    assert allocate_uniform_plus(w, 1050).tolist() == [500, 500, 50]
 
 
 def test_erk_density_proportional_to_sum_over_product_of_dims():
