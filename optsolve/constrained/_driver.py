@@ -31,8 +31,6 @@ DESCENT_SIGMA = 0.5
 #: primal regularization δ: first trial, floor, growth, ceiling (IPOPT's inertia correction,
 #: Wächter & Biegler 2006, Sec. 3.1)
 REG_FIRST, REG_MIN, REG_GROWTH, REG_MAX = 1e-4, 1e-20, 8.0, 1e10
-#: dual regularization -δ_c I in the (2,2) block when the constraint Jacobian is rank deficient
-DUAL_REG = 1e-8
 #: default sketch budget per outer iteration: max(MAX_INNER_MIN, MAX_INNER_PER_ROW (n + m));
 #: (block sketches: max(MAX_INNER_MIN / 10, MAX_INNER_PER_ROW (n + m) / q)). Kaczmarz needs
 #: about cond(K)² (n + m) log(1/η) steps, so this is a budget, not a target
@@ -44,7 +42,7 @@ STATUS_MESSAGES = {
     0: "KKT residual below tol",
     1: "maximum number of outer iterations reached",
     2: "line search failed to decrease the merit function",
-    3: "no descent direction found (penalty parameters at their limits)",
+    3: "stationary point of the merit function that is not a KKT point",
     5: "the problem returned non-finite values",
     STATUS_CALLBACK_STOP: "stopped by the callback (StopIteration)",
 }
@@ -90,7 +88,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
     rho = float(opts["penalty_factor"])
     max_inner = opts["max_inner"] or _default_budget(sketch, n + m, opts["sketch_size"])
     history = History("kkt") if opts["record_history"] else None
-    n_inner = n_fallback = n_regularized = 0
+    n_inner = n_fallback = n_regularized = n_merit_gradient = 0
     flops = 0.0
     delta_last = 0.0
     nit = 0
@@ -108,8 +106,10 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
             success=status == 0, status=status, message=msg, nit=nit,
             multipliers=pt.lam.copy() if pt is not None else np.zeros(m), kkt=kkt,
             constr_violation=float(np.max(np.abs(pt.c))) if pt is not None and m else 0.0,
-            n_inner=int(n_inner), flops=float(flops), mu=mu, nu=nu, jac_rank=rank,
+            n_inner=int(n_inner), flops=float(flops), mu=mu, nu=nu,
+            jac_rank=(jacobian_rank(pt.G) if m else 0) if pt is not None else None,
             n_fallback=n_fallback, n_regularized=n_regularized,
+            n_merit_gradient=n_merit_gradient,
             history=None if history is None else history.as_dict(), **evals,
         )
         if status == 1:
@@ -123,12 +123,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
         pt = _Point(problem, x0, np.zeros(m))
         if not pt.finite():
             return finish(None, 5, 0, " at x0 (f, ∇f, c or J)")
-        rank = jacobian_rank(pt.G) if m else 0
-        dual_reg = DUAL_REG if (rank is not None and rank < m) else 0.0
-        if dual_reg:
-            extra_note = (f"; constraint Jacobian is rank deficient at x0 (rank {rank} < m = "
-                          f"{m}), dual regularization {DUAL_REG:g} used")
-            logger.warning("minimize_eq: %s", extra_note[2:])
+        dual_reg = 0.0
         lam0 = opts["lambda0"]
         if isinstance(lam0, str):
             lam = (least_squares_multipliers(pt.g, pt.G) if lam0 == "least_squares"
@@ -157,6 +152,14 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                 if not (np.all(np.isfinite(B.data if sp.issparse(B) else B))
                         and np.all(np.isfinite(Hg))):
                     return finish(pt, 5, nit, " (Hessian of the Lagrangian)")
+                # rank-deficient G: K is singular; the inner solvers then return a (least-
+                # squares) solution from zero, and the expected inertia is (n, rank, m - rank)
+                rank = jacobian_rank(pt.G) if m else 0
+                if rank is not None and rank < m and not extra_note:
+                    extra_note = (f"; constraint Jacobian found rank deficient at iteration "
+                                  f"{nit} (rank {rank} < m = {m})")
+                    logger.warning("minimize_eq: %s", extra_note[2:])
+                want = (n, m if rank is None else rank, 0 if rank is None else m - rank)
                 b = -np.concatenate([pt.grad_lag, pt.c])
                 bnorm = float(np.linalg.norm(b))
                 delta = 0.0
@@ -164,7 +167,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     K = assemble_kkt(B, pt.G, primal_reg=delta, dual_reg=dual_reg,
                                      dense_max=opts["dense_threshold"])
                     inertia = kkt_inertia(K, n)
-                    if inertia is None or inertia == (n, m, 0):
+                    if inertia is None or inertia == want:
                         break
                     delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
                         if delta == 0 else delta * REG_GROWTH
@@ -223,10 +226,17 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     if nu > opts["nu_min"]:
                         nu /= rho
                         continue
-                    if solver is not None:
-                        n_inner += solver.n_iter
-                        flops += solver.flops
-                    return finish(pt, 3, nit)
+                    # safeguard (not in the paper): steepest descent on the merit itself, e.g.
+                    # where LICQ fails and the regularized Newton step is useless (BT8)
+                    dx, dl = -gx, -gl
+                    slope = -float(gx @ gx + gl @ gl)
+                    n_merit_gradient += 1
+                    if slope == 0.0:
+                        if solver is not None:
+                            n_inner += solver.n_iter
+                            flops += solver.flops
+                        return finish(pt, 3, nit)
+                    break
                 if solver is not None:
                     n_inner += solver.n_iter
                     flops += solver.flops
@@ -243,6 +253,10 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     alpha *= float(opts["backtrack"])
                 if new is None:
                     return finish(pt, 2, nit)
+                logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e delta %.1e dual %.1e "
+                             "slope %.2e alpha %.2e |dx| %.2e |dl| %.2e", nit, kkt, pt.f, mu, nu,
+                             delta, dual_reg, slope, alpha, np.linalg.norm(dx),
+                             np.linalg.norm(dl))
                 hess.update(new.x - pt.x, new.grad_lag - pt.with_lam(new.lam))
                 pt = new
     return finish(pt, 1, max_iter)

@@ -10,15 +10,19 @@ Randomized Iterative Sketching", ICML 2023 (AdaSketch-Newton). One outer iterati
    (:mod:`.sketches`) until the adaptive accuracy condition ``‖K z + ∇L‖ <= η_t ‖∇L‖`` holds;
 3. descent test ``∇L_{μ,ν}ᵀ Δ <= -σ ν ‖∇L‖²`` on the exact augmented Lagrangian
    (:mod:`.merit`); when it fails: raise ``μ``, else sharpen ``η_t`` and continue sketching
-   ("re-sketch"), else lower ``ν``;
+   ("re-sketch"), else lower ``ν``; as a last resort (our safeguard, not in the paper) step
+   along ``-∇L_{μ,ν}``;
 4. Armijo backtracking on ``L_{μ,ν}`` along ``(Δx, Δλ)``.
 
 Practical defaults (the paper's theoretical constants make plain Kaczmarz crawl: its inner
 target is proportional to products of Lipschitz constants and is tiny):
 
-* ``eta = 0.1`` -- a Dembo–Eisenstat–Steihaug forcing term (Nocedal & Wright, Thm 7.2); the
-  superlinear variant uses ``η_t = min(eta, ‖∇L_t‖^0.5)`` (Hong et al., Thm 4.10: ``η_t → 0``
-  gives local superlinear convergence);
+* ``eta = 0.01`` -- a forcing term of inexact Newton (Dembo, Eisenstat & Steihaug 1982;
+  Nocedal & Wright, Thm 7.2); the superlinear variant (default) uses
+  ``η_t = min(eta, ‖∇L_t‖^superlinear_power)`` with power 1, which gives local quadratic
+  convergence (Hong et al. prove local superlinear convergence whenever ``η_t → 0``).
+  On the 43 fixed-size library problems ``eta = 0.1`` and power 0.5 gave a median of 8 outer
+  iterations, ``eta = 0.01`` and power 1 a median of 6 (Kaczmarz) / 7 (Gaussian);
 * ``mu0 = 10``, ``nu0 = 0.1``, update factor 10: our choice (tuned on HS6/HS7/HS39/BT2, not
   taken from the paper, whose experiments tune them per problem class); descent constant
   ``σ = 0.5``; Armijo ``β = 1e-4`` (Nocedal & Wright, Sec. 3.1);
@@ -47,9 +51,9 @@ __all__ = ["METHODS", "STATUS_MESSAGES", "minimize_eq"]
 _DEFAULTS = {
     "inner": "sketch",
     "sketch_size": None,
-    "eta": 0.1,
+    "eta": 0.01,
     "superlinear": True,
-    "superlinear_power": 0.5,
+    "superlinear_power": 1.0,
     "max_inner": None,
     "inner_fallback": True,
     "hessian": "auto",
@@ -57,7 +61,7 @@ _DEFAULTS = {
     "nu0": 0.1,
     "penalty_factor": 10.0,
     "mu_max": 1e12,
-    "nu_min": 1e-12,
+    "nu_min": 1e-8,
     "armijo": 1e-4,
     "backtrack": 0.5,
     "max_backtracks": 50,
@@ -123,7 +127,9 @@ def minimize_eq(
         ``status``, ``message``, ``nit`` (outer iterations), ``n_inner`` (sketch iterations),
         ``flops`` (counted in the inner solver), ``nfev``, ``ngev``, ``ncev``, ``njev``,
         ``nhev``, ``nhprod``, ``njprod``, ``constr_violation``, ``mu``, ``nu``, ``jac_rank``,
-        ``n_fallback`` (direct solves after the sketch budget ran out), ``n_regularized``,
+        ``n_fallback`` (direct solves after the sketch budget ran out), ``n_regularized``
+        (iterations with ``B + δI``), ``n_merit_gradient`` (safeguard steps along
+        ``-∇L_{μ,ν}`` when no Newton direction passed the descent test),
         and ``history`` when ``options['record_history']``.
 
     References

@@ -59,7 +59,7 @@ def test_sketch_solver_matches_linalg_solve(sketch, sparse, seed):
 def test_sketch_solver_is_resumable_and_reproducible():
     K, b = random_kkt(10, 4, 3)
     a = SketchSolver(K, "kaczmarz", np.random.default_rng(5))
-    z1, r1 = a.run(b, target=1e-2 * np.linalg.norm(b), max_iter=100_000)
+    _, r1 = a.run(b, target=1e-2 * np.linalg.norm(b), max_iter=100_000)
     n1 = a.n_iter
     z2, r2 = a.run(b, target=1e-8 * np.linalg.norm(b), max_iter=100_000)
     assert r2 < r1 and a.n_iter > n1
