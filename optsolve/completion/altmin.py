@@ -100,7 +100,7 @@ def altmin(
     alpha: float = 0.0,
     biases: bool = False,
     max_iter: int = 100,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
     sample_splitting: bool = False,
     random_state=None,
     callback: Callable | None = None,
