@@ -46,7 +46,7 @@ def make(name):
     return library.get_problem(name, **SIZES.get(name, {}))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run(name, solver):
     """Solve once per (problem, solver): the two tests below share the results."""
     with warnings.catch_warnings():
