@@ -116,6 +116,8 @@ def solve_active_set(
     measure = np.inf
     objective = np.inf
     keys = np.empty(p)
+    stalled = False
+    n_stalls = 0
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     while True:
         # ---------------------------------------------------- optimality and stopping
@@ -132,6 +134,18 @@ def solve_active_set(
                 measure = max(objective - dual, 0.0) / max(0.5 * y_sq, 1e-300)
             else:
                 measure = _subgrad_norm(pens, alphas, grad, w) / grad0_scale
+            if measure <= tol or stalled:
+                # the p-space formulas cancel when the residual is small: confirm with the
+                # residual itself (one pass over the data) and resynchronize the gradient
+                z = design.matvec(w)
+                grad[:] = design.rmatvec(z - y) / n
+                if l1_gap is not None:
+                    objective, gap = gap_from_predictions(loss, z, y, w, grad, *l1_gap)
+                    measure = gap / max(obj0, 1e-300)
+                else:
+                    objective = loss_value(loss, z, y, 1) + _penalty_value(pens, alphas, w)
+                    measure = _subgrad_norm(pens, alphas, grad, w) / grad0_scale
+                n_stalls += int(stalled)
         else:
             deriv = _derivative(loss, z, y)
             grad = design.rmatvec(deriv) / n
@@ -150,7 +164,7 @@ def solve_active_set(
         if measure <= tol:
             status = 0
             break
-        if it >= max_iter:
+        if it >= max_iter or n_stalls >= 2:
             break
         if call_callback(callback, x=w.copy(), fun=objective, nit=it, optimality=measure):
             status = STATUS_CALLBACK_STOP
@@ -158,14 +172,16 @@ def solve_active_set(
         it += 1
 
         # ---------------------------------------------------- greedy variable block
-        K.all_coordinate_keys(K.RULE_GSQ, pens, alphas, grad, w, lips_model, keys)
-        outer_violation = float(np.max(np.sqrt(2.0 * keys * lips_model), initial=0.0))
-        if rule < 10 and rule != K.RULE_GSQ:
-            K.all_coordinate_keys(rule, pens, alphas, grad, w, lips_model, keys)
+        K.prox_violations(pens, alphas, grad, w, lips_model, keys)
+        outer_violation = float(np.max(keys, initial=0.0))
+        K.all_coordinate_keys(K.RULE_GSQ if rule >= 10 else rule, pens, alphas, grad, w,
+                              lips_model, keys)
         tol_in = INNER_TOL_FACTOR * outer_violation
         if gram_mode:
-            n_updates += K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
-                                          50 * p + 1000, seed + it)
+            n_up = K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in, 50 * p + 1000,
+                                    seed + it)
+            stalled = n_up == 0
+            n_updates += n_up
         else:
             ws = _working_set(keys, support, ws_size, use_working_set)
             ws_size = max(ws_size, min(p, 2 * ws.shape[0]))

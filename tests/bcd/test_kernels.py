@@ -1,0 +1,327 @@
+"""Every numba kernel of optsolve.bcd against a plain numpy reference."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from optsolve.bcd import _kernels as K
+
+PENS = [K.PEN_NONE, K.PEN_L1, K.PEN_L2, K.PEN_POS, K.PEN_L1_POS]
+
+
+def np_pen(pen, alpha, w):
+    if pen == K.PEN_L1:
+        return alpha * abs(w)
+    if pen == K.PEN_L2:
+        return 0.5 * alpha * w * w
+    if pen in (K.PEN_POS, K.PEN_L1_POS):
+        return (alpha * w if pen == K.PEN_L1_POS else 0.0) if w >= 0 else np.inf
+    return 0.0
+
+
+def np_prox(pen, alpha, u, step):
+    grid = np.linspace(u - 5, u + 5, 200001)
+    vals = 0.5 * (grid - u) ** 2 + step * np.array([np_pen(pen, alpha, g) for g in grid])
+    return grid[np.argmin(vals)]
+
+
+@pytest.mark.parametrize("pen", PENS)
+def test_prox_and_penalty_scalar(pen):
+    rng = np.random.default_rng(pen)
+    for _ in range(5):
+        u, alpha, step = rng.normal(), rng.uniform(0.1, 1), rng.uniform(0.2, 2)
+        assert K.prox_scalar(pen, alpha, u, step) == pytest.approx(np_prox(pen, alpha, u, step),
+                                                                   abs=1e-4)
+        w = rng.normal()
+        assert K.pen_scalar(pen, alpha, w) == np_pen(pen, alpha, w)
+
+
+@pytest.mark.parametrize("pen", PENS)
+def test_min_norm_subgrad_and_scores(pen):
+    rng = np.random.default_rng(10 + pen)
+    for w in (0.0, 0.7, -0.4):
+        g, alpha, lip = rng.normal(), 0.3, rng.uniform(0.5, 2)
+        if pen in (K.PEN_POS, K.PEN_L1_POS) and w < 0:
+            continue
+        # reference: distance from 0 to g + ∂pen(w), computed on a fine grid of subgradients
+        if pen == K.PEN_L1:
+            sub = [alpha * np.sign(w)] if w else np.linspace(-alpha, alpha, 20001)
+        elif pen == K.PEN_L2:
+            sub = [alpha * w]
+        elif pen in (K.PEN_POS, K.PEN_L1_POS):
+            a = alpha if pen == K.PEN_L1_POS else 0.0
+            sub = [a] if w > 0 else a - np.linspace(0, 50, 200001)
+        else:
+            sub = [0.0]
+        cand = g + np.asarray(sub)
+        ref = cand[np.argmin(np.abs(cand))]
+        assert K.min_norm_subgrad(pen, alpha, g, w) == pytest.approx(ref, abs=1e-3)
+        s = K.min_norm_subgrad(pen, alpha, g, w)
+        assert K.coord_score(K.RULE_GS, pen, alpha, g, w, lip) == pytest.approx(s * s)
+        assert K.coord_score(K.RULE_GSL, pen, alpha, g, w, lip) == pytest.approx(s * s / lip)
+        # GS-q: decrease of the prox-linear model, by brute force over d
+        d = np.union1d(np.linspace(-6, 6, 24001), [-w])
+        model = g * d + 0.5 * lip * d * d + np.array([np_pen(pen, alpha, w + t) for t in d])
+        dec = np_pen(pen, alpha, w) - model.min()
+        assert K.coord_score(K.RULE_GSQ, pen, alpha, g, w, lip) == pytest.approx(dec, abs=1e-5)
+
+
+@pytest.mark.parametrize("loss", [K.LOSS_LS, K.LOSS_LOGISTIC, K.LOSS_MULTINOMIAL])
+def test_losses_and_derivatives(loss):
+    rng = np.random.default_rng(1)
+    n, k = 30, (3 if loss == K.LOSS_MULTINOMIAL else 1)
+    z = rng.standard_normal(n * k) * 3
+    y = {K.LOSS_LS: rng.standard_normal(n), K.LOSS_LOGISTIC: np.sign(rng.standard_normal(n)),
+         K.LOSS_MULTINOMIAL: rng.integers(0, 3, n).astype(float)}[loss]
+    Z = z.reshape(n, k)
+    if loss == K.LOSS_LS:
+        ref = 0.5 * (z - y) ** 2
+        dref = z - y
+    elif loss == K.LOSS_LOGISTIC:
+        ref = np.logaddexp(0, -y * z)
+        dref = -y / (1 + np.exp(y * z))
+    else:
+        lse = np.log(np.exp(Z).sum(1))
+        ref = lse - Z[np.arange(n), y.astype(int)]
+        P = np.exp(Z - lse[:, None])
+        P[np.arange(n), y.astype(int)] -= 1
+        dref = P.ravel()
+    assert K.loss_sum(loss, z, y, k) == pytest.approx(ref.sum())
+    for i in range(n):
+        assert K.row_loss(loss, z, y, i, k) == pytest.approx(ref[i])
+    out = np.empty(n * k)
+    K.loss_derivatives(loss, z, y, k, out)
+    np.testing.assert_allclose(out, dref, atol=1e-12)
+
+
+def _csc(X):
+    X = sp.csc_matrix(X)
+    return X.indptr, X.indices, X.data
+
+
+def test_sparse_products():
+    rng = np.random.default_rng(2)
+    X = sp.random(20, 8, density=0.4, random_state=3, format="csc")
+    v = rng.standard_normal(20 * 2)
+    out = np.empty(16)
+    K.csc_transpose_matvec(*_csc(X), v, 2, 0.5, out)
+    np.testing.assert_allclose(out.reshape(8, 2), 0.5 * X.T @ v.reshape(20, 2))
+    coords = np.array([1 * 2 + 0, 5 * 2 + 1])
+    delta = np.array([0.3, -2.0])
+    z = rng.standard_normal(40)
+    ref = z.reshape(20, 2).copy()
+    ref[:, 0] += X[:, [1]].toarray().ravel() * 0.3
+    ref[:, 1] += X[:, [5]].toarray().ravel() * -2.0
+    K.csc_matvec_add(*_csc(X), coords, delta, 2, z)
+    np.testing.assert_allclose(z.reshape(20, 2), ref)
+
+
+def test_heap_operations():
+    rng = np.random.default_rng(4)
+    keys = rng.standard_normal(50)
+    heap = np.empty(50, dtype=np.int64)
+    pos = np.empty(50, dtype=np.int64)
+    K.heap_build(keys, heap, pos)
+    for _ in range(200):
+        item = rng.integers(50)
+        K.heap_set(keys, heap, pos, item, rng.standard_normal())
+        assert heap[0] == np.argmax(keys)
+        np.testing.assert_array_equal(heap[pos], np.arange(50))
+    out = np.empty(7, dtype=np.int64)
+    before = keys.copy()
+    K.heap_top_k(keys, heap, pos, 7, out)
+    np.testing.assert_array_equal(out, np.argsort(-keys)[:7])
+    np.testing.assert_array_equal(keys, before)
+    assert heap[0] == np.argmax(keys)
+
+
+@pytest.mark.parametrize("loss", [K.LOSS_LS, K.LOSS_LOGISTIC, K.LOSS_MULTINOMIAL])
+def test_apply_block_change_matches_full_recompute(loss):
+    rng = np.random.default_rng(5)
+    n, p, k = 25, 12, (3 if loss == K.LOSS_MULTINOMIAL else 1)
+    X = sp.random(n, p, density=0.3, random_state=6, format="csc")
+    y = {K.LOSS_LS: rng.standard_normal(n), K.LOSS_LOGISTIC: np.sign(rng.standard_normal(n)),
+         K.LOSS_MULTINOMIAL: rng.integers(0, 3, n).astype(float)}[loss]
+    w = rng.standard_normal(p * k) * 0.1
+    z = np.ascontiguousarray(X @ w.reshape(p, k)).ravel()
+    deriv = np.empty(n * k)
+    K.loss_derivatives(loss, z, y, k, deriv)
+    grad = np.asarray(X.T @ deriv.reshape(n, k)).ravel() / n
+    Xr = X.tocsr()
+    coords = np.array([2 * k, 7 * k + (k - 1)])
+    delta = np.array([0.4, -0.25])
+    buf = np.empty(p * k, dtype=np.int64)
+    cnt = K.apply_block_change(loss, X.indptr, X.indices, X.data, Xr.indptr, Xr.indices, Xr.data,
+                               y, k, 1.0 / n, coords, delta, w, z, deriv, grad,
+                               np.zeros(n, bool), np.empty(n, np.int64), np.empty(k),
+                               np.zeros(p * k, bool), buf)
+    z_ref = np.asarray(X @ w.reshape(p, k)).ravel()
+    d_ref = np.empty(n * k)
+    K.loss_derivatives(loss, z_ref, y, k, d_ref)
+    g_ref = np.asarray(X.T @ d_ref.reshape(n, k)).ravel() / n
+    np.testing.assert_allclose(z, z_ref, atol=1e-12)
+    np.testing.assert_allclose(grad, g_ref, atol=1e-12)
+    # every coordinate whose gradient moved is listed
+    moved = set(np.flatnonzero(np.abs(g_ref - grad) > 0)) | set(buf[:cnt])
+    assert moved == set(buf[:cnt])
+
+
+@pytest.mark.parametrize("rule", [K.RULE_GS, K.RULE_GSL, K.RULE_GSD, K.RULE_GSQ])
+def test_coordinate_and_block_keys(rule):
+    rng = np.random.default_rng(7)
+    m = 12
+    pens = np.full(m, K.PEN_L1)
+    alphas = np.full(m, 0.2)
+    g, w, lips = rng.standard_normal(m), rng.standard_normal(m) * (rng.random(m) > 0.5), \
+        rng.uniform(0.5, 3, m)
+    keys = np.empty(m)
+    K.all_coordinate_keys(rule, pens, alphas, g, w, lips, keys)
+    ref = [K.coord_score(rule, K.PEN_L1, 0.2, g[q], w[q], lips[q]) for q in range(m)]
+    np.testing.assert_allclose(keys, ref)
+    members = np.arange(m)
+    bl = 4.0
+    got = K.block_key(rule, pens, alphas, g, w, lips, bl, members, 3, 7, np.zeros(0), -1)
+    r2 = 1 if rule == K.RULE_GSD else rule
+    ll = lips if rule == K.RULE_GSD else np.full(m, bl)
+    assert got == pytest.approx(sum(K.coord_score(r2, K.PEN_L1, 0.2, g[q], w[q], ll[q])
+                                    for q in range(3, 7)))
+    # GSQ with an inverse bound matrix: ½ gᵀ M⁻¹ g on a smooth block
+    M = rng.standard_normal((4, 4))
+    M = M @ M.T + np.eye(4)
+    minv = np.linalg.inv(M).ravel()
+    zeros = np.zeros(m, dtype=np.int64)
+    got = K.block_key(K.RULE_GSQ, zeros, alphas, g, w, lips, bl, members, 3, 7, minv, 0)
+    assert got == pytest.approx(0.5 * g[3:7] @ np.linalg.solve(M, g[3:7]))
+
+
+def test_refresh_keys_keep_heap_consistent():
+    rng = np.random.default_rng(8)
+    m = 20
+    pens, alphas = np.zeros(m, dtype=np.int64), np.zeros(m)
+    g, w, lips = rng.standard_normal(m), np.zeros(m), np.ones(m)
+    keys = g**2
+    heap, pos = np.empty(m, np.int64), np.empty(m, np.int64)
+    K.heap_build(keys, heap, pos)
+    g[[3, 9]] = [10.0, 0.0]
+    K.refresh_coordinate_keys(K.RULE_GS, pens, alphas, g, w, lips, np.array([3, 9]), 2, keys,
+                              heap, pos)
+    np.testing.assert_allclose(keys, g**2)
+    assert heap[0] == 3
+    ptr = np.arange(0, m + 1, 4)
+    block_of = np.arange(m) // 4
+    bkeys = np.array([np.sum(g[b * 4:(b + 1) * 4] ** 2) for b in range(5)])
+    bheap, bpos = np.empty(5, np.int64), np.empty(5, np.int64)
+    K.heap_build(bkeys, bheap, bpos)
+    g[17] = 50.0
+    K.refresh_block_keys(K.RULE_GS, pens, alphas, g, w, lips, np.ones(5), ptr, np.arange(m),
+                         block_of, np.zeros(0), np.full(5, -1), np.array([17]), 1,
+                         np.zeros(5, bool), bkeys, bheap, bpos)
+    assert bheap[0] == 4
+    assert bkeys[4] == pytest.approx(np.sum(g[16:20] ** 2))
+
+
+@pytest.mark.parametrize("loss", [K.LOSS_LS, K.LOSS_LOGISTIC, K.LOSS_MULTINOMIAL])
+@pytest.mark.parametrize("bound", [False, True])
+def test_block_matrix(loss, bound):
+    rng = np.random.default_rng(9)
+    n, p, k = 30, 6, (3 if loss == K.LOSS_MULTINOMIAL else 1)
+    X = rng.standard_normal((n, p))
+    y = {K.LOSS_LS: rng.standard_normal(n), K.LOSS_LOGISTIC: np.sign(rng.standard_normal(n)),
+         K.LOSS_MULTINOMIAL: rng.integers(0, 3, n).astype(float)}[loss]
+    Z = rng.standard_normal((n, k))
+    coords = np.array([0 * k, 2 * k + k - 1, 5 * k])
+    out = np.empty((3, 3))
+    Xc = sp.csc_matrix(X)
+    K.block_matrix(loss, bound, Xc.indptr, Xc.indices, Xc.data, coords, Z.ravel(), y, k, 1 / n,
+                   np.zeros(n), out)
+    ref = np.empty((3, 3))
+    for a, qa in enumerate(coords):
+        for b, qb in enumerate(coords):
+            ja, ca, jb, cb = qa // k, qa % k, qb // k, qb % k
+            if loss == K.LOSS_LS:
+                h = np.full(n, float(ca == cb))
+            elif loss == K.LOSS_LOGISTIC:
+                s = 1 / (1 + np.exp(-Z[:, 0]))
+                h = np.full(n, 0.25) if bound else s * (1 - s)
+            else:
+                P = np.exp(Z) / np.exp(Z).sum(1, keepdims=True)
+                h = np.full(n, 0.5 * (ca == cb)) if bound else P[:, ca] * ((ca == cb) - P[:, cb])
+            ref[a, b] = np.mean(X[:, ja] * X[:, jb] * h)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [K.LOSS_LS, K.LOSS_LOGISTIC, K.LOSS_MULTINOMIAL])
+def test_direction_rows_and_loss_change(loss):
+    rng = np.random.default_rng(11)
+    n, p, k = 20, 5, (3 if loss == K.LOSS_MULTINOMIAL else 1)
+    X = sp.random(n, p, density=0.4, random_state=1, format="csc")
+    y = {K.LOSS_LS: rng.standard_normal(n), K.LOSS_LOGISTIC: np.sign(rng.standard_normal(n)),
+         K.LOSS_MULTINOMIAL: rng.integers(0, 3, n).astype(float)}[loss]
+    z = rng.standard_normal(n * k)
+    coords = np.array([1 * k, 3 * k])
+    delta = np.array([0.5, -1.0])
+    dz, mark, rows = np.zeros(n * k), np.zeros(n, bool), np.empty(n, np.int64)
+    cnt = K.block_direction_rows(X.indptr, X.indices, X.data, coords, delta, k, dz, mark, rows)
+    ref = np.zeros((n, k))
+    ref[:, 0] += X[:, [1]].toarray().ravel() * 0.5
+    ref[:, 0] -= X[:, [3]].toarray().ravel()
+    np.testing.assert_allclose(dz.reshape(n, k), ref)
+    assert set(rows[:cnt]) == set(np.flatnonzero(np.abs(ref).sum(1) > 0)) | (
+        set(rows[:cnt]) & set(np.flatnonzero(np.abs(ref).sum(1) == 0)))
+    got = K.loss_change_rows(loss, z, dz, y, k, rows, cnt, 0.7, np.empty(k))
+    assert got == pytest.approx(K.loss_sum(loss, z + 0.7 * dz, y, k) - K.loss_sum(loss, z, y, k))
+    K.clear_rows(dz, mark, rows, cnt, k)
+    assert not dz.any() and not mark.any()
+
+
+@pytest.mark.parametrize("rule", [K.RULE_GS, K.RULE_GSL, K.RULE_GSQ, K.RULE_CYCLIC,
+                                  K.RULE_RANDOM])
+@pytest.mark.parametrize("pen", PENS)
+def test_quad_greedy_cd_matches_brute_force_solution(rule, pen):
+    rng = np.random.default_rng(12)
+    m = 6
+    A = rng.standard_normal((10, m))
+    H = A.T @ A / 10 + 0.1 * np.eye(m)
+    q = rng.standard_normal(m)
+    pens, alphas = np.full(m, pen), np.full(m, 0.3)
+    v = np.zeros(m)
+    grad = H @ v - q
+    K.quad_greedy_cd(H, q, v, grad, pens, alphas, rule, 1e-13, 100000, 0)
+    np.testing.assert_allclose(grad, H @ v - q, atol=1e-10)
+    # reference: scipy on the smooth reformulation (w = u - v for L1; bounds for w >= 0)
+    from scipy.optimize import minimize
+
+    def f(x):
+        u, w_ = x[:m], x[m:]
+        wv = u - w_
+        pen_val = 0.0
+        if pen in (K.PEN_L1, K.PEN_L1_POS):
+            pen_val = 0.3 * np.sum(u + w_)
+        if pen == K.PEN_L2:
+            pen_val = 0.15 * wv @ wv
+        return 0.5 * wv @ H @ wv - q @ wv + pen_val
+
+    if pen == K.PEN_NONE or pen == K.PEN_L2:
+        Hr = H + (0.3 * np.eye(m) if pen == K.PEN_L2 else 0)
+        ref = np.linalg.solve(Hr, q)
+    else:
+        neg_bound = (0, 0) if pen in (K.PEN_POS, K.PEN_L1_POS) else (0, None)
+        bounds = [(0, None)] * m + [neg_bound] * m
+        res = minimize(f, np.zeros(2 * m), bounds=bounds, method="L-BFGS-B",
+                       options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+        ref = res.x[:m] - res.x[m:]
+    np.testing.assert_allclose(v, ref, atol=1e-5)
+
+
+def test_weighted_gram_csr():
+    rng = np.random.default_rng(13)
+    X = sp.random(40, 9, density=0.3, random_state=2, format="csr")
+    wts = rng.random(40)
+    cols = np.array([7, 1, 4])
+    col_pos = np.full(9, -1, dtype=np.int64)
+    col_pos[cols] = np.arange(3)
+    out = np.empty((3, 3))
+    K.weighted_gram_csr(X.indptr, X.indices, X.data, wts, col_pos, 3, np.empty(9, np.int64),
+                        np.empty(9), out)
+    Xd = X.toarray()[:, cols]
+    np.testing.assert_allclose(out, Xd.T @ (wts[:, None] * Xd), atol=1e-12)
