@@ -40,7 +40,8 @@ def logistic_objective(X, y, w, alpha=0.0, kind="l1", b=0.0):
 
 
 def rel_err(a, b):
-    return float(np.linalg.norm(np.ravel(a) - np.ravel(b)) / max(np.linalg.norm(np.ravel(b)), 1e-12))
+    diff = np.linalg.norm(np.ravel(a) - np.ravel(b))
+    return float(diff / max(np.linalg.norm(np.ravel(b)), 1e-12))
 
 
 @pytest.fixture
