@@ -30,17 +30,15 @@ SOLVE_NOT_PD = 2
 
 
 @njit(cache=True)
-def forest_solve(indptr, indices, data, diag, block, m, pos, rhs, out, order, parent, pweight,
-                 pivot):
-    """Solve ``A[B, B] out = rhs`` for a block ``B = block[:m]`` whose graph is a forest.
+def forest_factor(indptr, indices, data, diag, block, m, pos, order, parent, pweight, pivot):
+    """Elimination order and pivots of ``A[B, B]`` for a forest block ``B = block[:m]``.
 
-    Gaussian elimination ordered leaves -> roots, then back-substitution roots -> leaves (message
-    passing, Section 5 of Nutini et al. 2022): ``O(m k)`` work after a BFS over the block's
-    edges. ``rhs`` (shape ``(>= m, k)``) is overwritten; ``order``, ``parent``, ``pweight``,
-    ``pivot`` are workspaces of length ``>= m``. Returns ``SOLVE_OK``, ``SOLVE_CYCLE`` when the
-    block's induced graph has a cycle, or ``SOLVE_NOT_PD`` when a pivot is not positive.
+    BFS over the block's edges gives ``order`` (roots first, parents before children),
+    ``parent`` (block position of the parent, ``-1`` at roots) and ``pweight`` (the entry
+    ``A[v, parent(v)]``); eliminating leaves -> roots then gives the ``pivot`` of every node.
+    No fill-in occurs on a forest. Returns ``SOLVE_OK``, ``SOLVE_CYCLE`` when the block's
+    induced graph has a cycle, or ``SOLVE_NOT_PD`` when a pivot is not positive.
     """
-    k = rhs.shape[1]
     for t in range(m):
         pos[block[t]] = t
         parent[t] = -2  # unvisited
@@ -79,18 +77,28 @@ def forest_solve(indptr, indices, data, diag, block, m, pos, rhs, out, order, pa
         return status
     for t in range(m):
         pivot[t] = diag[block[t]]
-    # leaves -> roots: eliminate each node into its parent
-    for q in range(m - 1, -1, -1):
+    for q in range(m - 1, -1, -1):  # leaves -> roots
         t = order[q]
         if pivot[t] <= 0.0:
             return SOLVE_NOT_PD
         p = parent[t]
         if p >= 0:
+            pivot[p] -= pweight[t] * pweight[t] / pivot[t]
+    return SOLVE_OK
+
+
+@njit(cache=True)
+def forest_substitute(order, parent, pweight, pivot, m, rhs, out):
+    """Solve with a factor from :func:`forest_factor`: messages leaves -> roots, then
+    back-substitution roots -> leaves, ``O(m k)``. ``rhs`` (``(>= m, k)``) is overwritten."""
+    k = rhs.shape[1]
+    for q in range(m - 1, -1, -1):
+        t = order[q]
+        p = parent[t]
+        if p >= 0:
             c = pweight[t] / pivot[t]
-            pivot[p] -= c * pweight[t]
             for j in range(k):
                 rhs[p, j] -= c * rhs[t, j]
-    # roots -> leaves: back-substitution
     for q in range(m):
         t = order[q]
         p = parent[t]
@@ -100,7 +108,23 @@ def forest_solve(indptr, indices, data, diag, block, m, pos, rhs, out, order, pa
         else:
             for j in range(k):
                 out[t, j] = rhs[t, j] / pivot[t]
-    return SOLVE_OK
+
+
+@njit(cache=True)
+def forest_solve(indptr, indices, data, diag, block, m, pos, rhs, out, order, parent, pweight,
+                 pivot):
+    """Solve ``A[B, B] out = rhs`` for a block ``B = block[:m]`` whose graph is a forest.
+
+    Gaussian elimination ordered leaves -> roots, then back-substitution roots -> leaves (message
+    passing, Section 5 of Nutini et al. 2022): ``O(m k)`` work after a BFS over the block's
+    edges. ``rhs`` (shape ``(>= m, k)``) is overwritten; ``order``, ``parent``, ``pweight``,
+    ``pivot`` are workspaces of length ``>= m``. Returns the status of :func:`forest_factor`.
+    """
+    status = forest_factor(indptr, indices, data, diag, block, m, pos, order, parent, pweight,
+                           pivot)
+    if status == SOLVE_OK:
+        forest_substitute(order, parent, pweight, pivot, m, rhs, out)
+    return status
 
 
 # ---------------------------------------------------------------- union-find forest growth
@@ -247,7 +271,7 @@ def _lcg_next(istate):
 @njit(cache=True)
 def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
                           indptr, indices, data, diag, scale,
-                          part_ptr, part_nodes,
+                          part_ptr, part_nodes, part_order, part_parent, part_pweight, part_pivot,
                           x, g, fstate, istate,
                           block, pos, uf, mark, touched, popped, perm,
                           heap, where, key,
@@ -266,6 +290,7 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
     k = x.shape[1]
     n_parts = part_ptr.shape[0] - 1
     m = 0
+    lo = 0
     for it in range(n_steps):
         if fstate[1] <= tol_sq:
             return it, m, SOLVE_OK
@@ -297,7 +322,8 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
                     m += 1
         else:
             c = istate[1]
-            for q in range(part_ptr[c], part_ptr[c + 1]):
+            lo = part_ptr[c]
+            for q in range(lo, part_ptr[c + 1]):
                 block[m] = part_nodes[q]
                 m += 1
             istate[1] = (c + 1) % n_parts
@@ -307,10 +333,15 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
         for t in range(m):
             for j in range(k):
                 rhs[t, j] = -g[block[t], j]
-        status = forest_solve(indptr, indices, data, diag, block, m, pos, rhs, delta, order,
-                              parent, pweight, pivot)
-        if status != SOLVE_OK:
-            return it, m, status
+        if mode == MODE_CYCLIC:  # fixed blocks: factors computed once, before the iterations
+            hi = lo + m
+            forest_substitute(part_order[lo:hi], part_parent[lo:hi], part_pweight[lo:hi],
+                              part_pivot[lo:hi], m, rhs, delta)
+        else:
+            status = forest_solve(indptr, indices, data, diag, block, m, pos, rhs, delta, order,
+                                  parent, pweight, pivot)
+            if status != SOLVE_OK:
+                return it, m, status
         # ---- update x, f (exact decrease 1/2 g_B' delta), g and ||g||^2 on touched rows
         dec = 0.0
         for t in range(m):
@@ -344,13 +375,19 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
         # ---- keep the scores of touched rows current
         if mode == MODE_GREEDY:
             size = istate[3]
-            for q in range(n_popped):
-                v = popped[q]
-                key[v] = _score(g, scale, v)
-                size = _heap_push(heap, where, key, size, v)
-            for q in range(n_touched):
-                u = touched[q]
-                _heap_set_key(heap, where, key, size, u, _score(g, scale, u))
+            if size == 0:  # every node was popped (unbounded blocks): O(n) heapify
+                for q in range(n_touched):
+                    u = touched[q]
+                    key[u] = _score(g, scale, u)
+                size = heap_build(heap, where, key, n)
+            else:
+                for q in range(n_popped):
+                    v = popped[q]
+                    key[v] = _score(g, scale, v)
+                    size = _heap_push(heap, where, key, size, v)
+                for q in range(n_touched):
+                    u = touched[q]
+                    _heap_set_key(heap, where, key, size, u, _score(g, scale, u))
             istate[3] = size
         fun_trace[it] = fstate[0]
         gsq_trace[it] = fstate[1]

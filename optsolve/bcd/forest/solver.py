@@ -9,6 +9,7 @@ so an iteration costs about the edges it touches; greedy scores live in an index
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -165,6 +166,7 @@ def minimize_forest_bcd(
         part_ptr, part_nodes = np.zeros(2, np.int64), np.zeros(0, np.int64)
     diag = M.diagonal().copy()
     scale = 1.0 / np.sqrt(diag) if score == "gsl" else np.ones(n)
+    factors = _factor_blocks(M, diag, part_ptr, part_nodes)
 
     rng = check_random_state(random_state)
     ws = _Workspace(n, k, int(rng.randint(1, _kernels.LCG_MODULUS - 1)))
@@ -206,7 +208,7 @@ def minimize_forest_bcd(
                         1 if per_iteration else BATCH_SIZE)
             done, m, solve_status = _kernels.forest_bcd_iterations(
                 mode, steps, max_block, tol_sq, M.indptr, M.indices, M.data, diag, scale,
-                part_ptr, part_nodes, x, g, ws.fstate, ws.istate,
+                part_ptr, part_nodes, *factors, x, g, ws.fstate, ws.istate,
                 ws.block, ws.pos, ws.uf, ws.mark, ws.touched, ws.popped, ws.perm,
                 ws.heap, ws.where, ws.key,
                 ws.order, ws.parent, ws.pweight, ws.pivot, ws.rhs, ws.delta,
@@ -278,6 +280,22 @@ class _Workspace:
         self.delta = np.zeros((n, k))
         self.fun_trace = np.zeros(BATCH_SIZE)
         self.gsq_trace = np.zeros(BATCH_SIZE)
+
+
+def _factor_blocks(M: sp.csr_matrix, diag: np.ndarray, part_ptr: np.ndarray,
+                   part_nodes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Elimination order, parents, edge weights and pivots of every fixed block, computed once
+    (the factor of a block depends on ``A`` only), concatenated like ``part_nodes``."""
+    size = part_nodes.size
+    order, parent = np.zeros(size, np.int64), np.zeros(size, np.int64)
+    pweight, pivot = np.zeros(size), np.zeros(size)
+    pos = np.full(M.shape[0], -1, np.int64)
+    for lo, hi in itertools.pairwise(part_ptr):
+        status = _kernels.forest_factor(
+            M.indptr, M.indices, M.data, diag, part_nodes[lo:hi], hi - lo, pos, order[lo:hi],
+            parent[lo:hi], pweight[lo:hi], pivot[lo:hi])
+        _raise_on_status(status, "a block of the partition")
+    return order, parent, pweight, pivot
 
 
 def _blocks_for(selection: str, M: sp.csr_matrix, partition, lattice_shape):
