@@ -6,7 +6,9 @@ LeNet-5-style network and a ResNet-style network with batch norm and skip connec
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -14,6 +16,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 N_CALIB = 256
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("OPTSOLVE_DATA") and _SHARED.is_dir():
+    os.environ["OPTSOLVE_DATA"] = str(_SHARED)
 
 
 def load_task(name: str, seed: int = 0):

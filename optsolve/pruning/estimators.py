@@ -117,8 +117,9 @@ default='dp'
     flops_fraction_ : float
         Kept fraction of the prunable layers' FLOPs.
     predicted_distortion_ : float
-        Sum over layers of the single-layer distortions at the allocation (the objective of the
-        DP, curves interpolated between grid levels).
+        Sum over layers of the single-layer distortion at the densest grid level keeping no more
+        than the layer's kept weights: the objective the DP minimizes exactly over the grid, so
+        for the same curves and budget no allocator gets a smaller value than ``'dp'``.
     curve_forward_passes_ : float
         Cost of the curves in equivalent full forward passes over ``X_calib``.
 
@@ -277,9 +278,7 @@ default='dp'
         self.masks_ = new_masks
         self.sparsity_ = float(1.0 - self.n_kept_.sum() / sizes.sum())
         self.flops_fraction_ = float((self.n_kept_ * fpw).sum() / (sizes * fpw).sum())
-        self.predicted_distortion_ = float(
-            sum(_interp_distortion(curves, l, k) for l, k in enumerate(self.n_kept_))
-        )
+        self.predicted_distortion_ = _grid_distortion(curves, self.n_kept_)
         self.curve_forward_passes_ = float(curves.forward_passes)
         return self
 
@@ -356,6 +355,15 @@ def _interp_distortion(curves, layer: int, n_kept: float) -> float:
     """Single-layer distortion at ``n_kept`` weights, linear between grid levels."""
     kept = curves.kept[layer, ::-1].astype(np.float64)  # increasing
     return float(np.interp(n_kept, kept, curves.distortion[layer, ::-1]))
+
+
+def _grid_distortion(curves, n_kept) -> float:
+    """Σ_l d_l at the first grid level whose kept count is at most ``n_kept[l]``."""
+    total = 0.0
+    for l, k in enumerate(n_kept):
+        j = int(np.argmax(curves.kept[l] <= k))  # kept decreases with the level
+        total += float(curves.distortion[l, j])
+    return total
 
 
 def _fill_budget(curves, kept, unit, budget) -> np.ndarray:

@@ -61,9 +61,10 @@ def test_dp_beats_baselines_on_predicted_distortion(digits_mlp, digits, curves):
     pred = {
         a: LayerAdaptivePruner(sparsity=0.8, allocator=a, n_levels=41)
         .fit(digits_mlp, X[1000:1200], curves=curves).predicted_distortion_
-        for a in ["dp", "uniform", "global", "erk", "lamp"]
+        for a in ["dp", "lagrangian", "uniform", "uniform_plus", "global", "erk", "lamp"]
     }
-    assert all(pred["dp"] <= v * (1 + 1e-9) for v in pred.values())
+    # the DP's objective over the grid: no other allocation of the same budget does better
+    assert all(pred["dp"] <= v * (1 + 1e-12) for v in pred.values())
 
 
 def test_model_never_modified_and_copy_returned(digits_mlp, digits):
