@@ -38,6 +38,10 @@ SCORES = ("gsl", "gs")
 #: iterations between exact recomputations of g = A x - b (bounds round-off drift of the
 #: incremental updates; one refresh costs one sparse product)
 DEFAULT_REFRESH_EVERY = 1000
+#: ||g||^2 is updated incrementally (subtract old row norms, add new ones), which loses about
+#: eps * ||g_ref||^2 per update to cancellation; it is recomputed exactly once it falls below
+#: this fraction of its value at the last exact computation, so tight tolerances stay reachable
+GSQ_RECOMPUTE_RATIO = 1e-4
 #: iterations run inside one kernel call when no per-iteration Python work is needed
 BATCH_SIZE = 256
 
@@ -175,11 +179,14 @@ def minimize_forest_bcd(
     threshold = tol * (b_norm if b_norm > 0 else float(np.linalg.norm(g)))
     tol_sq = threshold * threshold
 
+    gsq_ref = [0.0]
+
     def exact_state():
         """Recompute g, f and ||g||^2 from x (and the heap keys for greedy selection)."""
         g[...] = np.asarray(M @ x) - b_arr
         ws.fstate[0] = 0.5 * float(np.sum(x * (g - b_arr)))  # f = 1/2 x'(Ax - b) - 1/2 x'b
         ws.fstate[1] = float(np.sum(g * g))
+        gsq_ref[0] = ws.fstate[1]
         if mode == _kernels.MODE_GREEDY and n:
             _kernels.gradient_scores(g, scale, ws.key)
             ws.istate[3] = _kernels.heap_build(ws.heap, ws.where, ws.key, n)
@@ -218,7 +225,7 @@ def minimize_forest_bcd(
             nit += done
             since_refresh += done
             block_sizes += done * m if mode != _kernels.MODE_CYCLIC else 0
-            if since_refresh >= refresh_every:
+            if since_refresh >= refresh_every or ws.fstate[1] < GSQ_RECOMPUTE_RATIO * gsq_ref[0]:
                 exact_state()
                 since_refresh = 0
             if per_iteration and done:
