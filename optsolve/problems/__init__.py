@@ -11,13 +11,14 @@
 
 from . import library
 from .base import EqualityConstrainedProblem
-from .cutest import CUTEstProblem, CUTEstUnavailableError
+from .cutest import PAPER_CUTEST_PROBLEMS, CUTEstProblem, CUTEstUnavailableError
 from .cutest_env import cutest_status
 from .function import FiniteDifferenceWarning, FunctionProblem
 from .library import PROBLEMS, get_problem, list_problems
 from .tools import kkt_residual, least_squares_multipliers, to_scipy
 
 __all__ = [
+    "PAPER_CUTEST_PROBLEMS",
     "PROBLEMS",
     "CUTEstProblem",
     "CUTEstUnavailableError",

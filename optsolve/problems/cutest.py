@@ -12,7 +12,18 @@ import scipy.sparse as sp
 from .base import EqualityConstrainedProblem
 from .cutest_env import cutest_status
 
-__all__ = ["CUTEstProblem", "CUTEstUnavailableError"]
+__all__ = ["PAPER_CUTEST_PROBLEMS", "CUTEstProblem", "CUTEstUnavailableError"]
+
+# The 47 CUTEst problems of Hong, Na, Mahoney & Kolar (ICML 2023), in the paper's order. Those
+# whose name is also in optsolve.problems.library.PROBLEMS have a built-in transcription.
+PAPER_CUTEST_PROBLEMS = (
+    "HS6", "BT5", "BT9", "HS28", "BT10", "HIMMELBA", "BT12", "HS40", "BT3", "BT6", "BT11", "HS7",
+    "GENHS28", "HS51", "SINVALNE", "BOOTH", "HS52", "HS47", "WAYSEA1NE", "HS48", "HS50",
+    "RSNBRNE", "CUBENE", "HS77", "MWRIGHT", "ZANGWIL3", "TRIGON1NE", "BA-L1SP", "HS78", "HS56",
+    "HELIXNE", "HS42", "HS79", "ORTHREGB", "HS100LNP", "GOTTFR", "HIMMELBE", "MOREBVNE",
+    "WAYSEA2NE", "DENSCHNCNE", "DENSCHNFNE", "HIMMELBC", "PRICE4NE", "INTEQNE", "BA-L1",
+    "MANCINONE", "BT2",
+)
 
 # CUTEst's stand-in for an infinite bound (pycutest passes it through unchanged)
 CUTEST_INFINITY = 1e20

@@ -157,3 +157,11 @@ def test_bad_arguments(monkeypatch):
         CUTEstProblem(28)
     with pytest.raises(TypeError, match="sif_params must be a dict"):
         CUTEstProblem("HS28", sif_params=[("N", 3)])
+
+
+def test_paper_problem_list():
+    from optsolve.problems import PAPER_CUTEST_PROBLEMS, PROBLEMS
+
+    assert len(PAPER_CUTEST_PROBLEMS) == len(set(PAPER_CUTEST_PROBLEMS)) == 47
+    built_in = [name for name in PAPER_CUTEST_PROBLEMS if name in PROBLEMS]
+    assert len(built_in) >= 28  # the HS, BT, HIMMELB*, GENHS28, ORTHREGB ones, ...
