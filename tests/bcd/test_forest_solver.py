@@ -146,3 +146,20 @@ def test_bad_input_raises_naming_the_argument():
         minimize_forest_bcd(A, b, max_block_size=0)
     with pytest.raises(ValueError, match="tol"):
         minimize_forest_bcd(A, b, tol=-1.0)
+
+
+@pytest.mark.parametrize("selection", ["red-black", "greedy-tree"])
+def test_stops_soon_after_the_exact_gradient_reaches_tol(selection):
+    """The incremental ||g||^2 must not drift above the true one (cancellation) and delay the
+    stop: compare with the exact gradient norm after every update."""
+    A, b, _ = LATTICE
+    threshold = 1e-10 * np.linalg.norm(b)
+    first_below = []
+
+    def callback(intermediate_result):
+        if not first_below and np.linalg.norm(A @ intermediate_result.x - b) <= threshold:
+            first_below.append(intermediate_result.nit)
+
+    res = minimize_forest_bcd(A, b, selection=selection, tol=1e-10, callback=callback)
+    assert res.success and first_below
+    assert res.nit <= first_below[0] + max(3, first_below[0] // 100)
