@@ -9,8 +9,11 @@ family                 problems
 Hock & Schittkowski    HS6 HS7 HS8 HS9 HS26 HS27 HS28 HS39 HS40 HS42 HS46-HS52 HS56 HS61 HS77
                        HS78 HS79 HS100LNP HS111LNP
 Boggs & Tolle          BT1-BT12
-others                 MARATOS HIMMELBA HIMMELBC HIMMELBE ORTHREGB
-scalable               GENHS28 (n), ELEC (n_points), POISSON_CONTROL (N, beta, target)
+others                 MARATOS MWRIGHT HIMMELBA HIMMELBC HIMMELBE ORTHREGB
+equations (f = 0)      BOOTH CUBENE DENSCHNCNE DENSCHNFNE GOTTFR HELIXNE PRICE4NE RSNBRNE
+                       WAYSEA1NE WAYSEA2NE ZANGWIL3
+scalable               GENHS28 (n), ELEC (n_points), MOREBVNE (n), INTEQNE (N),
+                       POISSON_CONTROL (N, beta, target)
 =====================  ========================================================================
 
 Examples
@@ -30,14 +33,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from . import boggs_tolle, hock_schittkowski, misc, pde
+from . import boggs_tolle, equations, hock_schittkowski, misc, pde
 from ._base import LibraryProblem
 
 __all__ = ["PROBLEMS", "LibraryProblem", "get_problem", "list_problems"]
 
 PROBLEMS: dict[str, type[LibraryProblem]] = {
     name: getattr(module, name)
-    for module in (hock_schittkowski, boggs_tolle, misc, pde)
+    for module in (hock_schittkowski, boggs_tolle, misc, equations, pde)
     for name in module.__all__
     if isinstance(getattr(module, name), type)
 }
@@ -54,7 +57,7 @@ def list_problems(*, scalable: bool | None = None) -> list[str]:
     Examples
     --------
     >>> list_problems(scalable=True)
-    ['ELEC', 'GENHS28', 'POISSON_CONTROL']
+    ['ELEC', 'GENHS28', 'INTEQNE', 'MOREBVNE', 'POISSON_CONTROL']
     """
     return [name for name, cls in PROBLEMS.items()
             if scalable is None or bool(getattr(cls, "scalable", False)) == scalable]
@@ -68,8 +71,9 @@ def get_problem(name: str, **params: Any) -> LibraryProblem:
     name : str
         A key of :data:`PROBLEMS`.
     **params
-        Size and data parameters of scalable problems (``n`` for GENHS28, ``n_points`` for ELEC,
-        ``N``, ``beta``, ``target`` for POISSON_CONTROL).
+        Size and data parameters of scalable problems (``n`` for GENHS28 and MOREBVNE,
+        ``n_points`` for ELEC, ``N`` for INTEQNE, ``N``, ``beta``, ``target`` for
+        POISSON_CONTROL).
 
     Examples
     --------

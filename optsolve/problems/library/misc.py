@@ -10,7 +10,7 @@ import numpy as np
 
 from ._base import LibraryProblem, sym, term
 
-__all__ = ["ELEC", "GENHS28", "HIMMELBA", "HIMMELBC", "HIMMELBE", "MARATOS", "ORTHREGB"]
+__all__ = ["ELEC", "GENHS28", "HIMMELBA", "HIMMELBC", "HIMMELBE", "MARATOS", "MWRIGHT", "ORTHREGB"]
 
 HIMMELBLAU = ("Himmelblau (1972), Applied Nonlinear Programming, McGraw-Hill, problem {}; "
               "CUTEst SIF {}")
@@ -34,6 +34,38 @@ class MARATOS(LibraryProblem):
 
     def _cons_hessians(self, x):
         return np.array([2 * np.eye(2)])
+
+
+class MWRIGHT(LibraryProblem):
+    name, n, m = "MWRIGHT", 5, 3
+    source = ("Wright (1976), Numerical Methods for Nonlinearly Constrained Optimization, PhD "
+              "thesis, Stanford, problem 4, start D; CUTEst SIF MWRIGHT")
+    notes = ("Several local solutions: f = 1.28838290052174 at (0.863081760276336, "
+             "1.5611172956183, 1.71536343559152, 2.20978154529223, 2.31727756517488), 24.6573, "
+             "24.9788 (reached from x0, stored), 41.4465. The SIF file records 32.851791437, "
+             "which is none of the KKT points found by multistart.")
+    x0 = (-1.0, 2.0, 1.0, -2.0, -2.0)
+    # the local solution reached from x0 (trust-constr, then Newton on the KKT system)
+    x_opt = (-1.29459852340353, 2.46307744073819, 1.21263709800148, -0.164161584542557,
+             -1.54488048908163)
+    f_opt = 24.978809531753
+    objective_terms = (term(1, {0: 1}), term(1, {0: 1, 1: -1}), term(1, {1: 1, 2: -1}, p=3),
+                       term(1, {2: 1, 3: -1}, p=4), term(1, {3: 1, 4: -1}, p=4))
+
+    def _cons(self, x):
+        x1, x2, x3, x4, x5 = x
+        return np.array([x1 + x2**2 + x3**2 - (3 * np.sqrt(2.0) + 2),
+                         x2 - x3**2 + x4 - (2 * np.sqrt(2.0) - 2), x1 * x5 - 2])
+
+    def _jac(self, x):
+        x1, x2, x3, _, x5 = x
+        return np.array([[1.0, 2 * x2, 2 * x3, 0.0, 0.0],
+                         [0.0, 1.0, -2 * x3, 1.0, 0.0],
+                         [x5, 0.0, 0.0, 0.0, x1]])
+
+    def _cons_hessians(self, x):
+        return np.array([sym(5, {(1, 1): 2.0, (2, 2): 2.0}), sym(5, {(2, 2): -2.0}),
+                         sym(5, {(0, 4): 1.0})])
 
 
 class HIMMELBA(LibraryProblem):
