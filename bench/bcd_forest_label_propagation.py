@@ -75,9 +75,16 @@ def core_coordinate_rule(rule):
         return None
 
     def run(A, b, checkpoints):
-        return np.array([minimize_bcd("quadratic", X=A, y=b, selection=rule, block_size=1,
-                                      tol=0.0, max_iter=k, random_state=0).fun
-                         for k in checkpoints])
+        values = []
+        for k in checkpoints:
+            res = minimize_bcd("quadratic", X=A, y=b, selection=rule, block_size=1, tol=0.0,
+                               max_iter=k, random_state=0)
+            if res.nit != k:  # its iterations are not single-coordinate updates here
+                print(f"  minimize_bcd({rule!r}, max_iter={k}) reports nit = {res.nit}: "
+                      "not comparable per iteration, left out")
+                return None
+            values.append(res.fun)
+        return np.array(values)
     return run
 
 
@@ -96,9 +103,10 @@ def objective_curves(A, b, partition, n_iter):
                                   max_iter=n_iter, record_history=True, random_state=0)
         runs[f"{rule} coordinate"] = (every, res.history["objective"], 1.0)
         core = core_coordinate_rule(rule)
-        if core is not None:
-            ks = np.array([k for k in CHECKPOINTS if k <= n_iter])
-            runs[f"{rule} coordinate (minimize_bcd)"] = (ks, core(A, b, ks), 1.0)
+        ks = np.array([k for k in CHECKPOINTS if k <= n_iter])
+        values = core(A, b, ks) if core is not None else None
+        if values is not None:
+            runs[f"{rule} coordinate (minimize_bcd)"] = (ks, values, 1.0)
     return runs
 
 
