@@ -53,11 +53,22 @@ def _with_infinities(a: Any, size: int, fill: float) -> np.ndarray:
     return a
 
 
+def _names(problem: Any, attribute: str, size: int) -> list | None:
+    # pycutest's varnames()/connames() are methods; variable names include dropped fixed
+    # variables, so they are only used when they line up with the indices
+    names = getattr(problem, attribute, None)
+    try:
+        names = names() if callable(names) else names
+    except Exception:  # names are a nicety in an error message, never a reason to fail
+        return None
+    return list(names) if names is not None and len(names) == size else None
+
+
 def _describe(indices: np.ndarray, names: Any, kind: str, limit: int = 10) -> str:
     labels = []
     for i in indices[:limit]:
         label = f"{kind}[{i}]"
-        if names is not None and i < len(names):
+        if names is not None:
             label += f" ({str(names[i]).strip()})"
         labels.append(label)
     more = f" and {len(indices) - limit} more" if len(indices) > limit else ""
@@ -129,7 +140,7 @@ class CUTEstProblem(EqualityConstrainedProblem):
             is_eq = (self.cl == self.cu) if is_eq is None else np.asarray(is_eq, dtype=bool)
             inequalities = np.flatnonzero(~is_eq)
             if inequalities.size:
-                names = getattr(self._problem, "connames", None)
+                names = _names(self._problem, "connames", self.m)
                 raise ValueError(
                     f"CUTEst problem {self.name} has {inequalities.size} inequality "
                     f"constraint(s): {_describe(inequalities, names, 'c')}; only equality "
@@ -137,7 +148,7 @@ class CUTEstProblem(EqualityConstrainedProblem):
                 )
         bounded = np.flatnonzero(np.isfinite(self.bl) | np.isfinite(self.bu))
         if bounded.size:
-            names = getattr(self._problem, "varnames", None)
+            names = _names(self._problem, "varnames", self.n)
             raise ValueError(
                 f"CUTEst problem {self.name} has finite bounds on {bounded.size} variable(s): "
                 f"{_describe(bounded, names, 'x')}; only unbounded variables are supported"

@@ -27,10 +27,14 @@ class FakeCUTEstProblem:
         self._shift = np.full(self.m, shift)
         self.cl, self.cu = self._shift.copy(), self._shift.copy()
         self.is_eq_cons = np.ones(self.m, bool) if is_eq is None else np.asarray(is_eq)
-        if names:
-            self.varnames = [f"X{i + 1}" for i in range(self.n)]
-            self.connames = [f"CON{i + 1}" for i in range(self.m)]
+        self._names = names
         self.calls = {"f": 0, "g": 0, "c": 0, "cg": 0, "H": 0, "Hprod": 0}
+
+    def varnames(self):  # methods in pycutest, not attributes
+        return [f"X{i + 1}" for i in range(self.n)] if self._names else None
+
+    def connames(self):
+        return [f"CON{i + 1}" for i in range(self.m)] if self._names else None
 
     def obj(self, x, gradient=False):
         self.calls["f"] += 1
@@ -165,3 +169,9 @@ def test_paper_problem_list():
     assert len(PAPER_CUTEST_PROBLEMS) == len(set(PAPER_CUTEST_PROBLEMS)) == 47
     built_in = [name for name in PAPER_CUTEST_PROBLEMS if name in PROBLEMS]
     assert len(built_in) == 42  # all but SINVALNE, TRIGON1NE, BA-L1SP, BA-L1, MANCINONE
+
+
+def test_bound_refusal_uses_variable_names_when_they_line_up(monkeypatch):
+    install_fake_pycutest(monkeypatch, bl=[-1e20, 0.0, -1e20, -1e20])
+    with pytest.raises(ValueError, match=r"x\[1\] \(X2\)"):
+        CUTEstProblem("HS40")
