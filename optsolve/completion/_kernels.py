@@ -145,7 +145,7 @@ def row_solve_exact(indptr, indices, data, F, col_offset, shift, alpha, keep_emp
             X[i, :] = x
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _sketch_rows(A, d, k, start, sketch_size, n_nonzeros, seed, SA):
     """SA = S A for a sparse sign embedding S (``sketch_size x d``).
 
@@ -161,14 +161,27 @@ def _sketch_rows(A, d, k, start, sketch_size, n_nonzeros, seed, SA):
         key = (start + t) * n_nonzeros
         for z in range(n_nonzeros):
             h = _hash32(key + z, seed)
-            r = z * block + (h >> 1) % block
+            r = z * block + (((h >> 1) * block) >> 31)  # multiply-shift, no division
             sgn = scale if (h & 1) else -scale
             for a in range(k):
                 SA[r, a] += sgn * A[t, a]
 
 
+@njit(cache=True, fastmath=True)
+def _normal_matvec(A, d, k, p, q):
+    """q = A[:d]^T (A[:d] p) in one pass over the rows of A (each row read once, from cache)."""
+    for a in range(k):
+        q[a] = 0.0
+    for t in range(d):
+        s = 0.0
+        for a in range(k):
+            s += A[t, a] * p[a]
+        for a in range(k):
+            q[a] += s * A[t, a]
+
+
 @njit(cache=True)
-def _pcg_row(A, y, d, k, alpha, L, x, reduction, abs_tol, max_iter, r, z, p, q, Ap):
+def _pcg_row(A, y, d, k, alpha, L, x, reduction, abs_tol, max_iter, r, z, p, q):
     """Preconditioned CG on (A^T A + alpha I) x = A^T y with M = L L^T, warm-started at ``x``.
 
     Stops when ||r||_{M^-1} <= max(reduction * ||r_0||_{M^-1}, abs_tol * ||A^T y||_{M^-1}).
@@ -177,8 +190,7 @@ def _pcg_row(A, y, d, k, alpha, L, x, reduction, abs_tol, max_iter, r, z, p, q, 
     Ad = A[:d]
     yd = y[:d]
     b = Ad.T @ yd
-    Ap[:d] = Ad @ x
-    q[:] = Ad.T @ Ap[:d]
+    _normal_matvec(A, d, k, x, q)
     for a in range(k):
         r[a] = b[a] - q[a] - alpha * x[a]
         z[a] = b[a]
@@ -198,8 +210,7 @@ def _pcg_row(A, y, d, k, alpha, L, x, reduction, abs_tol, max_iter, r, z, p, q, 
     it = 0
     while it < max_iter:
         it += 1
-        Ap[:d] = Ad @ p
-        q[:] = Ad.T @ Ap[:d]
+        _normal_matvec(A, d, k, p, q)
         pq = 0.0
         for a in range(k):
             q[a] += alpha * p[a]
@@ -261,7 +272,6 @@ def row_solve_sketched(
     for c in prange(n_chunks):
         A = np.empty((max(max_d, 1), k))
         y = np.empty(max(max_d, 1))
-        Ap = np.empty(max(max_d, 1))
         SA = np.empty((sketch_size, k))
         G = np.empty((k, k))
         x = np.empty(k)
@@ -285,7 +295,7 @@ def row_solve_sketched(
             _regularize_and_factor(G, k, alpha)
             x[:] = X[i, :]
             cg_iters[i] = _pcg_row(
-                A, y, d, k, alpha, G, x, reduction, abs_tol, max_cg, r, z, p, q, Ap
+                A, y, d, k, alpha, G, x, reduction, abs_tol, max_cg, r, z, p, q
             )
             X[i, :] = x
 

@@ -78,7 +78,10 @@ class AltMinCompletion(
         Seeds the spectral initialization, the sketches and the splitting.
     solver_options : dict or None, default=None
         Row-solver options (``sketch_factor``, ``sketch_nnz``, ``min_rows_factor``,
-        ``row_reduction``, ``row_abs_tol``, ``row_max_cg``); unknown keys warn.
+        ``row_reduction``, ``row_abs_tol``, ``row_max_cg``, ``min_rank``); unknown keys warn.
+        Below rank ``min_rank`` (default 32) and on rows with few observations the sketched
+        solver solves exactly, because the sketch does not pay off there (measured crossover:
+        ``bench/completion_sweep_vs_rank.py``).
     max_dense_entries : int, default=10**8
         ``transform()`` / ``fit_transform`` refuse to return a dense matrix larger than this.
     record_history : bool, default=False

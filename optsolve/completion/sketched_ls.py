@@ -38,6 +38,11 @@ ROW_REDUCTION = 1e-2
 #: relative accuracy at which a row solve stops regardless (machine-precision floor)
 ROW_ABS_TOL = 1e-13
 ROW_MAX_CG = 100
+#: below this many unknowns per row, every row is solved exactly: the sketched path costs about
+#: (2 sketch_nnz + 4 n_cg) d k + 2 s k^2 flops in memory-bound loops against d k^2 in one BLAS
+#: gemm, and bench/completion_sweep_vs_rank.py measured the crossover between k = 40 and 80 on
+#: this machine (rows with d_i = 10^4); set it to 0 to force the sketch at any rank
+SKETCH_MIN_RANK = 32
 
 ROW_SOLVER_OPTIONS = SolverOptions(
     "altmin row solver",
@@ -48,6 +53,7 @@ ROW_SOLVER_OPTIONS = SolverOptions(
         "row_reduction": ROW_REDUCTION,
         "row_abs_tol": ROW_ABS_TOL,
         "row_max_cg": ROW_MAX_CG,
+        "min_rank": SKETCH_MIN_RANK,
     },
 )
 
@@ -88,10 +94,13 @@ def solve_rows(
         return 0
     k = F.shape[1]
     s = _sketch_size(k, opts)
+    min_rows = int(opts["min_rows_factor"] * s)
+    if k < opts["min_rank"]:
+        min_rows = np.iinfo(np.int64).max  # the sketch cannot pay off at this rank
     cg_iters = np.zeros(X.shape[0], dtype=np.int64)
     _kernels.row_solve_sketched(
         indptr, indices, data, F, col_offset, float(shift), float(alpha), keep_empty,
-        s, int(opts["sketch_nnz"]), int(opts["min_rows_factor"] * s),
+        s, int(opts["sketch_nnz"]), min_rows,
         float(opts["row_reduction"]), float(opts["row_abs_tol"]), int(opts["row_max_cg"]),
         int(seed) & 0x7FFFFFFF, out, cg_iters,
     )
@@ -130,7 +139,9 @@ def row_least_squares(
         residual is ``tol`` times the initial one.
     options : dict, optional
         Sketch options: ``sketch_factor``, ``sketch_nnz``, ``min_rows_factor``,
-        ``row_max_cg`` (unknown keys warn).
+        ``row_max_cg``, ``min_rank`` (unknown keys warn). Rows with at most
+        ``min_rows_factor * sketch_factor * k`` observations, and all rows when
+        ``k < min_rank`` (default 32), are solved exactly: the sketch does not pay off there.
     random_state : int or None
         Seed of the sketches.
 
@@ -146,7 +157,7 @@ def row_least_squares(
     >>> from optsolve.completion import row_least_squares
     >>> X = sp.random(30, 200, density=0.5, format="csr", random_state=0)
     >>> F = np.random.default_rng(0).standard_normal((200, 3))
-    >>> x, _ = row_least_squares(X, F, method="sketched", tol=1e-12)
+    >>> x, _ = row_least_squares(X, F, method="sketched", tol=1e-12, options={"min_rank": 0})
     >>> xe, _ = row_least_squares(X, F, method="exact")
     >>> bool(np.allclose(x, xe, atol=1e-8))
     True

@@ -7,12 +7,15 @@ from sklearn.exceptions import ConvergenceWarning
 from optsolve.completion import altmin, spectral_init
 from optsolve.datasets import make_incoherent_low_rank
 
+#: the sketch is skipped below rank 32 by default (it does not pay off there): force it
+FORCE_SKETCH = {"min_rank": 0}
+
 
 @pytest.mark.parametrize("solver", ["sketched", "exact"])
 def test_exact_recovery(recovery_problem, rel_error, solver):
     """p = 4 k log(n) / n samples recover the rank-k matrix to 1e-6 (JNS 2013, Thm. 2.5)."""
     X, U, V, k = recovery_problem
-    res = altmin(X, k, solver=solver, tol=1e-10, random_state=0)
+    res = altmin(X, k, solver=solver, tol=1e-10, random_state=0, options=FORCE_SKETCH)
     assert res.success and res.status == 0
     assert rel_error(res.U, res.V, U, V) <= 1e-6
     assert (res.cg_iterations > 0) == (solver == "sketched")
@@ -20,7 +23,7 @@ def test_exact_recovery(recovery_problem, rel_error, solver):
 
 def test_sketched_and_exact_agree(recovery_problem, rel_error):
     X, _, _, k = recovery_problem
-    a = altmin(X, k, solver="sketched", tol=1e-11, random_state=0)
+    a = altmin(X, k, solver="sketched", tol=1e-11, random_state=0, options=FORCE_SKETCH)
     b = altmin(X, k, solver="exact", tol=1e-11, random_state=0)
     assert rel_error(a.U, a.V, b.U, b.V) <= 1e-8
 
@@ -28,7 +31,7 @@ def test_sketched_and_exact_agree(recovery_problem, rel_error):
 def test_recovery_with_sketched_rows_forced(rel_error):
     """Long rows (d_i >> sketch size) go through sketch + PCG, and recovery still holds."""
     X, U, V = make_incoherent_low_rank(400, 400, 3, 0.5, random_state=2)
-    res = altmin(X, 3, tol=1e-10, random_state=0, options={"sketch_factor": 2})
+    res = altmin(X, 3, tol=1e-10, random_state=0, options={"sketch_factor": 2, "min_rank": 0})
     assert res.cg_iterations > 0
     assert rel_error(res.U, res.V, U, V) <= 1e-6
 
@@ -38,7 +41,7 @@ def test_noisy_reaches_noise_floor(solver):
     """Error of the fit vs the oracle projection: within a small factor of the noise level."""
     m, n, k, p, sigma = 300, 250, 3, 0.4, 0.05
     X, U, V = make_incoherent_low_rank(m, n, k, p, noise=sigma, random_state=4)
-    res = altmin(X, k, solver=solver, tol=1e-9, random_state=0)
+    res = altmin(X, k, solver=solver, tol=1e-9, random_state=0, options=FORCE_SKETCH)
     M = U @ V.T
     rmse = np.linalg.norm(res.U @ res.V.T - M) / np.sqrt(m * n)
     # least-squares fit of (m + n) k parameters to |Omega| noisy values: error ~ sigma

@@ -160,7 +160,7 @@ def test_public_api_without_jit(tmp_path):
         "X, U, V = make_incoherent_low_rank(30, 25, 2, 0.7, random_state=0)\n"
         "for s in ('sketched', 'exact'):\n"
         "    est = AltMinCompletion(rank=2, solver=s, tol=1e-9, random_state=0,\n"
-        "                           solver_options={'sketch_factor': 1}).fit(X)\n"
+        "                           solver_options={'sketch_factor': 1, 'min_rank': 0}).fit(X)\n"
         "    print(repr(est.transform()[:2, :3].round(6).tolist()))\n"
     )
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
@@ -169,8 +169,9 @@ def test_public_api_without_jit(tmp_path):
     X, _, _ = make_incoherent_low_rank(30, 25, 2, 0.7, random_state=0)
     expected = ""
     for s in ("sketched", "exact"):
+        opts = {"sketch_factor": 1, "min_rank": 0}
         est = AltMinCompletion(
-            rank=2, solver=s, tol=1e-9, random_state=0, solver_options={"sketch_factor": 1}
+            rank=2, solver=s, tol=1e-9, random_state=0, solver_options=opts
         ).fit(X)
         expected += repr(est.transform()[:2, :3].round(6).tolist()) + "\n"
     assert out.stdout == expected

@@ -6,6 +6,9 @@ import scipy.sparse as sp
 
 from optsolve.completion import row_least_squares
 
+#: the sketch is skipped below rank 32 by default (it does not pay off there): force it
+FORCE_SKETCH = {"min_rank": 0}
+
 
 @pytest.fixture
 def rows_problem():
@@ -25,7 +28,9 @@ def rows_problem():
 def test_rows_match_lstsq(rows_problem, method, alpha, ridge_rows_reference):
     X, F = rows_problem
     ref = ridge_rows_reference(X, F, alpha)
-    got, iters = row_least_squares(X, F, alpha=alpha, method=method, tol=1e-12)
+    got, iters = row_least_squares(
+        X, F, alpha=alpha, method=method, tol=1e-12, options=FORCE_SKETCH
+    )
     np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-10)
     assert (iters > 0) == (method == "sketched")
 
@@ -35,7 +40,9 @@ def test_sketched_reaches_requested_accuracy(rows_problem, tol, ridge_rows_refer
     """The preconditioned residual falls by ``tol``: the error in the A^T A norm follows."""
     X, F = rows_problem
     ref = ridge_rows_reference(X, F, 0.0)
-    got, _ = row_least_squares(X, F, method="sketched", tol=tol, random_state=3)
+    got, _ = row_least_squares(
+        X, F, method="sketched", tol=tol, random_state=3, options=FORCE_SKETCH
+    )
     for i in range(2, X.shape[0]):
         idx = X.indices[X.indptr[i] : X.indptr[i + 1]]
         A = F[idx]
@@ -47,15 +54,15 @@ def test_sketched_reaches_requested_accuracy(rows_problem, tol, ridge_rows_refer
 def test_sketched_needs_few_iterations(rows_problem):
     """Sketch-and-precondition: condition number O(1), so iterations do not grow with d."""
     X, F = rows_problem
-    _, iters = row_least_squares(X, F, method="sketched", tol=1e-10)
+    _, iters = row_least_squares(X, F, method="sketched", tol=1e-10, options=FORCE_SKETCH)
     n_sketched = X.shape[0] - 2
     assert iters / n_sketched < 25
 
 
 def test_sketch_is_seeded(rows_problem):
     X, F = rows_problem
-    a, _ = row_least_squares(X, F, method="sketched", tol=1e-3, random_state=5)
-    b, _ = row_least_squares(X, F, method="sketched", tol=1e-3, random_state=5)
+    a, _ = row_least_squares(X, F, tol=1e-3, random_state=5, options=FORCE_SKETCH)
+    b, _ = row_least_squares(X, F, tol=1e-3, random_state=5, options=FORCE_SKETCH)
     np.testing.assert_array_equal(a, b)
 
 
@@ -71,3 +78,9 @@ def test_row_least_squares_bad_input(rows_problem):
         row_least_squares(X, F, alpha=-1.0)
     with pytest.warns(RuntimeWarning, match="Unknown solver option"):
         row_least_squares(X, F, options={"sketch_sise": 3})
+
+
+def test_small_rank_rows_are_solved_exactly_by_default(rows_problem):
+    X, F = rows_problem
+    _, iters = row_least_squares(X, F, method="sketched")
+    assert iters == 0
