@@ -116,6 +116,7 @@ def solve_active_set(
     measure = np.inf
     objective = np.inf
     keys = np.empty(p)
+    viol = np.empty(p)
     stalled = False
     n_stalls = 0
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
@@ -172,22 +173,37 @@ def solve_active_set(
         it += 1
 
         # ---------------------------------------------------- greedy variable block
-        K.prox_violations(pens, alphas, grad, w, lips_model, keys)
-        outer_violation = float(np.max(keys, initial=0.0))
+        K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+        outer_violation = float(np.max(viol, initial=0.0))
         K.all_coordinate_keys(K.RULE_GSQ if rule >= 10 else rule, pens, alphas, grad, w,
                               lips_model, keys)
         tol_in = INNER_TOL_FACTOR * outer_violation
+        # on the active manifold (support unchanged since the last iteration and every zero
+        # coordinate optimal) the problem is smooth in the support: take a Newton step there
+        # (Section 7: active-set identification, then superlinear convergence)
+        on_manifold = (it > 2 and identified_at < it - 1 and support.any()
+                       and float(np.max(viol[~support], initial=0.0)) == 0.0)
+        moved = False
         if gram_mode:
-            n_up = K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in, 50 * p + 1000,
-                                    seed + it)
-            stalled = n_up == 0
-            n_updates += n_up
+            if on_manifold:
+                moved = _manifold_step_gram(G, grad, w, support, pens, alphas)
+            if not moved:
+                n_up = K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
+                                        50 * p + 1000, seed + it)
+                stalled = n_up == 0
+                n_updates += n_up
         else:
-            ws = _working_set(keys, support, ws_size, use_working_set)
-            ws_size = max(ws_size, min(p, 2 * ws.shape[0]))
-            b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv,
-                                         free_intercept, rule, -NEWTON_FORCING, seed + it)
-            n_updates += n_up
+            if on_manifold:
+                b, moved = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad,
+                                              np.flatnonzero(support), deriv, free_intercept,
+                                              rule, -NEWTON_FORCING, seed + it, manifold=True)
+            if not moved:
+                ws = _working_set(keys, support, ws_size, use_working_set)
+                ws_size = max(ws_size, min(p, 2 * ws.shape[0]))
+                b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
+                                             deriv, free_intercept, rule, -NEWTON_FORCING,
+                                             seed + it)
+                n_updates += n_up
 
         new_support = w != 0
         if np.any(new_support != support):
@@ -255,6 +271,38 @@ def min_norm_subgradients(pens, alphas, grad, w) -> np.ndarray:
     return s
 
 
+def _manifold_gradient(grad, w, pens, alphas):
+    """Gradient of the smooth restriction of the objective to the current sign pattern."""
+    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
+    mg = grad + np.where(l1, alphas * np.sign(w), 0.0)
+    l2 = pens == K.PEN_L2
+    return mg + np.where(l2, alphas * w, 0.0), np.where(l2, alphas, 0.0)
+
+
+def _signs_kept(pens, old, new) -> bool:
+    """Whether ``new`` stays on the manifold of ``old``: same L1 signs, constraints held."""
+    pos = (pens == K.PEN_POS) | (pens == K.PEN_L1_POS)
+    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
+    return bool(np.all(np.sign(new[l1]) == np.sign(old[l1])) and np.all(new[pos] > 0))
+
+
+def _manifold_step_gram(G, grad, w, support, pens, alphas) -> bool:
+    """Exact Newton step of least squares on the support (in place); False if signs change."""
+    S = np.flatnonzero(support)
+    mg, ridge = _manifold_gradient(grad[S], w[S], pens[S], alphas[S])
+    H = G[np.ix_(S, S)] + np.diag(ridge)
+    try:
+        d = np.linalg.solve(H, -mg)
+    except np.linalg.LinAlgError:
+        return False
+    new = w[S] + d
+    if not np.all(np.isfinite(new)) or not _signs_kept(pens[S], w[S], new):
+        return False
+    w[S] = new
+    grad += G[:, S] @ d
+    return True
+
+
 def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     p = keys.shape[0]
     if not use_working_set or size >= p:
@@ -270,8 +318,13 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
 
 
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
-                       rule, tol_in, seed):
-    """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``)."""
+                       rule, tol_in, seed, manifold=False):
+    """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``).
+
+    With ``manifold=True`` the block is the support and the step is a plain Newton step on
+    the smooth restriction to the current signs; it returns ``(b, False)`` without moving
+    when that step would change a sign. Otherwise returns ``(b, n_inner_updates)``.
+    """
     n = design.n
     if loss == K.LOSS_LS:
         weights = None
@@ -296,12 +349,23 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         v0 = np.append(w[ws], b)
     else:
         v0 = w[ws].copy()
-    v = v0.copy()
-    q = H @ v0 - g
-    gin = g.copy()
-    n_up = K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule, tol_in,
-                            50 * v.shape[0] + 1000, seed)
-    d = v - v0
+    if manifold:
+        mg, ridge = _manifold_gradient(g, v0, sub_pens, sub_alphas)
+        try:
+            d = np.linalg.solve(H + np.diag(ridge), -mg)
+        except np.linalg.LinAlgError:
+            return b, False
+        v = v0 + d
+        if not np.all(np.isfinite(v)) or not _signs_kept(sub_pens, v0, v):
+            return b, False
+        n_up = True
+    else:
+        v = v0.copy()
+        q = H @ v0 - g
+        gin = g.copy()
+        n_up = K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule, tol_in,
+                                50 * v.shape[0] + 1000, seed)
+        d = v - v0
     if not np.any(d):
         return b, n_up
     dw = d[:ws.shape[0]]

@@ -23,6 +23,7 @@ class Design:
         self.sparse = sp.issparse(X)
         self.n, self.p = X.shape
         self.offset = offset
+        self._max_row_nnz = None
         if self.sparse:
             self.csc = sp.csc_matrix(X, dtype=np.float64)
             self.csc.sort_indices()
@@ -46,14 +47,21 @@ class Design:
         return self._csr.indptr, self._csr.indices, self._csr.data
 
     def max_row_nnz(self) -> int:
-        indptr = self.csr_arrays()[0]
-        return int(np.max(np.diff(indptr), initial=0))
+        if self._max_row_nnz is None:
+            indptr = self.csr_arrays()[0]
+            self._max_row_nnz = int(np.max(np.diff(indptr), initial=0))
+        return self._max_row_nnz
 
     # -- products
     def rmatvec(self, v: np.ndarray) -> np.ndarray:
         """``(X - 1μᵀ)ᵀ v`` for ``v`` of shape (n,) or (n, K)."""
         if self.sparse:
-            out = np.asarray(self.csc.T @ v)
+            k = 1 if v.ndim == 1 else v.shape[1]
+            out = np.empty(self.p * k)
+            K.csc_transpose_matvec(self.csc.indptr, self.csc.indices, self.csc.data,
+                                   np.ascontiguousarray(v).ravel(), k, 1.0, out)
+            if v.ndim == 2:
+                out = out.reshape(self.p, k)
         else:
             out = self.dense.T @ v
         if self.offset is not None:
@@ -62,7 +70,11 @@ class Design:
 
     def matvec(self, w: np.ndarray) -> np.ndarray:
         """``(X - 1μᵀ) w``."""
-        out = np.asarray(self.csc @ w) if self.sparse else self.dense @ w
+        if self.sparse and w.ndim == 1:
+            out = np.empty(self.n)
+            K.csc_matvec(self.csc.indptr, self.csc.indices, self.csc.data, w, out)
+        else:
+            out = np.asarray(self.csc @ w) if self.sparse else self.dense @ w
         if self.offset is not None:
             out = out - self.offset @ w
         return out
@@ -81,7 +93,8 @@ class Design:
 
     def col_sq_norms(self) -> np.ndarray:
         if self.sparse:
-            sq = np.asarray(self.csc.multiply(self.csc).sum(axis=0)).ravel()
+            sq = np.empty(self.p)
+            K.csc_col_sq_norms(self.csc.indptr, self.csc.data, sq)
         else:
             sq = np.einsum("ij,ij->j", self.dense, self.dense)
         if self.offset is not None:
