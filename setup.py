@@ -26,6 +26,9 @@ EXTRAS = {
         "skglm>=0.4",
         "celer>=0.7",
         "threadpoolctl>=3.1",
+        "scikit-surprise>=1.1",  # completion: Surprise SVD peer on MovieLens
+        "pandas>=1.5",  # completion: Surprise's Dataset.load_from_df
+        "fancyimpute>=0.7",  # completion: SoftImpute peer (pulls cvxpy, cvxopt)
     ],
     "cutest": ["pycutest>=1.6"],
     "test": [
