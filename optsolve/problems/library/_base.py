@@ -73,6 +73,11 @@ class LibraryProblem(EqualityConstrainedProblem):
     ----------
     notes : str
         Caveats: degenerate solutions, local minima reached from ``x0``, refined digits.
+    unique_x : bool
+        False when other points share ``f_opt`` (several roots, symmetries, constant
+        objectives on a curve): compare objective values, not ``x``, then.
+    other_local_f : tuple of float
+        Objective values of other known local solutions (a solver may legitimately stop there).
     params : dict
         Parameters of scalable problems (empty otherwise).
     """
@@ -80,6 +85,8 @@ class LibraryProblem(EqualityConstrainedProblem):
     objective_terms: Sequence[tuple] | None = None
     linear_constraints: tuple[Any, Any] | None = None
     notes: str = ""
+    unique_x: bool = True
+    other_local_f: tuple[float, ...] = ()
 
     def __init__(self) -> None:
         self.params: dict[str, Any] = {}

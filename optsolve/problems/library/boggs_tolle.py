@@ -77,6 +77,7 @@ class BT4(LibraryProblem):
     notes = ("SIF variant: x3 enters the first constraint squared, not cubed (the paper's "
              "problem is unbounded). Start = the paper's proposed solution. Another local "
              "solution has f = 3.28903771.")
+    other_local_f = (3.28903771,)
     x0 = (4.0382, -2.9470, -0.09115)
     # the local solution reached from x0 (trust-constr, then Newton on KKT); SIF f = -45.510551
     x_opt = (2.28449660117085, -3.72089325575881, 2.43639665458797)
@@ -155,6 +156,7 @@ class BT7(LibraryProblem):
     name, n, m, source = "BT7", 5, 3, _src(7)
     notes = ("Another local solution, the paper's, has f = 360.3798; the one reached from x0 "
              "(stored) has f = 306.5.")
+    other_local_f = (360.379767174284,)
     x0 = (-2.0, 1.0, 1.0, 1.0, 1.0)
     # exact: x5 = x3 = 0 => x1 = 1/2, x2 = 2, x4 = √4.5; f = 100 (7/4)² + 1/4 = 306.5. The SIF
     # file records 306.49640688, 1e-5 lower, presumably from a slightly infeasible point.

@@ -123,6 +123,8 @@ class DENSCHNFNE(_Equations):
     name, n, m = "DENSCHNFNE", 2, 2
     source = ("Dennis & Schnabel (1983), Numerical Methods for Unconstrained Optimization and "
               "Nonlinear Equations, Prentice-Hall, p. 107; CUTEst SIF DENSCHNFNE")
+    notes = "Constant objective; several roots."
+    unique_x = False
     x0 = (2.0, 0.0)
     x_opt = (1.0, 1.0)  # the root Newton's method reaches from x0
 
@@ -141,9 +143,10 @@ class DENSCHNFNE(_Equations):
 
 class PRICE4NE(_Equations):
     name, n, m, source = "PRICE4NE", 2, 2, SCIPY_GO.format("Price04", "PRICE4NE")
-    notes = ("Roots (0, 0), with a singular Jacobian, which Newton's method reaches from x0, "
-             "and (2, 4).")
-    x0, x_opt = (1.0, 5.0), (2.0, 4.0)
+    notes = ("Degenerate: the root (0, 0) that Newton's method reaches from x0 has a singular "
+             "Jacobian (convergence is linear); the other root is (2, 4).")
+    unique_x = False
+    x0, x_opt = (1.0, 5.0), (0.0, 0.0)
 
     def _cons(self, x):
         x1, x2 = x
@@ -161,6 +164,8 @@ class PRICE4NE(_Equations):
 
 class GOTTFR(_Equations):
     name, n, m, source = "GOTTFR", 2, 2, BUCKLEY.format(208, "GOTTFR") + " (from Sisser)"
+    notes = "Constant objective; several roots."
+    unique_x = False
     x0 = (0.5, 0.5)
     # the root Newton's method reaches from x0; (0, 0) is another
     x_opt = (0.199983494254919, 0.666831236379253)

@@ -67,6 +67,7 @@ class HS8(LibraryProblem):
     # x1² + x2² = 25, x1 x2 = 9  =>  (x1 ± x2)² = 43, 7
     x_opt = ((np.sqrt(43.0) + np.sqrt(7.0)) / 2, (np.sqrt(43.0) - np.sqrt(7.0)) / 2)
     notes = "Constant objective: every feasible point is optimal (multipliers are zero)."
+    unique_x = False
 
     def _obj(self, x):
         return -1.0
@@ -92,6 +93,7 @@ class HS9(LibraryProblem):
     x0, x_opt, f_opt = (0.0, 0.0), (-3.0, -4.0), -0.5
     linear_constraints = ([[4.0, -3.0]], [0.0])
     notes = "Solutions x = (12k - 3, 16k - 4) for every integer k, all with f = -1/2."
+    unique_x = False
     _a, _b = np.pi / 12, np.pi / 16
 
     def _obj(self, x):
@@ -113,7 +115,9 @@ class HS26(LibraryProblem):
     name, n, m, source = "HS26", 3, 1, HS.format(26)
     x0, x_opt, f_opt = (-2.6, 2.0, 2.0), (1.0, 1.0, 1.0), 0.0
     objective_terms = (term(1, {0: 1, 1: -1}), term(1, {1: 1, 2: -1}, p=4))
-    notes = "Degenerate: the objective's Hessian is singular at the solution (slow convergence)."
+    notes = ("Degenerate: the objective's Hessian is singular at the solution (slow "
+             "convergence). A second global solution x1 = x2 = x3 ≈ -1.81 also has f = 0.")
+    unique_x = False
 
     def _cons(self, x):
         return np.array([(1 + x[1] ** 2) * x[0] + x[2] ** 4 - 3])
@@ -316,6 +320,8 @@ class HS56(LibraryProblem):
     x_opt = (2.4, 1.2, 1.2, np.arcsin(np.sqrt(4 / 7)), np.arcsin(np.sqrt(2 / 7)),
              np.arcsin(np.sqrt(2 / 7)), np.pi / 2)
     f_opt = -3.456
+    notes = "x4..x7 enter through sin² only: t, π - t and t + kπ are equally optimal."
+    unique_x = False
 
     def _obj(self, x):
         return -x[0] * x[1] * x[2]

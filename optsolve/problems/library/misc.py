@@ -44,6 +44,7 @@ class MWRIGHT(LibraryProblem):
              "1.5611172956183, 1.71536343559152, 2.20978154529223, 2.31727756517488), 24.6573, "
              "24.9788 (reached from x0, stored), 41.4465. The SIF file records 32.851791437, "
              "which is none of the KKT points found by multistart.")
+    other_local_f = (1.28838290052174, 24.6573278080039, 41.4464884)
     x0 = (-1.0, 2.0, 1.0, -2.0, -2.0)
     # the local solution reached from x0 (trust-constr, then Newton on the KKT system)
     x_opt = (-1.29459852340353, 2.46307744073819, 1.21263709800148, -0.164161584542557,
@@ -79,6 +80,7 @@ class HIMMELBA(LibraryProblem):
 class HIMMELBC(LibraryProblem):
     name, n, m, source = "HIMMELBC", 2, 2, HIMMELBLAU.format(28, "HIMMELBC")
     notes = "Constant objective; the zeros of Himmelblau's function (four roots, all optimal)."
+    unique_x = False
     x0, x_opt, f_opt = (1.0, 1.0), (3.0, 2.0), 0.0
     objective_terms = ()
 
@@ -173,6 +175,7 @@ class ORTHREGB(LibraryProblem):
     source = ("Gulliksson (1990), UMINF-178.90, University of Umea; CUTEst SIF ORTHREGB "
               "(Toint 1990)")
     notes = "Non-isolated solutions (a family of quadrics through the points); f_opt = 0."
+    unique_x = False
     x0 = tuple(np.concatenate([[1.0, 0.0, 0.0, 1.0, 0.0, 1.0], np.zeros(3), _ORTH_POINTS.ravel()]))
     x_opt = tuple(_orthregb_solution())
     f_opt = 0.0
@@ -249,6 +252,7 @@ class ELEC(LibraryProblem):
     """
 
     name = "ELEC"
+    unique_x = False  # rotations
     source = ("Dolan, Moré & Munson (2004), Benchmarking optimization software with COPS 3.0, "
               "ANL/MCS-TM-273, problem 'elec'; CUTEst SIF ELEC")
     scalable = True
