@@ -5,12 +5,13 @@ feasible). optsolve's sketched EAL Newton (Kaczmarz and Gaussian sketches, and t
 variant) vs scipy trust-constr with the same exact Hessian, same process, BLAS on 1 thread.
 The paper reports 7-9 outer iterations.
 
-    python bench/constrained_logistic.py        # needs the shared LIBSVM files (OPTSOLVE_DATA)
+    OPTSOLVE_DATA=../shared/data python bench/constrained_logistic.py   # shared LIBSVM files
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,11 @@ from optsolve.bench.timing import blas_threads, time_callable
 from optsolve.constrained._bench import kkt_least_squares, run_optsolve, run_trust_constr
 from optsolve.constrained.estimators import _LogisticProblem
 from optsolve.datasets import load_libsvm
+
+# the shared data folder beside the checkout, as tests/conftest.py does
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("OPTSOLVE_DATA") and _SHARED.is_dir():
+    os.environ["OPTSOLVE_DATA"] = str(_SHARED)
 
 DATASETS = ("a9a", "w8a", "mushrooms", "phishing")
 N_LINEAR = 5

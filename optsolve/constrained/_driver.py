@@ -37,6 +37,8 @@ REG_FIRST, REG_MIN, REG_GROWTH, REG_MAX = 1e-4, 1e-20, 8.0, 1e10
 MAX_INNER_MIN, MAX_INNER_PER_ROW = 20_000, 200
 #: sharpening factor of the inner accuracy η when the descent test fails (re-sketching)
 ETA_SHRINK = 0.1
+#: re-sketching rounds tried before the penalty μ is raised when the descent test fails
+SHARPEN_FIRST = 2
 
 STATUS_MESSAGES = {
     0: "KKT residual below tol",
@@ -159,15 +161,15 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     extra_note = (f"; constraint Jacobian found rank deficient at iteration "
                                   f"{nit} (rank {rank} < m = {m})")
                     logger.warning("minimize_eq: %s", extra_note[2:])
-                want = (n, m if rank is None else rank, 0 if rank is None else m - rank)
+                scale = max(_max_abs(B), _max_abs(pt.G))
                 b = -np.concatenate([pt.grad_lag, pt.c])
                 bnorm = float(np.linalg.norm(b))
                 delta = 0.0
                 for _ in range(60):
                     K = assemble_kkt(B, pt.G, primal_reg=delta, dual_reg=dual_reg,
                                      dense_max=opts["dense_threshold"])
-                    inertia = kkt_inertia(K, n)
-                    if inertia is None or inertia == want:
+                    inertia = kkt_inertia(K, n, scale=scale)
+                    if inertia is None or inertia[0] == n:
                         break
                     delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
                         if delta == 0 else delta * REG_GROWTH
@@ -205,17 +207,30 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     n_regularized += 1
                 # ---- 3. descent test on the exact augmented Lagrangian, penalty updates -----
                 thresh_unit = DESCENT_SIGMA * bnorm**2
+                n_sharpen = 0
                 while True:
                     gx, gl = merit_gradient(pt.grad_lag, pt.c, pt.G, Hg, mu, nu)
                     slope = directional_derivative(gx, gl, dx, dl)
                     if slope <= -nu * thresh_unit:
                         break
+                    # an inexact direction is sharpened first (SHARPEN_FIRST times): raising μ
+                    # to make up for solver error inflates it for the rest of the run
+                    sharpen = not exact and solver is not None
+                    if sharpen and n_sharpen < SHARPEN_FIRST:
+                        n_sharpen += 1
+                        eta *= ETA_SHRINK
+                        z, res = solver.run(b, eta * bnorm, max_inner)
+                        z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm,
+                                                       opts["inner_fallback"])
+                        n_fallback += exact
+                        dx, dl = z[:n], z[n:]
+                        continue
                     mu_coef = float(pt.c @ np.asarray(pt.G @ dx).ravel()) if m else 0.0
                     if mu_coef < 0 and mu < opts["mu_max"]:
                         need = (-nu * thresh_unit - (slope - mu * mu_coef)) / mu_coef
                         mu = float(min(opts["mu_max"], max(rho * mu, need * 1.01)))
                         continue
-                    if not exact and solver is not None:  # sharpen the accuracy, re-sketch
+                    if sharpen:  # sharpen the accuracy further, re-sketch
                         eta *= ETA_SHRINK
                         z, res = solver.run(b, eta * bnorm, max_inner)
                         z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm,
@@ -268,6 +283,11 @@ def _default_budget(sketch: str, N: int, sketch_size: int | None) -> int:
         return max(MAX_INNER_MIN, MAX_INNER_PER_ROW * N)
     q = sketch_size or default_sketch_size(N)
     return max(MAX_INNER_MIN // 10, MAX_INNER_PER_ROW * N // q)
+
+
+def _max_abs(A: Any) -> float:
+    data = A.data if sp.issparse(A) else np.asarray(A)
+    return float(np.max(np.abs(data))) if data.size else 0.0
 
 
 def _fallback_if_needed(solver: SketchSolver, K: Any, b: np.ndarray, z: np.ndarray, res: float,

@@ -66,16 +66,18 @@ def assemble_kkt(B: Any, G: Any, *, primal_reg: float = 0.0, dual_reg: float = 0
     return sp.bmat([[Bs, Gs.T], [Gs, C]], format="csr")
 
 
-def kkt_inertia(K: Any, n: int, *, tol: float = 1e-10) -> tuple[int, int, int] | None:
+def kkt_inertia(K: Any, n: int, *, scale: float = 1.0,
+                tol: float = 1e-10) -> tuple[int, int, int] | None:
     """``(positive, negative, zero)`` eigenvalue counts of a small dense ``K``; None if not
-    checked (sparse or larger than ``INERTIA_CHECK_MAX``). ``K`` has the right inertia
-    ``(n, m, 0)`` exactly when the reduced Hessian is positive definite and ``G`` has full row
-    rank (Nocedal & Wright, Thm 16.3)."""
+    checked (sparse or larger than ``INERTIA_CHECK_MAX``). Eigenvalues below
+    ``tol * max(1, scale)`` in magnitude count as zero; pass the size of the unregularized
+    blocks as ``scale`` (a large regularization must not widen the zero band). The reduced
+    Hessian is positive definite exactly when ``positive == n`` (Nocedal & Wright,
+    Thm 16.3; with a rank-deficient ``G`` the zero eigenvalues belong to the (2,2) side)."""
     if sp.issparse(K) or K.shape[0] > INERTIA_CHECK_MAX:
         return None
     w = np.linalg.eigvalsh(K)
-    scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
-    zero = np.abs(w) <= tol * scale
+    zero = np.abs(w) <= tol * max(1.0, scale)
     return int(np.sum((w > 0) & ~zero)), int(np.sum((w < 0) & ~zero)), int(np.sum(zero))
 
 

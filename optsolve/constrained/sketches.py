@@ -31,13 +31,15 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._kernels import kaczmarz_sweep
+from ._kernels import kaczmarz_run
 
 __all__ = ["SKETCHES", "SketchSolver", "default_sketch_size", "solve_direct"]
 
 SKETCHES = ("kaczmarz", "gaussian", "block", "count")
 #: fewest Kaczmarz steps between two residual checks
 KACZMARZ_MIN_CHECK = 64
+#: Kaczmarz rows drawn per kernel call (the kernel stops early once the target is met)
+KACZMARZ_CHUNK = 1 << 14
 
 
 def default_sketch_size(n_rows: int) -> int:
@@ -125,32 +127,32 @@ class SketchSolver:
         r = self.residual(b)
         res = float(np.linalg.norm(r))
         done = 0
-        while res > target and done < max_iter:
-            steps = min(self.check_every, max_iter - done)
+        while res > target and done < max_iter and np.isfinite(res):
             if self.sketch == "kaczmarz":
-                self._kaczmarz(b, steps)
+                if self._probs is None:
+                    break
+                steps, res = self._kaczmarz(b, r, min(max_iter - done, KACZMARZ_CHUNK), target)
             else:
-                for _ in range(steps):
-                    self._block_step(r)
-                    r = self.residual(b)
+                self._block_step(r)
+                r = self.residual(b)
+                res = float(np.linalg.norm(r))
+                steps = 1
             done += steps
             self.n_iter += steps
-            if self.sketch == "kaczmarz":
-                r = self.residual(b)
-            res = float(np.linalg.norm(r))
-            if not np.isfinite(res):
-                break
         return self.z.copy(), res
 
     # ------------------------------------------------------------------------------------------
-    def _kaczmarz(self, b: np.ndarray, steps: int) -> None:
-        if self._probs is None:
-            return
+    def _kaczmarz(self, b: np.ndarray, r: np.ndarray, steps: int,
+                  target: float) -> tuple[int, float]:
+        """Up to ``steps`` Kaczmarz steps in the numba kernel, which checks the residual every
+        ``check_every`` steps (``r`` is updated in place). Returns (steps done, residual)."""
         rows = self.rng.choice(self.N, size=steps, p=self._probs).astype(np.int64)
         csr = self._csr
-        touched = kaczmarz_sweep(csr.indptr, csr.indices, csr.data, self._row_norms_sq, b,
-                                 rows, self.z)
-        self.flops += 4.0 * float(touched) + 3.0 * steps
+        done, touched, checks, res_sq = kaczmarz_run(
+            csr.indptr, csr.indices, csr.data, self._row_norms_sq, b, rows, self.z, r,
+            int(self.check_every), float(target) ** 2)
+        self.flops += 4.0 * float(touched) + 3.0 * done + 2.0 * self.nnz * checks
+        return int(done), float(np.sqrt(res_sq))
 
     def _block_step(self, r: np.ndarray) -> None:
         """One sketch-and-project step with ``W = SᵀK``: ``z -= Wᵀ (W Wᵀ)^† Sᵀ r``."""

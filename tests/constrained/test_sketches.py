@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from optsolve.constrained import SketchSolver
-from optsolve.constrained._kernels import kaczmarz_sweep
+from optsolve.constrained._kernels import kaczmarz_run
 
 
 def random_kkt(n, m, seed, sparse=False):
@@ -20,27 +20,46 @@ def random_kkt(n, m, seed, sparse=False):
     return (sp.csr_matrix(K) if sparse else K), b
 
 
-def kaczmarz_reference(K, rhs, rows, z):
+def kaczmarz_reference(K, rhs, rows, z, check_every, target_sq):
+    """Plain numpy version of the kernel: steps, residual checks, early stop."""
     z = z.copy()
-    for i in rows:
-        row = K[i]
-        nrm = row @ row
-        if nrm > 0:
-            z += (rhs[i] - row @ z) / nrm * row
-    return z
+    steps = checks = 0
+    res_sq = 0.0
+    while steps < len(rows):
+        for i in rows[steps:steps + check_every]:
+            row = K[i]
+            nrm = row @ row
+            if nrm > 0:
+                z += (rhs[i] - row @ z) / nrm * row
+        steps = min(len(rows), steps + check_every)
+        r = K @ z - rhs
+        res_sq, checks = float(r @ r), checks + 1
+        if res_sq <= target_sq:
+            break
+    return z, steps, checks, res_sq
 
 
-def test_kaczmarz_kernel_matches_numpy_reference():
+@pytest.mark.parametrize("target_sq", [0.0, 1e-2])
+def test_kaczmarz_kernel_matches_numpy_reference(target_sq):
     K, b = random_kkt(6, 3, 0)
     K[2] = 0.0  # a zero row is skipped
-    rows = np.random.default_rng(1).integers(0, 9, size=200).astype(np.int64)
+    K[:, 2] = 0.0
+    b[2] = 0.0  # keeps the system consistent
+    rows = np.random.default_rng(1).integers(0, 9, size=500).astype(np.int64)
     z0 = np.random.default_rng(2).standard_normal(9)
     csr = sp.csr_matrix(K)
-    z = z0.copy()
-    touched = kaczmarz_sweep(csr.indptr, csr.indices, csr.data,
-                             np.asarray(csr.multiply(csr).sum(axis=1)).ravel(), b, rows, z)
-    np.testing.assert_allclose(z, kaczmarz_reference(K, b, rows, z0), rtol=1e-10, atol=1e-12)
-    assert touched == sum(np.diff(csr.indptr)[rows])
+    z, r = z0.copy(), np.zeros(9)
+    steps, touched, checks, res_sq = kaczmarz_run(
+        csr.indptr, csr.indices, csr.data, np.asarray(csr.multiply(csr).sum(axis=1)).ravel(),
+        b, rows, z, r, 40, target_sq)
+    z_ref, steps_ref, checks_ref, res_ref = kaczmarz_reference(K, b, rows, z0, 40, target_sq)
+    np.testing.assert_allclose(z, z_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r, K @ z_ref - b, rtol=1e-10, atol=1e-12)
+    assert (steps, checks) == (steps_ref, checks_ref)
+    np.testing.assert_allclose(res_sq, res_ref, rtol=1e-10)
+    assert touched == sum(np.diff(csr.indptr)[rows[:steps]])
+    if target_sq:
+        assert steps < len(rows)
 
 
 @pytest.mark.parametrize("sketch", ["kaczmarz", "gaussian", "block", "count"])
