@@ -21,7 +21,7 @@ DENSE_KKT_MAX = 1000
 #: largest ``n + m`` whose inertia is checked by a dense symmetric eigen-decomposition
 INERTIA_CHECK_MAX = 400
 #: largest ``m * n`` whose Jacobian rank is checked by a dense SVD
-RANK_CHECK_MAX = 250_000
+RANK_CHECK_MAX = 40_000
 
 
 def kkt_residual(grad_lag: np.ndarray, c: np.ndarray) -> float:

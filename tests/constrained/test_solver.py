@@ -254,3 +254,14 @@ class _CutestLike:
 def test_inequalities_and_bounds_are_refused(attrs, match):
     with pytest.raises(ValueError, match=match):
         minimize_eq(_CutestLike(**attrs))
+
+
+def test_auto_hessian_falls_back_to_bfgs_without_second_derivatives(make_problem):
+    class NoHessian(type(make_problem("HS40"))):
+        def _hess(self, x, v):
+            raise NotImplementedError
+
+    p = NoHessian()
+    res = solve(p, "gaussian", max_iter=300)
+    assert res.success and res.nhev == 0
+    np.testing.assert_allclose(res.x, p.x_opt, atol=1e-4)
