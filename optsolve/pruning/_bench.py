@@ -161,7 +161,7 @@ def register(registry) -> None:
         "layer-adaptive pruning (Xu et al. 2023): DP solve time vs numpy, allocators' accuracy",
     )
     suite.problem_sets += [
-        allocation_problems(((50, 10_000), (200, 100_000), (500, 100_000))),
+        allocation_problems(((50, 10_000), (100, 100_000))),
         digits_allocation_problems,
     ]
     alloc_kinds = ("rd_allocation",)

@@ -219,3 +219,20 @@ def test_import_does_not_import_torch():
     code = ("import sys, optsolve, optsolve.pruning; optsolve.pruning.LayerAdaptivePruner; "
             "optsolve.pruning.allocate_dp; assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_additivity_and_schedule_bad_input(digits_mlp, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="layer_sparsity must have shape"):
+        check_additivity(digits_mlp, X[:20], layer_sparsity=np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="layer_sparsity must lie"):
+        check_additivity(digits_mlp, X[:20], layer_sparsity=np.full((2, 3), 1.5))
+    with pytest.raises(ValueError, match="X_calib"):
+        check_additivity(digits_mlp, X[:20, :5])
+    with pytest.raises(ValueError, match="final_sparsity"):
+        geometric_sparsity_schedule(1.0)
+    with pytest.raises(ValueError, match="rate"):
+        geometric_sparsity_schedule(0.5, rate=0.0)
+    # explicit per-layer sparsities: zero sparsity means zero distortion, jointly and summed
+    res = check_additivity(digits_mlp, X[:20], layer_sparsity=np.zeros((1, 3)))
+    assert res.joint[0] == 0 and res.summed[0] == 0
