@@ -33,6 +33,8 @@ INNER_TOL_FACTOR = 0.1
 #: their initial one: inner updates cost O(|block|) while a Newton iteration costs a pass over
 #: the data, so a tight forcing term (superlinear Newton, Section 7) is cheap
 NEWTON_FORCING = 1e-3
+#: the loosest forcing term, used far from the solution
+MAX_FORCING = 0.3
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 10
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -110,7 +112,6 @@ def solve_active_set(
     n_changes = 0
     identified_at = 0
     n_updates = 0
-    ws_size = MIN_WORKING_SET
     status = 1
     it = 0
     measure = np.inf
@@ -198,11 +199,13 @@ def solve_active_set(
                                               np.flatnonzero(support), deriv, free_intercept,
                                               rule, -NEWTON_FORCING, seed + it, manifold=True)
             if not moved:
-                ws = _working_set(keys, support, ws_size, use_working_set)
-                ws_size = max(ws_size, min(p, 2 * ws.shape[0]))
+                # the block: the support plus as many best-scoring coordinates (at least
+                # MIN_WORKING_SET), as skglm's working sets; solved to a forcing term that
+                # tightens with the gap (inexact Newton, superlinear in the limit)
+                ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
+                forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
-                                             deriv, free_intercept, rule, -NEWTON_FORCING,
-                                             seed + it)
+                                             deriv, free_intercept, rule, -forcing, seed + it)
                 n_updates += n_up
 
         new_support = w != 0
@@ -317,6 +320,48 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
+def _column_cd_cheaper(design, ws) -> bool:
+    """Whether CD on the block's sparse columns beats forming its k x k Gram matrix."""
+    indptr = design.csc.indptr
+    nnz = float(np.sum(indptr[ws + 1] - indptr[ws]))
+    k = float(ws.shape[0])
+    return nnz < 0.25 * k * k
+
+
+def _sparse_block_step(design, y, loss, pens, alphas, w, z, grad, ws, weights, tol_in):
+    """Block (prox-)Newton step solved by CD on the sparse columns (no Gram matrix)."""
+    n = design.n
+    indptr, indices, data = design.csc_arrays()
+    wts = np.ones(n) if weights is None else weights
+    v0 = w[ws].copy()
+    v = v0.copy()
+    u = np.zeros(n)
+    epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, grad[ws], v0, v, u,
+                           pens[ws], alphas[ws], tol_in, 10000)
+    d = v - v0
+    if not np.any(d):
+        return epochs
+    step = 1.0
+    if loss != K.LOSS_LS:
+        sub_pens, sub_alphas = pens[ws], alphas[ws]
+        pen_old = _penalty_value(sub_pens, sub_alphas, v0)
+        decrease = float(grad[ws] @ d) + _penalty_value(sub_pens, sub_alphas, v) - pen_old
+        f_old = loss_value(loss, z, y, 1)
+        for _ in range(MAX_LINE_SEARCH):
+            vt = v0 + step * d
+            zt = z + step * u
+            if loss_value(loss, zt, y, 1) - f_old + _penalty_value(sub_pens, sub_alphas, vt) - (
+                    pen_old) <= ARMIJO_C * step * decrease:
+                break
+            slope = float(u @ _derivative(loss, zt, y)) / n
+            if slope + _penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
+                break
+            step *= 0.5
+    w[ws] = v0 + step * d
+    z += step * u
+    return epochs
+
+
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
                        rule, tol_in, seed, manifold=False):
     """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``).
@@ -331,6 +376,10 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     else:
         s = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
         weights = s * (1.0 - s)
+    if (not manifold and not free_intercept and design.sparse and design.offset is None
+            and _column_cd_cheaper(design, ws)):
+        return b, _sparse_block_step(design, y, loss, pens, alphas, w, z, grad, ws, weights,
+                                     tol_in)
     H = design.gram(ws, weights) / n
     g = grad[ws]
     sub_pens, sub_alphas = pens[ws], alphas[ws]
