@@ -157,12 +157,13 @@ def _sketch_rows(A, d, k, start, sketch_size, n_nonzeros, seed, SA):
     block = sketch_size // n_nonzeros
     SA[:sketch_size, :] = 0.0
     scale = 1.0 / np.sqrt(n_nonzeros)
+    base = np.int64(start)  # indptr may be int32: keep the key arithmetic in 64 bits
     for t in range(d):
-        key = (start + t) * n_nonzeros
+        key = (base + t) * n_nonzeros
         for z in range(n_nonzeros):
             h = _hash32(key + z, seed)
             r = z * block + (((h >> 1) * block) >> 31)  # multiply-shift, no division
-            sgn = scale if (h & 1) else -scale
+            sgn = scale * (2 * (h & 1) - 1)  # branchless: the sign bit is unpredictable
             for a in range(k):
                 SA[r, a] += sgn * A[t, a]
 

@@ -45,10 +45,8 @@ def observed_residuals(obs_csr, U, V, row_bias, col_bias, mean) -> np.ndarray:
     """Residuals ``M_ij - mean - b_i - c_j - u_i . v_j`` on the CSR pattern (entry order)."""
     out = np.empty(obs_csr.nnz)
     _kernels.observed_residuals(
-        obs_csr.indptr.astype(np.int64, copy=False),
-        obs_csr.indices.astype(np.int64, copy=False),
-        obs_csr.data, np.ascontiguousarray(U), np.ascontiguousarray(V), row_bias, col_bias,
-        float(mean), out,
+        obs_csr.indptr, obs_csr.indices, obs_csr.data, np.ascontiguousarray(U),
+        np.ascontiguousarray(V), row_bias, col_bias, float(mean), out,
     )
     return out
 
@@ -144,7 +142,8 @@ def altmin(
         Seeds the randomized SVD, the sketches and the splitting.
     callback : callable, optional
         ``callback(intermediate_result)`` after each sweep; ``intermediate_result`` holds
-        ``x`` (``U`` and ``V`` flattened), ``fun``, ``nit``, ``U``, ``V``, ``rel_residual``.
+        ``x`` (``U`` and ``V`` flattened), ``fun``, ``nit``, ``U``, ``V``, ``row_bias``,
+        ``col_bias``, ``mean``, ``rel_residual``.
         Raising ``StopIteration`` stops (status 99).
     options : dict, optional
         Row-solver options (see ``ROW_SOLVER_OPTIONS``): ``sketch_factor``, ``sketch_nnz``,
@@ -262,7 +261,8 @@ def altmin(
                 history.record(it, f, rel_res)
             progress.update(it, f, rel_res)
             x = np.concatenate([U.ravel(), V.ravel()])
-            if call_callback(callback, x=x, fun=f, nit=it, U=U, V=V, rel_residual=rel_res):
+            if call_callback(callback, x=x, fun=f, nit=it, U=U, V=V, row_bias=b, col_bias=c,
+                             mean=mean, rel_residual=rel_res):
                 status = STATUS_CALLBACK_STOP
                 break
             if rel_res <= tol:
