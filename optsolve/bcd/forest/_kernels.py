@@ -15,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: modulus and multiplier of the MINSTD linear congruential generator (Park & Miller 1988);
-#: products stay below 2**47, so int64 arithmetic never overflows, with or without the JIT
-LCG_MODULUS = 2147483647
-LCG_MULTIPLIER = 48271
+#: xorshift64 shifts (Marsaglia 2003): only shifts and xors on uint64, which wrap silently with
+#: or without the JIT; a bounded draw is a multiply-shift of 31 random bits (no division)
+XORSHIFT_SHIFTS = (13, 7, 17)
 
 MODE_GREEDY = 0
 MODE_RANDOM = 1
@@ -157,8 +156,22 @@ def try_add_to_forest(indptr, indices, uf, mark, stamp, v):
 
     ``uf[u] != -1`` marks forest nodes. ``v`` closes a cycle exactly when two of its forest
     neighbours share a tree. ``mark`` / ``stamp`` detect repeated roots without allocating; the
-    caller passes a fresh ``stamp`` for every call.
+    caller passes a fresh ``stamp`` for every call. A node with at most one forest neighbour
+    cannot close a cycle: it is added without any find (most nodes, on sparse graphs).
     """
+    n_inside = 0
+    last = -1
+    for e in range(indptr[v], indptr[v + 1]):
+        u = indices[e]
+        if u != v and uf[u] != -1:
+            n_inside += 1
+            last = u
+    if n_inside == 0:
+        uf[v] = -2
+        return True
+    if n_inside == 1:
+        uf[v] = last  # a leaf under its only forest neighbour (root sizes stay heuristics)
+        return True
     for e in range(indptr[v], indptr[v + 1]):
         u = indices[e]
         if u == v or uf[u] == -1:
@@ -275,16 +288,21 @@ def gradient_scores(g, scale, key):
 
 # ---------------------------------------------------------------- the BCD iterations
 @njit(cache=True)
-def _lcg_next(istate):
-    istate[0] = (istate[0] * LCG_MULTIPLIER) % LCG_MODULUS
-    return istate[0]
+def _random_below(rstate, bound):
+    """Uniform int in ``[0, bound)`` (``bound < 2**31``) from the xorshift64 state ``rstate[0]``."""
+    x = rstate[0]
+    x ^= x << np.uint64(13)
+    x ^= x >> np.uint64(7)
+    x ^= x << np.uint64(17)
+    rstate[0] = x
+    return (np.int64(x >> np.uint64(33)) * bound) >> 31
 
 
 @njit(cache=True)
 def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
                           indptr, indices, data, diag, scale,
                           part_ptr, part_nodes, part_order, part_parent, part_pweight, part_pivot,
-                          x, g, fstate, istate,
+                          x, g, fstate, istate, rstate,
                           block, pos, uf, mark, touched, popped, perm,
                           heap, where, key,
                           order, parent, pweight, pivot, rhs, delta,
@@ -294,8 +312,9 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
     Each iteration selects a forest block (``mode``: greedy growth by score from the max-heap,
     random growth by a lazily drawn permutation, or the next block of a fixed partition), solves
     the block exactly by message passing and updates ``x``, ``g``, the objective and ``||g||^2``
-    on the touched rows only. ``fstate = [f, ||g||^2]``, ``istate = [rng, next part, stamp, heap
-    size]`` carry state between calls. Stops early once ``||g||^2 <= tol_sq``. Returns
+    on the touched rows only. ``fstate = [f, ||g||^2]``, ``istate = [unused, next part, stamp,
+    heap size]`` and the uint64 xorshift state ``rstate`` carry state between calls. Stops early
+    once ``||g||^2 <= tol_sq``. Returns
     ``(iterations done, size of the last block, solve status)``; the last block is ``block[:m]``.
     """
     n = x.shape[0]
@@ -333,7 +352,7 @@ def forest_bcd_iterations(mode, n_steps, max_block, tol_sq,
         elif mode == MODE_RANDOM:
             t = 0
             while t < n and m < max_block:
-                j = t + _lcg_next(istate) % (n - t)
+                j = t + _random_below(rstate, n - t)
                 v = perm[j]
                 perm[j] = perm[t]
                 perm[t] = v

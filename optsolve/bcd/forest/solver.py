@@ -173,7 +173,7 @@ def minimize_forest_bcd(
     factors = _factor_blocks(M, diag, part_ptr, part_nodes)
 
     rng = check_random_state(random_state)
-    ws = _Workspace(n, k, int(rng.randint(1, _kernels.LCG_MODULUS - 1)))
+    ws = _Workspace(n, k, int(rng.randint(1, np.iinfo(np.int32).max)))
     g = np.asarray(M @ x) - b_arr
     b_norm = float(np.linalg.norm(b_arr))
     threshold = tol * (b_norm if b_norm > 0 else float(np.linalg.norm(g)))
@@ -215,7 +215,7 @@ def minimize_forest_bcd(
                         1 if per_iteration else BATCH_SIZE)
             done, m, solve_status = _kernels.forest_bcd_iterations(
                 mode, steps, max_block, tol_sq, M.indptr, M.indices, M.data, diag, scale,
-                part_ptr, part_nodes, *factors, x, g, ws.fstate, ws.istate,
+                part_ptr, part_nodes, *factors, x, g, ws.fstate, ws.istate, ws.rstate,
                 ws.block, ws.pos, ws.uf, ws.mark, ws.touched, ws.popped, ws.perm,
                 ws.heap, ws.where, ws.key,
                 ws.order, ws.parent, ws.pweight, ws.pivot, ws.rhs, ws.delta,
@@ -268,7 +268,9 @@ class _Workspace:
 
     def __init__(self, n: int, k: int, seed: int):
         self.fstate = np.zeros(2)
-        self.istate = np.array([seed, 0, 0, 0], dtype=np.int64)
+        self.istate = np.zeros(4, dtype=np.int64)
+        # xorshift64 needs a non-zero state; spread the seed's bits over the word
+        self.rstate = np.array([(seed * 0x9E3779B97F4A7C15) % 2**64 or 1], dtype=np.uint64)
         self.block = np.zeros(n, np.int64)
         self.pos = np.full(n, -1, np.int64)
         self.uf = np.full(n, -1, np.int64)
