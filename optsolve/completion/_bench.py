@@ -102,8 +102,28 @@ def _altmin(solver: str):
     return prepare
 
 
-def _softimpute(problem):
+def softimpute_class():
+    """fancyimpute's SoftImpute, with a shim for scikit-learn >= 1.8.
+
+    fancyimpute 0.7 (its latest release) calls ``check_array(X, force_all_finite=False)``, a
+    keyword scikit-learn renamed ``ensure_all_finite`` and removed in 1.8; the shim renames
+    it and changes nothing else.
+    """
+    import fancyimpute.soft_impute
+    import fancyimpute.solver
     from fancyimpute import SoftImpute
+    from sklearn.utils import check_array
+
+    def check_array_compat(X, *args, force_all_finite=True, **kwargs):
+        return check_array(X, *args, ensure_all_finite=force_all_finite, **kwargs)
+
+    fancyimpute.solver.check_array = check_array_compat
+    fancyimpute.soft_impute.check_array = check_array_compat
+    return SoftImpute
+
+
+def _softimpute(problem):
+    SoftImpute = softimpute_class()
 
     X, Ut, Vt, _ = problem.data
     D = np.full(X.shape, np.nan)
