@@ -24,6 +24,8 @@ class Design:
         self.n, self.p = X.shape
         self.offset = offset
         self._max_row_nnz = None
+        self._rows_key = None
+        self._rows = None
         if self.sparse:
             self.csc = sp.csc_matrix(X, dtype=np.float64)
             self.csc.sort_indices()
@@ -105,14 +107,10 @@ class Design:
         """``X_Wᵀ diag(weights) X_W`` (weights default to ones; centring applied if set)."""
         k = cols.shape[0]
         if self.sparse:
-            indptr, indices, data = self.csr_arrays()
-            col_pos = np.full(self.p, -1, dtype=np.int64)
-            col_pos[cols] = np.arange(k)
+            r_ptr, r_pos, r_val = self._block_rows(cols)
             wts = np.ones(self.n) if weights is None else weights
-            width = max(self.max_row_nnz(), 1)
             out = np.empty((k, k))
-            K.weighted_gram_csr(indptr, indices, data, wts, col_pos, k,
-                                np.empty(width, dtype=np.int64), np.empty(width), out)
+            K.weighted_gram_rows(r_ptr, r_pos, r_val, wts, k, out)
         else:
             XW = self.dense[:, cols] if k < self.p else self.dense
             out = XW.T @ XW if weights is None else XW.T @ (weights[:, None] * XW)
@@ -125,6 +123,20 @@ class Design:
                 sw = weights.sum()
                 out += -np.outer(xd, mu) - np.outer(mu, xd) + sw * np.outer(mu, mu)
         return out
+
+    def _block_rows(self, cols):
+        """Row-major copy of ``X[:, cols]`` (cached for the last block: Newton iterations on
+        an unchanged working set reuse it)."""
+        if self._rows_key is not None and np.array_equal(self._rows_key, cols):
+            return self._rows
+        indptr, indices, data = self.csc_arrays()
+        nnz = int(np.sum(indptr[cols + 1] - indptr[cols]))
+        r_ptr = np.empty(self.n + 1, dtype=np.int64)
+        r_pos = np.empty(nnz, dtype=np.int64)
+        r_val = np.empty(nnz)
+        K.csc_cols_to_csr(indptr, indices, data, cols, self.n, r_ptr, r_pos, r_val)
+        self._rows_key, self._rows = cols.copy(), (r_ptr, r_pos, r_val)
+        return self._rows
 
     def rmatvec_raw_cols(self, cols, v):
         """``X[:, cols]ᵀ v`` without centring."""

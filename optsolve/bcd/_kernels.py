@@ -774,3 +774,60 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
         if worst <= tol:
             break
     return epoch
+
+
+@njit(cache=True)
+def csc_cols_to_csr(indptr, indices, data, cols, n, r_ptr, r_pos, r_val):
+    """Rows of ``X[:, cols]`` (CSR with column positions in ``cols``), by counting sort.
+
+    ``r_ptr`` has length n + 1; ``r_pos``/``r_val`` length ``nnz(X[:, cols])`` (in place).
+    Cost O(nnz(X[:, cols]) + n).
+    """
+    r_ptr[:] = 0
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            r_ptr[indices[t] + 1] += 1
+    for i in range(n):
+        r_ptr[i + 1] += r_ptr[i]
+    fill = r_ptr[:-1].copy()
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            r_pos[fill[i]] = a
+            r_val[fill[i]] = data[t]
+            fill[i] += 1
+
+
+@njit(cache=True)
+def weighted_gram_rows(r_ptr, r_pos, r_val, weights, k, out):
+    """``out = Σ_i weights_i x_i x_iᵀ`` from the rows of a k-column block (in place)."""
+    for a in range(k):
+        for b in range(k):
+            out[a, b] = 0.0
+    for i in range(r_ptr.shape[0] - 1):
+        wi = weights[i]
+        if wi == 0.0:
+            continue
+        for s in range(r_ptr[i], r_ptr[i + 1]):
+            pa = r_pos[s]
+            va = wi * r_val[s]
+            for t in range(s, r_ptr[i + 1]):
+                out[pa, r_pos[t]] += va * r_val[t]
+    for a in range(k):
+        for b in range(a + 1, k):
+            s2 = out[a, b] + out[b, a]
+            out[a, b] = s2
+            out[b, a] = s2
+
+
+@njit(cache=True)
+def logistic_conjugate_sum(rho, y):
+    """``Σ_i t log t + (1 - t) log(1 - t)`` with ``t = clip(-ρ_i y_i, 0, 1)``."""
+    s = 0.0
+    for i in range(rho.shape[0]):
+        t = -rho[i] * y[i]
+        if t > 0.0 and t < 1.0:
+            s += t * np.log(t) + (1.0 - t) * np.log(1.0 - t)
+    return s

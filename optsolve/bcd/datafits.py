@@ -189,8 +189,7 @@ def _conjugate_sum(code: int, rho: np.ndarray, y: np.ndarray) -> float:
     if code == K.LOSS_LS:
         return float(0.5 * rho @ rho + rho @ y)
     if code == K.LOSS_LOGISTIC:
-        t = np.clip(-rho * y, 0.0, 1.0)
-        return float(np.sum(_xlogx(t) + _xlogx(1.0 - t)))
+        return float(K.logistic_conjugate_sum(np.ascontiguousarray(rho, dtype=np.float64), y))
     # multinomial: ρ = s(π - e_y), conjugate is the negative entropy of ρ + e_y
     q = rho.copy()
     q[np.arange(q.shape[0]), y.astype(np.int64)] += 1.0
