@@ -32,7 +32,7 @@ DESCENT_SIGMA = 0.5
 #: Wächter & Biegler 2006, Sec. 3.1)
 REG_FIRST, REG_MIN, REG_GROWTH, REG_MAX = 1e-4, 1e-20, 8.0, 1e10
 #: default sketch budget per outer iteration: max(MAX_INNER_MIN, MAX_INNER_PER_ROW (n + m));
-#: (block sketches: max(MAX_INNER_MIN / 10, MAX_INNER_PER_ROW (n + m) / q)). Kaczmarz needs
+#: (block sketches: max(MAX_INNER_MIN / 40, MAX_INNER_PER_ROW (n + m) / q)). Kaczmarz needs
 #: about cond(K)² (n + m) log(1/η) steps, so this is a budget, not a target
 MAX_INNER_MIN, MAX_INNER_PER_ROW = 20_000, 200
 #: sharpening factor of the inner accuracy η when the descent test fails (re-sketching)
@@ -282,7 +282,7 @@ def _default_budget(sketch: str, N: int, sketch_size: int | None) -> int:
     if sketch == "kaczmarz":
         return max(MAX_INNER_MIN, MAX_INNER_PER_ROW * N)
     q = sketch_size or default_sketch_size(N)
-    return max(MAX_INNER_MIN // 10, MAX_INNER_PER_ROW * N // q)
+    return max(MAX_INNER_MIN // 40, MAX_INNER_PER_ROW * N // q)
 
 
 def _max_abs(A: Any) -> float:

@@ -23,12 +23,12 @@ target is proportional to products of Lipschitz constants and is tiny):
   convergence (Hong et al. prove local superlinear convergence whenever ``η_t → 0``).
   On the 43 fixed-size library problems ``eta = 0.1`` and power 0.5 gave a median of 8 outer
   iterations, ``eta = 0.01`` and power 1 a median of 6 (Kaczmarz) / 7 (Gaussian);
-* ``mu0 = 10``, ``nu0 = 0.1``, update factor 10: our choice (tuned on HS6/HS7/HS39/BT2, not
-  taken from the paper, whose experiments tune them per problem class); descent constant
-  ``σ = 0.5``; Armijo ``β = 1e-4`` (Nocedal & Wright, Sec. 3.1);
+* ``mu0 = 10``, ``nu0 = 0.1``, update factor 10: our choice, tuned on HS6/HS7/HS39/BT2 (not
+  taken from the paper); descent constant ``σ = 0.5``; Armijo ``β = 1e-4`` (Nocedal & Wright,
+  Sec. 3.1);
 * a budget of ``max_inner`` sketch iterations per outer iteration (default
-  ``max(20000, 200 (n + m))`` for Kaczmarz, divided by the block width for block sketches),
-  after which the direct solve takes over when ``inner_fallback`` (counted in ``n_fallback``).
+  ``max(20000, 200 (n + m))`` for Kaczmarz; for block sketches ``200 (n + m) / q``, at least
+  500), after which the direct solve takes over when ``inner_fallback`` (counted in ``n_fallback``).
 """
 
 from __future__ import annotations
