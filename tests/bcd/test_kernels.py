@@ -325,3 +325,75 @@ def test_weighted_gram_csr():
                         np.empty(9), out)
     Xd = X.toarray()[:, cols]
     np.testing.assert_allclose(out, Xd.T @ (wts[:, None] * Xd), atol=1e-12)
+
+
+def test_column_kernels_and_block_rows():
+    rng = np.random.default_rng(14)
+    X = sp.random(30, 12, density=0.3, random_state=4, format="csc")
+    sq = np.empty(12)
+    K.csc_col_sq_norms(X.indptr, X.data, sq)
+    np.testing.assert_allclose(sq, (X.toarray() ** 2).sum(0))
+    w = rng.standard_normal(12) * (rng.random(12) > 0.4)
+    out = np.empty(30)
+    K.csc_matvec(X.indptr, X.indices, X.data, w, out)
+    np.testing.assert_allclose(out, X @ w)
+    cols = np.array([9, 2, 5, 11])
+    nnz = int(np.sum(np.diff(X.indptr)[cols]))
+    r_ptr, r_pos, r_val = np.empty(31, np.int64), np.empty(nnz, np.int64), np.empty(nnz)
+    K.csc_cols_to_csr(X.indptr, X.indices, X.data, cols, 30, r_ptr, r_pos, r_val)
+    dense = np.zeros((30, 4))
+    for i in range(30):
+        dense[i, r_pos[r_ptr[i]:r_ptr[i + 1]]] = r_val[r_ptr[i]:r_ptr[i + 1]]
+    np.testing.assert_allclose(dense, X[:, cols].toarray())
+    wts = rng.random(30)
+    G = np.empty((4, 4))
+    K.weighted_gram_rows(r_ptr, r_pos, r_val, wts, 4, G)
+    np.testing.assert_allclose(G, dense.T @ (wts[:, None] * dense), atol=1e-12)
+
+
+@pytest.mark.parametrize("pen", [K.PEN_L1, K.PEN_NONE, K.PEN_L1_POS])
+def test_ws_model_cd_solves_the_block_model(pen):
+    rng = np.random.default_rng(15)
+    X = sp.random(40, 10, density=0.5, random_state=5, format="csc")
+    ws = np.array([0, 3, 4, 8])
+    wts = rng.uniform(0.1, 0.3, 40)
+    g = rng.standard_normal(4)
+    v0 = rng.standard_normal(4) * 0.1
+    if pen == K.PEN_L1_POS:
+        v0 = np.abs(v0)
+    v, u = v0.copy(), np.zeros(40)
+    pens, alphas = np.full(4, pen), np.full(4, 0.05)
+    K.ws_model_cd(X.indptr, X.indices, X.data, ws, wts, 1 / 40, g, v0, v, u, pens, alphas,
+                  1e-13, 100000)
+    Xw = X[:, ws].toarray()
+    np.testing.assert_allclose(u, Xw @ (v - v0), atol=1e-12)
+    # same model solved by the Gram-based kernel: ½ vᵀHv - (H v0 - g)ᵀv + pen(v)
+    H = Xw.T @ (wts[:, None] * Xw) / 40
+    ref = v0.copy()
+    K.quad_greedy_cd(H, H @ v0 - g, ref, g.copy(), pens, alphas, K.RULE_GSQ, 1e-14, 100000, -1)
+    np.testing.assert_allclose(v, ref, atol=1e-8)
+
+
+def test_small_vector_kernels():
+    rng = np.random.default_rng(16)
+    pens = np.array([K.PEN_L1, K.PEN_L2, K.PEN_NONE, K.PEN_L1_POS])
+    alphas = np.array([0.3, 0.5, 0.0, 0.2])
+    w = np.array([0.5, -1.0, 2.0, 0.1])
+    g = rng.standard_normal(4)
+    assert K.pen_sum(pens, alphas, w) == pytest.approx(
+        sum(K.pen_scalar(pens[a], alphas[a], w[a]) for a in range(4)))
+    out = np.empty(4)
+    K.prox_block(pens, alphas, w, g, 2.0, out)
+    np.testing.assert_allclose(out, [K.prox_scalar(pens[a], alphas[a], w[a] - g[a] / 2, 0.5)
+                                     for a in range(4)])
+    lips = rng.uniform(0.5, 2, 4)
+    viol = np.empty(4)
+    K.prox_violations(pens, alphas, g, w, lips, viol)
+    ref = [lips[a] * abs(K.prox_scalar(pens[a], alphas[a], w[a] - g[a] / lips[a],
+                                       1 / lips[a]) - w[a]) for a in range(4)]
+    np.testing.assert_allclose(viol, ref)
+    rho = -rng.uniform(0, 1, 20) * np.sign(rng.standard_normal(20))
+    y = -np.sign(rho)
+    t = -rho * y
+    ref = np.sum(t * np.log(t) + (1 - t) * np.log(1 - t))
+    assert K.logistic_conjugate_sum(rho, y) == pytest.approx(ref)
