@@ -153,7 +153,8 @@ def solve_active_set(
             grad = design.rmatvec(deriv) / n
             if l1_gap is not None:
                 alpha, positive = l1_gap
-                objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha, positive)
+                objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha, positive,
+                                                      deriv)
                 measure = gap / max(obj0, 1e-300)
             else:
                 objective = loss_value(loss, z, y, 1) + _penalty_value(pens, alphas, w)
@@ -374,7 +375,8 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     if loss == K.LOSS_LS:
         weights = None
     else:
-        s = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+        # logistic: loss' = -y σ(-yz), so σ(1 - σ) = |loss'| (1 - |loss'|), no exp needed
+        s = np.abs(deriv)
         weights = s * (1.0 - s)
     if (not manifold and not free_intercept and design.sparse and design.offset is None
             and _column_cd_cheaper(design, ws)):

@@ -203,16 +203,18 @@ def _xlogx(t):
 
 def gap_from_predictions(
     code: int, z: np.ndarray, y: np.ndarray, w: np.ndarray, xt_deriv: np.ndarray,
-    alpha: float, positive: bool,
+    alpha: float, positive: bool, deriv: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Primal value and duality gap of ``loss + α‖w‖₁ (+ w ≥ 0)`` at ``w``.
 
     ``z`` are the predictions ``Xw (+ intercept)``; ``xt_deriv`` is ``Xᵀ loss'(z) / n`` (the
     datafit gradient). The dual point is ``-loss'(z)/n`` rescaled into the dual feasible set
-    ``{θ : ‖Xᵀθ‖∞ ≤ α}`` (``Xᵀθ ≤ α`` when ``positive``).
+    ``{θ : ‖Xᵀθ‖∞ ≤ α}`` (``Xᵀθ ≤ α`` when ``positive``). ``deriv`` (``loss'(z)``) is
+    recomputed when not given.
     """
     n = y.shape[0]
-    deriv = loss_derivative(code, z, y, z.shape[1] if z.ndim == 2 else 1)
+    if deriv is None:
+        deriv = loss_derivative(code, z, y, z.shape[1] if z.ndim == 2 else 1)
     primal = loss_value(code, z, y, z.shape[1] if z.ndim == 2 else 1)
     primal += alpha * float(np.abs(w).sum())
     dual_norm = float(np.max(-xt_deriv, initial=0.0)) if positive else float(
