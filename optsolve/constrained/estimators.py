@@ -46,8 +46,12 @@ class _LogisticProblem(EqualityConstrainedProblem):
         self._mask = np.zeros(self.n)
         self._mask[:n_coef] = 1.0  # the penalty and the norm constraint act on coef only
         x0 = np.zeros(self.n)
-        if norm is not None:  # ‖w‖ = 0 would make the norm constraint's gradient vanish
-            x0[:n_coef] = np.sqrt(norm / n_coef)
+        if norm is not None:
+            # ‖w‖ = 0 would make the norm constraint's gradient vanish, and a constant vector
+            # is parallel to the common constraint "coefficients sum to b": start on the
+            # sphere along the decaying direction (1, 1/2, 1/3, ...) instead
+            v = 1.0 / np.arange(1, n_coef + 1)
+            x0[:n_coef] = np.sqrt(norm) * v / np.linalg.norm(v)
         self.x0 = x0
 
     def _margins(self, w):
