@@ -79,6 +79,14 @@ def from_matrix(X, name: str = "X") -> Observations:
     ``X`` must already be validated as 2-D; dense infinities are refused, NaN means missing.
     """
     if sp.issparse(X):
+        if X.format == "csr" and X.has_canonical_format:  # sorted, no duplicates: no sort
+            values = np.asarray(X.data, dtype=np.float64)
+            if values.size and not np.all(np.isfinite(values)):
+                return _canonical(np.zeros(0, np.int64), np.zeros(0, np.int64), values, X.shape,
+                                  name)  # raises the non-finite error
+            rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+            cols = np.asarray(X.indices, dtype=np.int64)
+            return Observations(rows, cols, values, (int(X.shape[0]), int(X.shape[1])))
         coo = sp.coo_matrix(X)
         rows = coo.row.astype(np.int64)
         cols = coo.col.astype(np.int64)
