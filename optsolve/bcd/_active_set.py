@@ -33,6 +33,8 @@ INNER_TOL_FACTOR = 0.1
 #: their initial one: inner updates cost O(|block|) while a Newton iteration costs a pass over
 #: the data, so a tight forcing term (superlinear Newton, Section 7) is cheap
 NEWTON_FORCING = 1e-3
+#: largest support on which the dense manifold Newton step (O(k³)) is taken
+MANIFOLD_MAX = 1500
 #: the loosest forcing term, used far from the solution
 MAX_FORCING = 0.3
 #: smallest working set (the first greedy block)
@@ -183,7 +185,8 @@ def solve_active_set(
         # on the active manifold (support unchanged since the last iteration and every zero
         # coordinate optimal) the problem is smooth in the support: take a Newton step there
         # (Section 7: active-set identification, then superlinear convergence)
-        on_manifold = (it > 2 and identified_at < it - 1 and support.any()
+        n_support = int(support.sum())
+        on_manifold = (it > 2 and identified_at < it - 1 and 0 < n_support <= MANIFOLD_MAX
                        and float(np.max(viol[~support], initial=0.0)) == 0.0)
         moved = False
         if gram_mode:
