@@ -265,3 +265,26 @@ def test_auto_hessian_falls_back_to_bfgs_without_second_derivatives(make_problem
     res = solve(p, "gaussian", max_iter=300)
     assert res.success and res.nhev == 0
     np.testing.assert_allclose(res.x, p.x_opt, atol=1e-4)
+
+
+def test_plain_callables_through_function_problem():
+    """Callables go through optsolve.problems.FunctionProblem (finite differences)."""
+    from optsolve.problems import FiniteDifferenceWarning, FunctionProblem
+
+    with pytest.warns(FiniteDifferenceWarning):
+        p = FunctionProblem(lambda x: (x[0] - 1) ** 2 + (x[1] - 2) ** 2, [0.0, 0.0],
+                            cons=lambda x: [x[0] ** 2 + x[1] ** 2 - 1.0])
+    res = minimize_eq(p, random_state=0)
+    expected = np.array([1.0, 2.0]) / np.sqrt(5.0)
+    assert res.success
+    np.testing.assert_allclose(res.x, expected, atol=1e-5)
+
+
+def test_nan_from_user_callable_stops_with_status():
+    from optsolve.problems import FunctionProblem
+
+    p = FunctionProblem(lambda x: np.nan, [0.5, 0.5], grad=lambda x: np.ones(2),
+                        cons=lambda x: [x.sum() - 1.0], jac=lambda x: np.ones((1, 2)),
+                        hess=lambda x, v: np.eye(2))
+    res = minimize_eq(p)
+    assert res.status == 5 and not res.success and "non-finite" in res.message
