@@ -29,7 +29,7 @@ def merit_value(f: float, lam: np.ndarray, c: np.ndarray, grad_lag: np.ndarray,
     --------
     >>> import numpy as np
     >>> merit_value(1.0, np.array([2.0]), np.array([0.5]), np.array([1.0, 0.0]), 4.0, 2.0)
-    4.5
+    3.5
     """
     return float(f + lam @ c + 0.5 * mu * (c @ c) + 0.5 * nu * (grad_lag @ grad_lag))
 
