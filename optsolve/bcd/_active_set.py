@@ -38,7 +38,7 @@ MANIFOLD_MAX = 1500
 #: the loosest forcing term, used far from the solution
 MAX_FORCING = 0.3
 #: smallest working set (the first greedy block)
-MIN_WORKING_SET = 10
+MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
 GRAM_PASSES = 40
 #: and when it has at most this many columns
