@@ -105,7 +105,11 @@ def run_slsqp(problem: Any) -> dict:
     from scipy.optimize import minimize
 
     problem.reset_counts()
-    cons = [{"type": "eq", "fun": problem.cons, "jac": problem.jac}] if problem.m else []
+    def dense_jac(x):  # SLSQP takes dense Jacobians only
+        J = problem.jac(x)
+        return J.toarray() if sp.issparse(J) else J
+
+    cons = [{"type": "eq", "fun": problem.cons, "jac": dense_jac}] if problem.m else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = minimize(problem.obj, problem.x0, jac=problem.grad, constraints=cons,
