@@ -40,8 +40,8 @@ def kkt_residual(grad_lag: np.ndarray, c: np.ndarray) -> float:
 
 def assemble_kkt(B: Any, G: Any, *, primal_reg: float = 0.0, dual_reg: float = 0.0,
                  dense_max: int = DENSE_KKT_MAX) -> Any:
-    """``K = [[B + δₓI, Gᵀ], [G, -δ_c I]]``: dense when ``n + m <= dense_max`` and both blocks
-    are dense, scipy.sparse CSR otherwise (a dense ``K`` is never formed above ``dense_max``).
+    """``K = [[B + δₓI, Gᵀ], [G, -δ_c I]]``: dense when ``n + m <= dense_max``, scipy.sparse CSR
+    otherwise (a dense ``K`` is never formed above ``dense_max``).
 
     Examples
     --------
@@ -51,11 +51,11 @@ def assemble_kkt(B: Any, G: Any, *, primal_reg: float = 0.0, dual_reg: float = 0
     """
     n = B.shape[0]
     m = G.shape[0]
-    if n + m <= dense_max and not sp.issparse(B) and not sp.issparse(G):
+    if n + m <= dense_max:  # small: dense (also for sparse blocks), so inertia can be checked
         K = np.zeros((n + m, n + m))
-        K[:n, :n] = np.asarray(B)
+        K[:n, :n] = B.toarray() if sp.issparse(B) else np.asarray(B)
         K[:n, :n] += primal_reg * np.eye(n)
-        Gd = np.asarray(G)
+        Gd = G.toarray() if sp.issparse(G) else np.asarray(G)
         K[n:, :n] = Gd
         K[:n, n:] = Gd.T
         K[n:, n:] -= dual_reg * np.eye(m)
