@@ -20,6 +20,10 @@ from numba import njit, prange
 
 #: rows per parallel chunk (scratch buffers are allocated once per chunk, not per row)
 ROWS_PER_CHUNK = 64
+#: below this many observed entries the callers use the ``*_serial`` kernels: a parallel
+#: region costs little on an idle machine but milliseconds on an oversubscribed one, more than
+#: the whole half-step of a small problem
+PARALLEL_MIN_ENTRIES = 200_000
 #: relative diagonal jitter that keeps the Gram matrix of a rank-deficient row factorizable
 #: (alpha = 0 and fewer observations than unknowns); it changes solutions at the 1e-12 level
 GRAM_JITTER = 1e-12
@@ -119,6 +123,24 @@ def _max_row_length(indptr):
     return best
 
 
+@njit(cache=True)
+def _exact_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, X, lo, hi, max_d):
+    """Rows ``lo:hi`` of :func:`row_solve_exact` (scratch allocated once per call)."""
+    k = F.shape[1]
+    A = np.empty((max(max_d, 1), k))
+    y = np.empty(max(max_d, 1))
+    G = np.empty((k, k))
+    x = np.empty(k)
+    for i in range(lo, hi):
+        d = _gather(indptr, indices, data, F, col_offset, shift, i, A, y)
+        if d == 0:
+            if not keep_empty:
+                X[i, :] = 0.0
+            continue
+        _solve_exact_row(A, y, d, k, alpha, G, x)
+        X[i, :] = x
+
+
 @njit(parallel=True, cache=True)
 def row_solve_exact(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, X):
     """Exact per-row ridge least squares (classical AltMin): O(d_i k^2 + k^3) per row.
@@ -127,22 +149,21 @@ def row_solve_exact(indptr, indices, data, F, col_offset, shift, alpha, keep_emp
     solution) unless ``keep_empty``, which leaves it untouched (sample splitting).
     """
     n_rows = indptr.shape[0] - 1
-    k = F.shape[1]
     max_d = _max_row_length(indptr)
     n_chunks = (n_rows + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK
     for c in prange(n_chunks):
-        A = np.empty((max(max_d, 1), k))
-        y = np.empty(max(max_d, 1))
-        G = np.empty((k, k))
-        x = np.empty(k)
-        for i in range(c * ROWS_PER_CHUNK, min(n_rows, (c + 1) * ROWS_PER_CHUNK)):
-            d = _gather(indptr, indices, data, F, col_offset, shift, i, A, y)
-            if d == 0:
-                if not keep_empty:
-                    X[i, :] = 0.0
-                continue
-            _solve_exact_row(A, y, d, k, alpha, G, x)
-            X[i, :] = x
+        lo = c * ROWS_PER_CHUNK
+        hi = min(n_rows, lo + ROWS_PER_CHUNK)
+        _exact_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, X, lo, hi,
+                    max_d)
+
+
+@njit(cache=True)
+def row_solve_exact_serial(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, X):
+    """:func:`row_solve_exact` on one thread (small problems: no parallel-region overhead)."""
+    n_rows = indptr.shape[0] - 1
+    _exact_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, X, 0, n_rows,
+                _max_row_length(indptr))
 
 
 @njit(cache=True, fastmath=True)
@@ -236,26 +257,44 @@ def _pcg_row(A, y, d, k, alpha, L, x, reduction, abs_tol, max_iter, r, z, p, q):
     return it
 
 
+@njit(cache=True)
+def _sketched_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, sketch_size,
+                   n_nonzeros, min_rows, reduction, abs_tol, max_cg, seed, X, cg_iters, lo, hi,
+                   max_d):
+    """Rows ``lo:hi`` of :func:`row_solve_sketched` (scratch allocated once per call)."""
+    k = F.shape[1]
+    A = np.empty((max(max_d, 1), k))
+    y = np.empty(max(max_d, 1))
+    SA = np.empty((sketch_size, k))
+    G = np.empty((k, k))
+    x = np.empty(k)
+    r = np.empty(k)
+    z = np.empty(k)
+    p = np.empty(k)
+    q = np.empty(k)
+    for i in range(lo, hi):
+        cg_iters[i] = 0
+        d = _gather(indptr, indices, data, F, col_offset, shift, i, A, y)
+        if d == 0:
+            if not keep_empty:
+                X[i, :] = 0.0
+            continue
+        if d <= min_rows:
+            _solve_exact_row(A, y, d, k, alpha, G, x)
+            X[i, :] = x
+            continue
+        _sketch_rows(A, d, k, indptr[i], sketch_size, n_nonzeros, seed, SA)
+        G[:, :] = SA.T @ SA
+        _regularize_and_factor(G, k, alpha)
+        x[:] = X[i, :]
+        cg_iters[i] = _pcg_row(A, y, d, k, alpha, G, x, reduction, abs_tol, max_cg, r, z, p, q)
+        X[i, :] = x
+
+
 @njit(parallel=True, cache=True)
-def row_solve_sketched(
-    indptr,
-    indices,
-    data,
-    F,
-    col_offset,
-    shift,
-    alpha,
-    keep_empty,
-    sketch_size,
-    n_nonzeros,
-    min_rows,
-    reduction,
-    abs_tol,
-    max_cg,
-    seed,
-    X,
-    cg_iters,
-):
+def row_solve_sketched(indptr, indices, data, F, col_offset, shift, alpha, keep_empty,
+                       sketch_size, n_nonzeros, min_rows, reduction, abs_tol, max_cg, seed, X,
+                       cg_iters):
     """Sketch-and-precondition per-row ridge least squares (Gu, Song, Yin & Zhang 2024).
 
     For a row with ``d > min_rows`` observations: sketch its ``d x k`` design to
@@ -267,52 +306,49 @@ def row_solve_sketched(
     place.
     """
     n_rows = indptr.shape[0] - 1
-    k = F.shape[1]
     max_d = _max_row_length(indptr)
     n_chunks = (n_rows + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK
     for c in prange(n_chunks):
-        A = np.empty((max(max_d, 1), k))
-        y = np.empty(max(max_d, 1))
-        SA = np.empty((sketch_size, k))
-        G = np.empty((k, k))
-        x = np.empty(k)
-        r = np.empty(k)
-        z = np.empty(k)
-        p = np.empty(k)
-        q = np.empty(k)
-        for i in range(c * ROWS_PER_CHUNK, min(n_rows, (c + 1) * ROWS_PER_CHUNK)):
-            cg_iters[i] = 0
-            d = _gather(indptr, indices, data, F, col_offset, shift, i, A, y)
-            if d == 0:
-                if not keep_empty:
-                    X[i, :] = 0.0
-                continue
-            if d <= min_rows:
-                _solve_exact_row(A, y, d, k, alpha, G, x)
-                X[i, :] = x
-                continue
-            _sketch_rows(A, d, k, indptr[i], sketch_size, n_nonzeros, seed, SA)
-            G[:, :] = SA.T @ SA
-            _regularize_and_factor(G, k, alpha)
-            x[:] = X[i, :]
-            cg_iters[i] = _pcg_row(
-                A, y, d, k, alpha, G, x, reduction, abs_tol, max_cg, r, z, p, q
-            )
-            X[i, :] = x
+        lo = c * ROWS_PER_CHUNK
+        hi = min(n_rows, lo + ROWS_PER_CHUNK)
+        _sketched_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty,
+                       sketch_size, n_nonzeros, min_rows, reduction, abs_tol, max_cg, seed, X,
+                       cg_iters, lo, hi, max_d)
+
+
+@njit(cache=True)
+def row_solve_sketched_serial(indptr, indices, data, F, col_offset, shift, alpha, keep_empty,
+                              sketch_size, n_nonzeros, min_rows, reduction, abs_tol, max_cg,
+                              seed, X, cg_iters):
+    """:func:`row_solve_sketched` on one thread (small problems: no parallel-region overhead)."""
+    _sketched_rows(indptr, indices, data, F, col_offset, shift, alpha, keep_empty, sketch_size,
+                   n_nonzeros, min_rows, reduction, abs_tol, max_cg, seed, X, cg_iters, 0,
+                   indptr.shape[0] - 1, _max_row_length(indptr))
+
+
+@njit(cache=True)
+def _residual_row(indptr, indices, data, U, V, row_bias, col_bias, mean, out, i):
+    k = U.shape[1]
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        s = mean + row_bias[i] + col_bias[j]
+        for a in range(k):
+            s += U[i, a] * V[j, a]
+        out[p] = data[p] - s
 
 
 @njit(parallel=True, cache=True)
 def observed_residuals(indptr, indices, data, U, V, row_bias, col_bias, mean, out):
     """out[p] = data[p] - mean - row_bias[i] - col_bias[j] - U[i] @ V[j] over the CSR pattern."""
-    n_rows = indptr.shape[0] - 1
-    k = U.shape[1]
-    for i in prange(n_rows):
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            s = mean + row_bias[i] + col_bias[j]
-            for a in range(k):
-                s += U[i, a] * V[j, a]
-            out[p] = data[p] - s
+    for i in prange(indptr.shape[0] - 1):
+        _residual_row(indptr, indices, data, U, V, row_bias, col_bias, mean, out, i)
+
+
+@njit(cache=True)
+def observed_residuals_serial(indptr, indices, data, U, V, row_bias, col_bias, mean, out):
+    """:func:`observed_residuals` on one thread."""
+    for i in range(indptr.shape[0] - 1):
+        _residual_row(indptr, indices, data, U, V, row_bias, col_bias, mean, out, i)
 
 
 @njit(parallel=True, cache=True)

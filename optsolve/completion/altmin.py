@@ -44,7 +44,9 @@ STATUS_MAX_ITER = 2
 def observed_residuals(obs_csr, U, V, row_bias, col_bias, mean) -> np.ndarray:
     """Residuals ``M_ij - mean - b_i - c_j - u_i . v_j`` on the CSR pattern (entry order)."""
     out = np.empty(obs_csr.nnz)
-    _kernels.observed_residuals(
+    serial = obs_csr.nnz < _kernels.PARALLEL_MIN_ENTRIES
+    kernel = _kernels.observed_residuals_serial if serial else _kernels.observed_residuals
+    kernel(
         obs_csr.indptr, obs_csr.indices, obs_csr.data, np.ascontiguousarray(U),
         np.ascontiguousarray(V), row_bias, col_bias, float(mean), out,
     )

@@ -88,8 +88,10 @@ def solve_rows(
     F = np.ascontiguousarray(F, dtype=np.float64)
     indptr, indices = X.indptr, X.indices  # int32 or int64: numba specializes, no copy
     data = X.data.astype(np.float64, copy=False)
+    serial = X.nnz < _kernels.PARALLEL_MIN_ENTRIES
     if method == "exact":
-        _kernels.row_solve_exact(
+        kernel = _kernels.row_solve_exact_serial if serial else _kernels.row_solve_exact
+        kernel(
             indptr, indices, data, F, col_offset, float(shift), float(alpha), keep_empty, out
         )
         return 0
@@ -99,7 +101,8 @@ def solve_rows(
     if k < opts["min_rank"]:
         min_rows = np.iinfo(np.int64).max  # the sketch cannot pay off at this rank
     cg_iters = np.zeros(X.shape[0], dtype=np.int64)
-    _kernels.row_solve_sketched(
+    kernel = _kernels.row_solve_sketched_serial if serial else _kernels.row_solve_sketched
+    kernel(
         indptr, indices, data, F, col_offset, float(shift), float(alpha), keep_empty,
         s, int(opts["sketch_nnz"]), min_rows,
         float(opts["row_reduction"]), float(opts["row_abs_tol"]), int(opts["row_max_cg"]),

@@ -84,3 +84,23 @@ def test_small_rank_rows_are_solved_exactly_by_default(rows_problem):
     X, F = rows_problem
     _, iters = row_least_squares(X, F, method="sketched")
     assert iters == 0
+
+
+def test_parallel_kernels_match_reference(ridge_rows_reference, residuals_reference):
+    """Above 200k entries the parallel (prange) kernels run: same answers as numpy."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from optsolve.completion import altmin
+
+    rng = np.random.default_rng(7)
+    X = sp.random(400, 1200, density=0.45, format="csr", random_state=7)  # 216k entries
+    F = rng.standard_normal((1200, 3))
+    ref = ridge_rows_reference(X[:40], F, 0.1)
+    for method in ("exact", "sketched"):
+        got, _ = row_least_squares(X, F, alpha=0.1, method=method, tol=1e-12,
+                                   options=FORCE_SKETCH)
+        np.testing.assert_allclose(got[:40], ref, rtol=1e-8, atol=1e-10)
+    with pytest.warns(ConvergenceWarning):
+        res = altmin(X, 3, solver="exact", max_iter=1, tol=0.0, random_state=0)
+    r = residuals_reference(X, res.U, res.V, res.row_bias, res.col_bias, res.mean)
+    np.testing.assert_allclose(res.fun, r @ r, rtol=1e-10)
