@@ -30,7 +30,7 @@ SUBPROBLEM_RTOL = 1e-10
 
 
 class GenericResult:
-    __slots__ = ("measure", "n_active_set_changes", "nit", "objective", "status",
+    __slots__ = ("gap", "measure", "n_active_set_changes", "nit", "objective", "status",
                  "support_identified_at", "w")
 
 
@@ -269,6 +269,7 @@ def solve_generic(
     out = GenericResult()
     out.w, out.objective, out.measure, out.nit, out.status = st.w, objective, measure, it, status
     out.n_active_set_changes, out.support_identified_at = n_changes, identified_at
+    out.gap = measure * obj0 if l1_gap is not None else np.nan
     return out
 
 

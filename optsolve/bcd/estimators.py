@@ -145,10 +145,7 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
             x0=x0, fit_intercept=self.fit_intercept, verbose=self.verbose)
         self.coef_ = np.asarray(res.x, dtype=np.float64)
         self.intercept_ = float(res.intercept) if self.fit_intercept else 0.0
-        self.dual_gap_ = np.nan
-        if isinstance(pen, L1):
-            self.dual_gap_ = duality_gap(LeastSquares(), pen, X, y, self.coef_,
-                                         self.intercept_)[1]
+        self.dual_gap_ = float(res.dual_gap)
         self.support_identified_at_ = int(res.support_identified_at)
         self._store_result(res)
         return self
@@ -280,8 +277,7 @@ class GreedyBCDClassifier(SolverEstimatorMixin, ClassifierMixin, BaseEstimator):
                 intercepts.append(float(res.intercept))
                 results.append(res)
                 if isinstance(pen, L1):
-                    gaps.append(duality_gap(Logistic(), pen, X, yk, coefs[-1],
-                                            intercepts[-1])[1])
+                    gaps.append(float(res.dual_gap))
             self.coef_ = np.vstack(coefs)
             self.intercept_ = np.asarray(intercepts)
         if self.loss == "multinomial" and n_classes == 2:

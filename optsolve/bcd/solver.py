@@ -106,8 +106,8 @@ def minimize_bcd(
     -------
     OptimizeResult
         ``x``, ``fun``, ``success``, ``status``, ``message``, ``nit``, ``optimality``,
-        ``intercept``, ``n_active_set_changes``, ``support_identified_at`` and ``history``
-        when asked.
+        ``dual_gap`` (absolute, L1 penalties; ``nan`` otherwise), ``intercept``,
+        ``n_active_set_changes``, ``support_identified_at`` and ``history`` when asked.
 
     References
     ----------
@@ -168,6 +168,7 @@ def minimize_bcd(
         res = _solve_quadratic(X, yv, pens, alphas, w0, selection, tol, max_iter or 100 * p,
                                seed, history)
         w, fun, measure, nit, status, n_chg, ident, intercept = res
+        gap = np.nan
     elif update == "auto" and n_out == 1:
         offset = None
         y_fit = yv
@@ -183,7 +184,7 @@ def minimize_bcd(
             history=history, verbose=verbose)
         w, fun, measure, nit, status = out.w, out.objective, out.measure, out.nit, out.status
         n_chg, ident = out.n_active_set_changes, out.support_identified_at
-        intercept = out.intercept
+        intercept, gap = out.intercept, out.gap
         if fit_intercept and isinstance(datafit, LeastSquares):
             intercept = float(yv.mean() - offset @ w)
     else:
@@ -205,7 +206,7 @@ def minimize_bcd(
             verbose=verbose)
         w, fun, measure, nit, status = out.w, out.objective, out.measure, out.nit, out.status
         n_chg, ident = out.n_active_set_changes, out.support_identified_at
-        intercept = 0.0
+        intercept, gap = 0.0, out.gap
         if fit_intercept:
             intercept = w[n_coef:].copy() if n_out > 1 else float(w[n_coef])
             w = w[:n_coef]
@@ -215,7 +216,7 @@ def minimize_bcd(
                 STATUS_CALLBACK_STOP: "stopped by the callback"}
     x = w.reshape(p, n_out) if n_out > 1 else w
     extra = {"optimality": float(measure), "intercept": intercept, "n_active_set_changes": n_chg,
-             "support_identified_at": ident}
+             "support_identified_at": ident, "dual_gap": float(gap)}
     if history is not None:
         extra["history"] = history.as_dict()
     return make_result(x, float(fun), success=status == 0, status=status,
