@@ -150,7 +150,7 @@ def altmin(
     options : dict, optional
         Row-solver options (see ``ROW_SOLVER_OPTIONS``): ``sketch_factor``, ``sketch_nnz``,
         ``min_rows_factor``, ``row_reduction``, ``row_abs_tol``, ``row_max_cg``, ``min_rank``
-        (below rank ``min_rank``, default 32, every row is solved exactly: see
+        (below rank ``min_rank``, default 40, every row is solved exactly: see
         ``SKETCH_MIN_RANK``).
     record_history : bool
         Store per-sweep objective, relative residual and time in ``result.history``.

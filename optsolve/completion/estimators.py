@@ -79,7 +79,7 @@ class AltMinCompletion(
     solver_options : dict or None, default=None
         Row-solver options (``sketch_factor``, ``sketch_nnz``, ``min_rows_factor``,
         ``row_reduction``, ``row_abs_tol``, ``row_max_cg``, ``min_rank``); unknown keys warn.
-        Below rank ``min_rank`` (default 32) and on rows with few observations the sketched
+        Below rank ``min_rank`` (default 40) and on rows with few observations the sketched
         solver solves exactly, because the sketch does not pay off there (measured crossover:
         ``bench/completion_sweep_vs_rank.py``).
     max_dense_entries : int, default=10**8

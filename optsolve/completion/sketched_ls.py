@@ -42,9 +42,10 @@ ROW_ABS_TOL = 1e-13
 ROW_MAX_CG = 100
 #: below this many unknowns per row, every row is solved exactly: the sketched path costs about
 #: (2 sketch_nnz + 4 n_cg) d k + 2 s k^2 flops in memory-bound loops against d k^2 in one BLAS
-#: gemm, and bench/completion_sweep_vs_rank.py measured the crossover between k = 40 and 80 on
-#: this machine (rows with d_i = 10^4); set it to 0 to force the sketch at any rank
-SKETCH_MIN_RANK = 32
+#: gemm. bench/completion_sweep_vs_rank.py (one thread, rows of d_i = 10^4 observations)
+#: measured exact/sketched time ratios 0.36, 0.48, 0.89, 1.02, 1.41, 2.08, 2.09 at
+#: k = 5, 10, 20, 40, 60, 80, 100: the crossover is k ~ 40. Set it to 0 to force the sketch.
+SKETCH_MIN_RANK = 40
 
 ROW_SOLVER_OPTIONS = SolverOptions(
     "altmin row solver",
@@ -145,7 +146,7 @@ def row_least_squares(
         Sketch options: ``sketch_factor``, ``sketch_nnz``, ``min_rows_factor``,
         ``row_max_cg``, ``min_rank`` (unknown keys warn). Rows with at most
         ``min_rows_factor * sketch_factor * k`` observations, and all rows when
-        ``k < min_rank`` (default 32), are solved exactly: the sketch does not pay off there.
+        ``k < min_rank`` (default 40), are solved exactly: the sketch does not pay off there.
     random_state : int or None
         Seed of the sketches.
 

@@ -7,7 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from optsolve.completion import altmin, spectral_init
 from optsolve.datasets import make_incoherent_low_rank
 
-#: the sketch is skipped below rank 32 by default (it does not pay off there): force it
+#: the sketch is skipped below rank 40 by default (it does not pay off there): force it
 FORCE_SKETCH = {"min_rank": 0}
 
 

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from optsolve.completion import row_least_squares
 
-#: the sketch is skipped below rank 32 by default (it does not pay off there): force it
+#: the sketch is skipped below rank 40 by default (it does not pay off there): force it
 FORCE_SKETCH = {"min_rank": 0}
 
 
