@@ -27,22 +27,29 @@ class Observations:
     values: np.ndarray  # float64
     shape: tuple[int, int]
 
+    #: the user's canonical CSR matrix when that was the input (shared, never written to)
+    source_csr: sp.csr_matrix | None = None
+
     @property
     def nnz(self) -> int:
         return int(self.values.shape[0])
 
     def csr(self) -> sp.csr_matrix:
+        """The observations as CSR (the input matrix itself when it was canonical CSR)."""
+        if self.source_csr is not None:
+            return self.source_csr
         m = sp.csr_matrix((self.values, (self.rows, self.cols)), shape=self.shape)
         m.has_sorted_indices = True
         return m
 
     def csc_as_csr_of_transpose(self) -> sp.csr_matrix:
         """The transpose as CSR (columns as rows), for the V half-step."""
-        m = sp.csr_matrix((self.values, (self.cols, self.rows)), shape=self.shape[::-1])
+        m = self.csr().T.tocsr()
         m.sort_indices()
         return m
 
     def subset(self, mask: np.ndarray) -> Observations:
+        """The observations where ``mask`` holds (a fresh pattern, not the source matrix)."""
         return Observations(self.rows[mask], self.cols[mask], self.values[mask], self.shape)
 
 
@@ -86,7 +93,10 @@ def from_matrix(X, name: str = "X") -> Observations:
                                   name)  # raises the non-finite error
             rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
             cols = np.asarray(X.indices, dtype=np.int64)
-            return Observations(rows, cols, values, (int(X.shape[0]), int(X.shape[1])))
+            return Observations(
+                rows, cols, values, (int(X.shape[0]), int(X.shape[1])),
+                source_csr=X if X.dtype == np.float64 else None,
+            )
         coo = sp.coo_matrix(X)
         rows = coo.row.astype(np.int64)
         cols = coo.col.astype(np.int64)

@@ -250,7 +250,7 @@ class AltMinCompletion(
             )
         self.U_, self.V_ = result.U, result.V
         self.row_bias_, self.col_bias_, self.mean_ = result.row_bias, result.col_bias, result.mean
-        self.observed_ = obs.csr()
+        self.observed_ = obs.csr().copy()  # never alias the caller's matrix
         self._store_result(result)
         return self
 
