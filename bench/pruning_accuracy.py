@@ -4,6 +4,8 @@ Models: scikit-learn MLPs on satimage, dna and digits; a LeNet-5-style CNN and a
 CNN (PyTorch, CPU) on digits. For each model: train, compute the rate–distortion curves once
 (256 calibration samples from the training set), then for each sparsity and allocator prune
 one-shot, measure test accuracy, fine-tune briefly with the masks fixed, measure again.
+The DP keeps at least one weight per output unit of each layer (``min_kept_per_unit=1``, the
+default) and measures the distortion on the class probabilities (``output='proba'``).
 ``dp_iter`` is the DP run iteratively (20 % of the remaining weights per round, curves re-measured
 each round, no training between rounds).
 
@@ -35,6 +37,9 @@ SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 ALLOCATORS = ("dp", "lagrangian", "uniform", "uniform_plus", "global", "erk", "lamp")
 MODELS = ("satimage_mlp", "dna_mlp", "digits_mlp", "lenet5", "resnet")
 log = logging.getLogger("pruning_accuracy")
+#: every model here is a classifier: the distortion is measured on its class probabilities
+#: (the default for scikit-learn classifiers; a torch module's output is taken raw unless told)
+PRUNER = dict(output="proba")
 
 
 def build(name, seed, ft_epochs=3):
@@ -76,7 +81,7 @@ def run_model(name, seed, sparsities, allocators):
     model, acc, fine_tune, calib = build(name, seed)
     dense = acc(model)
     t1 = time.perf_counter()
-    ref = LayerAdaptivePruner(sparsity=0.5).fit(model, calib)
+    ref = LayerAdaptivePruner(sparsity=0.5, **PRUNER).fit(model, calib)
     t_curves = time.perf_counter() - t1
     n_layers, n_levels = ref.curves_.kept.shape
     log.info("%s: dense acc %.4f (train %.1fs), curves %.2fs, %.1f forward passes (naive %d)",
@@ -88,7 +93,7 @@ def run_model(name, seed, sparsities, allocators):
                 naive_forward_passes=n_layers * (n_levels - 1) + 1, curve_seconds=t_curves)
     for s in sparsities:
         for a in allocators:
-            p = LayerAdaptivePruner(sparsity=s, allocator=a)
+            p = LayerAdaptivePruner(sparsity=s, allocator=a, **PRUNER)
             try:
                 p.fit(model, calib, curves=ref.curves_)
             except ValueError as exc:  # uniform+ on a model whose first layer is too big
@@ -107,7 +112,7 @@ def run_model(name, seed, sparsities, allocators):
     schedule = sorted(set(geometric_sparsity_schedule(max(sparsities))) | set(sparsities))
     current, masks = model, None
     for s in schedule:
-        p = LayerAdaptivePruner(sparsity=s).fit(current, calib, masks=masks)
+        p = LayerAdaptivePruner(sparsity=s, **PRUNER).fit(current, calib, masks=masks)
         masks, current = p.masks_, p.transform(current)
         if any(abs(s - t) < 1e-12 for t in sparsities):
             tuned = fine_tune(copy.deepcopy(current), [m.astype(float) for m in masks],
@@ -130,7 +135,7 @@ def run_iterative_fine_tuned(name, seed, sparsities, allocators=("dp", "lamp", "
         t0 = time.perf_counter()
         current, masks = model, None
         for s in schedule:
-            p = LayerAdaptivePruner(sparsity=s, allocator=a, n_levels=51)
+            p = LayerAdaptivePruner(sparsity=s, allocator=a, n_levels=51, **PRUNER)
             p.fit(current, calib, masks=masks)
             masks, current = p.masks_, p.transform(current)
             current = fine_tune1(current, [m.astype(float) for m in masks], p.layer_names_)

@@ -44,6 +44,9 @@ class RateDistortionCurves:
         Cost of computing the curves, in equivalent full forward passes on the calibration set.
     n_evaluations : int
         Number of (layer, level) evaluations actually run (repeated levels are reused).
+    min_kept : ndarray (L,), int64
+        Floor of each layer's grid: the last level keeps this many weights (0: the layer may be
+        emptied).
     """
 
     layer_names: list[str]
@@ -57,6 +60,11 @@ class RateDistortionCurves:
     n_evaluations: int = 0
     worst_case: bool = False
     meta: dict = field(default_factory=dict)
+    min_kept: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.min_kept is None:
+            self.min_kept = np.zeros(len(self.layer_names), dtype=np.int64)
 
     @property
     def n_levels(self) -> int:
@@ -76,12 +84,16 @@ def magnitude_order(weight: np.ndarray, mask: np.ndarray | None = None) -> np.nd
     return idx[np.argsort(flat[idx], kind="stable")]
 
 
-def level_prune_counts(n_remaining: int, n_levels: int) -> np.ndarray:
-    """Weights pruned at each level: ``round(j / (K - 1) * n_remaining)``, ``j = 0..K-1``."""
+def level_prune_counts(n_remaining: int, n_levels: int, min_kept: int = 0) -> np.ndarray:
+    """Weights pruned at each level: ``round(j / (K - 1) * (n_remaining - min_kept))``.
+
+    ``j = 0..K-1``; the grid spans the prunable range, so the last level keeps ``min_kept``
+    weights (all of the layer's remaining ones if it has fewer).
+    """
     if n_levels == 1:
         return np.zeros(1, dtype=np.int64)
     frac = np.arange(n_levels) / (n_levels - 1)
-    return np.rint(frac * n_remaining).astype(np.int64)
+    return np.rint(frac * max(n_remaining - min_kept, 0)).astype(np.int64)
 
 
 def _distortion(Y, Y_hat, worst_case: bool) -> float:
@@ -96,6 +108,8 @@ def compute_curves(
     n_levels: int = 101,
     worst_case: bool = False,
     masks: Sequence[np.ndarray] | None = None,
+    min_kept: Sequence[int] | None = None,
+    proba: bool = False,
 ) -> RateDistortionCurves:
     """Measure the rate–distortion curve of every prunable layer.
 
@@ -111,6 +125,12 @@ def compute_curves(
         Max over samples of ``‖Y − Ŷ‖²`` instead of the mean.
     masks : sequence of bool arrays, optional
         Weights already pruned (``False``); the grid runs over the others only.
+    min_kept : sequence of int, optional
+        Per-layer floor of kept weights: the grid of layer ``l`` runs from all its remaining
+        weights down to ``min_kept[l]`` of them (default 0: down to an empty layer).
+    proba : bool, default=False
+        Measure the distortion on the class probabilities (``adapter.to_proba`` of the output)
+        instead of the raw output (logits).
 
     Returns
     -------
@@ -130,7 +150,13 @@ def compute_curves(
     """
     weights = adapter.get_weights()
     n_layers = len(weights)
+    floors = np.zeros(n_layers, dtype=np.int64) if min_kept is None else np.asarray(
+        min_kept, dtype=np.int64)
+    if floors.shape != (n_layers,) or np.any(floors < 0):
+        raise ValueError(f"min_kept must hold {n_layers} non-negative integers, got {min_kept!r}")
     Y = adapter.prepare(X)
+    transform = adapter.to_proba if proba else np.asarray
+    Y = transform(Y)
     try:
         kept = np.empty((n_layers, n_levels), dtype=np.int64)
         distortion = np.zeros((n_layers, n_levels))
@@ -140,7 +166,8 @@ def compute_curves(
             mask = None if masks is None else np.asarray(masks[l], dtype=bool)
             order = magnitude_order(w, mask)
             n_remaining[l] = order.size
-            pruned = level_prune_counts(order.size, n_levels)
+            floors[l] = min(floors[l], order.size)
+            pruned = level_prune_counts(order.size, n_levels, int(floors[l]))
             kept[l] = order.size - pruned
             work = w.copy() if mask is None else w * mask
             flat = work.reshape(-1)
@@ -150,7 +177,8 @@ def compute_curves(
                     distortion[l, j] = distortion[l, j - 1]
                     continue
                 flat[order[pruned[j - 1] : pruned[j]]] = 0.0  # incremental: prune the next ones
-                distortion[l, j] = _distortion(Y, adapter.output_from_layer(l, work), worst_case)
+                Y_hat = transform(adapter.output_from_layer(l, work))
+                distortion[l, j] = _distortion(Y, Y_hat, worst_case)
                 forward_passes += fraction
                 n_evaluations += 1
         flops = np.asarray(adapter.flops_per_weight(), dtype=np.int64)
@@ -169,4 +197,6 @@ def compute_curves(
         forward_passes=forward_passes,
         n_evaluations=n_evaluations,
         worst_case=worst_case,
+        min_kept=floors,
+        meta={"proba": bool(proba)},
     )

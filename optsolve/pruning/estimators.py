@@ -7,6 +7,7 @@ import logging
 import numbers
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
 
 from .._validation import check_in_choices, check_positive_int, check_scalar_in_range
@@ -99,6 +100,30 @@ default='dp'
         (``X_calib`` may then be ``None``, a number of samples, or an array giving the shape).
     random_state : int, RandomState instance or None, default=None
         Seeds the Gaussian calibration inputs.
+    min_kept_per_unit : int, default=1
+        Floor of each layer's curve grid, in weights per output unit (neuron or channel, as the
+        adapter reports them): ``'dp'`` and ``'lagrangian'`` never prune layer ``l`` below
+        ``min_kept_per_unit * units_l`` weights. The additive model breaks down when a layer is
+        emptied: the network's output becomes constant (layer collapse, Tanaka et al. 2020), so
+        pruning other layers as well adds nothing, yet the summed single-layer distortions
+        count it again; at high sparsity the DP then "saves" by emptying a layer and the
+        network drops to chance accuracy, which no fine-tuning can recover. ``0`` gives the
+        plain grid of the paper (down to an empty layer). The baselines follow their own rules.
+    output : {'auto', 'raw', 'proba'}, default='auto'
+        What the distortion ``E‖Y − Ŷ‖²`` is measured on: ``'raw'``, the network output as it
+        comes (logits of a classifier); ``'proba'``, the class probabilities (softmax, or the
+        output activation of a scikit-learn classifier); ``'auto'``: ``'proba'`` for a
+        scikit-learn classifier (its output is ``predict_proba``), ``'raw'`` otherwise (a torch
+        module's output is taken as is). On logits the distortion keeps growing with the
+        shrinkage that magnitude pruning causes even where the predicted class no longer
+        changes, and the summed single-layer distortions exceed that of a collapsed layer at
+        high sparsity; probabilities are bounded and track the prediction.
+    n_rounds : int, default=1
+        For ``'dp'`` and ``'lagrangian'``: reach ``sparsity`` in this many rounds of a
+        geometric schedule (each round removes the same fraction of the remaining budget), the
+        curves re-measured on the model pruned so far each round, as in the paper's iterative
+        variant. Corrects for the non-additivity of large simultaneous prunings; costs
+        ``n_rounds`` times the curves. The baselines ignore it.
 
     Attributes
     ----------
@@ -154,6 +179,9 @@ default='dp'
         worst_case: bool = False,
         calibration: str = "data",
         random_state=None,
+        min_kept_per_unit: int = 1,
+        output: str = "auto",
+        n_rounds: int = 1,
     ):
         self.sparsity = sparsity
         self.budget = budget
@@ -163,6 +191,9 @@ default='dp'
         self.worst_case = worst_case
         self.calibration = calibration
         self.random_state = random_state
+        self.min_kept_per_unit = min_kept_per_unit
+        self.output = output
+        self.n_rounds = n_rounds
 
     # -- validation ---------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -176,6 +207,12 @@ default='dp'
             raise TypeError(f"worst_case must be a bool, got {type(self.worst_case).__name__}")
         check_in_choices(self.calibration, "calibration", ("data", "noise"))
         check_random_state(self.random_state)
+        if (not isinstance(self.min_kept_per_unit, numbers.Integral)
+                or isinstance(self.min_kept_per_unit, bool) or self.min_kept_per_unit < 0):
+            raise ValueError(
+                f"min_kept_per_unit must be a non-negative int, got {self.min_kept_per_unit!r}")
+        check_in_choices(self.output, "output", ("auto", "raw", "proba"))
+        check_positive_int(self.n_rounds, "n_rounds")
 
     def _calibration_inputs(self, adapter, X_calib):
         if self.calibration == "data":
@@ -205,7 +242,7 @@ default='dp'
             )
         return masks
 
-    def _check_curves(self, curves, names, weights, masks):
+    def _check_curves(self, curves, names, weights, masks, floors, proba):
         if not isinstance(curves, RateDistortionCurves):
             raise TypeError(f"curves must be a RateDistortionCurves, got {type(curves).__name__}")
         if (
@@ -213,10 +250,14 @@ default='dp'
             or [tuple(s) for s in curves.shapes] != [w.shape for w in weights]
             or curves.n_levels != self.n_levels
             or bool(curves.worst_case) != bool(self.worst_case)
+            or bool(curves.meta.get("proba", False)) != proba
             or not np.array_equal(curves.n_remaining, [int(m.sum()) for m in masks])
+            or (floors is not None and not np.array_equal(
+                curves.min_kept, np.minimum(floors, curves.n_remaining)))
         ):
             raise ValueError(
-                "curves do not belong to this model, masks, n_levels and worst_case; "
+                "curves do not belong to this model, masks, n_levels, worst_case, output and "
+                "min_kept_per_unit; "
                 "fit without curves= to recompute them"
             )
         return curves
@@ -253,21 +294,39 @@ default='dp'
                 "convolutional weight tensor)"
             )
         masks = self._check_masks(masks, weights)
-        if curves is None:
-            X = self._calibration_inputs(adapter, X_calib)
-            masked = get_adapter(adapter.with_masks(masks))
-            curves = compute_curves(masked, X, n_levels=self.n_levels,
-                                    worst_case=self.worst_case, masks=masks)
-        else:
-            curves = self._check_curves(curves, names, weights, masks)
-
-        n_kept = self._allocate(curves, weights, masks)
-        new_masks = []
-        for w, m, k in zip(weights, masks, n_kept, strict=True):
-            order = magnitude_order(w, m)
-            keep = np.zeros(w.size, dtype=bool)
-            keep[order[order.size - int(k):]] = True
-            new_masks.append(keep.reshape(w.shape))
+        floors = self.min_kept_per_unit * np.asarray(adapter.output_units(), dtype=np.int64)
+        adaptive = self.allocator in ("dp", "lagrangian")
+        proba = self.output == "proba" or (
+            self.output == "auto" and isinstance(model, ClassifierMixin))
+        n_rounds = self.n_rounds if adaptive else 1
+        if curves is not None and n_rounds > 1:
+            raise ValueError("curves= cannot be reused with n_rounds > 1: every round "
+                             "re-measures the curves on the model pruned so far")
+        X = None if curves is not None else self._calibration_inputs(adapter, X_calib)
+        forward_passes, schedule, r = 0.0, None, 0
+        while schedule is None or r < len(schedule):
+            if curves is None:
+                masked = get_adapter(adapter.with_masks(masks))
+                curves = compute_curves(masked, X, n_levels=self.n_levels,
+                                        worst_case=self.worst_case, masks=masks,
+                                        min_kept=floors if adaptive else None,
+                                        proba=proba)
+            else:
+                curves = self._check_curves(curves, names, weights, masks,
+                                            floors if adaptive else None, proba)
+            forward_passes += curves.forward_passes
+            if schedule is None:
+                schedule = self._round_sparsities(curves, n_rounds)
+            n_kept = self._allocate(curves, weights, masks, schedule[r])
+            new_masks = []
+            for w, m, k in zip(weights, masks, n_kept, strict=True):
+                order = magnitude_order(w, m)
+                keep = np.zeros(w.size, dtype=bool)
+                keep[order[order.size - int(k):]] = True
+                new_masks.append(keep.reshape(w.shape))
+            r += 1
+            if r < len(schedule):  # an intermediate round: re-measure on the result
+                masks, curves = new_masks, None
 
         sizes = curves.n_weights
         fpw = curves.flops_per_weight
@@ -279,26 +338,45 @@ default='dp'
         self.sparsity_ = float(1.0 - self.n_kept_.sum() / sizes.sum())
         self.flops_fraction_ = float((self.n_kept_ * fpw).sum() / (sizes * fpw).sum())
         self.predicted_distortion_ = _grid_distortion(curves, self.n_kept_)
-        self.curve_forward_passes_ = float(curves.forward_passes)
+        self.curve_forward_passes_ = float(forward_passes)
         return self
 
-    def _allocate(self, curves, weights, masks) -> np.ndarray:
+    def _round_sparsities(self, curves, n_rounds) -> list[float]:
+        """Geometric schedule from the current sparsity (of ``curves``) to ``self.sparsity``."""
+        unit = np.ones_like(curves.flops_per_weight) if self.budget == "weights" else (
+            curves.flops_per_weight)
+        kept0 = float((curves.n_remaining * unit).sum() / (curves.n_weights * unit).sum())
+        kept_target = 1.0 - self.sparsity
+        if n_rounds == 1 or kept0 <= kept_target:
+            return [self.sparsity]
+        ratio = kept_target / kept0
+        return [1.0 - kept0 * ratio ** (r / n_rounds) for r in range(1, n_rounds)] + [
+            self.sparsity]
+
+    def _allocate(self, curves, weights, masks, sparsity) -> np.ndarray:
         sizes, fpw, remaining = curves.n_weights, curves.flops_per_weight, curves.n_remaining
         unit = np.ones_like(fpw) if self.budget == "weights" else fpw
         dense_total = float((sizes * unit).sum())
-        budget = (1.0 - self.sparsity) * dense_total
+        budget = (1.0 - sparsity) * dense_total
         if self.budget == "weights":
             budget = float(np.floor(budget + 0.5))
         available = float((remaining * unit).sum())
         if budget > available + 1e-9 * dense_total:
             raise ValueError(
-                f"sparsity={self.sparsity} cannot be met: the model is already "
+                f"sparsity={sparsity} cannot be met: the model is already "
                 f"{1 - available / dense_total:.4f} sparse ({self.budget}) and pruned weights "
                 "are never restored"
             )
         budget = min(budget, available)
         costs = curves.costs(self.budget)
         if self.allocator in ("dp", "lagrangian"):
+            floor_cost = float(costs[:, -1].sum())
+            if floor_cost > budget:
+                raise ValueError(
+                    f"sparsity={sparsity} cannot be met with min_kept_per_unit="
+                    f"{self.min_kept_per_unit}: keeping that many weights per output unit "
+                    f"already costs {floor_cost:g} > budget {budget:g} ({self.budget}); "
+                    "lower min_kept_per_unit (0 allows emptying layers)")
             if self.allocator == "dp":
                 levels = allocate_dp(costs, curves.distortion, budget, n_bins=self.n_bins)
             else:

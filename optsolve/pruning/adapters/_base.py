@@ -70,6 +70,24 @@ class ModelAdapter(ABC):
     def release(self) -> None:  # noqa: B027 - optional hook
         """Drop the cached activations."""
 
+    def to_proba(self, Y: np.ndarray) -> np.ndarray:
+        """Class probabilities from the network output: softmax over the last axis (a
+        logistic sigmoid for a single output column)."""
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.shape[-1] == 1:
+            return 1.0 / (1.0 + np.exp(-Y))
+        Z = np.exp(Y - Y.max(axis=-1, keepdims=True))
+        return Z / Z.sum(axis=-1, keepdims=True)
+
+    def output_units(self) -> np.ndarray:
+        """Output units (neurons, channels) of each prunable layer.
+
+        Used as each layer's floor of kept weights, so an allocation cannot disconnect a layer
+        entirely (layer collapse). The default, one per layer, only forbids emptying a layer;
+        adapters that know the weight layout return the true counts.
+        """
+        return np.ones(len(self.layer_names()), dtype=np.int64)
+
 
 _ADAPTERS: list[tuple[Callable[[Any], bool], Callable[[Any], ModelAdapter]]] = []
 

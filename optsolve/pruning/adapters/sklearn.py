@@ -108,6 +108,16 @@ class SklearnMLPAdapter(ModelAdapter):
     def flops_per_weight(self) -> np.ndarray:
         return np.ones(len(self.model.coefs_), dtype=np.int64)
 
+    def to_proba(self, Y: np.ndarray) -> np.ndarray:
+        # the output activation predict_proba applies (softmax, logistic or identity)
+        if self.model.out_activation_ == "identity":
+            return np.asarray(Y, dtype=np.float64)
+        return super().to_proba(Y)
+
+    def output_units(self) -> np.ndarray:
+        # coefs_[i] has shape (fan_in, fan_out)
+        return np.array([w.shape[1] for w in self.model.coefs_], dtype=np.int64)
+
     def with_masks(self, masks: Sequence[np.ndarray]):
         new = copy.deepcopy(self.model)
         new.coefs_ = [

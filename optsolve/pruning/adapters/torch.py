@@ -247,6 +247,11 @@ class TorchAdapter(ModelAdapter):
             raise RuntimeError("call prepare(X) before flops_per_weight")
         return self._flops.copy()
 
+    def output_units(self) -> np.ndarray:
+        # Linear (out, in) and Conv (out, in / groups, *kernel): output units on axis 0
+        return np.array([self._module(i).weight.shape[0] for i in range(len(self._names))],
+                        dtype=np.int64)
+
     def with_masks(self, masks: Sequence[np.ndarray]):
         if len(masks) != len(self._names):
             raise ValueError(f"masks must hold {len(self._names)} arrays, got {len(masks)}")
