@@ -144,7 +144,9 @@ default='dp'
     predicted_distortion_ : float
         Sum over layers of the single-layer distortion at the densest grid level keeping no more
         than the layer's kept weights: the objective the DP minimizes exactly over the grid, so
-        for the same curves and budget no allocator gets a smaller value than ``'dp'``.
+        for the same curves and budget no allocation that respects the curves' floor
+        (``min_kept_per_unit``) gets a smaller value than ``'dp'``; a layer that a baseline
+        prunes below the floor counts the floor's distortion, a lower bound.
     curve_forward_passes_ : float
         Cost of the curves in equivalent full forward passes over ``X_calib``.
 
@@ -436,10 +438,15 @@ def _interp_distortion(curves, layer: int, n_kept: float) -> float:
 
 
 def _grid_distortion(curves, n_kept) -> float:
-    """Σ_l d_l at the first grid level whose kept count is at most ``n_kept[l]``."""
+    """Σ_l d_l at the first grid level whose kept count is at most ``n_kept[l]``.
+
+    A layer pruned below its curve's floor (a baseline allocation on curves with
+    ``min_kept > 0``) counts the floor's distortion, a lower bound of its own.
+    """
     total = 0.0
     for l, k in enumerate(n_kept):
-        j = int(np.argmax(curves.kept[l] <= k))  # kept decreases with the level
+        below = curves.kept[l] <= k  # kept decreases with the level
+        j = int(np.argmax(below)) if below.any() else curves.kept.shape[1] - 1
         total += float(curves.distortion[l, j])
     return total
 

@@ -89,3 +89,17 @@ def test_bad_new_parameters(digits_mlp, digits, params, exc):
     name = next(iter(params))
     with pytest.raises(exc, match=name):
         LayerAdaptivePruner(**params).fit(digits_mlp, digits[0][:20])
+
+
+def test_baseline_below_the_floor_counts_the_floor_distortion(digits_mlp, digits):
+    X, _ = digits
+    dp = LayerAdaptivePruner(sparsity=0.97, n_levels=11).fit(digits_mlp, X[:60])
+    glob = LayerAdaptivePruner(sparsity=0.97, allocator="global", n_levels=11).fit(
+        digits_mlp, X[:60], curves=dp.curves_)
+    c = dp.curves_
+    expected = 0.0
+    for l, k in enumerate(glob.n_kept_):
+        levels = np.flatnonzero(c.kept[l] <= k)
+        expected += c.distortion[l, levels[0] if levels.size else -1]
+    assert glob.predicted_distortion_ == pytest.approx(expected)
+    assert np.isfinite(glob.predicted_distortion_) and glob.predicted_distortion_ > 0
