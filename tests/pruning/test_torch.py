@@ -128,3 +128,20 @@ def test_torch_bad_input(data):
         LayerAdaptivePruner().fit(_model(), torch.randn(5, 3, 8, 8))
     with pytest.raises(ValueError, match="no prunable layer"):
         LayerAdaptivePruner().fit(nn.Sequential(nn.ReLU()), data)
+
+
+def test_torch_floor_and_probability_output(data):
+    model = _model()
+    p = LayerAdaptivePruner(sparsity=0.9, n_levels=11, output="proba").fit(model, data)
+    # one weight per output channel / neuron: stem 4, conv1 4, conv2 4, fc 10
+    assert p.curves_.min_kept.tolist() == [4, 4, 4, 10]
+    assert np.all(p.n_kept_ >= p.curves_.min_kept)
+    # distortion of emptying the last layer, on softmax outputs, checked by hand
+    with torch.no_grad():
+        Y = torch.softmax(model(data), dim=1).numpy().astype(np.float64)
+        empty = _model()
+        empty.fc.weight.zero_()
+        Y0 = torch.softmax(empty(data), dim=1).numpy().astype(np.float64)
+    q = LayerAdaptivePruner(n_levels=3, output="proba", min_kept_per_unit=0).fit(model, data)
+    assert q.curves_.distortion[-1, -1] == pytest.approx(((Y - Y0) ** 2).sum(axis=1).mean(),
+                                                         rel=1e-4)
