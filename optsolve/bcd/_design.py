@@ -11,6 +11,11 @@ import scipy.sparse as sp
 
 from . import _kernels as K
 
+#: store a sparse X densely when at least this fraction of its entries is non-zero...
+DENSE_FRACTION = 0.25
+#: ...and it has at most this many entries (8 bytes each)
+DENSE_MAX_ENTRIES = 20_000_000
+
 
 class Design:
     """``X`` with optional implicit column centring (``offset``: column means to subtract).
@@ -20,8 +25,13 @@ class Design:
     """
 
     def __init__(self, X, offset: np.ndarray | None = None):
-        self.sparse = sp.issparse(X)
         self.n, self.p = X.shape
+        # a sparse matrix that is mostly full and small is faster dense: BLAS products and
+        # Gram matrices instead of index chasing
+        if sp.issparse(X) and X.nnz >= DENSE_FRACTION * self.n * self.p and (
+                self.n * self.p <= DENSE_MAX_ENTRIES):
+            X = X.toarray()
+        self.sparse = sp.issparse(X)
         self.offset = offset
         self._max_row_nnz = None
         self._rows_key = None
