@@ -238,3 +238,7 @@ def register(registry: Registry) -> None:
     quick.problem_sets.append(quick_problems)
     quick.solvers += [s for s in solver_specs()
                       if s.name in ("optsolve.bcd", "sklearn.cd", "sklearn.liblinear")]
+    # forest-structured blocks (message passing) register their own suite and quick row
+    from .forest.bench_rows import register_bench as register_forest_rows
+
+    register_forest_rows(registry)

@@ -114,6 +114,15 @@ def _write_cache(npz: Path, src: Path, X: sp.csr_matrix, y: np.ndarray) -> None:
     os.replace(tmp, npz)
 
 
+def _with_int32_indices(X: sp.csr_matrix) -> sp.csr_matrix:
+    """Use 32-bit index arrays when they fit: scikit-learn's coordinate-descent solvers refuse
+    sparse matrices with 64-bit indices."""
+    if X.nnz < np.iinfo(np.int32).max and X.shape[1] < np.iinfo(np.int32).max:
+        X.indices = X.indices.astype(np.int32, copy=False)
+        X.indptr = X.indptr.astype(np.int32, copy=False)
+    return X
+
+
 def available_libsvm(data_home: str | os.PathLike | None = None) -> list[str]:
     """Names of the known LIBSVM data sets present locally (no download)."""
     home = get_data_home(data_home)
@@ -182,12 +191,13 @@ def load_libsvm(
     cached = _read_cached(npz, src)
     if cached is not None:
         X, y = cached
-        return X.astype(dtype, copy=False), y
+        return _with_int32_indices(X.astype(dtype, copy=False)), y
     from sklearn.datasets import load_svmlight_file
 
     X, y = load_svmlight_file(str(src), n_features=info.n_features, dtype=dtype)
     X = sp.csr_matrix(X)
     X.sort_indices()
+    X = _with_int32_indices(X)
     try:
         _write_cache(npz, src, X, y)
     except OSError as exc:  # a read-only cache is not worth failing the load

@@ -49,6 +49,8 @@ def test_load_libsvm_shared_shapes(name):
     assert X.shape == SHARED_SHAPES[name]
     assert y.shape == (X.shape[0],)
     assert np.all(np.isfinite(X.data))
+    # scikit-learn's Lasso/ElasticNet refuse 64-bit sparse indices
+    assert X.indices.dtype == np.int32 and X.indptr.dtype == np.int32
 
 
 def test_load_libsvm_cache_beside_writable_source(tmp_path):
@@ -76,6 +78,14 @@ def test_load_libsvm_never_writes_into_read_only_data(tmp_path, monkeypatch):
         assert (X != X2).nnz == 0
     finally:
         ro.chmod(0o755)
+
+
+def test_loaded_matrix_is_accepted_by_sklearn_lasso():
+    need_data("libsvm/australian")
+    from sklearn.linear_model import Lasso
+
+    X, y = load_libsvm("australian", download_if_missing=False)
+    Lasso(alpha=1.0, max_iter=5).fit(X, y)  # raised on int64 indices before
 
 
 def test_available_libsvm_lists_shared():
