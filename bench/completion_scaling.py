@@ -38,7 +38,7 @@ altmin(X[:300, :300], 3, solver=solver, max_iter=1, tol=0.0, options={"min_rank"
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
 res = altmin(X, k, solver=solver, max_iter=3, tol=0.0, record_history=True, random_state=0,
-             options={"min_rank": 0})  # force the sketch (default: exact below rank 32)
+             options={"min_rank": 0})  # force the sketch (default: exact below rank 40)
 total = time.perf_counter() - t0
 sweep = float(np.median(np.diff(res.history["time"])))
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
