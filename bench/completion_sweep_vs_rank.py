@@ -36,7 +36,7 @@ from optsolve.datasets import make_incoherent_low_rank
 OUT = Path("optsolve-results/completion")
 
 
-#: the sketched solver skips the sketch below rank 32 by default; here the sketch is forced on
+#: the sketched solver skips the sketch below rank 40 by default; here the sketch is forced on
 #: every row long enough for it, so that the curve is the sketch-and-precondition method itself
 FORCE_SKETCH = {"min_rank": 0}
 
