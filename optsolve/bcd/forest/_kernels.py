@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# the indexed max-heap is shared with the core BCD kernels (one implementation)
+from .._kernels import _sift_down, _sift_up
+
 #: xorshift64 shifts (Marsaglia 2003): only shifts and xors on uint64, which wrap silently with
 #: or without the JIT; a bounded draw is a multiply-shift of 31 random bits (no division)
 XORSHIFT_SHIFTS = (13, 7, 17)
@@ -194,49 +197,13 @@ def try_add_to_forest(indptr, indices, uf, mark, stamp, v):
 
 # ---------------------------------------------------------------- indexed binary max-heap
 @njit(cache=True)
-def _heap_sift_up(heap, where, key, i):
-    v = heap[i]
-    kv = key[v]
-    while i > 0:
-        p = (i - 1) // 2
-        u = heap[p]
-        if key[u] >= kv:
-            break
-        heap[i] = u
-        where[u] = i
-        i = p
-    heap[i] = v
-    where[v] = i
-
-
-@njit(cache=True)
-def _heap_sift_down(heap, where, key, size, i):
-    v = heap[i]
-    kv = key[v]
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and key[heap[c + 1]] > key[heap[c]]:
-            c += 1
-        u = heap[c]
-        if key[u] <= kv:
-            break
-        heap[i] = u
-        where[u] = i
-        i = c
-    heap[i] = v
-    where[v] = i
-
-
-@njit(cache=True)
 def heap_build(heap, where, key, n):
     """Heapify nodes ``0..n-1`` by ``key`` (O(n)); returns the heap size."""
     for i in range(n):
         heap[i] = i
         where[i] = i
     for i in range(n // 2 - 1, -1, -1):
-        _heap_sift_down(heap, where, key, n, i)
+        _sift_down(key, heap, where, i, n)
     return n
 
 
@@ -248,7 +215,7 @@ def _heap_pop(heap, where, key, size):
     if size > 0:
         heap[0] = heap[size]
         where[heap[0]] = 0
-        _heap_sift_down(heap, where, key, size, 0)
+        _sift_down(key, heap, where, 0, size)
     return v, size
 
 
@@ -256,7 +223,7 @@ def _heap_pop(heap, where, key, size):
 def _heap_push(heap, where, key, size, v):
     heap[size] = v
     where[v] = size
-    _heap_sift_up(heap, where, key, size)
+    _sift_up(key, heap, where, size)
     return size + 1
 
 
@@ -266,9 +233,9 @@ def _heap_set_key(heap, where, key, size, v, new_key):
     key[v] = new_key
     if where[v] >= 0:
         if new_key > old:
-            _heap_sift_up(heap, where, key, where[v])
+            _sift_up(key, heap, where, where[v])
         else:
-            _heap_sift_down(heap, where, key, size, where[v])
+            _sift_down(key, heap, where, where[v], size)
 
 
 @njit(cache=True)
