@@ -403,7 +403,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
                                      tol_in)
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
-    tol_in = min(tol_in, -NEWTON_FORCING) if tol_in < 0 else tol_in
+    tol_in = max(tol_in, -NEWTON_FORCING) if tol_in < 0 else tol_in
     H = design.gram(ws, weights) / n
     g = grad[ws]
     sub_pens, sub_alphas = pens[ws], alphas[ws]
