@@ -46,6 +46,11 @@ GRAM_PASSES = 40
 #: and when it has at most this many columns
 GRAM_MAX_FEATURES = 2000
 MAX_LINE_SEARCH = 30
+#: a row-major copy of a sparse block costs about this many column-CD epochs (scattered writes)
+COLUMN_CD_CONVERSION_EPOCHS = 2.0
+#: one Gram multiply-add per non-zero and per unit of row overlap, in column-CD epochs
+GRAM_FMA_EPOCHS = 0.3
+MAX_COLUMN_CD_EPOCHS = 10_000
 
 
 def _full_gram_cheap(design: Design) -> bool:
@@ -162,7 +167,10 @@ def solve_active_set(
             grad = design.rmatvec(deriv) / n
             if l1_gap is not None:
                 alpha, positive = l1_gap
-                if watched or _subgrad_norm(pens, alphas, grad, w) <= GAP_SKIP * alpha:
+                # the prox-step violation, not the subgradient: a coordinate about to cross
+                # zero has a large subgradient but a tiny step, and must not hide the gap
+                K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+                if watched or float(np.max(viol, initial=0.0)) <= GAP_SKIP * alpha:
                     objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha,
                                                           positive, deriv)
                     measure = gap / max(obj0, 1e-300)
@@ -211,7 +219,8 @@ def solve_active_set(
             if on_manifold:
                 b, moved = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad,
                                               np.flatnonzero(support), deriv, free_intercept,
-                                              rule, -NEWTON_FORCING, seed + it, manifold=True)
+                                              rule, NEWTON_FORCING, 0.0, seed + it,
+                                              manifold=True)
             if not moved:
                 # the block: the support plus as many best-scoring coordinates (at least
                 # MIN_WORKING_SET), as skglm's working sets; solved to a forcing term that
@@ -219,7 +228,8 @@ def solve_active_set(
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
-                                             deriv, free_intercept, rule, -forcing, seed + it)
+                                             deriv, free_intercept, rule, forcing,
+                                             float(np.max(viol[ws], initial=0.0)), seed + it)
                 n_updates += n_up
 
         new_support = w != 0
@@ -340,51 +350,45 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
-def _column_cd_cheaper(design, ws) -> bool:
-    """Whether CD on the block's sparse columns beats forming its k x k Gram matrix."""
+def _row_overlap(design) -> float:
+    """``Σ_i r_i² / (2 nnz)`` for the row counts ``r_i`` of ``X`` (cached on the design): the
+    multiply-adds per non-zero of a block Gram matrix when the block holds whole rows."""
+    if getattr(design, "_row_overlap", None) is None:
+        row_nnz = np.bincount(design.csc.indices, minlength=design.n).astype(np.float64)
+        design._row_overlap = float(row_nnz @ row_nnz) / max(2.0 * row_nnz.sum(), 1.0)
+    return design._row_overlap
+
+
+def _column_cd_epoch_budget(design, ws) -> int:
+    """How many column-CD epochs to run on the block before forming its Gram matrix.
+
+    A column-CD epoch costs ``nnz(X_W)``; a greedy CD epoch on the Gram matrix costs ``k²``
+    (k updates of O(k)), after a one-off formation worth a row-major copy of the block (about
+    two column epochs: scattered writes) plus ``Σ_i r_i(W)²/2`` multiply-adds, about a third
+    of a column epoch per non-zero each, with ``r_i(W) ≈ f r_i`` and ``f`` the block's share
+    of the non-zeros. Ski rental: switch once the column epochs have cost what the switch
+    saves, i.e. after ``formation / (1 - k²/nnz(X_W))`` epochs; never when Gram epochs are
+    not cheaper than column epochs (a block wider than its columns are dense).
+    """
     indptr = design.csc.indptr
-    nnz = float(np.sum(indptr[ws + 1] - indptr[ws]))
-    k = float(ws.shape[0])
-    return nnz < 0.25 * k * k
-
-
-def _sparse_block_step(design, y, loss, pens, alphas, w, z, grad, ws, weights, tol_in):
-    """Block (prox-)Newton step solved by CD on the sparse columns (no Gram matrix)."""
-    n = design.n
-    indptr, indices, data = design.csc_arrays()
-    wts = np.ones(n) if weights is None else weights
-    v0 = w[ws].copy()
-    v = v0.copy()
-    u = np.zeros(n)
-    epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, grad[ws], v0, v, u,
-                           pens[ws], alphas[ws], tol_in, 10000)
-    d = v - v0
-    if not np.any(d):
-        return epochs
-    step = 1.0
-    if loss != K.LOSS_LS:
-        sub_pens, sub_alphas = pens[ws], alphas[ws]
-        pen_old = _penalty_value(sub_pens, sub_alphas, v0)
-        decrease = float(grad[ws] @ d) + _penalty_value(sub_pens, sub_alphas, v) - pen_old
-        f_old = loss_value(loss, z, y, 1)
-        for _ in range(MAX_LINE_SEARCH):
-            vt = v0 + step * d
-            zt = z + step * u
-            if loss_value(loss, zt, y, 1) - f_old + _penalty_value(sub_pens, sub_alphas, vt) - (
-                    pen_old) <= ARMIJO_C * step * decrease:
-                break
-            slope = float(u @ _derivative(loss, zt, y)) / n
-            if slope + _penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
-                break
-            step *= 0.5
-    w[ws] = v0 + step * d
-    z += step * u
-    return epochs
+    nnz_block = float(np.sum(indptr[ws + 1] - indptr[ws]))
+    saving = 1.0 - float(ws.shape[0]) ** 2 / max(nnz_block, 1.0)
+    if saving <= 0.0:
+        return MAX_COLUMN_CD_EPOCHS
+    share = nnz_block / max(float(design.csc.nnz), 1.0)
+    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * _row_overlap(design)
+    return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
 
 
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
-                       rule, tol_in, seed, manifold=False):
+                       rule, forcing, scale, seed, manifold=False):
     """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``).
+
+    The block model is solved until its largest prox-step violation is ``forcing * scale``
+    (``scale``: the block's violation at the current point, as the inner kernels measure
+    it). On a sparse design it is first solved by column CD in sample space (no Gram matrix)
+    for the epochs of :func:`_column_cd_epoch_budget`; if that is not enough, the Gram matrix
+    is formed and greedy CD on it finishes the solve to the tight term ``NEWTON_FORCING``.
 
     With ``manifold=True`` the block is the support and the step is a plain Newton step on
     the smooth restriction to the current signs; it returns ``(b, False)`` without moving
@@ -397,16 +401,26 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         # logistic: loss' = -y σ(-yz), so σ(1 - σ) = |loss'| (1 - |loss'|), no exp needed
         s = np.abs(deriv)
         weights = s * (1.0 - s)
-    if (not manifold and not free_intercept and design.sparse and design.offset is None
-            and _column_cd_cheaper(design, ws)):
-        return b, _sparse_block_step(design, y, loss, pens, alphas, w, z, grad, ws, weights,
-                                     tol_in)
-    # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
-    # form it: solve the block model tightly whatever the forcing term
-    tol_in = max(tol_in, -NEWTON_FORCING) if tol_in < 0 else tol_in
-    H = design.gram(ws, weights) / n
     g = grad[ws]
     sub_pens, sub_alphas = pens[ws], alphas[ws]
+    v0 = w[ws].copy()
+    v = None
+    n_up = 0
+    if not manifold and not free_intercept and design.sparse and design.offset is None:
+        budget = _column_cd_epoch_budget(design, ws)
+        indptr, indices, data = design.csc_arrays()
+        wts = np.ones(n) if weights is None else weights
+        v = v0.copy()
+        u = np.zeros(n)
+        epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u, sub_pens,
+                               sub_alphas, forcing * scale, budget)
+        n_up = abs(epochs) * ws.shape[0]
+        if epochs > 0:  # converged before the Gram matrix would have paid for itself
+            return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
+                                    sub_alphas, free_intercept, u), n_up
+    # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
+    # form it: solve the block model tightly whatever the forcing term
+    H = design.gram(ws, weights) / n
     if free_intercept:
         k = ws.shape[0]
         Hx = np.empty((k + 1, k + 1))
@@ -419,9 +433,8 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         g = np.append(g, deriv.sum() / n)
         sub_pens = np.append(sub_pens, K.PEN_NONE).astype(pens.dtype)
         sub_alphas = np.append(sub_alphas, 0.0)
-        v0 = np.append(w[ws], b)
-    else:
-        v0 = w[ws].copy()
+        v0 = np.append(v0, b)
+        scale = max(scale, abs(float(g[-1])))  # the intercept's gradient is its violation
     if manifold:
         mg, ridge = _manifold_gradient(g, v0, sub_pens, sub_alphas)
         try:
@@ -433,18 +446,32 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
             return b, False
         n_up = True
     else:
-        v = v0.copy()
+        # from the column-CD iterate when there is one: the model gradient there is g + HΔ
+        v = v0.copy() if v is None else v
         q = H @ v0 - g
-        gin = g.copy()
-        n_up = K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule, tol_in,
-                                50 * v.shape[0] + 1000, seed)
-        d = v - v0
+        gin = g + H @ (v - v0)
+        n_up += K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule,
+                                 min(forcing, NEWTON_FORCING) * scale,
+                                 50 * v.shape[0] + 1000, seed)
+    return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
+                            free_intercept, None), n_up
+
+
+def _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
+                     free_intercept, dz):
+    """Move ``w`` (and ``b``) along ``d = v - v0`` with the line search; returns ``b``.
+
+    ``dz = X_W d`` when the caller has it (column CD keeps it), else it is computed.
+    """
+    n = design.n
+    d = v - v0
     if not np.any(d):
-        return b, n_up
+        return b
     dw = d[:ws.shape[0]]
-    dz = design.cols_matvec(ws, dw)
-    if free_intercept:
-        dz += d[-1]
+    if dz is None:
+        dz = design.cols_matvec(ws, dw)
+        if free_intercept:
+            dz += d[-1]
     if loss == K.LOSS_LS:
         step = 1.0  # the block model is exact: the minimizer needs no line search
     else:
@@ -470,4 +497,4 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     z += step * dz
     if free_intercept:
         b = b + step * d[-1]
-    return b, n_up
+    return b

@@ -174,7 +174,8 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
     dense. ``D = diag(weights)`` (ones for least squares, where the model is exact). ``v``
     holds ``v0`` on entry and the block solution on exit (in place on ``v`` and ``u``).
     Stops when an epoch's largest step ``H_jj |Δ|`` is at most ``tol`` (relative to the first
-    epoch's when negative). Returns the number of epochs.
+    epoch's when negative). Returns the number of epochs, negated when ``max_epochs`` ran out
+    before the test was met.
     """
     k = ws.shape[0]
     hdiag = np.empty(k)
@@ -209,8 +210,8 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
         if epoch == 1 and tol < 0:
             tol = -tol * worst
         if worst <= tol:
-            break
-    return epoch
+            return epoch
+    return -epoch
 
 
 @njit(cache=True)
