@@ -36,6 +36,13 @@ def load_task(name: str, seed: int = 0):
     return Xtr.toarray(), ytr, Xte.toarray(), yte
 
 
+def validation_split(X, y, seed: int = 0, fraction: float = 0.2):
+    """(X_fit, y_fit, X_val, y_val): a random ``fraction`` of a training set held out."""
+    perm = np.random.default_rng(1000 + seed).permutation(len(X))
+    n_val = int(len(X) * fraction)
+    return X[perm[n_val:]], y[perm[n_val:]], X[perm[:n_val]], y[perm[:n_val]]
+
+
 def train_sklearn_mlp(Xtr, ytr, hidden, seed=0, max_iter=200):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

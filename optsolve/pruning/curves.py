@@ -110,6 +110,8 @@ def compute_curves(
     masks: Sequence[np.ndarray] | None = None,
     min_kept: Sequence[int] | None = None,
     proba: bool = False,
+    weights: Sequence[np.ndarray] | None = None,
+    reference: np.ndarray | None = None,
 ) -> RateDistortionCurves:
     """Measure the rate–distortion curve of every prunable layer.
 
@@ -131,6 +133,14 @@ def compute_curves(
     proba : bool, default=False
         Measure the distortion on the class probabilities (``adapter.to_proba`` of the output)
         instead of the raw output (logits).
+    weights : sequence of arrays, optional
+        The weights whose magnitude grid is measured, one per layer (default: the adapter's
+        own). With the adapter wrapping a pruned model, each curve is then *conditional*: layer
+        ``l`` runs over its grid of ``weights[l]`` while every other layer stays as pruned in
+        the adapter's model (the refinement of ``LayerAdaptivePruner(n_refine=...)``).
+    reference : ndarray, optional
+        Raw output the distortion is measured against (default: the adapter's model's output
+        on ``X``); e.g. the unpruned model's output for conditional curves.
 
     Returns
     -------
@@ -148,13 +158,19 @@ def compute_curves(
     >>> curves.distortion.shape, float(curves.distortion[0, 0])
     ((2, 5), 0.0)
     """
-    weights = adapter.get_weights()
+    conditional = weights is not None or reference is not None
+    weights = adapter.get_weights() if weights is None else [
+        np.asarray(w, dtype=np.float64) for w in weights]
     n_layers = len(weights)
+    if n_layers != len(adapter.layer_names()):
+        raise ValueError(f"weights must hold {len(adapter.layer_names())} arrays, got {n_layers}")
     floors = np.zeros(n_layers, dtype=np.int64) if min_kept is None else np.asarray(
         min_kept, dtype=np.int64)
     if floors.shape != (n_layers,) or np.any(floors < 0):
         raise ValueError(f"min_kept must hold {n_layers} non-negative integers, got {min_kept!r}")
     Y = adapter.prepare(X)
+    if reference is not None:
+        Y = np.asarray(reference, dtype=np.float64)
     transform = adapter.to_proba if proba else np.asarray
     Y = transform(Y)
     try:
@@ -172,6 +188,11 @@ def compute_curves(
             work = w.copy() if mask is None else w * mask
             flat = work.reshape(-1)
             fraction = adapter.forward_fraction(l)
+            if conditional:  # level 0 is not the reference itself: the other layers are pruned
+                distortion[l, 0] = _distortion(Y, transform(adapter.output_from_layer(l, work)),
+                                               worst_case)
+                forward_passes += fraction
+                n_evaluations += 1
             for j in range(1, n_levels):
                 if pruned[j] == pruned[j - 1]:  # same weights pruned: same distortion
                     distortion[l, j] = distortion[l, j - 1]

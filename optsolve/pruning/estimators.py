@@ -14,7 +14,7 @@ from .._validation import check_in_choices, check_positive_int, check_scalar_in_
 from .adapters._base import get_adapter
 from .allocation import allocate_dp, allocate_lagrangian
 from .baselines import BASELINES
-from .curves import RateDistortionCurves, compute_curves, magnitude_order
+from .curves import RateDistortionCurves, _distortion, compute_curves, magnitude_order
 
 logger = logging.getLogger("optsolve.pruning")
 
@@ -23,6 +23,8 @@ __all__ = ["LayerAdaptivePruner"]
 #: Gaussian calibration samples drawn when ``calibration='noise'`` and no ``X_calib`` is given
 N_NOISE_SAMPLES = 256
 ALLOCATORS = ("dp", "lagrangian", *BASELINES)
+#: step halvings of one refinement iteration before it gives up (n_refine)
+REFINE_HALVINGS = 3
 
 
 class _ParamsMixin:
@@ -124,6 +126,18 @@ default='dp'
         curves re-measured on the model pruned so far each round, as in the paper's iterative
         variant. Corrects for the non-additivity of large simultaneous prunings; costs
         ``n_rounds`` times the curves. The baselines ignore it.
+    n_refine : int, default=5
+        For ``'dp'`` and ``'lagrangian'``: at most this many refinements of the allocation.
+        Each re-measures every layer's curve with the other layers pruned as currently
+        allocated (conditional curves: the additive model re-linearized at the current
+        allocation instead of at the dense model), re-runs the allocator on them and takes the
+        step towards the new allocation, halved up to 3 times, only if the
+        real joint distortion on ``X_calib`` goes down; it stops at the first step that does
+        not. At high sparsity, where single-layer distortions stop adding up (their sum
+        overestimates the joint distortion several times), this lowers the joint distortion
+        and the one-shot accuracy follows (see ``bench/pruning_accuracy.py``). Each refinement
+        costs one curve computation (in practice 1 to 4 are taken). ``0``: the paper's one-shot
+        allocation.
 
     Attributes
     ----------
@@ -145,8 +159,13 @@ default='dp'
         Sum over layers of the single-layer distortion at the densest grid level keeping no more
         than the layer's kept weights: the objective the DP minimizes exactly over the grid, so
         for the same curves and budget no allocation that respects the curves' floor
-        (``min_kept_per_unit``) gets a smaller value than ``'dp'``; a layer that a baseline
-        prunes below the floor counts the floor's distortion, a lower bound.
+        (``min_kept_per_unit``) gets a smaller value than ``'dp'`` with ``n_refine=0``; a layer
+        that a baseline prunes below the floor counts the floor's distortion, a lower bound.
+    joint_distortion_ : float or None
+        Measured distortion of pruning all layers together as allocated, on ``X_calib``
+        (``'dp'``/``'lagrangian'`` with ``n_refine > 0``; ``None`` otherwise).
+    n_refine_iter_ : int
+        Refinements that lowered the joint distortion (0 when none did or ``n_refine=0``).
     curve_forward_passes_ : float
         Cost of the curves in equivalent full forward passes over ``X_calib``.
 
@@ -184,6 +203,7 @@ default='dp'
         min_kept_per_unit: int = 1,
         output: str = "auto",
         n_rounds: int = 1,
+        n_refine: int = 5,
     ):
         self.sparsity = sparsity
         self.budget = budget
@@ -196,6 +216,7 @@ default='dp'
         self.min_kept_per_unit = min_kept_per_unit
         self.output = output
         self.n_rounds = n_rounds
+        self.n_refine = n_refine
 
     # -- validation ---------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -215,6 +236,9 @@ default='dp'
                 f"min_kept_per_unit must be a non-negative int, got {self.min_kept_per_unit!r}")
         check_in_choices(self.output, "output", ("auto", "raw", "proba"))
         check_positive_int(self.n_rounds, "n_rounds")
+        if (not isinstance(self.n_refine, numbers.Integral) or isinstance(self.n_refine, bool)
+                or self.n_refine < 0):
+            raise ValueError(f"n_refine must be a non-negative int, got {self.n_refine!r}")
 
     def _calibration_inputs(self, adapter, X_calib):
         if self.calibration == "data":
@@ -304,7 +328,9 @@ default='dp'
         if curves is not None and n_rounds > 1:
             raise ValueError("curves= cannot be reused with n_rounds > 1: every round "
                              "re-measures the curves on the model pruned so far")
-        X = None if curves is not None else self._calibration_inputs(adapter, X_calib)
+        refine = adaptive and self.n_refine > 0
+        X = None if curves is not None and not refine else self._calibration_inputs(
+            adapter, X_calib)
         forward_passes, schedule, r = 0.0, None, 0
         while schedule is None or r < len(schedule):
             if curves is None:
@@ -320,16 +346,17 @@ default='dp'
             if schedule is None:
                 schedule = self._round_sparsities(curves, n_rounds)
             n_kept = self._allocate(curves, weights, masks, schedule[r])
-            new_masks = []
-            for w, m, k in zip(weights, masks, n_kept, strict=True):
-                order = magnitude_order(w, m)
-                keep = np.zeros(w.size, dtype=bool)
-                keep[order[order.size - int(k):]] = True
-                new_masks.append(keep.reshape(w.shape))
+            new_masks = _keep_masks(weights, masks, n_kept)
             r += 1
             if r < len(schedule):  # an intermediate round: re-measure on the result
                 masks, curves = new_masks, None
 
+        self.joint_distortion_ = None
+        self.n_refine_iter_ = 0
+        if refine:
+            n_kept, new_masks, passes = self._refine(adapter, X, weights, masks, floors, proba,
+                                                     n_kept, new_masks, schedule[-1])
+            forward_passes += passes
         sizes = curves.n_weights
         fpw = curves.flops_per_weight
         self.layer_names_ = names
@@ -342,6 +369,57 @@ default='dp'
         self.predicted_distortion_ = _grid_distortion(curves, self.n_kept_)
         self.curve_forward_passes_ = float(forward_passes)
         return self
+
+    def _refine(self, adapter, X, weights, masks, floors, proba, n_kept, new_masks, sparsity):
+        """Re-linearize the additive model at the current allocation (``n_refine`` times).
+
+        Each layer's curve is re-measured with every other layer pruned as allocated
+        (conditional curves, one curve computation) and the allocator re-run on them. The step
+        from the current allocation towards the new one is then halved until the measured joint
+        distortion on ``X`` decreases (at most ``REFINE_HALVINGS`` times): a descent on the real
+        objective, with the additive model as the local surrogate.
+        """
+        transform = adapter.to_proba if proba else np.asarray
+        reference = np.asarray(adapter.output(X), dtype=np.float64)
+        target = transform(reference)
+        unit = np.ones(len(weights)) if self.budget == "weights" else None
+
+        def joint(m):
+            Y_hat = transform(get_adapter(adapter.with_masks(m)).output(X))
+            return _distortion(target, Y_hat, self.worst_case)
+
+        best = joint(new_masks)
+        passes = 2.0
+        for it in range(self.n_refine):
+            masked = get_adapter(adapter.with_masks(new_masks))
+            cond = compute_curves(masked, X, n_levels=self.n_levels, worst_case=self.worst_case,
+                                  masks=masks, min_kept=floors, proba=proba, weights=weights,
+                                  reference=reference)
+            passes += cond.forward_passes
+            if unit is None:
+                unit = cond.flops_per_weight.astype(np.float64)
+            budget = float((n_kept * unit).sum())
+            proposal = self._allocate(cond, weights, masks, sparsity)
+            improved = False
+            for h in range(REFINE_HALVINGS + 1):
+                step = 0.5 ** h
+                kept = np.floor(n_kept + step * (proposal - n_kept) + 1e-9).astype(np.int64)
+                kept = _fill_budget(cond, kept, unit, budget)
+                if np.array_equal(kept, n_kept):
+                    break
+                trial = _keep_masks(weights, masks, kept)
+                d = joint(trial)
+                passes += 1.0
+                logger.info("refinement %d, step %g: joint distortion %.6g -> %.6g", it + 1,
+                            step, best, d)
+                if d < best:
+                    n_kept, new_masks, best, improved = kept, trial, d, True
+                    break
+            if not improved:
+                break
+            self.n_refine_iter_ = it + 1
+        self.joint_distortion_ = float(best)
+        return n_kept, new_masks, passes
 
     def _round_sparsities(self, curves, n_rounds) -> list[float]:
         """Geometric schedule from the current sparsity (of ``curves``) to ``self.sparsity``."""
@@ -429,6 +507,17 @@ default='dp'
     def fit_transform(self, model, X_calib=None, **fit_params):
         """``fit`` then ``transform`` the same model."""
         return self.fit(model, X_calib, **fit_params).transform(model)
+
+
+def _keep_masks(weights, masks, n_kept) -> list[np.ndarray]:
+    """Keep-masks keeping the ``n_kept[l]`` largest unpruned weights of each layer."""
+    out = []
+    for w, m, k in zip(weights, masks, n_kept, strict=True):
+        order = magnitude_order(w, m)
+        keep = np.zeros(w.size, dtype=bool)
+        keep[order[order.size - int(k):]] = True
+        out.append(keep.reshape(w.shape))
+    return out
 
 
 def _interp_distortion(curves, layer: int, n_kept: float) -> float:
