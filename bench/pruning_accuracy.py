@@ -90,7 +90,7 @@ def run_model(name, seed, sparsities, allocators, validation=False, variants=())
     model, acc, fine_tune, calib = build(name, seed, validation=validation)
     dense = acc(model)
     t1 = time.perf_counter()
-    ref = LayerAdaptivePruner(sparsity=0.5, **PRUNER).fit(model, calib)
+    ref = LayerAdaptivePruner(sparsity=0.5, n_refine=0, **PRUNER).fit(model, calib)  # curves only
     t_curves = time.perf_counter() - t1
     n_layers, n_levels = ref.curves_.kept.shape
     log.info("%s: dense acc %.4f (train %.1fs), curves %.2fs, %.1f forward passes (naive %d)",

@@ -126,7 +126,7 @@ def digits_allocation_problems():
         net = MLPClassifier(hidden_layer_sizes=(128, 128), max_iter=200, random_state=0)
         net.fit(Xtr, ytr)
     calib = Xtr[:256]
-    curves = LayerAdaptivePruner(sparsity=0.5).fit(net, calib).curves_
+    curves = LayerAdaptivePruner(sparsity=0.5, n_refine=0).fit(net, calib).curves_
     for s in (0.8, 0.9):
         yield BenchProblem(
             name=f"layer_allocation/digits_mlp/s{s:.2f}",
