@@ -240,6 +240,7 @@ class Traffic:
         self.times = Counter()
         self.calls = Counter()
         self.by_call = Counter()
+        self.trans_by = Counter()
         self.uncounted = Counter()
         self.estimated = False
         self.depth = 0
@@ -463,8 +464,10 @@ def _wrap_kernels(patches, tr, K, nnz):
                 tr.times[categories.get(_name, "other kernels")] += time.process_time() - t0
                 if _name in transcendental and (
                         _name == "logistic_conjugate_sum" or args[0] != K.LOSS_LS):
-                    tr.transcendentals += transcendental[_name] * next(
+                    n_tr = transcendental[_name] * next(
                         a.size for a in args if isinstance(a, np.ndarray))
+                    tr.transcendentals += n_tr
+                    tr.trans_by[_name] += n_tr
                 elif any(isinstance(a, np.ndarray) and a.size == nnz and a.dtype == np.float64
                          for a in args):
                     tr.uncounted[_name] += 1
@@ -727,7 +730,8 @@ def run_problem(spec, contenders, repeats, calibrate):
                    "pass_rate_GBs": rate / 1e9, "transcendentals_per_n": np.nan,
                    "data_time_frac": np.nan, "loss_time_frac": np.nan,
                    "block_time_frac": np.nan, "other_time_frac": np.nan, "uncounted": "",
-                   "breakdown": "", "instrumented_time_s": np.nan, "data_kernel_GBs": np.nan}
+                   "breakdown": "", "instrumented_time_s": np.nan, "data_kernel_GBs": np.nan,
+                   "exp_log_by_kernel": ""}
             tr = None
             if cname == "optsolve.bcd":
                 tr, _ = count_optsolve(fit, kind, Xp, yp, alpha, tol)
@@ -752,6 +756,8 @@ def run_problem(spec, contenders, repeats, calibrate):
                         acc += tr.times[cat]
                     row["other_time_frac"] = max(total - acc, 0.0) / total
                     row["data_kernel_GBs"] = tr.bytes / max(tr.times["data"], 1e-12) / 1e9
+                    row["exp_log_by_kernel"] = " ".join(
+                        f"{k}:{v / Xp.shape[0]:.0f}" for k, v in tr.trans_by.most_common())
                     row["instrumented_time_s"] = total
             else:
                 est, how = alg_epochs(cname, nit)
@@ -774,7 +780,7 @@ def run_problem(spec, contenders, repeats, calibrate):
                       f"{row['data_time_frac']:.0%}, loss exp/log {row['loss_time_frac']:.0%}, "
                       f"block solver {row['block_time_frac']:.0%}, Python/numpy "
                       f"{row['other_time_frac']:.0%}; {row['transcendentals_per_n']:.0f} "
-                      f"exp/log per sample{missing}")
+                      f"exp/log per sample ({row['exp_log_by_kernel']}){missing}")
     return rows
 
 
@@ -808,19 +814,31 @@ def verdicts(rows):
                  f"{100 * ours['other_time_frac']:.0f}% ({ours['n_iter']} outer iterations)."]
         if slower:
             afford = best["time_s"] / ours["bound_s"] if ours["bound_s"] > 0 else np.inf
-            if frac >= 0.5 or afford < 1.0:
-                parts.append("**Memory-bound**: it moves too many bytes; only fewer passes "
-                             "help.")
+            t = ours["time_s"]
+            # the time beyond the traffic bound, by cause (instrumented shares scaled to t)
+            excess = {"data": max(ours["data_time_frac"] * t - ours["bound_s"], 0.0),
+                      "loss": ours["loss_time_frac"] * t,
+                      "block": ours["block_time_frac"] * t,
+                      "other": ours["other_time_frac"] * t}
+            label = {"data": "data kernels below the pass rate (gathers, dependent scatter "
+                             "updates, Gram-pair flops)",
+                     "loss": "the per-sample exp/log of the logistic loss",
+                     "block": "the dense block solver (CD on the block Hessian)",
+                     "other": "Python/numpy overhead between kernels"}
+            split = ", ".join(f"{label[k].split(' (')[0]} {1e3 * v:.1f} ms"
+                              for k, v in sorted(excess.items(), key=lambda kv: -kv[1])
+                              if v > 0)
+            main = max(excess, key=excess.get)
+            behind = 1e3 * (t - best["time_s"])
+            if afford < 1.0:
+                parts.append("**Memory-bound**: even at the full pass rate its traffic takes "
+                             "longer than the peer's whole solve; only fewer passes help.")
             else:
-                shares = {k: ours[f"{k}_time_frac"] for k in ("data", "loss", "block", "other")}
-                main = max(shares, key=lambda k: shares[k] if np.isfinite(shares[k]) else -1)
-                label = {"data": "data kernels running below bandwidth (gathers, dependent "
-                                 "scatter updates, Gram-pair flops)",
-                         "loss": "the per-sample exp/log of the logistic loss",
-                         "block": "the dense block solver (CD on the block Hessian)",
-                         "other": "Python/numpy overhead between kernels"}[main]
-                parts.append(f"**Not memory-bound**: the peer's time would pay for "
-                             f"{afford:.1f}x optsolve's traffic; the main cost is {label}.")
+                kind = "Traffic-heavy, not bound" if frac >= 0.5 else "Not memory-bound"
+                parts.append(
+                    f"**{kind}**: the peer's time would pay for {afford:.1f}x its traffic. "
+                    f"It is {behind:.1f} ms behind; its time beyond the traffic bound is "
+                    f"{split}: mostly {label[main]}.")
         out.append(" ".join(parts))
     return out
 
@@ -828,8 +846,8 @@ def verdicts(rows):
 COLUMNS = ("problem", "contender", "time_s", "rel_gap", "tol", "n_iter", "layout", "epochs",
            "epochs_how", "MB_per_epoch", "implied_GBs", "pass_rate_GBs", "frac_of_pass_rate",
            "bound_s", "data_time_frac", "loss_time_frac", "block_time_frac", "other_time_frac",
-           "transcendentals_per_n", "instrumented_time_s", "data_kernel_GBs", "breakdown",
-           "uncounted")
+           "transcendentals_per_n", "exp_log_by_kernel", "instrumented_time_s",
+           "data_kernel_GBs", "breakdown", "uncounted")
 
 
 def markdown_table(rows):
