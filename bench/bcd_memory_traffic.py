@@ -735,7 +735,7 @@ def run_problem(spec, contenders, repeats, calibrate):
                    "data_time_frac": np.nan, "loss_time_frac": np.nan,
                    "block_time_frac": np.nan, "other_time_frac": np.nan, "uncounted": "",
                    "breakdown": "", "instrumented_time_s": np.nan, "data_kernel_GBs": np.nan,
-                   "exp_log_by_kernel": ""}
+                   "exp_log_by_kernel": "", "gram_Mpairs": np.nan}
             tr = None
             if cname == "optsolve.bcd":
                 tr, _ = count_optsolve(fit, kind, Xp, yp, alpha, tol)
@@ -760,6 +760,7 @@ def run_problem(spec, contenders, repeats, calibrate):
                         acc += tr.times[cat]
                     row["other_time_frac"] = max(total - acc, 0.0) / total
                     row["data_kernel_GBs"] = tr.bytes / max(tr.times["data"], 1e-12) / 1e9
+                    row["gram_Mpairs"] = tr.gram_pairs / 1e6
                     row["exp_log_by_kernel"] = " ".join(
                         f"{k}:{v / Xp.shape[0]:.0f}" for k, v in tr.trans_by.most_common())
                     row["instrumented_time_s"] = total
@@ -851,7 +852,7 @@ COLUMNS = ("problem", "contender", "time_s", "rel_gap", "tol", "n_iter", "layout
            "epochs_how", "MB_per_epoch", "implied_GBs", "pass_rate_GBs", "frac_of_pass_rate",
            "bound_s", "data_time_frac", "loss_time_frac", "block_time_frac", "other_time_frac",
            "transcendentals_per_n", "exp_log_by_kernel", "instrumented_time_s",
-           "data_kernel_GBs", "breakdown", "uncounted")
+           "data_kernel_GBs", "gram_Mpairs", "breakdown", "uncounted")
 
 
 def markdown_table(rows):
