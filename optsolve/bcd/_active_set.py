@@ -62,6 +62,15 @@ def _full_gram_cheap(design: Design) -> bool:
     return design.p <= GRAM_PASSES
 
 
+class _LossAtZ:
+    """The datafit value at the current predictions, or None when unknown."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = None
+
+
 class ActiveSetResult:
     __slots__ = ("gap", "intercept", "measure", "n_active_set_changes", "n_updates", "nit",
                  "objective", "status", "support_identified_at", "w")
@@ -135,6 +144,7 @@ def solve_active_set(
     stalled = False
     n_stalls = 0
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
+    loss_at_z = _LossAtZ()
     while True:
         # ---------------------------------------------------- optimality and stopping
         if gram_mode:
@@ -219,7 +229,7 @@ def solve_active_set(
             if on_manifold:
                 b, moved = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad,
                                               np.flatnonzero(support), deriv, free_intercept,
-                                              rule, NEWTON_FORCING, 0.0, seed + it,
+                                              rule, NEWTON_FORCING, 0.0, seed + it, loss_at_z,
                                               manifold=True)
             if not moved:
                 # the block: the support plus as many best-scoring coordinates (at least
@@ -229,7 +239,8 @@ def solve_active_set(
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
-                                             float(np.max(viol[ws], initial=0.0)), seed + it)
+                                             float(np.max(viol[ws], initial=0.0)), seed + it,
+                                             loss_at_z)
                 n_updates += n_up
 
         new_support = w != 0
@@ -381,7 +392,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
 
 
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
-                       rule, forcing, scale, seed, manifold=False):
+                       rule, forcing, scale, seed, loss_at_z, manifold=False):
     """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``).
 
     The block model is solved until its largest prox-step violation is ``forcing * scale``
@@ -417,7 +428,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         n_up = abs(epochs) * ws.shape[0]
         if epochs > 0:  # converged before the Gram matrix would have paid for itself
             return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
-                                    sub_alphas, free_intercept, u), n_up
+                                    sub_alphas, free_intercept, u, loss_at_z), n_up
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
     H = design.gram(ws, weights) / n
@@ -454,14 +465,16 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
                                  min(forcing, NEWTON_FORCING) * scale,
                                  50 * v.shape[0] + 1000, seed)
     return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
-                            free_intercept, None), n_up
+                            free_intercept, None, loss_at_z), n_up
 
 
 def _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
-                     free_intercept, dz):
+                     free_intercept, dz, loss_at_z):
     """Move ``w`` (and ``b``) along ``d = v - v0`` with the line search; returns ``b``.
 
     ``dz = X_W d`` when the caller has it (column CD keeps it), else it is computed.
+    ``loss_at_z`` carries the datafit value at ``z`` from one line search to the next
+    (a pass of exp/log over the samples saved per iteration).
     """
     n = design.n
     d = v - v0
@@ -480,17 +493,20 @@ def _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alpha
         # when the decrease is below the rounding error of the objective values
         pen_old = _penalty_value(sub_pens, sub_alphas, v0)
         decrease = float(g @ d) + _penalty_value(sub_pens, sub_alphas, v) - pen_old
-        f_old = loss_value(loss, z, y, 1)
+        f_old = loss_at_z.value if loss_at_z.value is not None else loss_value(loss, z, y, 1)
         step = 1.0
+        loss_at_z.value = None
         for _ in range(MAX_LINE_SEARCH):
             vt = v0 + step * d
             zt = z + step * dz
             f_new = loss_value(loss, zt, y, 1)
             if f_new - f_old + _penalty_value(sub_pens, sub_alphas, vt) - pen_old <= (
                     ARMIJO_C * step * decrease):
+                loss_at_z.value = f_new
                 break
             slope = float(dz @ _derivative(loss, zt, y)) / n
             if slope + _penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
+                loss_at_z.value = f_new
                 break
             step *= 0.5
     w[ws] = w[ws] + step * dw
