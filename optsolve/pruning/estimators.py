@@ -131,13 +131,13 @@ default='dp'
         Each re-measures every layer's curve with the other layers pruned as currently
         allocated (conditional curves: the additive model re-linearized at the current
         allocation instead of at the dense model), re-runs the allocator on them and takes the
-        step towards the new allocation, halved up to 3 times, only if the
-        real joint distortion on ``X_calib`` goes down; it stops at the first step that does
-        not. At high sparsity, where single-layer distortions stop adding up (their sum
-        overestimates the joint distortion several times), this lowers the joint distortion
-        and the one-shot accuracy follows (see ``bench/pruning_accuracy.py``). Each refinement
-        costs one curve computation (in practice 1 to 4 are taken). ``0``: the paper's one-shot
-        allocation.
+        step towards the new allocation, halved up to 3 times, only if the real joint
+        distortion on ``X_calib`` goes down, and below that of the best constant output (the
+        mean output, i.e. a dead network); it stops at the first step that does not. At high
+        sparsity, where single-layer distortions stop adding up (their sum overestimates the
+        joint distortion several times), this lowers the joint distortion and the one-shot
+        accuracy follows (see ``bench/pruning_accuracy.py``). Each refinement costs one curve
+        computation (in practice 1 to 5 are taken). ``0``: the paper's one-shot allocation.
 
     Attributes
     ----------
@@ -378,6 +378,12 @@ default='dp'
         from the current allocation towards the new one is then halved until the measured joint
         distortion on ``X`` decreases (at most ``REFINE_HALVINGS`` times): a descent on the real
         objective, with the additive model as the local surrogate.
+
+        A step is kept only if the result also beats the mean output, the best constant
+        predictor: at or above that distortion the pruned network carries no information about
+        its input (the distortion of a dead network), the conditional curves are flat, and
+        descending further only finds the least distorted dead network (measured: such steps
+        empty the last layer and no fine-tuning recovers it).
         """
         transform = adapter.to_proba if proba else np.asarray
         reference = np.asarray(adapter.output(X), dtype=np.float64)
@@ -389,6 +395,8 @@ default='dp'
             return _distortion(target, Y_hat, self.worst_case)
 
         best = joint(new_masks)
+        dead = _distortion(target, np.broadcast_to(target.mean(axis=0), target.shape),
+                           self.worst_case)
         passes = 2.0
         for it in range(self.n_refine):
             masked = get_adapter(adapter.with_masks(new_masks))
@@ -410,9 +418,9 @@ default='dp'
                 trial = _keep_masks(weights, masks, kept)
                 d = joint(trial)
                 passes += 1.0
-                logger.info("refinement %d, step %g: joint distortion %.6g -> %.6g", it + 1,
-                            step, best, d)
-                if d < best:
+                logger.info("refinement %d, step %g: joint distortion %.6g -> %.6g (constant "
+                            "output: %.6g)", it + 1, step, best, d, dead)
+                if d < best and d < dead:
                     n_kept, new_masks, best, improved = kept, trial, d, True
                     break
             if not improved:

@@ -58,7 +58,7 @@ def test_conditional_curves_check_weights(digits_mlp, digits):
 
 
 @pytest.mark.parametrize("allocator", ["dp", "lagrangian"])
-@pytest.mark.parametrize("sparsity", [0.8, 0.95])
+@pytest.mark.parametrize("sparsity", [0.8, 0.95, 0.97])
 def test_refinement_lowers_the_joint_distortion(digits_mlp, digits, allocator, sparsity):
     X = digits[0][:150]
     kw = dict(sparsity=sparsity, allocator=allocator, n_levels=21)
@@ -71,6 +71,10 @@ def test_refinement_lowers_the_joint_distortion(digits_mlp, digits, allocator, s
     assert refined.joint_distortion_ <= _joint(digits_mlp, plain.masks_, X) * (1 + 1e-12)
     if refined.n_refine_iter_:
         assert refined.joint_distortion_ < _joint(digits_mlp, plain.masks_, X)
+    # a kept step beats the best constant output (the mean probabilities: a dead network)
+    P = _proba(digits_mlp.coefs_, digits_mlp.intercepts_, X)
+    dead = ((P - P.mean(axis=0)) ** 2).sum(axis=1).mean()
+    assert refined.n_refine_iter_ == 0 or refined.joint_distortion_ < dead
     # same budget, met exactly; the collapse floor still holds
     assert refined.n_kept_.sum() == plain.n_kept_.sum()
     assert np.all(refined.n_kept_ >= [w.shape[1] for w in digits_mlp.coefs_])
@@ -152,3 +156,18 @@ def test_conditional_curves_torch_skip_connection():
                 Q = torch.softmax(direct(X), 1).double().numpy()
             assert curves.distortion[l, j] == pytest.approx(((P - Q) ** 2).sum(1).mean(),
                                                             rel=1e-4, abs=1e-7)
+
+
+def test_refinement_rejects_steps_to_a_dead_network(digits_mlp, digits):
+    # at 95 % this small network is already dead one-shot (joint distortion above that of the
+    # mean output); the first refinement step lowers the joint distortion (0.885 -> 0.857) but
+    # stays above the constant predictor's (0.849), so it is rejected: the plain DP is kept
+    X = digits[0][:150]
+    kw = dict(sparsity=0.95, n_levels=21)
+    plain = LayerAdaptivePruner(n_refine=0, **kw).fit(digits_mlp, X)
+    refined = LayerAdaptivePruner(n_refine=4, **kw).fit(digits_mlp, X)
+    P = _proba(digits_mlp.coefs_, digits_mlp.intercepts_, X)
+    dead = ((P - P.mean(axis=0)) ** 2).sum(axis=1).mean()
+    assert _joint(digits_mlp, plain.masks_, X) > dead
+    assert refined.n_refine_iter_ == 0
+    np.testing.assert_array_equal(refined.n_kept_, plain.n_kept_)
