@@ -365,8 +365,8 @@ def _row_overlap(design) -> float:
     """``Σ_i r_i² / (2 nnz)`` for the row counts ``r_i`` of ``X`` (cached on the design): the
     multiply-adds per non-zero of a block Gram matrix when the block holds whole rows."""
     if getattr(design, "_row_overlap", None) is None:
-        row_nnz = np.bincount(design.csc.indices, minlength=design.n).astype(np.float64)
-        design._row_overlap = float(row_nnz @ row_nnz) / max(2.0 * row_nnz.sum(), 1.0)
+        sq_sum = K.row_count_sq_sum(design.csc.indices, design.n)
+        design._row_overlap = sq_sum / max(2.0 * design.csc.nnz, 1.0)
     return design._row_overlap
 
 

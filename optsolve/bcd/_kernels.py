@@ -588,6 +588,7 @@ from ._kernels_blocks import (  # noqa: E402, F401
     csc_cols_to_csr,
     logistic_conjugate_sum,
     quad_greedy_cd,
+    row_count_sq_sum,
     weighted_gram_csr,
     weighted_gram_rows,
     ws_model_cd,

@@ -16,6 +16,7 @@ __all__ = [
     "csc_cols_to_csr",
     "logistic_conjugate_sum",
     "quad_greedy_cd",
+    "row_count_sq_sum",
     "weighted_gram_csr",
     "weighted_gram_rows",
     "ws_model_cd",
@@ -212,6 +213,18 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
         if worst <= tol:
             return epoch
     return -epoch
+
+
+@njit(cache=True)
+def row_count_sq_sum(indices, n):
+    """``Σ_i r_i²`` for the row counts ``r_i`` of a sparse matrix with row ``indices``."""
+    counts = np.zeros(n, dtype=np.int64)
+    for t in range(indices.shape[0]):
+        counts[indices[t]] += 1
+    total = 0.0
+    for i in range(n):
+        total += float(counts[i]) * counts[i]
+    return total
 
 
 @njit(cache=True)

@@ -402,3 +402,9 @@ def test_small_vector_kernels():
     t = -rho * y
     ref = np.sum(t * np.log(t) + (1 - t) * np.log(1 - t))
     assert K.logistic_conjugate_sum(rho, y) == pytest.approx(ref)
+
+
+def test_row_count_sq_sum():
+    X = sp.random(30, 12, density=0.3, random_state=3, format="csc")
+    rows = np.bincount(X.indices, minlength=30)
+    assert K.row_count_sq_sum(X.indices, 30) == float(rows @ rows)
