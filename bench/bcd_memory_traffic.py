@@ -448,6 +448,13 @@ def _wrap_kernels(patches, tr, K, nnz):
                + updates * (F8 + ibs + 2 * F8))
         return ret
 
+    def direct_row_counts(indices, n, *rest):  # row_count_sq_sum: one pass over the indices
+        return indices.size, indices.size * (indices.itemsize + 2 * F8) + n * F8
+
+    def direct_gram_csr(indptr, indices, data, weights, col_pos, *rest):  # a full CSR pass
+        return data.size, data.size * (F8 + indices.itemsize + F8) + weights.size * F8
+
+    direct = {"row_count_sq_sum": direct_row_counts, "weighted_gram_csr": direct_gram_csr}
     categories = {"loss_derivatives": "loss", "loss_sum": "loss",
                   "logistic_conjugate_sum": "loss", "quad_greedy_cd": "block"}
     transcendental = {"loss_derivatives": 1, "loss_sum": 2, "logistic_conjugate_sum": 2}
@@ -464,15 +471,21 @@ def _wrap_kernels(patches, tr, K, nnz):
             try:
                 return _fn(*args)
             finally:
-                tr.times[categories.get(_name, "other kernels")] += time.process_time() - t0
-                if _name in transcendental and (
+                dt = time.process_time() - t0
+                if _name in direct:
+                    tr.times["data"] += dt
+                    tr.add(_name, *direct[_name](*args))
+                else:
+                    tr.times[categories.get(_name, "other kernels")] += dt
+                if _name in direct:
+                    pass
+                elif _name in transcendental and (
                         _name == "logistic_conjugate_sum" or args[0] != K.LOSS_LS):
                     n_tr = transcendental[_name] * next(
                         a.size for a in args if isinstance(a, np.ndarray))
                     tr.transcendentals += n_tr
                     tr.trans_by[_name] += n_tr
-                elif any(isinstance(a, np.ndarray) and a.size == nnz and a.dtype == np.float64
-                         for a in args):
+                elif any(isinstance(a, np.ndarray) and a.size == nnz for a in args):
                     tr.uncounted[_name] += 1
 
         wrapped[name] = wrapper
@@ -910,8 +923,9 @@ def main():
     print(f"sparse CSC Xᵀv pass, {big_nnz / 1e6:.0f}M nnz (> 8·L3): {sparse_big / 1e9:.2f} GB/s "
           f"(value + int32 index + gathered double per nnz)", flush=True)
     rows = []
-    for spec in args.problems:
-        rows += run_problem(spec, contenders, args.repeats, args.calibrate)
+    with blas_threads(1):  # the dense pass rate (BLAS gemv) too
+        for spec in args.problems:
+            rows += run_problem(spec, contenders, args.repeats, args.calibrate)
     lines = ["# optsolve.bcd: memory traffic against measured bandwidth", "",
              "Single thread, process CPU time, BLAS pinned to one thread. Command: "
              f"`python bench/bcd_memory_traffic.py`. Solver: {solver_version()}.", "",
