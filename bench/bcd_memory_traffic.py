@@ -59,7 +59,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from optsolve.bcd._bench import CONTENDERS, TARGET_GAP, make_problem, relative_gap
+from optsolve.bcd._bench import CONTENDERS, TARGET_GAP, load_set, make_problem, relative_gap
 from optsolve.bench.timing import blas_threads
 
 #: problem = kind/set/alpha_max divisor
@@ -68,8 +68,6 @@ DEFAULT_PROBLEMS = ("l1_logistic/w8a/10", "l1_logistic/w8a/100",
                     "l1_logistic/mushrooms/300",
                     "l1_logistic/ijcnn1.t/10", "l1_logistic/ijcnn1.t/100",
                     "lasso/synthetic_10000x100000/300")
-SYNTHETIC = {"synthetic_1000x10000": (1000, 10000, 0.01),
-             "synthetic_10000x100000": (10000, 100000, 0.001)}
 #: calibrated peer tolerances (bench/bcd_vs_peers.py, --clock cpu): the loosest tol of the
 #: decade ladder reaching the 1e-6 gap; verified and tightened here when they do not
 TOL_HINTS = {
@@ -682,26 +680,9 @@ def time_fit(fit, kind, X, y, alpha, tol, repeats, max_seconds=2.0):
     return best, coef, nit
 
 
-def load(name, kind):
-    if name in SYNTHETIC:
-        from optsolve.datasets import make_sparse_classification, make_sparse_regression
-
-        n, p, dens = SYNTHETIC[name]
-        if kind == "lasso":
-            X, y, _ = make_sparse_regression(n, p, density=dens, column_scale=0.0,
-                                             random_state=0)
-        else:
-            X, y, _ = make_sparse_classification(n, p, density=dens, flip_y=0.1,
-                                                 random_state=0)
-        return X, y
-    from optsolve.datasets import load_libsvm
-
-    return load_libsvm(name)
-
-
 def run_problem(spec, contenders, repeats, calibrate):
     kind, name, divisor = spec.split("/")
-    X, y = load(name, kind)
+    X, y = load_set(name, kind)
     problem = make_problem(name, kind, X, y, int(divisor), None)
     Xp, yp, alpha = problem.data
     from optsolve.bcd._design import Design

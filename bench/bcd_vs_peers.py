@@ -32,32 +32,14 @@ import numpy as np
 from optsolve.bcd._bench import (
     CONTENDERS,
     LIBSVM_FILES,
+    SYNTHETIC_SETS,
     TARGET_GAP,
     calibrate,
+    load_set,
     make_problem,
     relative_gap,
 )
 from optsolve.bench.timing import blas_threads, time_callable
-
-SYNTHETIC = {"synthetic_1000x10000": (1000, 10000, 0.01),
-             "synthetic_10000x100000": (10000, 100000, 0.001)}
-
-
-def load_set(name, kind):
-    if name in SYNTHETIC:
-        from optsolve.datasets import make_sparse_classification, make_sparse_regression
-
-        n, p, dens = SYNTHETIC[name]
-        if kind == "lasso":
-            X, y, _ = make_sparse_regression(n, p, density=dens, column_scale=0.0,
-                                             random_state=0)
-        else:
-            X, y, _ = make_sparse_classification(n, p, density=dens, flip_y=0.1,
-                                                 random_state=0)
-        return X, y
-    from optsolve.datasets import load_libsvm
-
-    return load_libsvm(name)
 
 
 def cpu_time_callable(fn, *, repeats, warmup, max_seconds):
@@ -134,7 +116,7 @@ def run(sets, kinds, divisors, out_dir, repeats, max_seconds, skip, clock="wall"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", nargs="+", default=[*LIBSVM_FILES, *SYNTHETIC])
+    parser.add_argument("--sets", nargs="+", default=[*LIBSVM_FILES, *SYNTHETIC_SETS])
     parser.add_argument("--kinds", nargs="+", default=["lasso", "l1_logistic"])
     parser.add_argument("--divisors", nargs="+", type=int, default=[10, 100, 300])
     parser.add_argument("--out", type=Path, default=Path("optsolve-results/bcd"))

@@ -56,9 +56,8 @@ MAX_COLUMN_CD_EPOCHS = 10_000
 def _full_gram_cheap(design: Design) -> bool:
     if design.p > GRAM_MAX_FEATURES:
         return False
-    if design.sparse:
-        row_nnz = np.bincount(design.csc.indices, minlength=design.n).astype(np.float64)
-        return float(row_nnz @ row_nnz) <= GRAM_PASSES * max(float(row_nnz.sum()), 1.0)
+    if design.sparse:  # Σ_i r_i² ≤ GRAM_PASSES · nnz
+        return 2.0 * design.row_overlap() <= GRAM_PASSES
     return design.p <= GRAM_PASSES
 
 
@@ -361,15 +360,6 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
-def _row_overlap(design) -> float:
-    """``Σ_i r_i² / (2 nnz)`` for the row counts ``r_i`` of ``X`` (cached on the design): the
-    multiply-adds per non-zero of a block Gram matrix when the block holds whole rows."""
-    if getattr(design, "_row_overlap", None) is None:
-        sq_sum = K.row_count_sq_sum(design.csc.indices, design.n)
-        design._row_overlap = sq_sum / max(2.0 * design.csc.nnz, 1.0)
-    return design._row_overlap
-
-
 def _column_cd_epoch_budget(design, ws) -> int:
     """How many column-CD epochs to run on the block before forming its Gram matrix.
 
@@ -387,7 +377,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
     if saving <= 0.0:
         return MAX_COLUMN_CD_EPOCHS
     share = nnz_block / max(float(design.csc.nnz), 1.0)
-    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * _row_overlap(design)
+    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * design.row_overlap()
     return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
 
 

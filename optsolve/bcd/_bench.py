@@ -24,6 +24,9 @@ TARGET_GAP = 1e-6
 LIBSVM_FILES = ("a9a", "a9a.t", "w8a", "mushrooms", "phishing", "ijcnn1", "ijcnn1.t",
                 "australian", "breast-cancer_scale", "abalone_scale", "cpusmall", "dna.scale",
                 "dna.scale.t", "satimage.scale", "satimage.scale.t")
+#: synthetic sets of the speed comparison: (n_samples, n_features, density)
+SYNTHETIC_SETS = {"synthetic_1000x10000": (1000, 10000, 0.01),
+                  "synthetic_10000x100000": (10000, 100000, 0.001)}
 #: a calibration run longer than this marks the contender as not finishing
 CALIBRATION_BUDGET_S = 60.0
 
@@ -38,6 +41,23 @@ def as_csc32(X):
     X.indices = X.indices.astype(np.int32)
     X.indptr = X.indptr.astype(np.int32)
     return X
+
+
+def load_set(name, kind):
+    """``(X, y)`` of a shared LIBSVM file or of a synthetic set of :data:`SYNTHETIC_SETS`
+    (regression targets for ``kind='lasso'``, 10 % flipped labels otherwise)."""
+    from ..datasets import load_libsvm, make_sparse_classification, make_sparse_regression
+
+    if name not in SYNTHETIC_SETS:
+        return load_libsvm(name)
+    n, p, density = SYNTHETIC_SETS[name]
+    if kind == "lasso":
+        X, y, _ = make_sparse_regression(n, p, density=density, column_scale=0.0,
+                                         random_state=0)
+    else:
+        X, y, _ = make_sparse_classification(n, p, density=density, flip_y=0.1,
+                                             random_state=0)
+    return X, y
 
 
 def binary_labels(y):

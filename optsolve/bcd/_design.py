@@ -34,6 +34,7 @@ class Design:
         self.sparse = sp.issparse(X)
         self.offset = offset
         self._max_row_nnz = None
+        self._row_overlap = None
         self._rows_key = None
         self._rows = None
         if self.sparse:
@@ -63,6 +64,14 @@ class Design:
             indptr = self.csr_arrays()[0]
             self._max_row_nnz = int(np.max(np.diff(indptr), initial=0))
         return self._max_row_nnz
+
+    def row_overlap(self) -> float:
+        """``Σ_i r_i² / (2 nnz)`` for the row counts ``r_i`` of a sparse ``X``: the
+        multiply-adds per non-zero of a Gram matrix built row by row (cached)."""
+        if self._row_overlap is None:
+            sq_sum = K.row_count_sq_sum(self.csc.indices, self.n)
+            self._row_overlap = sq_sum / max(2.0 * self.csc.nnz, 1.0)
+        return self._row_overlap
 
     # -- products
     def rmatvec(self, v: np.ndarray) -> np.ndarray:
