@@ -6,14 +6,25 @@ type, and only then is ``cupy`` imported (it must already be, since the user mad
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+import threading
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_cupy_array", "to_device", "to_host"]
+__all__ = [
+    "HostTransfers",
+    "get_namespace",
+    "host_transfers",
+    "is_cupy_array",
+    "to_device",
+    "to_float",
+    "to_host",
+]
 
 
 def _array_module_name(a: Any) -> str | None:
@@ -87,13 +98,69 @@ def get_namespace(*arrays: Any) -> ModuleType:
     return np
 
 
+class HostTransfers:
+    """Tally of device-to-host copies made through :func:`to_host` and :func:`to_float`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nbytes = 0
+
+    def __repr__(self) -> str:
+        return f"HostTransfers(count={self.count}, nbytes={self.nbytes})"
+
+
+_counters = threading.local()
+
+
+def _tally(nbytes: int) -> None:
+    for counter in getattr(_counters, "active", ()):
+        counter.count += 1
+        counter.nbytes += int(nbytes)
+
+
+@contextlib.contextmanager
+def host_transfers() -> Iterator[HostTransfers]:
+    """Count the device-to-host copies that optsolve makes inside the ``with`` block.
+
+    The GPU paths of the solvers bring data back to the host only through :func:`to_host`
+    (arrays) and :func:`to_float` (a scalar such as a convergence test), so this tally is the
+    number of host round trips a solve makes; the GPU tests bound it by the number of
+    convergence checks. Host (numpy) inputs never count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optsolve._backend import host_transfers, to_float
+    >>> with host_transfers() as t:
+    ...     _ = to_float(np.float64(2.0))
+    >>> t.count
+    0
+    """
+    counter = HostTransfers()
+    stack = getattr(_counters, "active", ())
+    _counters.active = (*stack, counter)
+    try:
+        yield counter
+    finally:
+        _counters.active = stack
+
+
 def to_host(a: Any) -> Any:
     """Return ``a`` as a numpy array (or scipy sparse matrix); host inputs pass through."""
     if not is_cupy_array(a):
         return a
+    _tally(getattr(a, "nbytes", 0) or getattr(getattr(a, "data", None), "nbytes", 0))
     if hasattr(a, "get"):
         return a.get()
     return importlib.import_module("cupy").asnumpy(a)
+
+
+def to_float(a: Any) -> float:
+    """Return a one-element array or scalar as a Python float (one device sync if on a GPU)."""
+    if is_cupy_array(a):
+        _tally(8)
+        return float(a.item())
+    return float(a)
 
 
 def to_device(a: Any, xp: ModuleType | None = None) -> Any:
