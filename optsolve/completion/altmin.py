@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .._backend import is_cupy_array
 from .._optimize import (
     STATUS_CALLBACK_STOP,
     History,
@@ -51,6 +52,23 @@ def observed_residuals(obs_csr, U, V, row_bias, col_bias, mean) -> np.ndarray:
         np.ascontiguousarray(V), row_bias, col_bias, float(mean), out,
     )
     return out
+
+
+def _check_alpha_rank(alpha, rank, shape, nnz) -> float:
+    """Validate ``rank`` and ``alpha`` against the pattern; return ``alpha`` as a float."""
+    m, n = shape
+    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or rank < 1:
+        raise ValueError(f"rank must be a positive integer, got {rank!r}")
+    if rank >= min(m, n):
+        raise ValueError(
+            f"rank={rank} must be smaller than min(m, n) = {min(m, n)} (X has {m} sample(s) "
+            f"and {n} feature(s))"
+        )
+    if nnz == 0:
+        raise ValueError("X has no observed entries")
+    if not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha must be a finite real number >= 0, got {alpha!r}")
+    return float(alpha)
 
 
 def _objective(r, alpha, U, V, b, c) -> float:
@@ -119,7 +137,10 @@ def altmin(
     ----------
     X : scipy.sparse matrix or ndarray of shape (m, n)
         Observed entries: the stored entries of a sparse matrix (explicit zeros are
-        observations), or the non-NaN entries of a dense array. Never densified.
+        observations), or the non-NaN entries of a dense array. Never densified. A
+        ``cupyx.scipy.sparse`` matrix or CuPy array runs the sweep on the GPU (one thread
+        block per row, ``csrc/completion_rows.cu``; spectral initialization by cupyx
+        ``svds``) and returns CuPy factors; ``sample_splitting`` is host-only.
     rank : int
         Target rank, ``1 <= rank < min(m, n)``.
     solver : {"sketched", "exact"}
@@ -185,6 +206,14 @@ def altmin(
     """
     if solver not in ("sketched", "exact"):
         raise ValueError(f"solver must be 'sketched' or 'exact', got {solver!r}")
+    if is_cupy_array(X):  # device input: the same sweep with CUDA row kernels, cupy out
+        from ._gpu import altmin_device
+
+        return altmin_device(
+            X, rank, solver=solver, alpha=alpha, biases=biases, max_iter=max_iter, tol=tol,
+            sample_splitting=sample_splitting, random_state=random_state, callback=callback,
+            options=options, record_history=record_history, verbose=verbose,
+        )
     if isinstance(X, Observations):
         obs = X
     else:
@@ -194,21 +223,10 @@ def altmin(
                 raise ValueError(f"X must be 2-D, got an array of shape {X.shape}")
         obs = from_matrix(X)
     m, n = obs.shape
-    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or rank < 1:
-        raise ValueError(f"rank must be a positive integer, got {rank!r}")
-    if rank >= min(m, n):
-        raise ValueError(
-            f"rank={rank} must be smaller than min(m, n) = {min(m, n)} (X has {m} sample(s) "
-            f"and {n} feature(s))"
-        )
-    if obs.nnz == 0:
-        raise ValueError("X has no observed entries")
-    if not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite real number >= 0, got {alpha!r}")
+    alpha = _check_alpha_rank(alpha, rank, obs.shape, obs.nnz)
     opts = ROW_SOLVER_OPTIONS.resolve(options)
     rng = check_random_state(random_state)
     seed_base = int(rng.randint(np.iinfo(np.int32).max))
-    alpha = float(alpha)
     orthonormalize = alpha == 0.0 and not biases
 
     n_parts = 2 * max_iter + 1 if sample_splitting else 1
