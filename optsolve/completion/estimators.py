@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import get_namespace, is_cupy_array
 from ..base import (
     COMMON_SOLVER_CONSTRAINTS,
     Interval,
@@ -50,7 +51,10 @@ class AltMinCompletion(
 
     Input forms: ``fit(X)`` with a scipy.sparse matrix (its stored entries are the
     observations, explicit zeros included) or a dense array with NaN for missing entries;
-    ``fit(rows, cols, values, shape=(m, n))``. Sparse input is never densified. Duplicate
+    ``fit(rows, cols, values, shape=(m, n))``. Sparse input is never densified. CuPy input
+    (``cupyx.scipy.sparse`` matrix, CuPy array or CuPy triplets) fits on the GPU: the learned
+    factors stay CuPy arrays, and ``predict`` / ``transform`` return CuPy arrays
+    (``fold_in`` / ``partial_fit`` and ``sample_splitting`` are host-only). Duplicate
     ``(row, col)`` entries are refused (``ValueError``); rows or columns without any
     observation trigger a ``UserWarning`` and are predicted by the offsets alone
     (``mu + c_j`` for an empty row with biases, ``0`` without biases).
@@ -226,6 +230,8 @@ class AltMinCompletion(
         -------
         self : AltMinCompletion
         """
+        if any(is_cupy_array(a) for a in (X, y, values)):
+            return self._fit_device(X, y, values, shape)
         obs = self._observations(X, y, values, shape, reset=True)
         m, n = obs.shape
         if self.rank >= min(m, n):
@@ -254,11 +260,67 @@ class AltMinCompletion(
         self._store_result(result)
         return self
 
+    def _fit_device(self, X, y, values, shape):
+        """:meth:`fit` on CuPy input: validation on the device, GPU sweep, CuPy attributes."""
+        from ._device_input import device_csr, device_triplets_csr, empty_lines
+
+        if values is not None:
+            if y is None:
+                raise ValueError("the (rows, cols, values) form needs cols as second argument")
+            csr = device_triplets_csr(X, y, values, shape)
+        else:
+            csr = device_csr(X)
+        m, n = csr.shape
+        self.n_features_in_ = n
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if self.rank >= min(m, n):
+            raise ValueError(
+                f"rank={self.rank} must be smaller than min(m, n) = {min(m, n)}: X has "
+                f"{m} sample(s) and {n} feature(s)"
+            )
+        if csr.nnz == 0:
+            raise ValueError("X has no observed entries")
+        self._warn_counts(*empty_lines(csr))
+        self.alpha_ = self._resolved_alpha()
+        ROW_SOLVER_OPTIONS.resolve(self.solver_options)
+        if self.sample_splitting:
+            raise ValueError(
+                "sample_splitting=True is not available for CuPy input; fit on host data"
+            )
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Unknown solver option", category=RuntimeWarning
+            )
+            result = altmin(
+                csr, self.rank, solver=self.solver, alpha=self.alpha_, biases=self.biases,
+                max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
+                options=self.solver_options, record_history=self.record_history,
+                verbose=self.verbose,
+            )
+        self.U_, self.V_ = result.U, result.V
+        self.row_bias_, self.col_bias_, self.mean_ = result.row_bias, result.col_bias, result.mean
+        self.observed_ = csr.copy()
+        self._store_result(result)
+        return self
+
+    def _on_device(self) -> bool:
+        return is_cupy_array(self.U_)
+
+    def _require_host(self, what: str) -> None:
+        if self._on_device():
+            raise TypeError(
+                f"{what} is host-only: this estimator was fitted on CuPy (GPU) data; move the "
+                "factors to the host or refit on numpy / scipy.sparse data"
+            )
+
     @staticmethod
     def _warn_empty(obs: Observations) -> None:
         m, n = obs.shape
-        empty_rows = m - np.unique(obs.rows).size
-        empty_cols = n - np.unique(obs.cols).size
+        AltMinCompletion._warn_counts(m - np.unique(obs.rows).size, n - np.unique(obs.cols).size)
+
+    @staticmethod
+    def _warn_counts(empty_rows: int, empty_cols: int) -> None:
         if empty_rows or empty_cols:
             warnings.warn(
                 f"X has {empty_rows} row(s) and {empty_cols} column(s) without any observed "
@@ -271,6 +333,8 @@ class AltMinCompletion(
     # ------------------------------------------------------------- fold-in
     def _solve_new_rows(self, csr: sp.csr_matrix, warm: np.ndarray | None = None):
         """Ridge solve of the rows of ``csr`` against the fixed V (exact, deterministic)."""
+        if self._on_device():
+            return self._solve_new_rows_device(csr)
         k = self.V_.shape[1]
         if self.biases:
             F = np.hstack([self.V_, np.ones((self.V_.shape[0], 1))])
@@ -284,6 +348,22 @@ class AltMinCompletion(
         if self.biases:
             return np.ascontiguousarray(out[:, :k]), np.ascontiguousarray(out[:, k])
         return out, np.zeros(csr.shape[0])
+
+    def _solve_new_rows_device(self, csr):
+        """:meth:`_solve_new_rows` with the GPU row kernel (exact)."""
+        from ._gpu import DeviceKernels
+
+        xp = get_namespace(self.V_)
+        kern = DeviceKernels(xp)
+        k = self.V_.shape[1]
+        F = xp.hstack([self.V_, xp.ones((self.V_.shape[0], 1))]) if self.biases else self.V_
+        out = xp.zeros((csr.shape[0], F.shape[1]))
+        kern.solve_rows(kern.pattern(csr), F, out, alpha=self.alpha_, method="exact", opts={},
+                        seed=0, col_offset=self.col_bias_, shift=xp.full(1, self.mean_),
+                        keep_empty=False)
+        if self.biases:
+            return xp.ascontiguousarray(out[:, :k]), xp.ascontiguousarray(out[:, k])
+        return out, xp.zeros(csr.shape[0])
 
     def _complete_rows(self, U, b) -> np.ndarray:
         return self.mean_ + b[:, None] + self.col_bias_[None, :] + U @ self.V_.T
@@ -315,6 +395,17 @@ class AltMinCompletion(
         if X is None:
             self._check_dense_size(self.U_.shape[0])
             return self._complete_rows(self.U_, self.row_bias_)
+        if self._on_device():
+            from ._device_input import device_csr
+
+            csr = device_csr(X if is_cupy_array(X) else get_namespace(self.U_).asarray(X))
+            if csr.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {csr.shape[1]} features, but AltMinCompletion is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            self._check_dense_size(csr.shape[0])
+            return self._complete_rows(*self._solve_new_rows_device(csr))
         obs = self._observations(X, None, None, None, reset=False)
         self._check_dense_size(obs.shape[0])
         U, b = self._solve_new_rows(obs.csr())
@@ -353,6 +444,13 @@ class AltMinCompletion(
                     "the completed rows of X, or predict(rows, cols) for chosen entries"
                 )
             return self.transform(rows)
+        if self._on_device():
+            from ._device_input import device_indices
+
+            xp = get_namespace(self.U_)
+            rows, cols = device_indices(xp, rows, cols, (self.U_.shape[0], self.V_.shape[0]))
+            return (self.mean_ + self.row_bias_[rows] + self.col_bias_[cols]
+                    + xp.sum(self.U_[rows] * self.V_[cols], axis=1))
         rows, cols = check_indices(rows, cols, (self.U_.shape[0], self.V_.shape[0]))
         out = np.empty(rows.shape[0])
         _kernels.predict_entries(
@@ -377,6 +475,7 @@ class AltMinCompletion(
             Indices of the new rows in ``U_``.
         """
         check_is_fitted(self)
+        self._require_host("fold_in")
         obs = self._observations(X, None, None, None, reset=False)
         U, b = self._solve_new_rows(obs.csr())
         start = self.U_.shape[0]
@@ -404,6 +503,7 @@ class AltMinCompletion(
         """
         if not hasattr(self, "U_"):
             return self.fit(X, y, values, shape=shape)
+        self._require_host("partial_fit")
         n = self.n_features_in_
         if values is not None:
             rows, cols = check_indices(X, y, (np.iinfo(np.int64).max, n))
