@@ -11,6 +11,8 @@ _LAZY = {
     "minimize_eq": ".solver",
     "METHODS": ".solver",
     "SketchSolver": ".sketches",
+    "block_kaczmarz_solve": "._gpu",
+    "apply_sketch": "._gpu",
     "merit_value": ".merit",
     "merit_gradient": ".merit",
     "kkt_residual": ".kkt",
