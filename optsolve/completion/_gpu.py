@@ -54,8 +54,9 @@ KMAX = 72
 THREADS = 128
 #: 48 KiB of dynamic shared memory, in doubles (the default limit, no opt-in attribute needed)
 SHARED_DOUBLES = 6144
-#: resident row blocks (grid-stride over rows); each owns a sketch scratch of s x k doubles
-MAX_BLOCKS = 4096
+#: row blocks launched per resident block slot (grid-stride over rows): a few waves let the
+#: scheduler balance rows of unequal length; each block owns a sketch scratch of s x k doubles
+WAVES = 4
 #: entries (rows x padded length x k) gathered at once by the batched fallback
 BATCH_ENTRIES = 1 << 25
 GRAM_JITTER = 1e-12  # as _kernels.GRAM_JITTER
@@ -70,6 +71,16 @@ def _tile_rows(k: int) -> int:
 def shared_bytes(k: int) -> int:
     """Dynamic shared memory of one row block (layout documented in completion_rows.cu)."""
     return 8 * (k * k + _tile_rows(k) * (k + 1) + 6 * k + (THREADS // 32) * k + 8)
+
+
+def _resident_blocks(xp, k: int) -> int:
+    """Row blocks that fit on the device at once (SM count x blocks per SM by shared memory)."""
+    try:
+        n_sm = int(xp.cuda.Device().attributes["MultiProcessorCount"])
+    except Exception:  # pragma: no cover - attribute name of an older CuPy
+        n_sm = 132
+    per_sm = max(1, min(2048 // THREADS, (227 * 1024) // (shared_bytes(k) + 1024)))
+    return n_sm * per_sm
 
 
 def _min_rows(method: str, k: int, opts: dict) -> tuple[int, int]:
@@ -215,8 +226,8 @@ class DeviceKernels:
                                row_lengths=pattern.row_lengths_host)
             return xp.zeros((), dtype=xp.int64)
         s, min_rows = _min_rows(method, k, opts)
-        grid = min(n_rows, MAX_BLOCKS)
         sketched = min_rows < pattern.max_length
+        grid = min(n_rows, WAVES * _resident_blocks(xp, k))
         scratch = xp.empty(grid * s * k if sketched else 1, dtype=xp.float64)
         cg_iters = xp.zeros(n_rows, dtype=xp.int64)
         kernel = get_kernel("completion_rows", f"completion_rows_{pattern.suffix}")

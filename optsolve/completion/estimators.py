@@ -321,13 +321,14 @@ class AltMinCompletion(
 
     @staticmethod
     def _warn_counts(empty_rows: int, empty_cols: int) -> None:
+        # stacklevel 4: warn <- _warn_counts <- _warn_empty / _fit_device <- fit (the caller's line)
         if empty_rows or empty_cols:
             warnings.warn(
                 f"X has {empty_rows} row(s) and {empty_cols} column(s) without any observed "
                 "entry: they cannot be recovered and are predicted by the offsets alone "
                 "(mean + bias with biases=True, 0 otherwise)",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     # ------------------------------------------------------------- fold-in
