@@ -263,19 +263,36 @@ class DeviceKernels:
         return out
 
     def spectral_init(self, pattern, rank, mean, rng):
-        return spectral_init_device(self.xp, pattern, rank, mean)
+        seed = 0 if rng is None else int(rng.randint(np.iinfo(np.int32).max))
+        return spectral_init_device(self.xp, pattern, rank, mean, seed=seed)
 
 
-def spectral_init_device(xp, pattern, rank: int, mean, incoherence: float = INIT_INCOHERENCE):
+def _seeded_svds(xp, Y, rank: int, seed: int):
+    """cupyx ``svds`` (its Lanczos start vector comes from CuPy's global generator: seed it for
+    a reproducible result, then put the caller's generator back)."""
+    from cupyx.scipy.sparse.linalg import svds
+
+    try:
+        saved = xp.random.get_random_state()
+        xp.random.set_random_state(xp.random.RandomState(seed))
+    except AttributeError:  # pragma: no cover - an older CuPy: unseeded, still correct
+        return svds(Y, k=rank)
+    try:
+        return svds(Y, k=rank)
+    finally:
+        xp.random.set_random_state(saved)
+
+
+def spectral_init_device(xp, pattern, rank: int, mean, incoherence: float = INIT_INCOHERENCE,
+                         seed: int = 0):
     """:func:`~optsolve.completion.spectral_init` on the device: cupyx ``svds`` (Lanczos)."""
     import cupyx.scipy.sparse as cpsp
-    from cupyx.scipy.sparse.linalg import svds
 
     m, n = pattern.shape
     p = max(pattern.nnz, 1) / (m * n)
     Y = cpsp.csr_matrix(((pattern.data - mean[0]) / p, pattern.indices, pattern.indptr),
                         shape=(m, n))
-    U, sigma, Wt = svds(Y, k=rank)
+    U, sigma, Wt = _seeded_svds(xp, Y, rank, seed)
     order = xp.argsort(-sigma)
     U, sigma, Wt = U[:, order], sigma[order], Wt[order]
     threshold = 2.0 * np.sqrt(incoherence * rank / m)
