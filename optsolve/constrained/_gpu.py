@@ -39,7 +39,7 @@ import numpy as np
 from .._backend import get_namespace, to_float
 from .._optimize import OptimizeResult, make_result, warn_not_converged
 
-__all__ = ["SKETCH_KINDS", "BlockKaczmarz", "apply_sketch", "block_kaczmarz_solve"]
+__all__ = ["SKETCH_KINDS", "BlockKaczmarz", "apply_sketch", "block_kaczmarz_solve", "draw_sketch"]
 
 #: default rows per block ``q`` (the Gram inverses take ``N q`` numbers)
 DEFAULT_BLOCK_SIZE = 16
@@ -365,8 +365,45 @@ def block_kaczmarz_solve(K: Any, b: Any, *, rtol: float = 1e-6, max_iter: int | 
 
 
 # ---- sketch application ----
+def draw_sketch(kind: str, n_rows: int, sketch_size: int, *, seed: int | None = None,
+                nnz_per_column: int = 4, xp: Any = np, dtype: Any = np.float64) -> Any:
+    """Draw ``S`` (``n_rows x sketch_size``) on the host from ``seed`` and move it to ``xp``.
+
+    Returns the dense ``S`` for ``'gaussian'`` and the sparse CSR ``Sᵀ`` otherwise (see
+    :func:`apply_sketch` for the kinds). The same seed gives the same ``S`` for numpy and CuPy.
+
+    Examples
+    --------
+    >>> St = draw_sketch("count", 5, 2, seed=0)
+    >>> St.shape, St.nnz
+    ((2, 5), 5)
+    """
+    if kind not in SKETCH_KINDS:
+        raise ValueError(f"kind must be one of {list(SKETCH_KINDS)}, got {kind!r}")
+    q, N = int(sketch_size), int(n_rows)
+    if q < 1:
+        raise ValueError(f"sketch_size must be >= 1, got {sketch_size}")
+    rng = np.random.default_rng(seed)
+    if kind == "gaussian":
+        return xp.asarray(rng.standard_normal((N, q)), dtype=dtype)
+    if kind == "count":
+        rows = rng.integers(0, q, size=N)
+        vals = rng.choice(np.array([-1.0, 1.0]), size=N)
+        cols = np.arange(N)
+    else:
+        s = max(1, min(int(nnz_per_column), q))
+        rows = rng.integers(0, q, size=N * s)  # with replacement: repeats add up
+        vals = rng.choice(np.array([-1.0, 1.0]), size=N * s) / math.sqrt(s)
+        cols = np.repeat(np.arange(N), s)
+    sparse = _sparse_module(xp)
+    return sparse.coo_matrix((xp.asarray(vals, dtype=dtype),
+                              (xp.asarray(rows, dtype=xp.int32),
+                               xp.asarray(cols, dtype=xp.int32))), shape=(q, N)).tocsr()
+
+
 def apply_sketch(K: Any, kind: str, sketch_size: int, *, seed: int | None = None,
-                 nnz_per_column: int = 4, symmetric: bool = False) -> tuple[Any, Any]:
+                 nnz_per_column: int = 4, symmetric: bool = False,
+                 sketch: Any = None) -> tuple[Any, Any]:
     """Form ``W = Sᵀ K`` for a random sketch ``S`` of shape ``(N, sketch_size)``.
 
     ``S`` is drawn on the host from ``seed`` (the same ``S`` for numpy and CuPy input), moved to
@@ -388,6 +425,9 @@ def apply_sketch(K: Any, kind: str, sketch_size: int, *, seed: int | None = None
         Nonzeros per row of ``S`` for ``sparse_sign`` (per column of ``Sᵀ``).
     symmetric : bool
         ``K`` is symmetric (the KKT matrix): skip the transpose in the Gaussian case.
+    sketch : array or sparse matrix or None
+        A sketch returned earlier (by this function or :func:`draw_sketch`) to apply again
+        instead of drawing one.
 
     Returns
     -------
@@ -404,33 +444,17 @@ def apply_sketch(K: Any, kind: str, sketch_size: int, *, seed: int | None = None
     >>> np.allclose(W, St @ K)
     True
     """
-    if kind not in SKETCH_KINDS:
-        raise ValueError(f"kind must be one of {list(SKETCH_KINDS)}, got {kind!r}")
-    q = int(sketch_size)
-    if q < 1:
-        raise ValueError(f"sketch_size must be >= 1, got {sketch_size}")
     xp = get_namespace(K)
-    sparse = _sparse_module(xp)
-    N = int(K.shape[0])
-    rng = np.random.default_rng(seed)
     dtype = K.dtype if K.dtype in (np.float32, np.float64) else np.float64
+    S = sketch if sketch is not None else draw_sketch(
+        kind, K.shape[0], sketch_size, seed=seed, nnz_per_column=nnz_per_column, xp=xp,
+        dtype=dtype)
     if kind == "gaussian":
-        S = xp.asarray(rng.standard_normal((N, q)), dtype=dtype)
-        KtS = K @ S if symmetric else K.T @ S
-        return xp.asarray(KtS.T), S
-    if kind == "count":
-        rows = rng.integers(0, q, size=N)
-        vals = rng.choice(np.array([-1.0, 1.0]), size=N)
-        cols = np.arange(N)
-    else:
-        s = max(1, min(int(nnz_per_column), q))
-        rows = rng.integers(0, q, size=(N, s))  # with replacement: repeats add up
-        rows = rows.ravel()
-        vals = rng.choice(np.array([-1.0, 1.0]), size=N * s) / math.sqrt(s)
-        cols = np.repeat(np.arange(N), s)
-    St = sparse.coo_matrix((xp.asarray(vals, dtype=dtype),
-                            (xp.asarray(rows, dtype=xp.int32), xp.asarray(cols, dtype=xp.int32))),
-                           shape=(q, N)).tocsr()
+        if symmetric:
+            KtS = K @ S
+        else:
+            KtS = K.T.tocsr() @ S if _is_sparse(K) else K.T @ S
+        return xp.ascontiguousarray(KtS.T), S
     if _is_sparse(K):
-        return (St @ K.tocsr()).tocsr(), St
-    return St @ K, St
+        return (S @ K.tocsr()).tocsr(), S
+    return S @ K, S

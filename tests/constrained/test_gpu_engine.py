@@ -142,5 +142,7 @@ def test_apply_sketch_is_the_product(kind, sparse):
         np.testing.assert_array_equal(np.abs(Sd).sum(axis=1), np.ones(13))
     W2, _ = apply_sketch(sp.csr_matrix(K), kind, 5, seed=1, symmetric=True)
     np.testing.assert_allclose(W2.toarray() if sp.issparse(W2) else W2, Wd, atol=1e-12)
+    W3, _ = apply_sketch(K, kind, 5, sketch=S)  # the same sketch applied again
+    np.testing.assert_allclose(W3.toarray() if sp.issparse(W3) else W3, Wd, atol=1e-12)
     with pytest.raises(ValueError, match="kind"):
         apply_sketch(K, "srht", 5)
