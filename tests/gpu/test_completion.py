@@ -185,8 +185,9 @@ def test_engine_same_init_cupy_vs_numpy(cp, cpsp, solver, alpha, biases, options
     M_got = cp.asnumpy(got.U @ got.V.T)
     np.testing.assert_allclose(M_got, M_ref, rtol=0, atol=1e-8 * np.abs(M_ref).max())
     np.testing.assert_allclose(cp.asnumpy(got.row_bias), ref.row_bias, atol=1e-8)
-    assert got.mean == pytest.approx(ref.mean, rel=1e-10, abs=1e-12)
-    assert got.fun == pytest.approx(ref.fun, rel=1e-8)
+    assert got.mean == pytest.approx(ref.mean, rel=1e-8, abs=1e-10)
+    # the objective can be near zero (noiseless data): compare on the scale of ||P_Omega M||^2
+    assert got.fun == pytest.approx(ref.fun, rel=1e-6, abs=1e-10 * float(X.data @ X.data))
 
 
 @pytest.mark.parametrize("solver", ["exact", "sketched"])
