@@ -223,7 +223,8 @@ class BlockKaczmarz:
         self.n_checks = 0
 
     def _gram_inverses(self, Kp, sparse) -> Any:
-        """``(G_j + ridge I)⁻¹`` for every block (zero for an all-zero block)."""
+        """``(G_j + ridge I)⁻¹`` for every block, with the rows and columns of zero rows of
+        ``K`` set to zero."""
         xp, q, nb = self.xp, self.q, self.n_blocks
         prod = (Kp @ Kp.T.tocsr()).tocoo()
         row, col = prod.row.astype(xp.int64), prod.col.astype(xp.int64)
@@ -233,11 +234,14 @@ class BlockKaczmarz:
         grams = xp.zeros((nb + 1, q, q), dtype=self.dtype)
         grams[blk, row % q, col % q] = prod.data
         grams = grams[:nb]
+        row_nonzero = (xp.diagonal(grams, axis1=1, axis2=2) > 0).astype(self.dtype)
         trace = xp.trace(grams, axis1=1, axis2=2)
         shift = GRAM_RIDGE * trace / q + (trace == 0)
         grams += shift[:, None, None] * xp.eye(q, dtype=self.dtype)
         ginv = xp.linalg.inv(grams)
-        ginv *= (trace > 0)[:, None, None]
+        # zero rows (and the padding) are skipped, as in the Kaczmarz kernel: with b_i != 0
+        # their tiny ridge pivot would otherwise blow up the step length
+        ginv *= row_nonzero[:, :, None] * row_nonzero[:, None, :]
         return xp.ascontiguousarray(ginv)
 
     def _next_blocks(self) -> Any:

@@ -107,6 +107,20 @@ def test_error_decreases_monotonically_and_runs_reproduce():
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+def test_zero_rows_are_skipped():
+    K, b = random_kkt(8, 3, 6)
+    K = np.vstack([K, np.zeros((1, 11))])  # an inconsistent zero row: K z = 1 never holds
+    K = np.hstack([K, np.zeros((12, 1))])
+    K[11, 11] = 0.0
+    b = np.r_[b, 1.0]
+    with pytest.warns(Warning, match="did not converge"):
+        res = block_kaczmarz_solve(sp.csr_matrix(K), b, rtol=1e-12, block_size=4, seed=0,
+                                   max_iter=20_000)
+    np.testing.assert_allclose(res.x[:11], np.linalg.solve(K[:11, :11], b[:11]), rtol=1e-8,
+                               atol=1e-8)
+    np.testing.assert_allclose(res.residual, 1.0, rtol=1e-8)
+
+
 def test_budget_exhausted_warns():
     K, b = random_kkt(8, 3, 5)
     with pytest.warns(Warning, match="did not converge"):
