@@ -52,7 +52,9 @@ def call_callback(callback: Callable | None, **fields: Any) -> bool:
         if _wants_intermediate_result(callback):
             callback(intermediate_result=OptimizeResult(**fields))
         else:
-            callback(np.copy(fields["x"]))
+            x = fields["x"]
+            # a device (CuPy) iterate stays on its device
+            callback(x.copy() if hasattr(x, "__cuda_array_interface__") else np.copy(x))
     except StopIteration:
         return True
     return False

@@ -11,6 +11,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import get_namespace, is_cupy_array, to_device
 from ..base import (
     COMMON_SOLVER_CONSTRAINTS,
     Interval,
@@ -44,6 +45,33 @@ def _penalty(name, alpha):
     if name == "l2":
         return L2(alpha)
     return None
+
+
+def _device_data(est, X, y=None, reset=True):
+    """Validate CuPy inputs in place of ``validate_data`` (which would copy them to the host)."""
+    from ._gpu import check_device_data
+
+    xp = get_namespace(X, y)
+    if y is None:
+        X, _ = check_device_data(xp, X, xp.zeros(X.shape[0]))
+    else:
+        X, y = check_device_data(xp, X, y)
+    if reset:
+        est.n_features_in_ = X.shape[1]
+    elif X.shape[1] != est.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                         f"{est.n_features_in_} features as input")
+    return xp, X, y
+
+
+def _same_device(a, X):
+    """``a`` (a learned array) moved to the namespace of ``X``."""
+    return to_device(a, get_namespace(X)) if is_cupy_array(a) or is_cupy_array(X) else a
+
+
+def _zero_targets(X):
+    """Placeholder targets for validating a design alone."""
+    return get_namespace(X).zeros(X.shape[0])
 
 
 def _check_block_size(block_size, n_coef):
@@ -129,21 +157,28 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Fit the model; returns ``self``."""
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64,
-                             y_numeric=True)
+        """Fit the model; returns ``self``.
+
+        CuPy arrays (dense or ``cupyx.scipy.sparse``) are fitted on their GPU and the learned
+        ``coef_`` stays there (see :func:`~optsolve.bcd.minimize_bcd`, Notes).
+        """
+        if is_cupy_array(X) or is_cupy_array(y):
+            _, X, y = _device_data(self, X, y)
+        else:
+            X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64,
+                                 y_numeric=True)
         _check_block_size(self.block_size, X.shape[1])
         x0 = None
         if self.warm_start and getattr(self, "coef_", None) is not None and (
                 self.coef_.shape == (X.shape[1],)):
-            x0 = self.coef_
+            x0 = _same_device(self.coef_, X)
         pen = _penalty(self.penalty, self.alpha)
         res = minimize_bcd(
             LeastSquares(), pen, X=X, y=y, selection=self.selection, partition=self.partition,
             update=self.update, block_size=self.block_size, tol=self.tol,
             max_iter=self.max_iter, random_state=self._rng(), record_history=self.record_history,
             x0=x0, fit_intercept=self.fit_intercept, verbose=self.verbose)
-        self.coef_ = np.asarray(res.x, dtype=np.float64)
+        self.coef_ = res.x if is_cupy_array(res.x) else np.asarray(res.x, dtype=np.float64)
         self.intercept_ = float(res.intercept) if self.fit_intercept else 0.0
         self.dual_gap_ = float(res.dual_gap)
         self.support_identified_at_ = int(res.support_identified_at)
@@ -153,8 +188,11 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Linear predictions ``X @ coef_ + intercept_``."""
         check_is_fitted(self)
+        if is_cupy_array(X):
+            _, X, _ = _device_data(self, X, reset=False)
+            return (X @ _same_device(self.coef_, X)).ravel() + self.intercept_
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+        return np.asarray(X @ _same_device(self.coef_, X)).ravel() + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -232,7 +270,13 @@ class GreedyBCDClassifier(SolverEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Fit the model; returns ``self``."""
+        """Fit the model; returns ``self``.
+
+        CuPy arrays are fitted on their GPU (``loss='logistic'``), and ``coef_``,
+        ``intercept_`` and ``classes_`` stay there.
+        """
+        if is_cupy_array(X) or is_cupy_array(y):
+            return self._fit_device(X, y)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64)
         check_classification_targets(y)
         enc = LabelEncoder()
@@ -288,32 +332,77 @@ class GreedyBCDClassifier(SolverEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._store_result(max(results, key=lambda r: r.nit))
         return self
 
+    def _fit_device(self, X, y):
+        """One-vs-rest logistic fits on the GPU (``fit`` on CuPy input)."""
+        get_namespace(X, y)  # host and device arrays mixed: a TypeError naming the argument
+        xp, X, _ = _device_data(self, X, _zero_targets(X))
+        y = xp.asarray(y)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must be 1-D with {X.shape[0]} entries, got shape {y.shape}")
+        if self.loss != "logistic":
+            raise ValueError("on CuPy arrays only loss='logistic' is available, got "
+                             f"loss={self.loss!r}")
+        classes = xp.unique(y)
+        if classes.shape[0] < 2:
+            raise ValueError("the classifier needs samples of at least 2 classes in y; got 1")
+        _check_block_size(self.block_size, X.shape[1])
+        pen = _penalty(self.penalty, self.alpha)
+        targets = classes[1:] if classes.shape[0] == 2 else classes
+        warm = (self.warm_start and getattr(self, "coef_", None) is not None
+                and self.coef_.shape == (targets.shape[0], X.shape[1]))
+        coefs, intercepts, results = [], [], []
+        for k in range(targets.shape[0]):
+            yk = xp.where(y == targets[k], 1.0, -1.0).astype(X.dtype)
+            res = minimize_bcd(
+                Logistic(), pen, X=X, y=yk, selection=self.selection, partition=self.partition,
+                update=self.update, block_size=self.block_size, tol=self.tol,
+                max_iter=self.max_iter, record_history=self.record_history,
+                fit_intercept=self.fit_intercept, verbose=self.verbose,
+                x0=_same_device(self.coef_[k], X) if warm else None)
+            coefs.append(res.x)
+            intercepts.append(float(res.intercept))
+            results.append(res)
+        self.classes_ = classes
+        self.coef_ = xp.stack(coefs)
+        self.intercept_ = xp.asarray(intercepts, dtype=X.dtype)
+        gaps = [float(r.dual_gap) for r in results]
+        self.dual_gap_ = max(gaps) if isinstance(pen, L1) else np.nan
+        self._store_result(max(results, key=lambda r: r.nit))
+        return self
+
     def decision_function(self, X):
         """Linear scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        if is_cupy_array(X):
+            _, X, _ = _device_data(self, X, reset=False)
+            scores = X @ _same_device(self.coef_, X).T + _same_device(self.intercept_, X)
+        else:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64,
+                              reset=False)
+            scores = np.asarray(X @ _same_device(self.coef_, X).T) + _same_device(
+                self.intercept_, X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
         """Class probabilities (softmax for multinomial, normalized sigmoids for one-vs-rest)."""
         scores = self.decision_function(X)
+        xp = get_namespace(scores)
         if scores.ndim == 1:
-            p1 = 1.0 / (1.0 + np.exp(-scores))
-            return np.column_stack([1.0 - p1, p1])
+            p1 = 1.0 / (1.0 + xp.exp(-scores))
+            return xp.stack([1.0 - p1, p1], axis=1)
         if self.loss == "multinomial":
-            e = np.exp(scores - scores.max(axis=1, keepdims=True))
+            e = xp.exp(scores - scores.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
-        prob = 1.0 / (1.0 + np.exp(-scores))
+        prob = 1.0 / (1.0 + xp.exp(-scores))
         return prob / prob.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
+        return get_namespace(X).log(self.predict_proba(X))
 
     def predict(self, X):
         scores = self.decision_function(X)
         idx = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[idx]
+        return _same_device(self.classes_, scores)[idx]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scipy.optimize import OptimizeResult
 from sklearn.utils import check_random_state
 
+from .._backend import get_namespace, is_cupy_array, to_float
 from .._optimize import STATUS_CALLBACK_STOP, History, make_result, warn_not_converged
 from .._validation import check_array_finite, check_in_choices, check_positive_int
 from . import _kernels as K
@@ -102,6 +103,19 @@ def minimize_bcd(
         For ``update='auto'``: restrict each Newton block to a greedy working set.
     verbose : bool or int
 
+    Notes
+    -----
+    **CuPy arrays** (``X`` a ``cupy.ndarray`` or a ``cupyx.scipy.sparse`` matrix, ``y`` a
+    ``cupy.ndarray``) run the device engine: greedy selection over all coordinates by a fused
+    CUDA score-and-argmax (``block_size=1``), the best fixed block (``partition='order'``) or a
+    top-k variable block (``partition='variable'``), proximal-gradient block steps, and a
+    residual/gradient refresh restricted to the rows the block touches. Least squares and
+    logistic datafits with any single-output penalty; ``selection`` ``'gs'``, ``'gsl'``,
+    ``'gsd'`` or ``'gsq'``; ``update`` ``'gradient'`` or ``'auto'`` (the same engine, with
+    ``max_iter`` counting optimality checks of ``min(n_blocks, 1000)`` block updates each).
+    ``x`` comes back on the device; float32 input is solved in float32. ``history`` and
+    ``callback`` are served at each optimality check.
+
     Returns
     -------
     OptimizeResult
@@ -130,6 +144,11 @@ def minimize_bcd(
     if penalty is not None and not isinstance(penalty, (L1, L2, NonNegative)):
         raise TypeError("penalty must be L1, L2, NonNegative or None, got "
                         f"{type(penalty).__name__}")
+    if is_cupy_array(X) or is_cupy_array(y):
+        return _minimize_device(datafit, penalty, X, y, selection=selection, partition=partition,
+                                update=update, block_size=block_size, tol=tol, max_iter=max_iter,
+                                callback=callback, record_history=record_history, x0=x0,
+                                fit_intercept=fit_intercept, verbose=verbose)
     check_in_choices(selection, "selection", SELECTIONS + TREE_SELECTIONS)
     check_in_choices(update, "update", UPDATES)
     check_in_choices(partition, "partition", PARTITIONS)
@@ -221,6 +240,70 @@ def minimize_bcd(
         extra["history"] = history.as_dict()
     return make_result(x, float(fun), success=status == 0, status=status,
                        message=messages.get(status, ""), nit=nit, **extra)
+
+
+def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, block_size, tol,
+                     max_iter, callback, record_history, x0, fit_intercept, verbose):
+    """``minimize_bcd`` on CuPy arrays: the device engine of :mod:`._gpu`."""
+    from ._gpu import DEVICE_RULES, check_device_data, solve_device
+
+    xp = get_namespace(X, y, x0)
+    if not isinstance(datafit, (LeastSquares, Logistic)):
+        raise ValueError("on CuPy arrays the datafit must be LeastSquares or Logistic, got "
+                         f"{type(datafit).__name__}")
+    if selection not in DEVICE_RULES:
+        raise ValueError(f"on CuPy arrays selection must be one of {sorted(DEVICE_RULES)}, got "
+                         f"{selection!r}")
+    if update not in ("auto", "gradient"):
+        raise ValueError(f"on CuPy arrays update must be 'gradient' or 'auto', got {update!r}")
+    if partition not in ("order", "variable"):
+        raise ValueError(f"on CuPy arrays partition must be 'order' or 'variable', got "
+                         f"{partition!r}")
+    check_positive_int(block_size, "block_size")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    if max_iter is not None:
+        check_positive_int(max_iter, "max_iter", allow_zero=True)
+    X, yv = check_device_data(xp, X, y)
+    p = X.shape[1]
+    if block_size > p:
+        raise ValueError(f"block_size must be at most n_features ({p}), got {block_size}")
+    if isinstance(datafit, Logistic) and not to_float(xp.all((yv == 1) | (yv == -1))):
+        raise ValueError("y must hold the labels -1 and +1 for the Logistic datafit")
+    if x0 is None:
+        w0 = xp.zeros(p, dtype=X.dtype)
+    else:
+        w0 = xp.asarray(x0, dtype=X.dtype).ravel()
+        if w0.shape[0] != p:
+            raise ValueError(f"x0 must have {p} entries, got {w0.shape[0]}")
+        if not to_float(xp.isfinite(w0).all()):
+            raise ValueError("x0 contains NaN or infinity")
+    pen_code = 0 if penalty is None else penalty.code
+    alpha = 0.0 if penalty is None else float(penalty.alpha)
+    n_blocks = -(-p // block_size)
+    check_every = max(1, min(n_blocks, 1000))
+    if update == "auto":
+        budget = (1000 if max_iter is None else max_iter) * check_every
+    else:
+        budget = 200 * n_blocks if max_iter is None else max_iter
+    l1 = isinstance(penalty, L1)
+    history = History("rel_gap" if l1 else "rel_grad") if record_history else None
+    out = solve_device(X, yv, datafit.code, pen_code, alpha, w0,
+                       rule=DEVICE_RULES[selection], block_size=block_size,
+                       variable=partition == "variable", tol=tol, max_iter=budget,
+                       check_every=check_every, fit_intercept=fit_intercept, callback=callback,
+                       history=history, verbose=verbose, xp=xp)
+    name = "rel_gap" if l1 else "rel_grad"
+    if out.status == 1:
+        warn_not_converged("minimize_bcd", out.nit, name, out.measure, tol)
+    messages = {0: f"converged: {name} <= tol", 1: "maximum number of iterations reached",
+                STATUS_CALLBACK_STOP: "stopped by the callback"}
+    extra = {"optimality": float(out.measure), "intercept": out.intercept,
+             "n_active_set_changes": 0, "support_identified_at": 0, "dual_gap": float(out.gap)}
+    if history is not None:
+        extra["history"] = history.as_dict()
+    return make_result(out.w, float(out.objective), success=out.status == 0, status=out.status,
+                       message=messages.get(out.status, ""), nit=out.nit, **extra)
 
 
 def _resolve_datafit(datafit):
