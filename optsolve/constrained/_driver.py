@@ -18,6 +18,7 @@ from .._optimize import (
     make_result,
     warn_not_converged,
 )
+from ._gpu import ROWS_PER_ITER_DIVISOR, BlockSketchInnerSolver
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, jacobian_rank, kkt_inertia, kkt_residual, least_squares_multipliers
 from .merit import directional_derivative, merit_gradient, merit_value
@@ -35,6 +36,9 @@ REG_FIRST, REG_MIN, REG_GROWTH, REG_MAX = 1e-4, 1e-20, 8.0, 1e10
 #: (block sketches: max(MAX_INNER_MIN / 40, MAX_INNER_PER_ROW (n + m) / q)). Kaczmarz needs
 #: about cond(K)² (n + m) log(1/η) steps, so this is a budget, not a target
 MAX_INNER_MIN, MAX_INNER_PER_ROW = 20_000, 200
+#: default budget of the averaged block solver (options['inner'] = 'averaged-block'): each
+#: iteration visits about (n + m) / ROWS_PER_ITER_DIVISOR rows, so this is MAX_INNER_PER_ROW sweeps
+AVERAGED_BLOCK_BUDGET = MAX_INNER_PER_ROW * ROWS_PER_ITER_DIVISOR
 #: sharpening factor of the inner accuracy η when the descent test fails (re-sketching)
 ETA_SHRINK = 0.1
 #: re-sketching rounds tried before the penalty μ is raised when the descent test fails
@@ -88,7 +92,10 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
     hess = LagrangianHessian(problem, opts["hessian"], _grad_lagrangian(problem))
     mu, nu = float(opts["mu0"]), float(opts["nu0"])
     rho = float(opts["penalty_factor"])
-    max_inner = opts["max_inner"] or _default_budget(sketch, n + m, opts["sketch_size"])
+    block_average = opts["inner"] == "averaged-block"
+    max_inner = opts["max_inner"] or (
+        AVERAGED_BLOCK_BUDGET if block_average
+        else _default_budget(sketch, n + m, opts["sketch_size"]))
     history = History("kkt") if opts["record_history"] else None
     n_inner = n_fallback = n_regularized = n_merit_gradient = 0
     flops = 0.0
@@ -188,7 +195,10 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                     z, fl, _ = solve_direct(K, b)
                     flops += fl
                 else:
-                    solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
+                    solver = (BlockSketchInnerSolver(K, rng, device=opts["inner_device"],
+                                                     block_size=opts["sketch_size"])
+                              if block_average else
+                              SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"]))
                     z, res = solver.run(b, eta * bnorm, max_inner)
                     z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm,
                                                    opts["inner_fallback"])

@@ -39,7 +39,14 @@ import numpy as np
 from .._backend import get_namespace, to_float
 from .._optimize import OptimizeResult, make_result, warn_not_converged
 
-__all__ = ["SKETCH_KINDS", "BlockKaczmarz", "apply_sketch", "block_kaczmarz_solve", "draw_sketch"]
+__all__ = [
+    "SKETCH_KINDS",
+    "BlockKaczmarz",
+    "BlockSketchInnerSolver",
+    "apply_sketch",
+    "block_kaczmarz_solve",
+    "draw_sketch",
+]
 
 #: default rows per block ``q`` (the Gram inverses take ``N q`` numbers)
 DEFAULT_BLOCK_SIZE = 16
@@ -462,3 +469,60 @@ def apply_sketch(K: Any, kind: str, sketch_size: int, *, seed: int | None = None
     if _is_sparse(K):
         return (S @ K.tocsr()).tocsr(), S
     return S @ K, S
+
+
+# ---- the Newton driver's inner solver ----
+class BlockSketchInnerSolver:
+    """:class:`SketchSolver`'s interface (``run``, ``n_iter``, ``flops``) over
+    :class:`BlockKaczmarz`, on the host (``device='cpu'``) or on a GPU (``device='gpu'``: the
+    KKT matrix is copied to the device once per Newton system; each ``run`` copies ``b`` there
+    and the solution back, and reads the residual every ``check_every`` iterations).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> K = np.array([[2.0, 1.0], [1.0, 0.0]])
+    >>> s = BlockSketchInnerSolver(K, np.random.default_rng(0), block_size=1)
+    >>> z, res = s.run(np.array([1.0, 1.0]), target=1e-10, max_iter=10_000)
+    >>> bool(np.allclose(K @ z, [1.0, 1.0]))
+    True
+    """
+
+    def __init__(self, K: Any, rng: np.random.Generator, *, device: str = "cpu",
+                 block_size: int | None = None, check_every: int = 10):
+        import scipy.sparse as sp
+
+        from .._backend import to_device
+
+        if device not in ("cpu", "gpu"):
+            raise ValueError(f"options['inner_device'] must be 'cpu' or 'gpu', got {device!r}")
+        K = K if sp.issparse(K) else sp.csr_matrix(np.asarray(K, dtype=np.float64))
+        self._on_gpu = device == "gpu"
+        if self._on_gpu:
+            K = to_device(K.tocsr())
+        self.engine = BlockKaczmarz(K, block_size=block_size or DEFAULT_BLOCK_SIZE,
+                                    seed=int(rng.integers(np.iinfo(np.int64).max)),
+                                    check_every=check_every)
+        self.nnz = int(K.nnz)
+        self.flops = 0.0
+
+    @property
+    def n_iter(self) -> int:
+        return self.engine.n_iter
+
+    def run(self, b: np.ndarray, target: float, max_iter: int) -> tuple[np.ndarray, float]:
+        """Continue from the current iterate until ``‖K z - b‖ <= target`` or ``max_iter`` more
+        iterations; returns the iterate on the host and its residual norm."""
+        from .._backend import to_device, to_host
+
+        eng = self.engine
+        before, checks_before = eng.n_iter, eng.n_checks
+        z, res = eng.run(to_device(b, eng.xp), target, max_iter)
+        rows = eng.p * eng.q
+        nnz_rows = self.nnz * rows / (eng.n_blocks * eng.q)
+        # per iteration: two passes over the selected rows, the block solves, u·u and the step;
+        # per check: one product with K
+        self.flops += (eng.n_iter - before) * (4.0 * nnz_rows + 2.0 * rows * eng.q
+                                               + 2.0 * rows + 4.0 * eng.N)
+        self.flops += (eng.n_checks - checks_before) * 2.0 * self.nnz
+        return to_host(z), res

@@ -26,6 +26,11 @@ target is proportional to products of Lipschitz constants and is tiny):
 * ``mu0 = 10``, ``nu0 = 0.1``, update factor 10: our choice, tuned on HS6/HS7/HS39/BT2 (not
   taken from the paper); descent constant ``σ = 0.5``; Armijo ``β = 1e-4`` (Nocedal & Wright,
   Sec. 3.1);
+* ``inner='averaged-block'``: the inner solver is the averaged block sketch-and-project of
+  :func:`optsolve.constrained.block_kaczmarz_solve` (``sketch_size`` rows per block, about
+  ``(n + m) / 8`` rows per iteration, default budget 1600 iterations = 200 sweeps); with
+  ``inner_device='gpu'`` it runs on a CUDA device through CuPy (the KKT matrix is copied there
+  once per Newton system, the step comes back to the host);
 * a budget of ``max_inner`` sketch iterations per outer iteration (default
   ``max(20000, 200 (n + m))`` for Kaczmarz; for block sketches ``200 (n + m) / q``, at least
   500), after which the direct solve takes over when ``inner_fallback`` (counted in ``n_fallback``).
@@ -56,6 +61,7 @@ _DEFAULTS = {
     "superlinear_power": 1.0,
     "max_inner": None,
     "inner_fallback": True,
+    "inner_device": "cpu",
     "hessian": "auto",
     "mu0": 10.0,
     "nu0": 0.1,
@@ -166,8 +172,12 @@ def minimize_eq(
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     _check_problem(problem)
     opts = METHODS[method].resolve(options)
-    if opts["inner"] not in ("sketch", "direct"):
-        raise ValueError(f"options['inner'] must be 'sketch' or 'direct', got {opts['inner']!r}")
+    if opts["inner"] not in ("sketch", "direct", "averaged-block"):
+        raise ValueError("options['inner'] must be 'sketch', 'direct' or 'averaged-block', "
+                         f"got {opts['inner']!r}")
+    if opts["inner_device"] not in ("cpu", "gpu"):
+        raise ValueError(f"options['inner_device'] must be 'cpu' or 'gpu', got "
+                         f"{opts['inner_device']!r}")
     x0 = problem.x0 if x0 is None else x0
     x0 = np.array(x0, dtype=np.float64)  # a copy: the user's array is never modified
     if x0.shape != (problem.n,):

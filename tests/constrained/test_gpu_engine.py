@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optsolve.constrained import apply_sketch, block_kaczmarz_solve
+from optsolve.constrained import apply_sketch, block_kaczmarz_solve, minimize_eq
 from optsolve.constrained._gpu import (
     BlockKaczmarz,
     _np_block_gram_apply,
@@ -160,3 +160,20 @@ def test_apply_sketch_is_the_product(kind, sparse):
     np.testing.assert_allclose(W3.toarray() if sp.issparse(W3) else W3, Wd, atol=1e-12)
     with pytest.raises(ValueError, match="kind"):
         apply_sketch(K, "srht", 5)
+
+
+@pytest.mark.parametrize("name", ["HS7", "HS39", "BT2"])
+def test_newton_with_averaged_block_inner_solver(make_problem, name):
+    problem = make_problem(name)
+    res = minimize_eq(problem, random_state=0,
+                      options={"inner": "averaged-block", "sketch_size": 2})
+    assert res.success and res.n_inner > 0
+    np.testing.assert_allclose(res.x, problem.x_opt, atol=1e-5)
+
+
+def test_newton_inner_options_are_checked(make_problem):
+    with pytest.raises(ValueError, match="inner_device"):
+        minimize_eq(make_problem("HS7"), options={"inner": "averaged-block",
+                                                  "inner_device": "tpu"})
+    with pytest.raises(ValueError, match="options\\['inner'\\]"):
+        minimize_eq(make_problem("HS7"), options={"inner": "blocks"})
