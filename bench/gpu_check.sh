@@ -1,26 +1,50 @@
 #!/usr/bin/env bash
 # GPU tests and GPU benchmarks in one go, for a session lent a GPU machine.
-#   bash bench/gpu_check.sh            (writes ${OUT:-optsolve-results}/gpu_check.txt)
+#   bash bench/gpu_check.sh            (writes ${OUT:-optsolve-results}/gpu_check.txt and gpu_bench.csv)
+#   bash bench/gpu_check.sh --small    (tiny benchmark sizes: a smoke run)
 # Needs CuPy on the machine (`pip install 'optsolve[gpu]'` elsewhere; the device image has it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-optsolve-results}"
 mkdir -p "$out"
+rm -f "$out/gpu_bench.csv"
+export OUT="$out"
+PY="${PYTHON:-$(command -v python3 || command -v python)}"
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 {
   echo "== optsolve GPU check $(date -u +%FT%TZ)"
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null
-  python - <<'PY'
-import cupy as cp
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.mem --format=csv,noheader 2>/dev/null
+  "$PY" - <<'PY'
+import cupy as cp, numpy, numba, scipy, sklearn
 p = cp.cuda.runtime.getDeviceProperties(0)
-print(f"device: {p['name'].decode()}  cupy {cp.__version__}")
+peak = 2.0 * p["memoryClockRate"] * 1e3 * p["memoryBusWidth"] / 8 / 1e9
+print(f"device: {p['name'].decode()}, {p['multiProcessorCount']} SMs, peak DRAM {peak:.0f} GB/s; "
+      f"cupy {cp.__version__}, numpy {numpy.__version__}, numba {numba.__version__}, "
+      f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}")
 PY
   echo "== GPU tests"
-  python -m pytest tests/gpu -q -o addopts="--import-mode=importlib -ra" -p no:cacheprovider 2>&1
-  echo "== GPU benchmarks (CPU reference vs GPU, same problem; ratio = CPU time / GPU time)"
+  t0=$SECONDS
+  "$PY" -m pytest tests/gpu -q -x --maxfail=20 -o addopts="--import-mode=importlib -ra" \
+    -p no:cacheprovider --durations=8 2>&1
+  echo "== GPU tests took $((SECONDS - t0)) s"
+  echo "== GPU benchmarks (CPU path vs GPU path, same problem; speed-up = CPU time / GPU time)"
   for script in bench/gpu_*.py; do
     [ -e "$script" ] || continue
     echo "-- $script"
-    timeout 300 python "$script" 2>&1
+    t0=$SECONDS
+    timeout 300 "$PY" "$script" "$@" 2>&1
+    echo "-- $script took $((SECONDS - t0)) s"
   done
-} | tee "$out/gpu_check.txt"
+  echo "== summary (speed-up = CPU / GPU; GB/s = minimum DRAM traffic / GPU time)"
+  "$PY" - "$out/gpu_bench.csv" <<'PY'
+import csv, sys
+try:
+    rows = list(csv.DictReader(open(sys.argv[1])))
+except FileNotFoundError:
+    rows = []
+print(f"{'family':<11} {'operation':<38} {'size':<22} {'CPU ms':>10} {'GPU ms':>9} {'speed-up':>8} {'GB/s':>7} {'%peak':>6}")
+for r in rows:
+    print(f"{r['family']:<11} {r['operation'][:38]:<38} {r['size'][:22]:<22} {1e3*float(r['cpu_s']):>10.2f} "
+          f"{1e3*float(r['gpu_s']):>9.3f} {float(r['speedup']):>7.1f}x {float(r['gb_per_s']):>7.0f} {float(r['pct_peak']):>5.0f}%")
+PY
+} 2>&1 | tee "$out/gpu_check.txt"

@@ -65,7 +65,7 @@ def check_device_data(xp: ModuleType, X: Any, y: Any, name_X: str = "X", name_y:
         raise ValueError(f"{name_y} must be 1-D, got an array of shape {y.shape}")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"{name_X} has {X.shape[0]} rows but {name_y} has {y.shape[0]} entries")
-    y = y.astype(X.dtype, copy=False)
+    y = xp.ascontiguousarray(y.astype(X.dtype, copy=False))
     if values.size and not to_float(xp.isfinite(values).all()):
         raise ValueError(f"{name_X} contains NaN or infinity")
     if not to_float(xp.isfinite(y).all()):
@@ -82,10 +82,9 @@ class _Data:
         self.n, self.p = X.shape
         self.sparse = spm.issparse(X)
         if self.sparse:
+            # the kernels need no sorted indices, so the user's matrix is never touched
             by_rows = X.tocsr()
-            by_rows.sort_indices()
             by_cols = X.T.tocsr()  # the CSC arrays of X, as a CSR matrix of Xᵀ
-            by_cols.sort_indices()
             self.by_rows, self.by_cols = by_rows, by_cols
             self.csr = (by_rows.indptr.astype(np.int64), by_rows.indices.astype(np.int32),
                         by_rows.data)
