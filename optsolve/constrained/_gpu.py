@@ -54,6 +54,8 @@ DEFAULT_BLOCK_SIZE = 16
 ROWS_PER_ITER_DIVISOR = 8
 #: relative ridge on the block Gram matrices (bounds their condition number)
 GRAM_RIDGE = 1e-10
+#: block-schedule epochs drawn on the host and copied to the device at once
+EPOCHS_PER_UPLOAD = 16
 #: sketches that :func:`apply_sketch` forms
 SKETCH_KINDS = ("gaussian", "count", "sparse_sign")
 _THREADS = 256
@@ -223,7 +225,9 @@ class BlockKaczmarz:
         self.data = xp.asarray(Kp.data, dtype=self.dtype)
         self.ginv = self._gram_inverses(Kp, sparse)
         self._arange_q = xp.arange(q, dtype=xp.int64)
+        self._orders = None
         self._order = None
+        self._epoch = -1
         self._pos = 0
         self.z = xp.zeros(N, dtype=self.dtype)
         self.n_iter = 0
@@ -252,9 +256,20 @@ class BlockKaczmarz:
         return xp.ascontiguousarray(ginv)
 
     def _next_blocks(self) -> Any:
-        """The next ``p`` blocks of the current epoch's permutation (a new one when spent)."""
+        """The next ``p`` blocks of the current epoch's permutation (a new one when spent).
+
+        Permutations are drawn on the host ``EPOCHS_PER_UPLOAD`` at a time and copied to the
+        device together, so the loop makes one host-to-device copy every few hundred
+        iterations (the same sequence as one draw per epoch)."""
         if self._order is None or self._pos >= self.n_blocks:
-            self._order = self.xp.asarray(self.rng.permutation(self.n_blocks), dtype=self.xp.int64)
+            self._epoch += 1
+            if self._orders is None or self._epoch >= self._orders.shape[0]:
+                epochs = max(1, min(EPOCHS_PER_UPLOAD, (1 << 22) // self.n_blocks))
+                self._orders = self.xp.asarray(
+                    np.stack([self.rng.permutation(self.n_blocks) for _ in range(epochs)]),
+                    dtype=self.xp.int64)
+                self._epoch = 0
+            self._order = self._orders[self._epoch]
             self._pos = 0
         blocks = self._order[self._pos:self._pos + self.p]
         self._pos += self.p
