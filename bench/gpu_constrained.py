@@ -23,7 +23,8 @@ The equality-constrained QP: n = 1e6 variables, m = 5e5 constraints,
 
 ``bytes_moved``: sketch rows read K and the sketch once and write W; a block iteration reads
 the selected rows twice (gather residual, atomic scatter: indices + values + the vector
-entries), the selected Gram inverses, and makes 7 passes over length-N vectors.
+entries), the selected Gram inverses, and makes 5 passes over length-N vectors (zero u, u·u,
+z -= βu).
 
     python bench/gpu_constrained.py [--small]
 """
@@ -77,7 +78,7 @@ def block_iteration_bytes(eng, K_nnz: int) -> float:
     nnz_sel = K_nnz * rows / (eng.n_blocks * eng.q)
     item = eng.dtype.itemsize
     return (nnz_sel * (4 + item + item) + nnz_sel * (4 + item + 2 * item)
-            + eng.p * eng.q * eng.q * item + rows * (8 + 4 * item) + 7 * eng.N * item)
+            + eng.p * eng.q * eng.q * item + rows * (8 + 4 * item) + 5 * eng.N * item)
 
 
 class _Host:

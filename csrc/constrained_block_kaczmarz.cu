@@ -4,6 +4,7 @@
 //   1. s[t]  = K[rows[t]] . z - b[rows[t]]           (block_residual: one warp per row)
 //   2. y[j]  = Ginv[blocks[j]] @ s[j*q : (j+1)*q]     (block_gram_apply: one thread per output)
 //   3. u    += sum_t y[t] * K[rows[t]]                (block_scatter: one warp per row, atomics)
+//   4. z    -= (s.y / u.u) u                           (block_step, the dots by cuBLAS)
 // Every kernel has a numpy reference in the _NUMPY_OPS table of _gpu.py. Indices are 64-bit,
 // loops are grid-stride, so any launch size is correct.
 
@@ -69,7 +70,30 @@ __device__ void block_scatter(const long long* __restrict__ indptr,
     }
 }
 
+// z[i] -= (num / den) * u[i] (no step when den == 0); num and den are device scalars, so the
+// step length never travels to the host.
+template <typename T>
+__device__ void block_step(const T* __restrict__ num, const T* __restrict__ den,
+                           const T* __restrict__ u, T* __restrict__ z, const long long n) {
+    const T d = *den;
+    const T beta = d > (T)0 ? *num / d : (T)0;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        z[i] -= beta * u[i];
+    }
+}
+
 extern "C" {
+
+__global__ void block_step_f64(const double* num, const double* den, const double* u, double* z,
+                               const long long n) {
+    block_step<double>(num, den, u, z, n);
+}
+
+__global__ void block_step_f32(const float* num, const float* den, const float* u, float* z,
+                               const long long n) {
+    block_step<float>(num, den, u, z, n);
+}
 
 __global__ void block_residual_f64(const long long* indptr, const int* indices,
                                    const double* data, const double* z, const double* rhs,

@@ -25,8 +25,9 @@ SIAM J. Matrix Anal. Appl. 41, 2020, Sec. 5.6):
 
 The loop is written once against ``xp``; the three irregular steps go through a table of
 operations: plain numpy (the references) or CUDA kernels from
-``csrc/constrained_block_kaczmarz.cu``. The residual ``‖K z - b‖`` is brought to the host only
-every ``check_every`` iterations, through :func:`optsolve._backend.to_float`.
+``csrc/constrained_block_kaczmarz.cu`` (the step length stays on the device). The residual
+``‖K z - b‖`` is brought to the host only every ``check_every`` iterations, through
+:func:`optsolve._backend.to_float`.
 """
 
 from __future__ import annotations
@@ -92,10 +93,18 @@ def _np_block_scatter(indptr, indices, data, rows, y, u):
                      minlength=u.shape[0]).astype(u.dtype, copy=False)
 
 
+def _np_block_step(num, den, u, z):
+    """``z -= (num / den) u`` in place, no step when ``den == 0`` (reference of
+    ``block_step``; ``num`` and ``den`` are 0-d arrays)."""
+    if den > 0:
+        z -= (num / den) * u
+
+
 class _NumpyOps:
     residual = staticmethod(_np_block_residual)
     gram_apply = staticmethod(_np_block_gram_apply)
     scatter = staticmethod(_np_block_scatter)
+    step = staticmethod(_np_block_step)
 
 
 # ---- the table of operations: CUDA kernels ----
@@ -142,6 +151,13 @@ class _CupyOps:
         _kernel("block_scatter", data.dtype)(
             (_launch_size(32 * n_sel),), (_THREADS,),
             (indptr, indices, data, rows, y, np.int64(n_sel), u))
+
+
+    @staticmethod
+    def step(num, den, u, z):
+        n = z.shape[0]
+        _kernel("block_step", z.dtype)((_launch_size(n),), (_THREADS,), (num, den, u, z,
+                                                                         np.int64(n)))
 
 
 def _ops(xp):
@@ -284,11 +300,7 @@ class BlockKaczmarz:
         y = ops.gram_apply(self.ginv, blocks, s, q)
         u = xp.zeros(self.N, dtype=self.dtype)
         ops.scatter(self.indptr, self.indices, self.data, rows, y, u)
-        num = xp.dot(s, y)
-        den = xp.dot(u, u)
-        positive = den > 0
-        beta = xp.where(positive, num / xp.where(positive, den, 1), 0)
-        self.z -= beta * u
+        ops.step(xp.dot(s, y), xp.dot(u, u), u, self.z)
         self.n_iter += 1
 
     def permuted_rhs(self, b: Any) -> Any:

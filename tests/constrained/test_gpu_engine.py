@@ -12,6 +12,7 @@ from optsolve.constrained._gpu import (
     _np_block_gram_apply,
     _np_block_residual,
     _np_block_scatter,
+    _np_block_step,
 )
 
 
@@ -53,6 +54,11 @@ def test_reference_kernels_match_loops(dtype):
             expect_u[c] += y[t] * Ad[i, c]
     np.testing.assert_allclose(u, expect_u, rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-6)
+    z1 = np.ones(9, dtype=dtype)
+    _np_block_step(np.asarray(dtype(3.0)), np.asarray(dtype(2.0)), u, z1)
+    np.testing.assert_allclose(z1, 1.0 - 1.5 * u, rtol=1e-6)
+    _np_block_step(np.asarray(dtype(3.0)), np.asarray(dtype(0.0)), u, z1)  # u = 0: no step
+    np.testing.assert_allclose(z1, 1.0 - 1.5 * u, rtol=1e-6)
     q = 3
     ginv = rng.standard_normal((4, q, q)).astype(dtype)
     blocks = np.array([2, 0], dtype=np.int64)

@@ -15,6 +15,7 @@ from optsolve.constrained._gpu import (
     _np_block_gram_apply,
     _np_block_residual,
     _np_block_scatter,
+    _np_block_step,
 )
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-4)}
@@ -77,6 +78,13 @@ def test_kernels_match_numpy_references(cp, dtype, n_rows, density):
     u_ref = u0.copy()
     _np_block_scatter(indptr, indices, A.data, rows, y, u_ref)
     np.testing.assert_allclose(cp.asnumpy(u_dev), u_ref, **TOL[dtype])
+
+    for den in (2.5, 0.0):  # no step when u = 0
+        z_dev = cp.asarray(u0)
+        _CupyOps.step(cp.asarray(dtype(1.5)), cp.asarray(dtype(den)), cp.asarray(z), z_dev)
+        z_ref = u0.copy()
+        _np_block_step(np.asarray(dtype(1.5)), np.asarray(dtype(den)), z, z_ref)
+        np.testing.assert_allclose(cp.asnumpy(z_dev), z_ref, **TOL[dtype])
 
     q = 7
     ginv = rng.standard_normal((50, q, q)).astype(dtype)
