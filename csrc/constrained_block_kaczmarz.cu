@@ -5,7 +5,8 @@
 //   2. y[j]  = Ginv[blocks[j]] @ s[j*q : (j+1)*q]     (block_gram_apply: one thread per output)
 //   3. u    += sum_t y[t] * K[rows[t]]                (block_scatter: one warp per row, atomics)
 //   4. z    -= (s.y / u.u) u                           (block_step, the dots by cuBLAS)
-// Every kernel has a numpy reference in the _NUMPY_OPS table of _gpu.py. Indices are 64-bit,
+// Every kernel has a numpy reference in the _NumpyOps table of _gpu.py. Positions and row ids are
+// 64-bit (column indices int32, as cuSPARSE stores them);
 // loops are grid-stride, so any launch size is correct.
 
 template <typename T>
