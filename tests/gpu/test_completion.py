@@ -108,10 +108,17 @@ def test_sketched_row_kernel_matches_cpu(cp, cpsp, k, reduction, sketch_nnz):
                              col_offset=cp.asarray(col_offset), shift=cp.asarray([-0.5]),
                              keep_empty=False)
     assert it_ref > 0
-    # a round-off tie at a row's stopping test could move one row by one iteration
-    assert abs(int(it_gpu) - it_ref) <= 1
-    close = np.isclose(cp.asnumpy(out), ref, rtol=1e-8, atol=1e-9).all(axis=1)
-    assert (~close).sum() <= abs(int(it_gpu) - it_ref), np.flatnonzero(~close)
+    diff = abs(int(it_gpu) - it_ref)
+    if reduction < 1e-6:
+        # near the round-off floor a row may stop one iteration earlier or later (seen in a CPU
+        # emulation of the kernel: 169 vs 168 at k = 41), with the same converged solution
+        assert diff <= 0.02 * it_ref + 1
+        np.testing.assert_allclose(cp.asnumpy(out), ref, rtol=1e-8, atol=1e-9)
+    else:
+        # a round-off tie at a row's stopping test could move one row by one iteration
+        assert diff <= 1
+        close = np.isclose(cp.asnumpy(out), ref, rtol=1e-8, atol=1e-9).all(axis=1)
+        assert (~close).sum() <= diff, np.flatnonzero(~close)
 
 
 def test_rank_above_kmax_uses_batched_exact(cp, cpsp):
