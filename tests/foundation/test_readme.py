@@ -43,6 +43,8 @@ def test_readme_python_examples_run(block, tmp_path):
         need_data("ratings/ml-100k/u.data")
     if "load_libsvm(" in block:
         need_data("libsvm/a9a")
+    if "import cupy" in block:
+        pytest.importorskip("cupy", reason="the GPU example needs CuPy and a GPU")
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "MPLBACKEND": "Agg"}
     out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
                          cwd=tmp_path, env=env)
