@@ -13,8 +13,9 @@ arguments, each array's dtype against the pointer type and its contiguity, and t
 is a numpy scalar of the exact C type (a Python ``int`` or a ``np.int64`` for an ``int``
 parameter is a silent bug on a GPU).
 
-Only 1-D grids and blocks of a multiple of 32 threads are emulated, with static shared memory
-(``extern __shared__`` is not). Kernels are ``extern "C"`` (the house rule of ``csrc/``).
+Only 1-D grids and blocks of a multiple of 32 threads are emulated. Dynamic shared memory
+(``extern __shared__``, sized by the launch's ``shared_mem``) is one buffer per launch. Kernels
+are ``extern "C"`` (the house rule of ``csrc/``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ struct emu_block_state {
     std::vector<std::array<unsigned long long, 32>> warp_buf;
 };
 static emu_block_state* emu_state = nullptr;
+static unsigned char* emu_dynamic_shared = nullptr;  // the launch's extern __shared__ bytes
 
 inline void __syncthreads() { emu_state->block_bar->arrive_and_wait(); }
 inline void __syncwarp(unsigned = 0xffffffffu) {
@@ -153,7 +155,10 @@ using std::expm1; using std::fmin; using std::fmax; using std::abs; using std::p
 using std::isnan; using std::isinf; using std::isfinite; using std::floor; using std::ceil;
 using std::tanh;
 
-static void emu_run(unsigned grid, unsigned block, const std::function<void()>& body) {
+static void emu_run(unsigned grid, unsigned block, unsigned long long shared_bytes,
+                    const std::function<void()>& body) {
+    std::vector<double> dynamic_shared(shared_bytes / sizeof(double) + 2);  // 8-byte aligned
+    emu_dynamic_shared = reinterpret_cast<unsigned char*>(dynamic_shared.data());
     emu_block_state st;
     st.block_bar = std::make_unique<std::barrier<>>(block);
     const unsigned n_warps = block / 32;
@@ -180,6 +185,7 @@ static void emu_run(unsigned grid, unsigned block, const std::function<void()>& 
 }
 """
 
+_DYNAMIC_SHARED = re.compile(r"extern\s+__shared__\s+([A-Za-z_][\w ]*?)\s+(\w+)\s*\[\s*\]\s*;")
 # kernels are extern "C" (one by one or in an ``extern "C" {}`` block), so never templates
 _KERNEL = re.compile(r'__global__\s+void\s+(\w+)\s*\(([^)]*)\)', re.S)
 _POINTEE = {"double": np.float64, "float": np.float32, "int": np.int32, "long long": np.int64,
@@ -226,12 +232,12 @@ class EmulatedKernel:
     def __init__(self, lib: ctypes.CDLL, name: str, params):
         self.name, self.params = name, params
         self._fn = getattr(lib, f"emu_launch_{name}")
-        argtypes = [ctypes.c_uint32, ctypes.c_uint32]
+        argtypes = [ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64]
         argtypes += [ctypes.c_void_p if ptr else _CTYPE[dt] for _, dt, ptr in params]
         self._fn.argtypes = argtypes
         self._fn.restype = None
 
-    def __call__(self, grid, block, args, **kwargs) -> None:
+    def __call__(self, grid, block, args, *, shared_mem: int = 0, **kwargs) -> None:
         grid, block = tuple(grid), tuple(block)
         if len(grid) != 1 or len(block) != 1:
             raise ValueError(f"{self.name}: the emulator runs 1-D launches only")
@@ -261,7 +267,7 @@ class EmulatedKernel:
                     raise TypeError(f"{self.name}: scalar {pname!r} must be a numpy "
                                     f"{np.dtype(dt).name}, got {got}")
                 values.append(a.item())
-        self._fn(grid[0], block[0], *values)
+        self._fn(grid[0], block[0], int(shared_mem), *values)
 
 
 class EmulatedModule:
@@ -284,8 +290,14 @@ def load_emulated_module(name: str, options: tuple[str, ...] = ()) -> EmulatedMo
     cxx = _compiler()
     if cxx is None:
         raise RuntimeError("the CUDA emulator needs a C++20 compiler (g++ or clang++)")
-    source = cuda_source(name)
-    kernels = [(m.group(1), _parse_params(m.group(2))) for m in _KERNEL.finditer(source)]
+    source = _DYNAMIC_SHARED.sub(
+        r"\1* \2 = reinterpret_cast<\1*>(emu_dynamic_shared);", cuda_source(name))
+    # signatures from the preprocessed source: parameter lists may be macros
+    pre = subprocess.run([cxx, "-E", "-P", "-x", "c++", "-std=c++20", f"-I{cuda_source_dir()}",
+                          "-"], input=source, capture_output=True, text=True)
+    if pre.returncode:
+        raise RuntimeError(f"preprocessing csrc/{name}.cu failed:\n{pre.stderr[-4000:]}")
+    kernels = [(m.group(1), _parse_params(m.group(2))) for m in _KERNEL.finditer(pre.stdout)]
     launchers = []
     for kname, params in kernels:
         decl = ", ".join(("void* " if ptr else f"{_c_name(dt)} ") + pname
@@ -294,8 +306,9 @@ def load_emulated_module(name: str, options: tuple[str, ...] = ()) -> EmulatedMo
                          for pname, dt, ptr in params)
         sep = ", " if decl else ""
         launchers.append(
-            f'extern "C" void emu_launch_{kname}(unsigned grid, unsigned block{sep}{decl}) '
-            f"{{ emu_run(grid, block, [&] {{ {kname}({call}); }}); }}")
+            f'extern "C" void emu_launch_{kname}(unsigned grid, unsigned block, '
+            f"unsigned long long shared{sep}{decl}) "
+            f"{{ emu_run(grid, block, shared, [&] {{ {kname}({call}); }}); }}")
     text = _PRELUDE + f'\n#line 1 "{name}.cu"\n' + source + "\n" + "\n".join(launchers) + "\n"
     key = hashlib.sha256((text + cxx).encode()).hexdigest()[:16]
     build = Path(tempfile.gettempdir()) / f"optsolve-cuda-emulation-{os.getuid()}"

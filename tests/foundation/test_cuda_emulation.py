@@ -1,4 +1,4 @@
-"""The CUDA C kernels of ``csrc/`` run by the CPU emulator against their numpy references.
+"""The CUDA C kernels of ``csrc/`` run by the CPU emulator against their CPU references.
 
 There is no GPU in CI; ``tests/gpu`` checks the same kernels on a real card. These tests catch
 what can be caught without one: indexing, barriers, warp reductions, atomics and the C types of
@@ -15,6 +15,9 @@ import scipy.sparse as sp
 from optsolve import _cuda
 from optsolve.bcd import _gpu_ops as ops
 from optsolve.bcd._gpu import solve_device
+from optsolve.completion import _gpu as completion
+from optsolve.completion.altmin import observed_residuals
+from optsolve.completion.sketched_ls import ROW_SOLVER_OPTIONS, solve_rows
 from optsolve.constrained import _gpu as kaczmarz
 from optsolve.utils._cuda_emulation import (
     compiler_available,
@@ -188,3 +191,67 @@ def test_block_kaczmarz_kernels(emulated, dtype):
         cpu.step(num, np.array(den), u_ref, z_ref)
         gpu.step(num.reshape(1), np.array(den).reshape(1), u_ref, z_emu)
         _close(z_emu, z_ref, dtype)
+
+
+# ------------------------------------------------------------------ matrix completion row kernel
+
+
+def _rows_problem(seed, m, n, k, mean_len, *, min_len=0, long_rows=0, long_len=0):
+    """CSR with rows of varied length (one empty row, optional long rows), F, offsets."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, 2 * mean_len + 1, m)
+    lengths[0] = 0
+    lengths[2:2 + long_rows] = long_len
+    rows = np.repeat(np.arange(m), lengths)
+    cols = np.concatenate([np.sort(rng.choice(n, size=d, replace=False)) for d in lengths])
+    X = sp.csr_matrix((rng.standard_normal(rows.size), (rows, cols)), shape=(m, n))
+    X.sort_indices()
+    return X, rng.standard_normal((n, k)), 0.1 * rng.standard_normal(n), rng.standard_normal(
+        (m, k))
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("k", [3, 10])
+def test_completion_exact_rows(emulated, k, index_dtype):
+    X, F, col_offset, warm = _rows_problem(k, 40, 300, k, 3 * k, min_len=2 * k)
+    kern = completion.DeviceKernels(emulated)
+    pattern = kern.pattern(X)
+    if index_dtype == np.int64:  # the 64-bit-index kernel on a small problem
+        pattern.suffix = "i64"
+        pattern.indptr, pattern.indices = X.indptr.astype(np.int64), X.indices.astype(np.int64)
+    for keep_empty in (False, True):
+        ref, out = warm.copy(), warm.copy()
+        solve_rows(X, F, ref, alpha=0.0, method="exact", opts={}, col_offset=col_offset,
+                   shift=0.25, keep_empty=keep_empty)
+        kern.solve_rows(pattern, F, out, alpha=0.0, method="exact", opts={}, seed=0,
+                        col_offset=col_offset, shift=np.array([0.25]), keep_empty=keep_empty)
+        np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_completion_sketched_rows(emulated):
+    """Same hash, same sketch: the PCG iterates of the CPU kernel up to round-off."""
+    k = 8
+    X, F, col_offset, warm = _rows_problem(108, 24, 800, k, 2 * k, long_rows=8, long_len=12 * k)
+    opts = ROW_SOLVER_OPTIONS.resolve({"min_rank": 0, "sketch_nnz": 2, "row_reduction": 1e-2})
+    ref, out = warm.copy(), warm.copy()
+    it_ref = solve_rows(X, F, ref, alpha=0.3, method="sketched", opts=opts, seed=12345,
+                        col_offset=col_offset, shift=-0.5)
+    kern = completion.DeviceKernels(emulated)
+    it_emu = kern.solve_rows(kern.pattern(X), F, out, alpha=0.3, method="sketched", opts=opts,
+                             seed=12345, col_offset=col_offset, shift=np.array([-0.5]),
+                             keep_empty=False)
+    assert it_ref > 0 and abs(int(it_emu) - it_ref) <= 1
+    close = np.isclose(out, ref, rtol=1e-8, atol=1e-9).all(axis=1)
+    assert (~close).sum() <= abs(int(it_emu) - it_ref)
+
+
+def test_completion_residuals(emulated):
+    k = 7
+    X, _, _, _ = _rows_problem(3, 50, 120, k, 10)
+    rng = np.random.default_rng(k)
+    U, V = rng.standard_normal((50, k)), rng.standard_normal((120, k))
+    b, c = rng.standard_normal(50), rng.standard_normal(120)
+    kern = completion.DeviceKernels(emulated)
+    got = kern.residuals(kern.pattern(X), U, V, b, c, np.array([0.7]))
+    np.testing.assert_allclose(got, observed_residuals(X, U, V, b, c, 0.7), rtol=1e-10,
+                               atol=1e-12 * k)
