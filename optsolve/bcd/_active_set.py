@@ -270,18 +270,7 @@ def _derivative(loss, z, y):
 
 
 def _penalty_value(pens, alphas, w) -> float:
-    tot = 0.0
-    for code in np.unique(pens):
-        m = pens == code
-        if code == K.PEN_L1:
-            tot += float(alphas[m] @ np.abs(w[m]))
-        elif code == K.PEN_L2:
-            tot += 0.5 * float(alphas[m] @ (w[m] ** 2))
-        elif code == K.PEN_L1_POS:
-            tot += float(alphas[m] @ w[m]) if np.all(w[m] >= 0) else np.inf
-        elif code == K.PEN_POS and np.any(w[m] < 0):
-            tot = np.inf
-    return tot
+    return float(K.pen_sum(pens, alphas, w))
 
 
 def _penalty_slope(pens, alphas, v, d) -> float:
