@@ -153,10 +153,7 @@ def minimize_bcd(
     check_in_choices(update, "update", UPDATES)
     check_in_choices(partition, "partition", PARTITIONS)
     check_positive_int(block_size, "block_size")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
-    if max_iter is not None:
-        check_positive_int(max_iter, "max_iter", allow_zero=True)
+    _check_stopping(tol, max_iter)
     X, yv = _check_data(X, y, datafit)
     if selection in TREE_SELECTIONS or update == "message-passing":
         return _dispatch_forest(datafit, penalty, X, yv, selection, tol, max_iter, callback,
@@ -260,10 +257,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
         raise ValueError(f"on CuPy arrays partition must be 'order' or 'variable', got "
                          f"{partition!r}")
     check_positive_int(block_size, "block_size")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
-    if max_iter is not None:
-        check_positive_int(max_iter, "max_iter", allow_zero=True)
+    _check_stopping(tol, max_iter)
     X, yv = check_device_data(xp, X, y)
     p = X.shape[1]
     if block_size > p:
@@ -385,3 +379,10 @@ def _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
     if max_iter is not None:
         kwargs["max_iter"] = max_iter
     return forest.minimize_forest_bcd(A, b, **kwargs)
+
+
+def _check_stopping(tol, max_iter) -> None:
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    if max_iter is not None:
+        check_positive_int(max_iter, "max_iter", allow_zero=True)

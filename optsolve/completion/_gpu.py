@@ -31,13 +31,12 @@ from .._optimize import (
     History,
     ProgressReporter,
     call_callback,
-    make_result,
-    warn_not_converged,
 )
 from .altmin import (
     STATUS_CONVERGED_RESIDUAL,
     STATUS_CONVERGED_STALLED,
     STATUS_MAX_ITER,
+    altmin_result,
     observed_residuals,
 )
 from .init import INIT_INCOHERENCE, spectral_init
@@ -390,23 +389,10 @@ def altmin_engine(kern, csr, rank: int, *, solver: str, alpha: float, biases: bo
                 status = STATUS_CONVERGED_STALLED
                 break
             f_prev = f
-    messages = {
-        STATUS_CONVERGED_RESIDUAL: "relative training residual below tol",
-        STATUS_CONVERGED_STALLED: "relative objective decrease below tol",
-        STATUS_MAX_ITER: "maximum number of iterations reached",
-        STATUS_CALLBACK_STOP: "stopped by the callback",
-    }
-    success = status in (STATUS_CONVERGED_RESIDUAL, STATUS_CONVERGED_STALLED)
-    if status == STATUS_MAX_ITER:
-        warn_not_converged("altmin", nit, "relative residual", rel_res, tol)
-    logger.debug("altmin (%s): %s after %d sweeps (rel_res %.3e)", xp.__name__,
-                 messages[status], nit, rel_res)
-    return make_result(
-        xp.concatenate([U.ravel(), V.ravel()]), f, success=success, status=status,
-        message=messages[status], nit=nit, U=U, V=V, row_bias=b, col_bias=c,
-        mean=to_float(mean[0]), rel_residual=rel_res, cg_iterations=int(to_float(cg_total)),
-        history=history.as_dict() if history is not None else None,
-    )
+    return altmin_result(xp.concatenate([U.ravel(), V.ravel()]), f, status, nit, tol,
+                         label=f"altmin ({xp.__name__})", U=U, V=V, row_bias=b, col_bias=c,
+                         mean=to_float(mean[0]), rel_residual=rel_res,
+                         cg_iterations=int(to_float(cg_total)), history=history)
 
 
 def altmin_device(X, rank, *, solver, alpha, biases, max_iter, tol, sample_splitting,

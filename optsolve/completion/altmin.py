@@ -292,19 +292,29 @@ def altmin(
                 status = STATUS_CONVERGED_STALLED
                 break
             f_prev = f
-    messages = {
-        STATUS_CONVERGED_RESIDUAL: "relative training residual below tol",
-        STATUS_CONVERGED_STALLED: "relative objective decrease below tol",
-        STATUS_MAX_ITER: "maximum number of iterations reached",
-        STATUS_CALLBACK_STOP: "stopped by the callback",
-    }
+    return altmin_result(np.concatenate([U.ravel(), V.ravel()]), f, status, nit, tol, U=U,
+                         V=V, row_bias=b, col_bias=c, mean=mean, rel_residual=rel_res,
+                         cg_iterations=cg_total, history=history)
+
+
+_MESSAGES = {
+    STATUS_CONVERGED_RESIDUAL: "relative training residual below tol",
+    STATUS_CONVERGED_STALLED: "relative objective decrease below tol",
+    STATUS_MAX_ITER: "maximum number of iterations reached",
+    STATUS_CALLBACK_STOP: "stopped by the callback",
+}
+
+
+def altmin_result(x, fun, status: int, nit: int, tol: float, *, history, label: str = "altmin",
+                  **fields) -> OptimizeResult:
+    """The ``OptimizeResult`` of a sweep loop (host or device): message, success, a
+    ``ConvergenceWarning`` at ``max_iter``, a debug log line."""
     success = status in (STATUS_CONVERGED_RESIDUAL, STATUS_CONVERGED_STALLED)
+    rel_res = fields["rel_residual"]
     if status == STATUS_MAX_ITER:
         warn_not_converged("altmin", nit, "relative residual", rel_res, tol)
-    logger.debug("altmin: %s after %d sweeps (rel_res %.3e)", messages[status], nit, rel_res)
-    return make_result(
-        np.concatenate([U.ravel(), V.ravel()]), f, success=success, status=status,
-        message=messages[status], nit=nit, U=U, V=V, row_bias=b, col_bias=c, mean=mean,
-        rel_residual=rel_res, cg_iterations=cg_total,
-        history=history.as_dict() if history is not None else None,
-    )
+    logger.debug("%s: %s after %d sweeps (rel_res %.3e)", label, _MESSAGES[status], nit,
+                 rel_res)
+    return make_result(x, fun, success=success, status=status, message=_MESSAGES[status],
+                       nit=nit, history=history.as_dict() if history is not None else None,
+                       **fields)
