@@ -2,6 +2,8 @@
 # GPU tests and GPU benchmarks in one go, for a session lent a GPU machine.
 #   bash bench/gpu_check.sh            (writes ${OUT:-optsolve-results}/gpu_check.txt and gpu_bench.csv)
 #   bash bench/gpu_check.sh --small    (tiny benchmark sizes: a smoke run)
+# GPU_CHECK_BUDGET (seconds, default 540) bounds the whole run, so that it fits one 10-minute call
+# of a lent machine: the tests get at most 200 s, each benchmark an equal share of what is left.
 # Needs CuPy on the machine (`pip install 'optsolve[gpu]'` elsewhere; the device image has it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ mkdir -p "$out"
 rm -f "$out/gpu_bench.csv"
 export OUT="$out"
 PY="${PYTHON:-$(command -v python3 || command -v python)}"
+budget="${GPU_CHECK_BUDGET:-540}"
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 {
   echo "== optsolve GPU check $(date -u +%FT%TZ)"
@@ -24,15 +27,20 @@ print(f"device: {p['name'].decode()}, {p['multiProcessorCount']} SMs, peak DRAM 
 PY
   echo "== GPU tests"
   t0=$SECONDS
-  "$PY" -m pytest tests/gpu -q -x --maxfail=20 -o addopts="--import-mode=importlib -ra" \
-    -p no:cacheprovider --durations=8 2>&1
+  timeout 200 "$PY" -m pytest tests/gpu -q --maxfail=20 \
+    -o addopts="--import-mode=importlib -ra" -p no:cacheprovider --durations=8 2>&1
   echo "== GPU tests took $((SECONDS - t0)) s"
   echo "== GPU benchmarks (CPU path vs GPU path, same problem; speed-up = CPU time / GPU time)"
-  for script in bench/gpu_*.py; do
+  scripts=(bench/gpu_*.py)
+  n_left=${#scripts[@]}
+  for script in "${scripts[@]}"; do
     [ -e "$script" ] || continue
-    echo "-- $script"
+    share=$(( (budget - SECONDS) / n_left ))
+    n_left=$((n_left - 1))
+    if [ "$share" -lt 20 ]; then echo "-- $script skipped: out of time budget"; continue; fi
+    echo "-- $script (at most $share s)"
     t0=$SECONDS
-    timeout 300 "$PY" "$script" "$@" 2>&1
+    timeout "$share" "$PY" "$script" "$@" 2>&1
     echo "-- $script took $((SECONDS - t0)) s"
   done
   echo "== summary (speed-up = CPU / GPU; GB/s = minimum DRAM traffic / GPU time)"
