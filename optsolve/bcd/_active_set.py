@@ -51,6 +51,11 @@ COLUMN_CD_CONVERSION_EPOCHS = 2.0
 #: one Gram multiply-add per non-zero and per unit of row overlap, in column-CD epochs
 GRAM_FMA_EPOCHS = 0.3
 MAX_COLUMN_CD_EPOCHS = 10_000
+#: logistic block Hessians on a dense X are formed in float32 (half the time of the float64
+#: syrk) until the relative duality gap is below this; the last, superlinear Newton steps use
+#: float64. Far from the solution the model is solved to a forcing term far above the float32
+#: rounding of the Hessian, and the line search keeps every step a descent step.
+SINGLE_PRECISION_GAP = 1e-4
 
 
 def _full_gram_cheap(design: Design) -> bool:
@@ -239,7 +244,7 @@ def solve_active_set(
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
-                                             loss_at_z)
+                                             loss_at_z, precise=measure <= SINGLE_PRECISION_GAP)
                 n_updates += n_up
 
         new_support = w != 0
@@ -371,7 +376,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
 
 
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
-                       rule, forcing, scale, seed, loss_at_z, manifold=False):
+                       rule, forcing, scale, seed, loss_at_z, manifold=False, precise=True):
     """One proximal-Newton update of the block ``ws`` (in place on ``w`` and ``z``).
 
     The block model is solved until its largest prox-step violation is ``forcing * scale``
@@ -383,6 +388,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     With ``manifold=True`` the block is the support and the step is a plain Newton step on
     the smooth restriction to the current signs; it returns ``(b, False)`` without moving
     when that step would change a sign. Otherwise returns ``(b, n_inner_updates)``.
+    ``precise=False`` lets a dense logistic block Hessian be formed in float32.
     """
     n = design.n
     if loss == K.LOSS_LS:
@@ -410,7 +416,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
                                     sub_alphas, free_intercept, u, loss_at_z), n_up
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
-    H = design.gram(ws, weights) / n
+    H = design.gram(ws, weights, single=weights is not None and not precise) / n
     if free_intercept:
         k = ws.shape[0]
         Hx = np.empty((k + 1, k + 1))
