@@ -109,6 +109,11 @@ class Design:
             out = np.zeros(self.n)
             indptr, indices, data = self.csc_arrays()
             K.csc_matvec_add(indptr, indices, data, cols, d, 1, out)
+        elif 4 * cols.shape[0] >= self.p:
+            # a wide block: one product with the whole matrix beats copying the columns out
+            full = np.zeros(self.p)
+            full[cols] = d
+            out = self.dense @ full
         else:
             out = self.dense[:, cols] @ d
         if self.offset is not None:
@@ -142,8 +147,12 @@ class Design:
         else:
             nonneg = weights is not None and weights.min(initial=0.0) >= 0.0
             if nonneg and single and self._single_copy() is not None:
-                X32 = self._dense32[:, cols] if k < self.p else self._dense32
-                B = np.sqrt(weights).astype(np.float32)[:, None] * X32
+                sw = np.sqrt(weights).astype(np.float32)[:, None]
+                if k < self.p:
+                    B = self._dense32[:, cols]  # a copy: scaled in place
+                    B *= sw
+                else:
+                    B = sw * self._dense32
                 out = (B.T @ B).astype(np.float64)
             else:
                 XW = self.dense[:, cols] if k < self.p else self.dense
@@ -152,7 +161,11 @@ class Design:
                 elif nonneg:
                     # BᵀB with B = D^½ X_W is one symmetric rank-k update (numpy calls syrk
                     # for ``B.T @ B``): half the flops of a general product, 2-5x faster
-                    B = np.sqrt(weights)[:, None] * XW
+                    if k < self.p:
+                        XW *= np.sqrt(weights)[:, None]  # fancy indexing: XW is a copy
+                        B = XW
+                    else:
+                        B = np.sqrt(weights)[:, None] * XW
                     out = B.T @ B
                 else:
                     out = XW.T @ (weights[:, None] * XW)
@@ -170,7 +183,8 @@ class Design:
         """float32 copy of a dense X (made once), None when its entries would overflow a
         float32 Gram matrix."""
         if self._dense32 is None:
-            big = float(np.max(np.abs(self.dense), initial=0.0)) ** 2 * self.n
+            big = max(float(self.dense.max(initial=0.0)),
+                      -float(self.dense.min(initial=0.0))) ** 2 * self.n
             self._dense32 = self.dense.astype(np.float32) if big < SINGLE_MAX else False
         return self._dense32 if self._dense32 is not False else None
 
