@@ -1,0 +1,57 @@
+"""The multi-seed report of ``bench/pruning_accuracy.py`` (mean ± sd, DP win/tie/loss summary)."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    pytest.importorskip("threadpoolctl")
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module("pruning_accuracy")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _rows(values):
+    """values: {(model, allocator): [acc per seed]} at sparsity 0.9; acc_ft = acc."""
+    rows = []
+    for (model, allocator), accs in values.items():
+        for seed, a in enumerate(accs):
+            rows.append(dict(model=model, seed=seed, sparsity=0.9, allocator=allocator, acc=a,
+                             acc_ft=a, dense_acc=0.97, n_layers=3, n_weights=100,
+                             curve_forward_passes=10.0, naive_forward_passes=31,
+                             curve_seconds=0.1, layer_sparsity="0.9 0.9 0.9", note=""))
+    return rows
+
+
+def test_verdict_win_tie_loss(bench):
+    others = {b: [0.5, 0.5, 0.5] for b in bench.BASELINES if b != "lamp"}
+    cases = {"win": [0.7, 0.7, 0.7], "tie": [0.58, 0.62, 0.66], "loss": [0.5, 0.51, 0.52]}
+    for want, dp in cases.items():
+        values = {("m", "dp"): dp, ("m", "lamp"): [0.6, 0.63, 0.66],
+                  **{("m", b): v for b, v in others.items()}}
+        agg = bench._aggregate(_rows(values), "acc")
+        verdict, dp_stat, (name, best) = bench._verdict(agg, "m", 0.9)
+        assert verdict == want and name == "lamp"
+        assert np.isclose(best[0], 0.63) and np.isclose(dp_stat[0], np.mean(dp))
+
+
+def test_report_round_trips_through_csv(bench, tmp_path):
+    values = {("m", "dp"): [0.7, 0.8, 0.9], ("m", "uniform"): [0.5, 0.5, np.nan],
+              ("m", "lamp"): [0.6, 0.7, 0.8]}
+    rows = _rows(values)
+    text = bench.write_outputs(rows, tmp_path / "a", ("dp", *bench.BASELINES))
+    assert "**80.0 ± 10.0**" in text and "50.0 ± 0.0" in text and "n/a" in text
+    assert "| 0.90 | 1 / 0 / 0 | 1 / 0 / 0 |" in text
+    again = bench.read_rows([tmp_path / "a" / "accuracy.csv"])
+    assert len(again) == len(rows)
+    text2 = bench.write_outputs(again, tmp_path / "b", ("dp", *bench.BASELINES))
+    assert text2 == text
