@@ -25,3 +25,29 @@ def need_data(relpath: str) -> Path:
     if os.environ.get("OPTSOLVE_REQUIRE_DATA") == "1":
         pytest.fail(msg + " and OPTSOLVE_REQUIRE_DATA=1")
     pytest.skip(msg)
+
+
+def rows_problem(seed, m, n, k, mean_len, *, min_len=0, long_rows=0, long_len=0):
+    """CSR with rows of varied length (one empty row, optional long rows), F, offsets.
+
+    ``min_len >= 2 k`` keeps every non-empty row well conditioned without a ridge (rows with
+    fewer observations than unknowns are solved through the 1e-12 jitter alone, where CPU and
+    GPU round-off is amplified by ~1e12).
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, 2 * mean_len + 1, m)
+    lengths[0] = 0
+    if min_len <= 1:
+        lengths[1] = 1
+    lengths[2 : 2 + long_rows] = long_len
+    rows = np.repeat(np.arange(m), lengths)
+    cols = np.concatenate([np.sort(rng.choice(n, size=d, replace=False)) for d in lengths])
+    X = sp.csr_matrix((rng.standard_normal(rows.size), (rows, cols)), shape=(m, n))
+    X.sort_indices()
+    F = rng.standard_normal((n, k))
+    col_offset = 0.1 * rng.standard_normal(n)
+    warm = rng.standard_normal((m, k))
+    return X, F, col_offset, warm

@@ -24,6 +24,7 @@ from optsolve.utils._cuda_emulation import (
     emulated_cupy,
     load_emulated_module,
 )
+from optsolve.utils._testing import rows_problem
 
 pytestmark = pytest.mark.skipif(not compiler_available(),
                                 reason="the CUDA emulator needs a C++20 compiler (g++ or clang++)")
@@ -196,24 +197,10 @@ def test_block_kaczmarz_kernels(emulated, dtype):
 # ------------------------------------------------------------------ matrix completion row kernel
 
 
-def _rows_problem(seed, m, n, k, mean_len, *, min_len=0, long_rows=0, long_len=0):
-    """CSR with rows of varied length (one empty row, optional long rows), F, offsets."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(min_len, 2 * mean_len + 1, m)
-    lengths[0] = 0
-    lengths[2:2 + long_rows] = long_len
-    rows = np.repeat(np.arange(m), lengths)
-    cols = np.concatenate([np.sort(rng.choice(n, size=d, replace=False)) for d in lengths])
-    X = sp.csr_matrix((rng.standard_normal(rows.size), (rows, cols)), shape=(m, n))
-    X.sort_indices()
-    return X, rng.standard_normal((n, k)), 0.1 * rng.standard_normal(n), rng.standard_normal(
-        (m, k))
-
-
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("k", [3, 10])
 def test_completion_exact_rows(emulated, k, index_dtype):
-    X, F, col_offset, warm = _rows_problem(k, 40, 300, k, 3 * k, min_len=2 * k)
+    X, F, col_offset, warm = rows_problem(k, 40, 300, k, 3 * k, min_len=2 * k)
     kern = completion.DeviceKernels(emulated)
     pattern = kern.pattern(X)
     if index_dtype == np.int64:  # the 64-bit-index kernel on a small problem
@@ -231,7 +218,7 @@ def test_completion_exact_rows(emulated, k, index_dtype):
 def test_completion_sketched_rows(emulated):
     """Same hash, same sketch: the PCG iterates of the CPU kernel up to round-off."""
     k = 8
-    X, F, col_offset, warm = _rows_problem(108, 24, 800, k, 2 * k, long_rows=8, long_len=12 * k)
+    X, F, col_offset, warm = rows_problem(108, 24, 800, k, 2 * k, long_rows=8, long_len=12 * k)
     opts = ROW_SOLVER_OPTIONS.resolve({"min_rank": 0, "sketch_nnz": 2, "row_reduction": 1e-2})
     ref, out = warm.copy(), warm.copy()
     it_ref = solve_rows(X, F, ref, alpha=0.3, method="sketched", opts=opts, seed=12345,
@@ -247,7 +234,7 @@ def test_completion_sketched_rows(emulated):
 
 def test_completion_residuals(emulated):
     k = 7
-    X, _, _, _ = _rows_problem(3, 50, 120, k, 10)
+    X, _, _, _ = rows_problem(3, 50, 120, k, 10)
     rng = np.random.default_rng(k)
     U, V = rng.standard_normal((50, k)), rng.standard_normal((120, k))
     b, c = rng.standard_normal(50), rng.standard_normal(120)

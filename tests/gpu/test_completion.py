@@ -9,7 +9,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -26,6 +25,7 @@ from optsolve.completion._observations import from_matrix
 from optsolve.completion.altmin import observed_residuals
 from optsolve.completion.sketched_ls import ROW_SOLVER_OPTIONS, solve_rows
 from optsolve.datasets import make_incoherent_low_rank
+from optsolve.utils._testing import rows_problem
 
 
 @pytest.fixture(scope="module")
@@ -36,29 +36,6 @@ def cp():
 @pytest.fixture(scope="module")
 def cpsp(cp):
     return pytest.importorskip("cupyx.scipy.sparse")
-
-
-def _rows_problem(seed, m, n, k, mean_len, *, min_len=0, long_rows=0, long_len=0):
-    """CSR with rows of varied length (one empty row, optional long rows), F, offsets.
-
-    ``min_len >= 2 k`` keeps every non-empty row well conditioned without a ridge (rows with
-    fewer observations than unknowns are solved through the 1e-12 jitter alone, where CPU and
-    GPU round-off is amplified by ~1e12).
-    """
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(min_len, 2 * mean_len + 1, m)
-    lengths[0] = 0
-    if min_len <= 1:
-        lengths[1] = 1
-    lengths[2 : 2 + long_rows] = long_len
-    rows = np.repeat(np.arange(m), lengths)
-    cols = np.concatenate([np.sort(rng.choice(n, size=d, replace=False)) for d in lengths])
-    X = sp.csr_matrix((rng.standard_normal(rows.size), (rows, cols)), shape=(m, n))
-    X.sort_indices()
-    F = rng.standard_normal((n, k))
-    col_offset = 0.1 * rng.standard_normal(n)
-    warm = rng.standard_normal((m, k))
-    return X, F, col_offset, warm
 
 
 def _pattern(cp, kern, csr, index_dtype):
@@ -74,7 +51,7 @@ def _pattern(cp, kern, csr, index_dtype):
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_exact_row_kernel_matches_cpu(cp, cpsp, k, alpha, index_dtype):
-    X, F, col_offset, warm = _rows_problem(k, 300, 900, k, 3 * k,
+    X, F, col_offset, warm = rows_problem(k, 300, 900, k, 3 * k,
                                            min_len=2 * k if alpha == 0 else 0)
     for keep_empty in (False, True):
         ref = warm.copy()
@@ -94,7 +71,7 @@ def test_exact_row_kernel_matches_cpu(cp, cpsp, k, alpha, index_dtype):
 @pytest.mark.parametrize("sketch_nnz", [1, 2])
 def test_sketched_row_kernel_matches_cpu(cp, cpsp, k, reduction, sketch_nnz):
     """Same hash ⇒ same sketch ⇒ the same PCG iterates up to round-off."""
-    X, F, col_offset, warm = _rows_problem(100 + k, 120, 4000, k, 2 * k, long_rows=40,
+    X, F, col_offset, warm = rows_problem(100 + k, 120, 4000, k, 2 * k, long_rows=40,
                                            long_len=12 * k)
     opts = ROW_SOLVER_OPTIONS.resolve({"min_rank": 0, "sketch_nnz": sketch_nnz,
                                        "row_reduction": reduction})
@@ -123,7 +100,7 @@ def test_sketched_row_kernel_matches_cpu(cp, cpsp, k, reduction, sketch_nnz):
 
 def test_rank_above_kmax_uses_batched_exact(cp, cpsp):
     k = KMAX + 8
-    X, F, col_offset, warm = _rows_problem(7, 60, 600, k, 2 * k)
+    X, F, col_offset, warm = rows_problem(7, 60, 600, k, 2 * k)
     ref = warm.copy()
     solve_rows(X, F, ref, alpha=0.1, method="exact", opts={}, col_offset=col_offset, shift=0.0)
     kern = DeviceKernels(cp)
@@ -140,7 +117,7 @@ def test_rank_above_kmax_uses_batched_exact(cp, cpsp):
 
 @pytest.mark.parametrize("k", [1, 7, 64])
 def test_residual_kernel_matches_cpu(cp, cpsp, k):
-    X, _, _, _ = _rows_problem(3, 200, 500, k, 20)
+    X, _, _, _ = rows_problem(3, 200, 500, k, 20)
     rng = np.random.default_rng(k)
     U, V = rng.standard_normal((200, k)), rng.standard_normal((500, k))
     b, c = rng.standard_normal(200), rng.standard_normal(500)
