@@ -13,7 +13,7 @@ from . import _kernels as K
 
 #: store a sparse X densely when at least this fraction of its entries is non-zero...
 #: (a Gram matrix costs n p²/2 BLAS multiply-adds dense against Σ_i r_i² ≈ n (p·density)²
-#: scattered ones sparse, which run about 40x slower here: even at density ≈ 0.16; measured,
+#: scattered ones sparse, about 40x slower each here: break-even near density 0.16; measured,
 #: mushrooms (0.19) runs 30-37 % faster dense, a9a (0.11) up to 3x slower)
 DENSE_FRACTION = 0.15
 #: ...and it has at most this many entries (8 bytes each)
@@ -148,30 +148,25 @@ class Design:
             out = np.empty((k, k))
             K.weighted_gram_rows(r_ptr, r_pos, r_val, wts, k, out)
         else:
-            nonneg = weights is not None and weights.min(initial=0.0) >= 0.0
-            if nonneg and single and self._single_copy() is not None:
-                sw = np.sqrt(weights).astype(np.float32)[:, None]
+            if weights is None:
+                XW = self.dense[:, cols] if k < self.p else self.dense
+                out = XW.T @ XW
+            elif weights.min(initial=0.0) >= 0.0:
+                # BᵀB with B = D^½ X_W is one symmetric rank-k update (numpy calls syrk for
+                # ``B.T @ B``): half the flops of a general product, 2-5x faster measured
+                src = self._single_copy() if single else None
+                if src is None:
+                    src = self.dense
+                sw = np.sqrt(weights).astype(src.dtype)[:, None]
                 if k < self.p:
-                    B = self._dense32[:, cols]  # a copy: scaled in place
+                    B = src[:, cols]  # fancy indexing: a copy, scaled in place
                     B *= sw
                 else:
-                    B = sw * self._dense32
-                out = (B.T @ B).astype(np.float64)
+                    B = sw * src
+                out = (B.T @ B).astype(np.float64, copy=False)
             else:
                 XW = self.dense[:, cols] if k < self.p else self.dense
-                if weights is None:
-                    out = XW.T @ XW
-                elif nonneg:
-                    # BᵀB with B = D^½ X_W is one symmetric rank-k update (numpy calls syrk
-                    # for ``B.T @ B``): half the flops of a general product, 2-5x faster
-                    if k < self.p:
-                        XW *= np.sqrt(weights)[:, None]  # fancy indexing: XW is a copy
-                        B = XW
-                    else:
-                        B = np.sqrt(weights)[:, None] * XW
-                    out = B.T @ B
-                else:
-                    out = XW.T @ (weights[:, None] * XW)
+                out = XW.T @ (weights[:, None] * XW)
         if self.offset is not None:
             mu = self.offset[cols]
             if weights is None:
