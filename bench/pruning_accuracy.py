@@ -21,7 +21,12 @@ means with ± sd bars. ``--from-csv A.csv B.csv ...`` rebuilds these from the CS
 (e.g. one run per model and seed) without running anything. Cost, one thread: 0.5–2 min per
 model and seed for the MLPs and LeNet-5, about 16 min per seed for the ResNet. With
 ``--iterative``: the paper's protocol instead (rounds of 20 % of the remaining weights, one epoch of
-masked fine-tuning after each round) for DP and the five baselines (``iterative.md``).
+masked fine-tuning after each round, DP's curves re-measured each round) for DP and the five
+baselines, reported the same way (``iterative.csv`` per seed, ``iterative.md`` with mean ± sd, the
+win/tie/loss summary of ``dp_iter_ft`` against the baselines' ``*_iter_ft`` and the cost per
+seed, ``iterative.png``); ``--from-csv`` merges iterative CSVs too (and writes both reports when
+given one-shot and iterative CSVs). Cost, one thread, per seed: 0.5–2 min for the MLPs and
+LeNet-5, about 12 min for the ResNet (seed 0).
 """
 
 from __future__ import annotations
@@ -160,10 +165,13 @@ def run_iterative_fine_tuned(name, seed, sparsities, allocators=ITERATIVE_ALLOCA
     """The paper's protocol: rounds of 20 % of the remaining weights, a 1-epoch fine-tune after
     each round, curves re-measured on the fine-tuned model (DP) every round."""
     rows = []
+    t0 = time.perf_counter()
     model, acc, fine_tune1, calib = build(name, seed, ft_epochs=1, validation=validation)
+    meta = dict(model=name, seed=seed, dense_acc=acc(model),
+                train_seconds=time.perf_counter() - t0)
     schedule = sorted(set(geometric_sparsity_schedule(max(sparsities))) | set(sparsities))
     for a in allocators:
-        t0 = time.perf_counter()
+        t0, first = time.perf_counter(), len(rows)
         current, masks = model, None
         for s in schedule:
             p = LayerAdaptivePruner(sparsity=s, allocator=a, n_levels=51, **PRUNER)
@@ -171,39 +179,84 @@ def run_iterative_fine_tuned(name, seed, sparsities, allocators=ITERATIVE_ALLOCA
                 p.fit(current, calib, masks=masks)
             except ValueError as exc:  # uniform+ cannot reach this sparsity (first layer dense)
                 log.info("%s %s at %.2f: %s", name, a, s, exc)
-                rows += [dict(model=name, seed=seed, sparsity=t, allocator=f"{a}_iter_ft",
-                              acc_ft=np.nan, rounds=len(schedule), layer_sparsity="")
+                rows += [dict(meta, sparsity=t, allocator=f"{a}_iter_ft", acc_ft=np.nan,
+                              rounds=len(schedule), layer_sparsity="", note=str(exc)[:60])
                          for t in sparsities if t >= s - 1e-12]
                 break
             masks, current = p.masks_, p.transform(current)
             current = fine_tune1(current, [m.astype(float) for m in masks], p.layer_names_)
             target = next((t for t in sparsities if abs(s - t) < 1e-12), None)
             if target is not None:
-                rows.append(dict(model=name, seed=seed, sparsity=target, allocator=f"{a}_iter_ft",
+                rows.append(dict(meta, sparsity=target, allocator=f"{a}_iter_ft",
                                  acc_ft=acc(current), rounds=len(schedule),
-                                 layer_sparsity=" ".join(f"{x:.3f}" for x in p.layer_sparsity_)))
-        log.info("%s %s iterative+fine-tune: %.1fs", name, a, time.perf_counter() - t0)
+                                 layer_sparsity=" ".join(f"{x:.3f}" for x in p.layer_sparsity_),
+                                 note=""))
+        seconds = time.perf_counter() - t0
+        for r in rows[first:]:
+            r["seconds"] = seconds  # the whole sweep of this allocator, all rounds
+        log.info("%s %s iterative+fine-tune: %.1fs", name, a, seconds)
     return rows
 
 
+ITER = "_iter_ft"  #: suffix of the iterative protocol's allocator names in the rows
+
+
 def write_iterative_table(rows, out: Path):
-    out.mkdir(parents=True, exist_ok=True)
-    allocs = list(dict.fromkeys(r["allocator"] for r in rows))
-    lines = ["### Test accuracy (%), iterative prune (20 % of remaining per round) + 1-epoch "
-             "fine-tune per round", "", "| model | sparsity | " + " | ".join(allocs) + " |",
-             "|---|---|" + "---|" * len(allocs)]
-    for m in dict.fromkeys(r["model"] for r in rows):
-        for s in sorted({r["sparsity"] for r in rows}):
-            vals = {r["allocator"]: r["acc_ft"] for r in rows if r["model"] == m
-                    and abs(r["sparsity"] - s) < 1e-12}
-            best = np.nanmax(list(vals.values()))
-            cells = ["n/a" if not np.isfinite(vals[a]) else
-                     f"**{100 * vals[a]:.1f}**" if vals[a] == best else f"{100 * vals[a]:.1f}"
-                     for a in allocs]
-            lines.append(f"| {m} | {s:.2f} | " + " | ".join(cells) + " |")
+    """The iterative protocol's outputs: per-seed ``iterative.csv``; ``iterative.md`` (mean ± sd
+    over seeds when several, best mean in bold, DP's win/tie/loss summary against the five
+    baselines, cost per seed); ``iterative.png`` (means with ± sd bars)."""
+    write_csv(rows, out / "iterative.csv")
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    sparsities = sorted({r["sparsity"] for r in rows})
+    seeds = sorted({int(r["seed"]) for r in rows})
+    named = [a + ITER for a in ITERATIVE_ALLOCATORS]
+    allocs = [*named, *(a for a in dict.fromkeys(r["allocator"] for r in rows) if a not in named)]
+    over = _over(seeds)
+    panels = (("iterative + fine-tune", "acc_ft"),)
+    lines = summary_lines(rows, sparsities, models, panels, ITER) if len(seeds) > 1 else []
+    lines += _mean_table(rows, "acc_ft", allocs, models, sparsities, len(seeds),
+                         "iterative prune (20 % of remaining per round) + 1-epoch fine-tune per "
+                         f"round, {over}")
+    lines += [f"### Cost per seed (seconds, one thread), {over}", "",
+              "| model | dense acc | rounds | train | dp sweep | baseline sweep (mean of 5) | "
+              "total |", "|---|---|---|---|---|---|---|"]
+    for m in models:
+        mine = [r for r in rows if r["model"] == m]
+        per_seed = list({r["seed"]: r for r in mine}.values())
+        dense = _cell(_stats([float(r["dense_acc"]) for r in per_seed]), len(seeds), np.nan)
+        train = np.mean([float(r["train_seconds"]) for r in per_seed])
+        sweep = {}
+        for r in mine:  # one value per (allocator, seed): the whole sweep's time
+            sweep.setdefault(r["allocator"], {})[r["seed"]] = float(r["seconds"])
+        mean_of = {a: np.mean(list(v.values())) for a, v in sweep.items()}
+        base = np.mean([mean_of[b + ITER] for b in BASELINES if b + ITER in mean_of])
+        lines.append(f"| {m} | {dense} | {int(mine[0]['rounds'])} | {train:.0f} | "
+                     f"{mean_of.get('dp' + ITER, np.nan):.0f} | {base:.0f} | "
+                     f"{train + sum(mean_of.values()):.0f} |")
     text = "\n".join(lines) + "\n"
     (out / "iterative.md").write_text(text)
+    _plot(rows, out / "iterative.png", models, sparsities, allocs, over, panels)
     return text
+
+
+def _over(seeds):
+    return (f"mean ± sd over {len(seeds)} seeds ({', '.join(map(str, seeds))})" if len(seeds) > 1
+            else f"seed {seeds[0]}")
+
+
+def _mean_table(rows, key, allocs, models, sparsities, n_seeds, title):
+    """Markdown lines: mean (± sd) of ``key`` per model, sparsity and allocator, best in bold."""
+    agg = _aggregate(rows, key)
+    lines = [f"### Test accuracy (%), {title}", "",
+             "| model | sparsity | " + " | ".join(allocs) + " |",
+             "|---|---|" + "---|" * len(allocs)]
+    for m in models:
+        for s in sparsities:
+            stats = [agg.get((m, s, a), (np.nan, np.nan, 0)) for a in allocs]
+            best = max((st[0] for st in stats if st[2]), default=np.nan)
+            cells = [_cell(st, n_seeds, best) for st in stats]
+            lines.append(f"| {m} | {s:.2f} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _stats(vals):
@@ -230,14 +283,18 @@ def _cell(stat, n_seeds, best):
     return f"**{txt}**" if mean == best else txt
 
 
-def _verdict(agg, m, s):
+def _verdict(agg, m, s, suffix=""):
     """DP against the best baseline on the seed means: ('win'|'tie'|'loss', dp, best baseline).
+
+    ``suffix``: of the allocator names compared (``'_iter_ft'``: ``dp_iter_ft`` against
+    ``uniform_iter_ft``, ...); the baseline is named without it.
 
     Win: DP's mean ≥ every baseline's mean. Tie: below the best baseline's mean by at most one
     standard error of the difference of the two means, sqrt(sd_dp²/n_dp + sd_b²/n_b). Loss: more.
     """
-    dp = agg.get((m, s, "dp"), (np.nan, np.nan, 0))
-    base = [(b, agg[(m, s, b)]) for b in BASELINES if agg.get((m, s, b), (0, 0, 0))[2] > 0]
+    dp = agg.get((m, s, "dp" + suffix), (np.nan, np.nan, 0))
+    base = [(b, agg[(m, s, b + suffix)]) for b in BASELINES
+            if agg.get((m, s, b + suffix), (0, 0, 0))[2] > 0]
     if dp[2] == 0 or not base:
         return None, dp, None
     name, best = max(base, key=lambda t: t[1][0])
@@ -247,21 +304,30 @@ def _verdict(agg, m, s):
     return ("tie" if best[0] - dp[0] <= se else "loss"), dp, (name, best)
 
 
-def summary_lines(rows, sparsities, models):
-    """Per sparsity: in how many models DP wins / ties / loses against the five baselines."""
-    lines = ["### DP against the five baselines (" + ", ".join(BASELINES) + "), mean over seeds",
+SUMMARY_PANELS = (("one-shot", "acc"), ("fine-tuned", "acc_ft"))
+
+
+def summary_lines(rows, sparsities, models, panels=SUMMARY_PANELS, suffix=""):
+    """Per sparsity: in how many models DP wins / ties / loses against the five baselines.
+
+    ``panels``: (label, row key) of each accuracy compared; ``suffix``: as in ``_verdict``.
+    """
+    who = f"DP ({'dp' + suffix})" if suffix else "DP"
+    names = ", ".join(b + suffix for b in BASELINES)
+    lines = [f"### {who} against the five baselines ({names}), mean over seeds",
              "", "win: DP's mean ≥ every baseline's mean; tie: below the best baseline's mean by "
              "at most one standard error of the difference; loss: by more. Losses and ties list "
              "DP's mean ± sd against the best baseline's.", "",
-             "| sparsity | one-shot win / tie / loss | fine-tuned win / tie / loss | "
-             "one-shot ties and losses | fine-tuned ties and losses |", "|---|---|---|---|---|"]
+             "| sparsity | " + " | ".join(f"{t} win / tie / loss" for t, _ in panels) + " | "
+             + " | ".join(f"{t} ties and losses" for t, _ in panels) + " |",
+             "|---|" + "---|" * (2 * len(panels))]
     for s in sparsities:
         counts, notes = [], []
-        for key in ("acc", "acc_ft"):
+        for _, key in panels:
             agg = _aggregate(rows, key)
             tally, detail = {"win": 0, "tie": 0, "loss": 0}, []
             for m in models:
-                verdict, dp, best = _verdict(agg, m, s)
+                verdict, dp, best = _verdict(agg, m, s, suffix)
                 if verdict is None:
                     continue
                 tally[verdict] += 1
@@ -270,40 +336,24 @@ def summary_lines(rows, sparsities, models):
                                   f"{best[0]} {100 * best[1][0]:.1f} ± {100 * best[1][1]:.1f}")
             counts.append(f"{tally['win']} / {tally['tie']} / {tally['loss']}")
             notes.append("; ".join(detail) or "–")
-        lines.append(f"| {s:.2f} | {counts[0]} | {counts[1]} | {notes[0]} | {notes[1]} |")
+        lines.append(f"| {s:.2f} | " + " | ".join([*counts, *notes]) + " |")
     return [*lines, ""]
 
 
 def write_outputs(rows, out: Path, allocators):
     """Per-seed CSV; markdown (mean ± sd over seeds when several, best mean in bold, a DP
     win/tie/loss summary); plot of the means with ± sd error bars."""
-    out.mkdir(parents=True, exist_ok=True)
-    keys = sorted({k for r in rows for k in r})
-    with open(out / "accuracy.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(rows, out / "accuracy.csv")
     models = list(dict.fromkeys(r["model"] for r in rows))
     sparsities = sorted({r["sparsity"] for r in rows})
     seeds = sorted({int(r["seed"]) for r in rows})
     allocs = [*allocators, *(a for a in dict.fromkeys(r["allocator"] for r in rows)
                              if a not in allocators)]
     n_seeds = len(seeds)
-    over = f"mean ± sd over {n_seeds} seeds ({', '.join(map(str, seeds))})" if n_seeds > 1 \
-        else f"seed {seeds[0]}"
+    over = _over(seeds)
     lines = summary_lines(rows, sparsities, models) if n_seeds > 1 else []
     for tag, key in (("one-shot, no fine-tuning", "acc"), ("after a short fine-tune", "acc_ft")):
-        agg = _aggregate(rows, key)
-        lines += [f"### Test accuracy (%), {tag}, {over}", "",
-                  "| model | sparsity | " + " | ".join(allocs) + " |",
-                  "|---|---|" + "---|" * len(allocs)]
-        for m in models:
-            for s in sparsities:
-                stats = [agg.get((m, s, a), (np.nan, np.nan, 0)) for a in allocs]
-                best = max((st[0] for st in stats if st[2]), default=np.nan)
-                cells = [_cell(st, n_seeds, best) for st in stats]
-                lines.append(f"| {m} | {s:.2f} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _mean_table(rows, key, allocs, models, sparsities, n_seeds, f"{tag}, {over}")
     lines += [f"### Curve cost, {over}", "", "| model | layers | weights | dense acc | "
               "forward passes (reuse) | naive | seconds |", "|---|---|---|---|---|---|---|"]
     for m in models:
@@ -323,7 +373,17 @@ def write_outputs(rows, out: Path, allocators):
     return "\n".join(lines)
 
 
-def _plot(rows, path, models, sparsities, allocs, over):
+def write_csv(rows, path: Path):
+    """One row per model, seed, sparsity and allocator (the union of the rows' fields)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted({k for r in rows for k in r})
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _plot(rows, path, models, sparsities, allocs, over, panels=SUMMARY_PANELS):
     try:
         import matplotlib
 
@@ -331,8 +391,9 @@ def _plot(rows, path, models, sparsities, allocs, over):
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    fig, axes = plt.subplots(2, len(models), figsize=(3.2 * len(models), 6), squeeze=False)
-    for i, key in enumerate(("acc", "acc_ft")):
+    fig, axes = plt.subplots(len(panels), len(models), figsize=(3.2 * len(models),
+                             3 * len(panels)), squeeze=False)
+    for i, (label, key) in enumerate(panels):
         agg = _aggregate(rows, key)
         for j, m in enumerate(models):
             ax = axes[i, j]
@@ -344,10 +405,10 @@ def _plot(rows, path, models, sparsities, allocs, over):
                     style = "-o" if a.startswith("dp") else "--."
                     ax.errorbar(xs, ys, yerr=sds, fmt=style, label=a, ms=4, capsize=2, lw=1)
             ax.set_xticks(range(len(sparsities)), [f"{s:.2f}" for s in sparsities], fontsize=7)
-            ax.set_title(f"{m} ({'fine-tuned' if i else 'one-shot'})", fontsize=9)
+            ax.set_title(f"{m} ({label})", fontsize=9)
             ax.set_ylim(0, 1)
-    axes[0, 0].set_ylabel("test accuracy")
-    axes[1, 0].set_ylabel("test accuracy")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy")
     axes[0, -1].legend(fontsize=7)
     fig.suptitle(f"Test accuracy vs sparsity, {over}", fontsize=10)
     fig.tight_layout()
@@ -397,9 +458,14 @@ def main(argv=None):
                     "runs (e.g. one run per model and seed)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.from_csv:
-        sys.stdout.write(write_outputs(read_rows(args.from_csv), Path(args.out), ALLOCATORS)
-                         + "\n")
+    if args.from_csv:  # one-shot and iterative rows (accuracy.csv, iterative.csv) may be mixed
+        rows = read_rows(args.from_csv)
+        iterative = [r for r in rows if r["allocator"].endswith(ITER)]
+        if len(iterative) < len(rows):
+            sys.stdout.write(write_outputs([r for r in rows if not r["allocator"].endswith(ITER)],
+                                           Path(args.out), ALLOCATORS) + "\n")
+        if iterative:
+            sys.stdout.write(write_iterative_table(iterative, Path(args.out)))
         return
     rows = []
     sparsities = tuple(map(float, args.sparsities.split(",")))

@@ -55,3 +55,35 @@ def test_report_round_trips_through_csv(bench, tmp_path):
     assert len(again) == len(rows)
     text2 = bench.write_outputs(again, tmp_path / "b", ("dp", *bench.BASELINES))
     assert text2 == text
+
+
+def _iter_rows(values):
+    """values: {(model, allocator): [acc_ft per seed]} at sparsity 0.9, iterative protocol rows."""
+    rows = []
+    for (model, allocator), accs in values.items():
+        for seed, a in enumerate(accs):
+            rows.append(dict(model=model, seed=seed, sparsity=0.9, allocator=allocator + "_iter_ft",
+                             acc_ft=a, dense_acc=0.97, train_seconds=1.0, seconds=2.0, rounds=11,
+                             layer_sparsity="" if np.isnan(a) else "0.9 0.9 0.9", note=""))
+    return rows
+
+
+def test_iterative_report_round_trips_through_csv(bench, tmp_path):
+    values = {("m", "dp"): [0.7, 0.8, 0.9], ("m", "uniform_plus"): [np.nan] * 3,
+              ("m", "lamp"): [0.6, 0.7, 0.8], ("m", "erk"): [0.5, 0.5, 0.5]}
+    rows = _iter_rows(values)
+    text = bench.write_iterative_table(rows, tmp_path / "a")
+    assert "**80.0 ± 10.0**" in text and "70.0 ± 10.0" in text and "n/a" in text
+    assert "| 0.90 | 1 / 0 / 0 | – |" in text
+    again = bench.read_rows([tmp_path / "a" / "iterative.csv"])
+    assert len(again) == len(rows)
+    assert bench.write_iterative_table(again, tmp_path / "b") == text
+
+
+def test_iterative_verdict_uses_the_suffixed_names(bench):
+    values = {("m", "dp"): [0.5, 0.51, 0.52], ("m", "lamp"): [0.6, 0.63, 0.66]}
+    agg = bench._aggregate(_iter_rows(values), "acc_ft")
+    verdict, dp, (name, best) = bench._verdict(agg, "m", 0.9, "_iter_ft")
+    assert np.isclose(dp[0], 0.51)
+    assert verdict == "loss" and name == "lamp" and np.isclose(best[0], 0.63)
+    assert bench._verdict(agg, "m", 0.9)[0] is None  # no one-shot rows
