@@ -45,6 +45,10 @@ MIN_WORKING_SET = 50
 GRAM_PASSES = 40
 #: and when it has at most this many columns
 GRAM_MAX_FEATURES = 2000
+#: up to this many features an unobserved L1 least-squares solve in Gram form runs its outer
+#: loop compiled (:func:`._kernels.gram_l1_solve`; greedy CD only, no manifold Newton step):
+#: a coordinate update costs O(p) there, and the Python loop's overhead would be the solve
+COMPILED_GRAM_MAX_FEATURES = 64
 MAX_LINE_SEARCH = 30
 #: a row-major copy of a sparse block costs about this many column-CD epochs (scattered writes)
 COLUMN_CD_CONVERSION_EPOCHS = 2.0
@@ -107,7 +111,13 @@ def solve_active_set(
     with an intercept the caller passes ``design.offset`` (column means) and centred ``y``.
     """
     n, p = design.n, design.p
-    lips = design.col_sq_norms() / n
+    gram_mode = loss == K.LOSS_LS and (not use_working_set or _full_gram_cheap(design))
+    G = c = None
+    if gram_mode:
+        G = design.gram(np.arange(p)) / n
+        lips = np.maximum(np.diag(G), 0.0)  # the column norms, without another pass
+    else:
+        lips = design.col_sq_norms() / n
     curv = 1.0 if loss == K.LOSS_LS else 0.25
     lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
@@ -127,11 +137,7 @@ def solve_active_set(
     # GAP_SKIP * alpha) it is skipped unless someone watches the iterations
     watched = history is not None or callback is not None or bool(verbose)
 
-    gram_mode = loss == K.LOSS_LS and (not use_working_set or _full_gram_cheap(design))
-    G = c = None
     if gram_mode:
-        all_cols = np.arange(p)
-        G = design.gram(all_cols) / n
         c = xty
         grad = G @ w - c
 
@@ -149,20 +155,22 @@ def solve_active_set(
     n_stalls = 0
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     loss_at_z = _LossAtZ()
+    if gram_mode and l1_gap is not None and not watched and p <= COMPILED_GRAM_MAX_FEATURES:
+        # few features: the whole outer loop in one compiled call (the loop below then only
+        # confirms the gap on the residual), as the Python loop's overhead would dominate
+        it, n_updates, n_changes, identified_at = K.gram_l1_solve(
+            G, c, y_sq, pens, alphas, *l1_gap, w, grad, rule, INNER_TOL_FACTOR, tol, max_iter,
+            seed)
+        support = w != 0
     while True:
         # ---------------------------------------------------- optimality and stopping
         if gram_mode:
-            wc = float(w @ c)
-            datafit = 0.5 * (y_sq - 2.0 * wc + float(w @ (grad + c)))
-            objective = datafit + _penalty_value(pens, alphas, w)
             if l1_gap is not None:
-                alpha, positive = l1_gap
-                dual_norm = float(np.max(-grad, initial=0.0)) if positive else float(
-                    np.max(np.abs(grad), initial=0.0))
-                s = 1.0 if dual_norm <= alpha else alpha / dual_norm
-                dual = -(s * s * datafit + s * (wc - y_sq))
-                measure = max(objective - dual, 0.0) / max(0.5 * y_sq, 1e-300)
+                objective, measure = K.gram_l1_gap(G, c, y_sq, pens, alphas, *l1_gap, w, grad)
             else:
+                wc = float(w @ c)
+                objective = 0.5 * (y_sq - 2.0 * wc + float(w @ (grad + c))) + _penalty_value(
+                    pens, alphas, w)
                 measure = _subgrad_norm(pens, alphas, grad, w) / grad0_scale
             if measure <= tol or stalled:
                 # the p-space formulas cancel when the residual is small: confirm with the

@@ -55,3 +55,31 @@ def test_support_is_identified_before_convergence_on_logistic():
     tail = gaps[res.support_identified_at + 1:]
     assert len(tail) >= 1 and tail[-1] <= 1e-10
     assert np.all(tail[1:] < tail[:-1] * 0.1)
+
+
+@pytest.mark.parametrize("selection", ["gsq", "gsl", "gs", "cyclic"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_compiled_gram_loop_matches_the_observed_python_loop(selection, positive):
+    # few features and no observer: the outer loop runs compiled (gram_l1_solve); a callback
+    # forces the Python loop with its manifold Newton steps. Both must reach the same
+    # solution, that of scikit-learn's Lasso, at the requested gap.
+    from sklearn.linear_model import Lasso
+
+    from .conftest import alpha_max_ls, make_regression
+
+    X, y = make_regression(n=300, p=30, seed=3, scale_cols=True)
+    alpha = alpha_max_ls(X, y) / 50
+    fast = minimize_bcd(LeastSquares(), L1(alpha, positive=positive), X=X, y=y, tol=1e-12,
+                        selection=selection)
+    seen = []
+    slow = minimize_bcd(LeastSquares(), L1(alpha, positive=positive), X=X, y=y, tol=1e-12,
+                        selection=selection, callback=seen.append)
+    assert fast.success and slow.success and seen
+    assert fast.dual_gap <= 1e-12 * 0.5 * (y @ y) / len(y)
+    ref = Lasso(alpha=alpha, positive=positive, fit_intercept=False, tol=1e-14,
+                max_iter=100_000).fit(X, y).coef_
+    scale = np.max(np.abs(ref))
+    np.testing.assert_allclose(fast.x, ref, atol=1e-6 * scale)
+    np.testing.assert_allclose(fast.x, slow.x, atol=1e-6 * scale)
+    assert 1 <= fast.support_identified_at <= fast.nit
+    assert fast.n_active_set_changes >= 1
