@@ -586,6 +586,7 @@ def loss_change_rows(loss, z, dz, y, K, rows_buf, n_rows, t, zbuf):
 # block-subproblem kernels live in a sibling module (file size); re-exported here
 from ._kernels_blocks import (  # noqa: E402, F401
     csc_cols_to_csr,
+    dense_logistic_l1_solve,
     gram_l1_gap,
     gram_l1_solve,
     logistic_conjugate_sum,

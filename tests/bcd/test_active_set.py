@@ -57,6 +57,7 @@ def test_support_is_identified_before_convergence_on_logistic():
     assert np.all(tail[1:] < tail[:-1] * 0.1)
 
 
+
 @pytest.mark.parametrize("selection", ["gsq", "gsl", "gs", "cyclic"])
 @pytest.mark.parametrize("positive", [False, True])
 def test_compiled_gram_loop_matches_the_observed_python_loop(selection, positive):
@@ -83,3 +84,39 @@ def test_compiled_gram_loop_matches_the_observed_python_loop(selection, positive
     np.testing.assert_allclose(fast.x, slow.x, atol=1e-6 * scale)
     assert 1 <= fast.support_identified_at <= fast.nit
     assert fast.n_active_set_changes >= 1
+
+
+@pytest.mark.parametrize("selection", ["gsq", "gsl", "cyclic"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_compiled_dense_logistic_matches_the_observed_python_loop(selection, fit_intercept):
+    # few features, dense X, no observer: proximal Newton runs compiled
+    # (dense_logistic_l1_solve); a callback forces the Python loop. Badly scaled columns
+    # (as australian's) so that the line search and the working set are exercised.
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    n, p = 400, 20
+    X = rng.standard_normal((n, p)) * np.exp(2 * rng.standard_normal(p))
+    coef = np.zeros(p)
+    coef[:4] = rng.standard_normal(4) / np.abs(X[:, :4]).max(axis=0)
+    y = np.where(X @ coef + 0.3 + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    alpha = float(np.max(np.abs(X.T @ y))) / (2 * n) / 20
+    kw = dict(X=X, y=y, tol=1e-12, selection=selection, fit_intercept=fit_intercept)
+    fast = minimize_bcd(Logistic(), L1(alpha), **kw)
+    seen = []
+    slow = minimize_bcd(Logistic(), L1(alpha), callback=seen.append, **kw)
+    assert fast.success and slow.success and seen
+    assert fast.dual_gap <= 1e-12 * np.log(2) * 1.0001
+    np.testing.assert_allclose(fast.fun, slow.fun, rtol=1e-10)
+    scale = np.max(np.abs(slow.x))
+    np.testing.assert_allclose(fast.x, slow.x, atol=1e-5 * scale)
+    np.testing.assert_allclose(fast.intercept, slow.intercept, atol=1e-5)
+    if not fit_intercept:  # liblinear penalizes its intercept: compare without one
+        ref = LogisticRegression(C=1 / (n * alpha), l1_ratio=1.0, solver="liblinear",
+                                 fit_intercept=False, tol=1e-12, max_iter=10_000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref_coef = ref.fit(X, y).coef_.ravel()
+        np.testing.assert_allclose(fast.x, ref_coef, atol=1e-4 * scale)
+    assert fast.n_active_set_changes >= 1
+    assert 1 <= fast.support_identified_at <= fast.nit
