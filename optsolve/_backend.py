@@ -46,10 +46,9 @@ def _array_module_name(a: Any) -> str | None:
 
 def is_cupy_array(a: Any) -> bool:
     """True when ``a`` is a CuPy (dense or cupyx sparse) array. Never imports cupy."""
-    try:
-        return _array_module_name(a) == "cupy"
-    except TypeError:
+    if a is None or isinstance(a, np.ndarray):  # the common case, without the module lookup
         return False
+    return (type(a).__module__ or "").startswith("cupy")
 
 
 def get_namespace(*arrays: Any) -> ModuleType:

@@ -52,7 +52,8 @@ GRAM_MAX_FEATURES = 2000
 #: loop's per-iteration overhead would be most of the solve
 COMPILED_MAX_FEATURES = 64
 #: and, for logistic, up to this many entries n·p: above, the BLAS float32 Hessians and the
-#: manifold Newton steps of the Python loop win (measured on satimage, 4435 x 36: 0.7x)
+#: manifold Newton steps of the Python loop win (measured on satimage, 4435 x 36: 0.7x);
+#: also the size up to which a least-squares gap is confirmed by one compiled pass
 COMPILED_MAX_ENTRIES = 100_000
 MAX_LINE_SEARCH = 30
 #: a row-major copy of a sparse block costs about this many column-CD epochs (scattered writes)
@@ -188,12 +189,21 @@ def solve_active_set(
             if measure <= tol or stalled:
                 # the p-space formulas cancel when the residual is small: confirm with the
                 # residual itself (one pass over the data) and resynchronize the gradient
-                z = design.matvec(w)
-                grad[:] = design.rmatvec(z - y) / n
-                if l1_gap is not None:
+                if l1_gap is not None and not design.sparse and n * p <= COMPILED_MAX_ENTRIES:
+                    # small: one compiled pass instead of a handful of numpy calls
+                    z = np.empty(n)
+                    offset = design.offset if design.offset is not None else np.zeros(p)
+                    objective, gap = K.dense_ls_l1_gap(design.dense, offset, y, pens, alphas,
+                                                       *l1_gap, w, z, grad)
+                    measure = gap / max(obj0, 1e-300)
+                elif l1_gap is not None:
+                    z = design.matvec(w)
+                    grad[:] = design.rmatvec(z - y) / n
                     objective, gap = gap_from_predictions(loss, z, y, w, grad, *l1_gap)
                     measure = gap / max(obj0, 1e-300)
                 else:
+                    z = design.matvec(w)
+                    grad[:] = design.rmatvec(z - y) / n
                     objective = loss_value(loss, z, y, 1) + _penalty_value(pens, alphas, w)
                     measure = _subgrad_norm(pens, alphas, grad, w) / grad0_scale
                 n_stalls += int(stalled)

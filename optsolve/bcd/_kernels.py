@@ -587,6 +587,7 @@ def loss_change_rows(loss, z, dz, y, K, rows_buf, n_rows, t, zbuf):
 from ._kernels_blocks import (  # noqa: E402, F401
     csc_cols_to_csr,
     dense_logistic_l1_solve,
+    dense_ls_l1_gap,
     gram_l1_gap,
     gram_l1_solve,
     logistic_conjugate_sum,

@@ -15,6 +15,7 @@ from ._kernels import pen_sum, prox_scalar, prox_violations
 __all__ = [
     "csc_cols_to_csr",
     "dense_logistic_l1_solve",
+    "dense_ls_l1_gap",
     "gram_l1_gap",
     "gram_l1_solve",
     "logistic_conjugate_sum",
@@ -154,6 +155,46 @@ def gram_l1_gap(G, c, y_sq, pens, alphas, alpha, positive, w, grad):
     s = 1.0 if dual_norm <= alpha else alpha / dual_norm
     dual = -(s * s * datafit + s * (wc - y_sq))
     return objective, max(objective - dual, 0.0) / max(0.5 * y_sq, 1e-300)
+
+
+@njit(cache=True)
+def dense_ls_l1_gap(X, offset, y, pens, alphas, alpha, positive, w, z, grad):
+    """``(objective, duality gap)`` of L1 least squares on a dense ``X``, from the residual.
+
+    One pass over the data: ``z = (X - 1 offsetᵀ) w`` and ``grad = (X - 1 offsetᵀ)ᵀ(z - y)/n``
+    are written in place (the exact values, which the Gram-form updates only approximate);
+    the dual point is the residual rescaled into the dual ball, as in
+    :func:`optsolve.bcd.datafits.gap_from_predictions`.
+    """
+    n, p = X.shape
+    shift = 0.0
+    for j in range(p):
+        shift += offset[j] * w[j]
+        grad[j] = 0.0
+    r_sum = 0.0
+    r_sq = 0.0
+    r_y = 0.0
+    for i in range(n):
+        s = -shift
+        for j in range(p):
+            s += X[i, j] * w[j]
+        z[i] = s
+        r = s - y[i]
+        r_sum += r
+        r_sq += r * r
+        r_y += r * y[i]
+        for j in range(p):
+            grad[j] += X[i, j] * r
+    dual_norm = 0.0
+    for j in range(p):
+        grad[j] = (grad[j] - offset[j] * r_sum) / n
+        g = -grad[j] if positive else abs(grad[j])
+        if g > dual_norm:
+            dual_norm = g
+    objective = 0.5 * r_sq / n + pen_sum(pens, alphas, w)
+    sc = 1.0 if dual_norm <= alpha else alpha / dual_norm
+    dual = -(0.5 * sc * sc * r_sq + sc * r_y) / n
+    return objective, max(objective - dual, 0.0)
 
 
 @njit(cache=True)

@@ -32,6 +32,8 @@ DATAFITS = {"least_squares": LeastSquares, "logistic": Logistic, "multinomial": 
 _INNER_RULE = {"cyclic": K.RULE_CYCLIC, "random": K.RULE_RANDOM, "lipschitz": K.RULE_RANDOM,
                "gs": K.RULE_GS, "gsl": K.RULE_GSL, "gsd": K.RULE_GSL, "gsq": K.RULE_GSQ,
                "gs-q": K.RULE_GSQ}
+#: the kernels' seeds are drawn from the caller's random state in [0, 2³¹ - 1)
+_SEED_MAX = int(np.iinfo(np.int32).max)
 
 
 def minimize_bcd(
@@ -167,11 +169,14 @@ def minimize_bcd(
         raise ValueError("update='exact' needs a quadratic datafit (least squares); use "
                          "'newton' for logistic or multinomial")
     rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
-    w0 = np.zeros(n_coef) if x0 is None else np.asarray(x0, dtype=np.float64).ravel().copy()
-    if w0.shape[0] != n_coef:
-        raise ValueError(f"x0 must have {n_coef} entries, got {w0.shape[0]}")
-    check_array_finite(w0, "x0")
+    seed = int(rng.randint(_SEED_MAX))
+    if x0 is None:
+        w0 = np.zeros(n_coef)
+    else:
+        w0 = np.asarray(x0, dtype=np.float64).ravel().copy()
+        if w0.shape[0] != n_coef:
+            raise ValueError(f"x0 must have {n_coef} entries, got {w0.shape[0]}")
+        check_array_finite(w0, "x0")
     pen_code = 0 if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     pens = np.full(n_coef, pen_code, dtype=np.int64)
