@@ -21,7 +21,13 @@ __all__ = [
 def check_array_finite(a: Any, name: str) -> None:
     """Raise ``ValueError`` naming ``name`` if ``a`` (dense or sparse) holds NaN or inf."""
     data = a.data if sp.issparse(a) else np.asarray(a)
-    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
+    # a finite sum proves every entry finite without a boolean temporary (an overflowing
+    # sum of finite entries falls through to the exact test)
+    if data.dtype.kind not in "fc":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(data)
+    if not np.isfinite(total) and not np.all(np.isfinite(data)):
         n_nan = int(np.isnan(data).sum())
         n_inf = int(np.isinf(data).sum())
         raise ValueError(f"{name} contains non-finite values ({n_nan} NaN, {n_inf} inf)")
