@@ -198,6 +198,18 @@ def dense_ls_l1_gap(X, offset, y, pens, alphas, alpha, positive, w, z, grad):
 
 
 @njit(cache=True)
+def _update_support(w, support):
+    """Set ``support`` to ``w != 0`` (in place); True if any entry changed."""
+    changed = False
+    for j in range(w.shape[0]):
+        nz = w[j] != 0.0
+        if nz != support[j]:
+            support[j] = nz
+            changed = True
+    return changed
+
+
+@njit(cache=True)
 def gram_l1_solve(G, c, y_sq, pens, alphas, alpha, positive, w, grad, rule, inner_factor, tol,
                   max_iter, seed):
     """The outer loop of the Gram-form active-set solver for L1 least squares, compiled.
@@ -229,13 +241,7 @@ def gram_l1_solve(G, c, y_sq, pens, alphas, alpha, positive, w, grad, rule, inne
         n_up = quad_greedy_cd(G, c, w, grad, pens, alphas, rule, inner_factor * viol.max(),
                               50 * p + 1000, seed + it)
         n_updates += n_up
-        changed = False
-        for j in range(p):
-            nz = w[j] != 0.0
-            if nz != support[j]:
-                support[j] = nz
-                changed = True
-        if changed:
+        if _update_support(w, support):
             n_changes += 1
             identified_at = it
         if n_up == 0:
@@ -422,13 +428,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
             for i in range(n):
                 z[i] += step * dz[i]
             f_loss = _logistic_loss_and_derivatives(z, y, deriv) * inv_n
-        changed = False
-        for j in range(p):
-            nz = w[j] != 0.0
-            if nz != support[j]:
-                support[j] = nz
-                changed = True
-        if changed:
+        if _update_support(w, support):
             n_changes += 1
             identified_at = it
     return it, n_updates, n_changes, identified_at
