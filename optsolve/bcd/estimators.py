@@ -21,7 +21,7 @@ from ..base import (
 )
 from .datafits import L1, L2, LeastSquares, Logistic, Multinomial, duality_gap
 from .partitions import PARTITIONS
-from .solver import SELECTIONS, UPDATES, minimize_bcd
+from .solver import SELECTIONS, UPDATES, _minimize_checked, minimize_bcd
 
 __all__ = ["GreedyBCDClassifier", "GreedyBCDRegressor"]
 
@@ -172,7 +172,11 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
                 self.coef_.shape == (X.shape[1],)):
             x0 = _same_device(self.coef_, X)
         pen = _penalty(self.penalty, self.alpha)
-        res = minimize_bcd(
+        solve = minimize_bcd
+        if not is_cupy_array(X):  # validate_data has checked X and y: skip the second check
+            solve = _minimize_checked
+            y = np.asarray(y, dtype=np.float64)
+        res = solve(
             LeastSquares(), pen, X=X, y=y, selection=self.selection, partition=self.partition,
             update=self.update, block_size=self.block_size, tol=self.tol,
             max_iter=self.max_iter, random_state=self._rng(), record_history=self.record_history,
@@ -321,7 +325,8 @@ class GreedyBCDClassifier(SolverEstimatorMixin, ClassifierMixin, BaseEstimator):
                 x0 = None
                 if warm and self.coef_.shape == (len(targets), p):
                     x0 = self.coef_[k]
-                res = minimize_bcd(Logistic(), pen, X=X, y=yk, x0=x0, **kwargs)
+                # X validated by validate_data, yk built as ±1 here: no second check
+                res = _minimize_checked(Logistic(), pen, X=X, y=yk, x0=x0, **kwargs)
                 coefs.append(np.asarray(res.x))
                 intercepts.append(float(res.intercept))
                 results.append(res)

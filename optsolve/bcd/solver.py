@@ -157,6 +157,22 @@ def minimize_bcd(
     check_positive_int(block_size, "block_size")
     _check_stopping(tol, max_iter)
     X, yv = _check_data(X, y, datafit)
+    return _minimize_checked(datafit, penalty, X, y=yv, selection=selection, partition=partition,
+                             update=update, block_size=block_size, tol=tol, max_iter=max_iter,
+                             callback=callback, random_state=random_state,
+                             record_history=record_history, x0=x0, fit_intercept=fit_intercept,
+                             working_set=working_set, verbose=verbose)
+
+
+def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", update="auto",
+                      block_size=1, tol=1e-6, max_iter=None, callback=None, random_state=None,
+                      record_history=False, x0=None, fit_intercept=False, working_set=True,
+                      verbose=False) -> OptimizeResult:
+    """:func:`minimize_bcd` on host data and arguments already validated: ``X`` float64
+    (dense or sparse) and finite, ``y`` the datafit's encoded float64 targets, the options
+    among the accepted values. For the estimators, whose ``fit`` has just validated all of
+    it (the checks would cost a tenth of a small fit)."""
+    yv = y
     if selection in TREE_SELECTIONS or update == "message-passing":
         return _dispatch_forest(datafit, penalty, X, yv, selection, tol, max_iter, callback,
                                 random_state, record_history, x0)
