@@ -171,10 +171,9 @@ def solve_active_set(
         support = w != 0
     elif (compiled and loss == K.LOSS_LOGISTIC and not design.sparse and design.offset is None
           and n * p <= COMPILED_MAX_ENTRIES):
-        b = _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips_model,
-                               free_intercept, grad0_scale, rule, tol, max_iter, seed)
-        it, n_updates, n_changes, identified_at = b[1:]
-        b = b[0]
+        b, it, n_updates, n_changes, identified_at = _compiled_logistic(
+            design, y, pens, alphas, l1_gap, w, z, b, lips_model, free_intercept, grad0_scale,
+            rule, tol, max_iter, seed)
         support = w != 0
     while True:
         # ---------------------------------------------------- optimality and stopping

@@ -161,7 +161,8 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
         CuPy arrays (dense or ``cupyx.scipy.sparse``) are fitted on their GPU and the learned
         ``coef_`` stays there (see :func:`~optsolve.bcd.minimize_bcd`, Notes).
         """
-        if is_cupy_array(X) or is_cupy_array(y):
+        on_device = is_cupy_array(X) or is_cupy_array(y)
+        if on_device:
             _, X, y = _device_data(self, X, y)
         else:
             X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64,
@@ -173,7 +174,7 @@ class GreedyBCDRegressor(SolverEstimatorMixin, RegressorMixin, BaseEstimator):
             x0 = _same_device(self.coef_, X)
         pen = _penalty(self.penalty, self.alpha)
         solve = minimize_bcd
-        if not is_cupy_array(X):  # validate_data has checked X and y: skip the second check
+        if not on_device:  # validate_data has checked X and y: skip the second check
             solve = _minimize_checked
             y = np.asarray(y, dtype=np.float64)
         res = solve(

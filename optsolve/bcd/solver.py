@@ -157,14 +157,14 @@ def minimize_bcd(
     check_positive_int(block_size, "block_size")
     _check_stopping(tol, max_iter)
     X, yv = _check_data(X, y, datafit)
-    return _minimize_checked(datafit, penalty, X, y=yv, selection=selection, partition=partition,
+    return _minimize_checked(datafit, penalty, X=X, y=yv, selection=selection, partition=partition,
                              update=update, block_size=block_size, tol=tol, max_iter=max_iter,
                              callback=callback, random_state=random_state,
                              record_history=record_history, x0=x0, fit_intercept=fit_intercept,
                              working_set=working_set, verbose=verbose)
 
 
-def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", update="auto",
+def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", update="auto",
                       block_size=1, tol=1e-6, max_iter=None, callback=None, random_state=None,
                       record_history=False, x0=None, fit_intercept=False, working_set=True,
                       verbose=False) -> OptimizeResult:
@@ -172,12 +172,11 @@ def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", u
     (dense or sparse) and finite, ``y`` the datafit's encoded float64 targets, the options
     among the accepted values. For the estimators, whose ``fit`` has just validated all of
     it (the checks would cost a tenth of a small fit)."""
-    yv = y
     if selection in TREE_SELECTIONS or update == "message-passing":
-        return _dispatch_forest(datafit, penalty, X, yv, selection, tol, max_iter, callback,
+        return _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
                                 random_state, record_history, x0)
     n, p = X.shape
-    n_out = datafit.n_outputs(yv)
+    n_out = datafit.n_outputs(y)
     n_coef = p * n_out
     if block_size > n_coef:
         raise ValueError(f"block_size must be at most n_features ({n_coef}), got {block_size}")
@@ -202,16 +201,16 @@ def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", u
     measure_name = "rel_gap" if l1_gap else "rel_grad"
 
     if isinstance(datafit, Quadratic):
-        res = _solve_quadratic(X, yv, pens, alphas, w0, selection, tol, max_iter or 100 * p,
+        res = _solve_quadratic(X, y, pens, alphas, w0, selection, tol, max_iter or 100 * p,
                                seed, history)
         w, fun, measure, nit, status, n_chg, ident, intercept = res
         gap = np.nan
     elif update == "auto" and n_out == 1:
         offset = None
-        y_fit = yv
+        y_fit = y
         if fit_intercept and isinstance(datafit, LeastSquares):
             offset = np.asarray(X.mean(axis=0)).ravel()
-            y_fit = yv - yv.mean()
+            y_fit = y - y.mean()
         design = Design(X, offset)
         out = solve_active_set(
             design, y_fit, datafit.code, pens, alphas, w0, l1_gap=l1_gap,
@@ -223,7 +222,7 @@ def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", u
         n_chg, ident = out.n_active_set_changes, out.support_identified_at
         intercept, gap = out.intercept, out.gap
         if fit_intercept and isinstance(datafit, LeastSquares):
-            intercept = float(yv.mean() - offset @ w)
+            intercept = float(y.mean() - offset @ w)
     else:
         if update == "auto":  # multinomial: one block per feature (its row of W), prox-Newton
             update, partition, block_size = "newton", "order", n_out
@@ -236,7 +235,7 @@ def _minimize_checked(datafit, penalty, X, y, *, selection, partition="order", u
         design = Design(X)
         n_blocks = -(-w0.shape[0] // block_size)
         out = solve_generic(
-            design, yv, datafit.code, n_out, pens, alphas, w0, selection=selection,
+            design, y, datafit.code, n_out, pens, alphas, w0, selection=selection,
             partition=partition, update=update, block_size=block_size, l1_gap=l1_gap,
             tol=tol, max_iter=max_iter if max_iter is not None else 200 * n_blocks,
             rng=np.random.default_rng(seed), callback=callback, history=history,
