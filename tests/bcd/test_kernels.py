@@ -408,3 +408,40 @@ def test_row_count_sq_sum():
     X = sp.random(30, 12, density=0.3, random_state=3, format="csc")
     rows = np.bincount(X.indices, minlength=30)
     assert K.row_count_sq_sum(X.indices, 30) == float(rows @ rows)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("centred", [False, True])
+def test_l1_least_squares_gap_kernels(positive, centred):
+    # Gram-form and residual-form gaps against the numpy reference: primal
+    # ½‖r‖²/n + α‖w‖₁ and the dual point -r/n rescaled into the dual ball
+    rng = np.random.default_rng(int(positive) + 2 * int(centred))
+    n, p = 40, 7
+    X = rng.standard_normal((n, p)) + 2.0
+    y = rng.standard_normal(n)
+    w = rng.standard_normal(p) * (rng.random(p) < 0.6)
+    if positive:
+        w = np.abs(w)
+    alpha = 0.3
+    offset = X.mean(axis=0) if centred else np.zeros(p)
+    Xc = X - offset
+    r = Xc @ w - y
+    grad_ref = Xc.T @ r / n
+    g = -grad_ref if positive else np.abs(grad_ref)
+    s = min(1.0, alpha / max(g.max(), 1e-300))
+    primal = 0.5 * r @ r / n + alpha * np.abs(w).sum()
+    dual = -(0.5 * s * s * r @ r + s * r @ y) / n
+    pens = np.full(p, K.PEN_L1_POS if positive else K.PEN_L1, dtype=np.int64)
+    alphas = np.full(p, alpha)
+    z = np.empty(n)
+    grad = np.empty(p)
+    obj, gap = K.dense_ls_l1_gap(X, offset, y, pens, alphas, alpha, positive, w, z, grad)
+    np.testing.assert_allclose(z, Xc @ w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose([obj, gap], [primal, max(primal - dual, 0.0)], rtol=1e-12)
+    G = Xc.T @ Xc / n
+    c = Xc.T @ y / n
+    y_sq = y @ y / n
+    obj_g, rel_gap = K.gram_l1_gap(G, c, y_sq, pens, alphas, alpha, positive, w, G @ w - c)
+    np.testing.assert_allclose(obj_g, primal, rtol=1e-10)
+    np.testing.assert_allclose(rel_gap, max(primal - dual, 0.0) / (0.5 * y_sq), rtol=1e-9)
