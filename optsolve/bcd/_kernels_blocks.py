@@ -328,11 +328,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
                     if g > dual_norm:
                         dual_norm = g
             sc = 1.0 if dual_norm <= alpha else alpha / dual_norm
-            conj = 0.0
-            for i in range(n):
-                t = -sc * deriv[i] * y[i]
-                if t > 0.0 and t < 1.0:
-                    conj += t * np.log(t) + (1.0 - t) * np.log(1.0 - t)
+            conj = logistic_conjugate_sum(sc * deriv, y)
             measure = max(f_loss + pen + conj * inv_n, 0.0) / log2
             if max(measure, unpenalized) <= tol:
                 break
