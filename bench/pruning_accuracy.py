@@ -1,14 +1,14 @@
 """Accuracy vs sparsity: the DP allocation against the five baselines, with and without fine-tuning.
 
-Models: scikit-learn MLPs on satimage, dna and digits; a LeNet-5-style CNN and a ResNet-style
-CNN (PyTorch, CPU) on digits. For each model: train, compute the rate–distortion curves once
-(256 calibration samples from the training set), then for each sparsity and allocator prune
-one-shot, measure test accuracy, fine-tune briefly with the masks fixed, measure again.
-The DP keeps at least one weight per output unit of each layer (``min_kept_per_unit=1``, the
-default), measures the distortion on the class probabilities (``output='proba'``) and refines
-its allocation on conditional curves (``n_refine=5``, the default; ``dp[n_refine=0]`` is the
-paper's one-shot allocation, for comparison). ``dp_iter`` is the DP run iteratively (20 % of the
-remaining weights per round, curves re-measured each round, no training between rounds).
+Models: scikit-learn MLPs on satimage, dna and digits; a LeNet-5-style CNN, a ResNet-style CNN and
+a VGG-style CNN (PyTorch, CPU) on digits. For each model: train, compute the rate–distortion
+curves once (256 calibration samples from the training set), then for each sparsity and allocator
+prune one-shot, measure test accuracy, fine-tune briefly with the masks fixed, measure again. The
+DP keeps at least one weight per output unit of each layer (``min_kept_per_unit=1``, the default),
+measures the distortion on the class probabilities (``output='proba'``) and refines its allocation
+on conditional curves (``n_refine=5``, the default; ``dp[n_refine=0]`` is the paper's one-shot
+allocation, for comparison). ``dp_iter`` is the DP run iteratively (20 % of the remaining weights
+per round, curves re-measured each round, no training between rounds).
 ``--validation`` trains on 80 % of the training set and reports the accuracy on the other 20 %
 (the test set untouched): the defaults were chosen on that split, not on the test table.
 
@@ -50,7 +50,7 @@ from optsolve.pruning.baselines import BASELINES
 
 SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 ALLOCATORS = ("dp", "lagrangian", "uniform", "uniform_plus", "global", "erk", "lamp")
-MODELS = ("satimage_mlp", "dna_mlp", "digits_mlp", "lenet5", "resnet")
+MODELS = ("satimage_mlp", "dna_mlp", "digits_mlp", "lenet5", "resnet", "vgg")
 log = logging.getLogger("pruning_accuracy")
 #: every model here is a classifier: the distortion is measured on its class probabilities
 #: (the default for scikit-learn classifiers; a torch module's output is taken raw unless told)

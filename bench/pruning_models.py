@@ -1,7 +1,8 @@
 """Models and data of the pruning benchmarks (imported by the bench/pruning_*.py scripts).
 
-Three scikit-learn MLPs (satimage, dna, digits) and two small PyTorch CNNs on digits: a
-LeNet-5-style network and a ResNet-style network with batch norm and skip connections.
+Three scikit-learn MLPs (satimage, dna, digits) and three small PyTorch CNNs on digits: a
+LeNet-5-style network, a ResNet-style network with batch norm and skip connections, and a
+VGG-style network (six 3x3 conv + batch-norm layers, two dense: the deepest plain stack here).
 """
 
 from __future__ import annotations
@@ -125,7 +126,29 @@ def torch_models():
             x = self.layer3(self.layer2(self.layer1(x)))
             return self.fc(x.mean(dim=(2, 3)))
 
-    return {"lenet5": LeNet5, "resnet": ResNetSmall}
+    class VGGSmall(nn.Module):
+        """VGG-style, deeper than the others (8 prunable layers, as in the paper's VGG regime):
+        three stages of two 3x3 conv + batch-norm layers (16, 32, 64 channels), two dense."""
+
+        def __init__(self):
+            super().__init__()
+            layers, c_in = [], 1
+            for stage, c in enumerate((16, 32, 64)):
+                for _ in range(2):
+                    layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                               nn.ReLU()]
+                    c_in = c
+                if stage < 2:
+                    layers.append(nn.MaxPool2d(2))
+            self.features = nn.Sequential(*layers)
+            self.fc1 = nn.Linear(64 * 2 * 2, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = torch.flatten(self.features(x), 1)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    return {"lenet5": LeNet5, "resnet": ResNetSmall, "vgg": VGGSmall}
 
 
 def to_images(X):
