@@ -87,3 +87,27 @@ def test_iterative_verdict_uses_the_suffixed_names(bench):
     assert np.isclose(dp[0], 0.51)
     assert verdict == "loss" and name == "lamp" and np.isclose(best[0], 0.63)
     assert bench._verdict(agg, "m", 0.9)[0] is None  # no one-shot rows
+
+
+@pytest.mark.parametrize("name, n_layers", [("lenet5", 5), ("resnet", 10), ("vgg", 8)])
+def test_bench_torch_models_prune_to_their_masked_weights(bench, name, n_layers):
+    """Every conv/dense weight of the benchmark's CNNs is found, and the pruned copy computes
+    what the dense model computes with its weights multiplied by the masks."""
+    torch = pytest.importorskip("torch")
+    import pruning_models as pm
+
+    torch.manual_seed(0)
+    model = pm.torch_models()[name]().eval()
+    X = pm.to_images(np.random.default_rng(0).uniform(size=(32, 64)))
+    p = bench.LayerAdaptivePruner(sparsity=0.8, n_levels=11, n_refine=0, **bench.PRUNER)
+    p.fit(model, X)
+    assert len(p.layer_names_) == n_layers
+    kept = sum(int(m.sum()) for m in p.masks_)
+    total = sum(m.size for m in p.masks_)
+    assert abs(kept - 0.2 * total) <= total * 0.01
+    masked = pm.torch_models()[name]().eval()
+    masked.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        for layer, mask in zip(p.layer_names_, p.masks_, strict=True):
+            masked.get_submodule(layer).weight.mul_(torch.as_tensor(mask, dtype=torch.float32))
+        np.testing.assert_allclose(p.transform(model)(X).numpy(), masked(X).numpy(), atol=1e-5)
