@@ -19,14 +19,15 @@ seeds (best mean in bold) and a summary: per sparsity, in how many models DP's m
 baseline's, within one standard error of the best one (tie), or below (loss); the plot shows the
 means with ± sd bars. ``--from-csv A.csv B.csv ...`` rebuilds these from the CSVs of earlier runs
 (e.g. one run per model and seed) without running anything. Cost, one thread: 0.5–2 min per
-model and seed for the MLPs and LeNet-5, about 16 min per seed for the ResNet. With
+model and seed for the MLPs and LeNet-5, 3–6 min for the VGG, about 16 min for the ResNet. With
 ``--iterative``: the paper's protocol instead (rounds of 20 % of the remaining weights, one epoch of
 masked fine-tuning after each round, DP's curves re-measured each round) for DP and the five
 baselines, reported the same way (``iterative.csv`` per seed, ``iterative.md`` with mean ± sd, the
 win/tie/loss summary of ``dp_iter_ft`` against the baselines' ``*_iter_ft`` and the cost per
 seed, ``iterative.png``); ``--from-csv`` merges iterative CSVs too (and writes both reports when
-given one-shot and iterative CSVs). Cost, one thread, per seed: 20 s–1.3 min for the MLPs and
-LeNet-5, about 14 min for the ResNet (of which the DP sweep, curves re-measured 23 times, 6.5 min).
+given one-shot and iterative CSVs). Cost, one thread, per seed: 10 s–1 min for the MLPs and
+LeNet-5, 3–4 min for the VGG, 5–14 min for the ResNet (of which the DP sweep, curves re-measured
+23 times, about half), depending on the machine.
 """
 
 from __future__ import annotations
