@@ -120,7 +120,7 @@ def test_partition_covers_every_row_once_and_copies(how, sparse):
     # the same multiset of rows
     key = lambda A: np.sort(A.round(12).view([("", A.dtype)] * A.shape[1]).ravel())  # noqa: E731
     assert np.array_equal(key(stacked), key(full))
-    for (a, ya), (b, yb) in zip(parts, again, strict=True):
+    for (_, ya), (_, yb) in zip(parts, again, strict=True):
         assert np.array_equal(ya, yb)
     if not sparse:  # parts are copies: writing into one leaves the user's X intact
         parts[0][0][...] = 0.0
