@@ -45,7 +45,11 @@ class Design:
         self._dense32 = None
         if self.sparse:
             self.csc = sp.csc_matrix(X, dtype=np.float64)
-            self.csc.sort_indices()
+            if not self.csc.has_canonical_format:
+                # unsorted or duplicate indices (the column norms would be wrong): fixed on a
+                # copy, as the arrays may be the caller's (and read-only)
+                self.csc = self.csc.copy()
+                self.csc.sum_duplicates()
             self._csr = None
             self.dense = None
         else:
@@ -62,7 +66,9 @@ class Design:
     def csr_arrays(self):
         if self._csr is None:
             self._csr = self.csc.tocsr() if self.csc is not None else sp.csr_matrix(self.dense)
-            self._csr.sort_indices()
+            if not self._csr.has_sorted_indices:
+                self._csr = self._csr.copy()
+                self._csr.sort_indices()
         return self._csr.indptr, self._csr.indices, self._csr.data
 
     def max_row_nnz(self) -> int:

@@ -157,15 +157,26 @@ def solve_generic(
     draws = np.empty(0, dtype=np.int64)
     draw_at = 0
 
+    # unpenalized coordinates (the intercept column): left out of the L1 gap's penalty and
+    # dual norm, their gradient is held to the same tolerance instead (as in _active_set)
+    free = np.flatnonzero(pens == K.PEN_NONE) if l1_gap is not None else None
+    penalized = None if free is None or free.size == 0 else np.flatnonzero(pens != K.PEN_NONE)
+
     def full_measure():
         st.z[:] = np.ascontiguousarray(design.matvec(st.w.reshape(st.p, n_out))).ravel()
         K.loss_derivatives(loss, st.z, y, n_out, st.deriv)
         K.csc_transpose_matvec(*st.c, st.deriv, n_out, st.inv_n, st.grad)
         zz = st.z.reshape(st.n, n_out) if n_out > 1 else st.z
         if l1_gap is not None:
-            obj, gap = gap_from_predictions(loss, zz, y, st.w.reshape(st.p, n_out).squeeze(),
-                                            st.grad.reshape(st.p, n_out).squeeze(), *l1_gap)
-            return obj, gap / obj0
+            if penalized is None:
+                w_pen, g_pen = st.w, st.grad
+            else:
+                w_pen, g_pen = st.w[penalized], st.grad[penalized]
+            obj, gap = gap_from_predictions(loss, zz, y, w_pen, g_pen, *l1_gap)
+            measure = gap / obj0
+            if penalized is not None:
+                measure = max(measure, float(np.max(np.abs(st.grad[free]))) / grad0)
+            return obj, measure
         obj = loss_value(loss, zz, y, n_out) + _pen_value(pens, alphas, st.w)
         sg = min_norm_subgradients(pens, alphas, st.grad, st.w)
         return obj, float(np.max(np.abs(sg), initial=0.0)) / grad0

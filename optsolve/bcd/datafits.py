@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_scalar_in_range
+from .._validation import check_positive_int, check_scalar_in_range
 from . import _kernels as K
 
 __all__ = [
@@ -85,13 +85,31 @@ class Multinomial:
     code = K.LOSS_MULTINOMIAL
     curvature_bound = 0.5  # diag(π) - ππᵀ ≼ ½ I
 
+    def __post_init__(self):
+        if self.n_classes is not None:
+            check_positive_int(self.n_classes, "n_classes")
+
     def n_outputs(self, y) -> int:
-        return int(self.n_classes) if self.n_classes else int(np.max(y)) + 1
+        if self.n_classes:
+            return int(self.n_classes)
+        return int(np.max(y, initial=0)) + 1
 
     def encode(self, y: np.ndarray) -> np.ndarray:
+        """Labels as float64 after checking they are integers in ``0..n_classes-1``.
+
+        The multinomial kernels index the prediction row by the label (``z[i*K + y_i]`` in
+        ``_kernels.row_loss`` and ``row_derivative``, hence ``loss_sum``,
+        ``loss_derivatives``, ``apply_block_change``, ``block_matrix``, ``loss_change_rows``,
+        and ``_conjugate_sum`` here) without bounds checks: this is the guard every entry point
+        (``minimize_bcd``, ``duality_gap``, ``GreedyBCDClassifier``) goes through.
+        """
         y = np.asarray(y, dtype=np.float64)
-        if np.any(y < 0) or np.any(y != np.round(y)):
+        if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
             raise ValueError("y must hold integer class labels 0..n_classes-1 for multinomial")
+        if self.n_classes is not None and y.size and float(np.max(y)) >= self.n_classes:
+            raise ValueError(
+                f"y holds the label {int(np.max(y))} but the multinomial datafit has "
+                f"n_classes={self.n_classes}: labels must be in 0..{self.n_classes - 1}")
         return y
 
 

@@ -196,7 +196,9 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     pens = np.full(n_coef, pen_code, dtype=np.int64)
     alphas = np.full(n_coef, alpha)
-    l1_gap = (alpha, penalty.positive) if isinstance(penalty, L1) else None
+    # alpha = 0: the dual of an unpenalized problem is {θ : Xᵀθ = 0}, which the rescaled dual
+    # point only reaches at a perfect fit; the gap would never close, so stop on the gradient
+    l1_gap = (alpha, penalty.positive) if isinstance(penalty, L1) and alpha > 0 else None
     history = History("rel_gap" if l1_gap else "rel_grad") if record_history else None
     measure_name = "rel_gap" if l1_gap else "rel_grad"
 
@@ -335,8 +337,9 @@ def _check_data(X, y, datafit):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got an array of shape {X.shape}")
-    elif X.dtype != np.float64:
-        X = X.astype(np.float64)
+    elif X.format not in ("csr", "csc") or X.dtype != np.float64:
+        # LIL/DOK/COO/BSR/DIA hold no flat ``data`` array to check: one CSC copy
+        X = sp.csc_matrix(X, dtype=np.float64)
     check_array_finite(X, "X")
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
