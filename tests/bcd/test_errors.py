@@ -188,7 +188,7 @@ def test_unsorted_or_read_only_csc_neither_modified_nor_refused(read_only, dupli
     y = np.random.default_rng(0).standard_normal(X.shape[0])
     res = minimize_bcd(LeastSquares(), L1(0.01), X=X, y=y, update=update, tol=1e-10)
     reg = GreedyBCDRegressor(alpha=0.01, fit_intercept=False, tol=1e-10).fit(X, y)
-    for a, b in zip(before, (X.indices, X.data, X.indptr)):
+    for a, b in zip(before, (X.indices, X.data, X.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
     ref = minimize_bcd(LeastSquares(), L1(0.01), X=X.toarray(), y=y, tol=1e-10)
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
