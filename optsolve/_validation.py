@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ __all__ = [
     "check_positive_int",
     "check_scalar_in_range",
     "check_vector",
+    "option",
+    "validate_options",
 ]
 
 
@@ -92,3 +95,71 @@ def check_in_choices(x: Any, name: str, choices) -> Any:
     if x not in choices:
         raise ValueError(f"{name} must be one of {sorted(map(str, choices))}, got {x!r}")
     return x
+
+
+def option(kind: str, *, low: float | None = None, high: float | None = None,
+           include_low: bool = True, include_high: bool = True, choices=(),
+           allow_none: bool = False) -> Callable[[Any, str], Any]:
+    """A checker ``check(value, name) -> value`` for one solver option.
+
+    ``kind`` is ``'real'`` (finite, in ``[low, high]`` with the given closedness), ``'int'``
+    (integral, ``>= low``), ``'bool'``, ``'choice'`` (one of ``choices``) or ``'any'``;
+    ``allow_none`` lets ``None`` through (a "computed default").
+
+    Examples
+    --------
+    >>> option("real", low=0.0, include_low=False)(0.5, "options['eta']")
+    0.5
+    """
+
+    def check(value: Any, name: str) -> Any:
+        if value is None and allow_none:
+            return None
+        if kind == "real":
+            return check_scalar_in_range(value, name, low=low, high=high,
+                                         include_low=include_low, include_high=include_high)
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+            if low is not None and value < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}")
+            return int(value)
+        if kind == "bool":
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+            return bool(value)
+        if kind == "choice":
+            if not isinstance(value, str) or value not in choices:
+                raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+            return value
+        return value
+
+    return check
+
+
+def validate_options(options: Any, defaults: Mapping[str, Any],
+                     checks: Mapping[str, Callable[[Any, str], Any]], solver: str) -> dict:
+    """``defaults`` updated by the user's ``options``, each checked like a keyword argument.
+
+    Unknown keys, wrong types and out-of-range values raise (``ValueError`` / ``TypeError``
+    naming ``options['key']``) before any work starts.
+
+    Examples
+    --------
+    >>> checks = {"eta": option("real", low=0.0, high=1.0)}
+    >>> validate_options({"eta": 0.1}, {"eta": 0.5}, checks, "demo")
+    {'eta': 0.1}
+    """
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
+    unknown = sorted(map(str, set(options) - set(defaults)))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for {solver}; known options: "
+                         f"{sorted(defaults)}")
+    out = dict(defaults)
+    for key, value in options.items():
+        check = checks.get(key)
+        out[key] = check(value, f"options[{key!r}]") if check is not None else value
+    return out

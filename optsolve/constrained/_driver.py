@@ -10,14 +10,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._optimize import (
-    STATUS_CALLBACK_STOP,
-    History,
-    ProgressReporter,
-    call_callback,
-    make_result,
-    warn_not_converged,
-)
+from .._optimize import History, ProgressReporter, call_callback, make_result
+from .._status import Status, termination_message, warn_status
 from ._gpu import ROWS_PER_ITER_DIVISOR, BlockSketchInnerSolver
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, jacobian_rank, kkt_inertia, kkt_residual, least_squares_multipliers
@@ -44,13 +38,27 @@ ETA_SHRINK = 0.1
 #: re-sketching rounds tried before the penalty μ is raised when the descent test fails
 SHARPEN_FIRST = 2
 
+#: rounds of the descent test (re-sketch, raise μ, lower ν) before the safeguard step is taken:
+#: with ``penalty_factor > 1`` μ reaches ``mu_max`` and ν ``nu_min`` in a few dozen rounds, so
+#: the cap only guards against options that make the updates stall
+MAX_DESCENT_ROUNDS = 200
+#: infeasibility test: ‖c‖∞ > tol while ‖Gᵀc‖ <= INFEASIBLE_RTOL ‖G‖_F ‖c‖ (a stationary point
+#: of ½‖c‖², IPOPT's "local infeasibility"), on INFEASIBLE_PATIENCE consecutive iterations
+INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
+
+#: the shared codes of :mod:`optsolve._status` with this solver's detail
 STATUS_MESSAGES = {
-    0: "KKT residual below tol",
-    1: "maximum number of outer iterations reached",
-    2: "line search failed to decrease the merit function",
-    3: "stationary point of the merit function that is not a KKT point",
-    5: "the problem returned non-finite values",
-    STATUS_CALLBACK_STOP: "stopped by the callback (StopIteration)",
+    Status.SUCCESS: termination_message(Status.SUCCESS, "KKT residual below tol"),
+    Status.MAX_ITER: termination_message(Status.MAX_ITER, "outer iterations"),
+    Status.STALLED: termination_message(
+        Status.STALLED, "stationary point of the merit function that is not a KKT point"),
+    Status.LINE_SEARCH_FAILED: termination_message(
+        Status.LINE_SEARCH_FAILED, "no decrease of the merit function"),
+    Status.INFEASIBLE: termination_message(
+        Status.INFEASIBLE, "the constraint violation is at a stationary point of ½‖c‖² "
+        "and not zero"),
+    Status.NON_FINITE: termination_message(Status.NON_FINITE, "returned by the problem"),
+    Status.CALLBACK_STOP: termination_message(Status.CALLBACK_STOP),
 }
 
 
@@ -101,6 +109,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
     flops = 0.0
     delta_last = 0.0
     nit = 0
+    n_infeasible = 0
     extra_note = ""
 
     def finish(pt, status, nit, note=""):
@@ -108,6 +117,9 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
         evals = {k: int(counts.get(k, 0) - counts0.get(k, 0)) for k in
                  ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")}
         kkt = kkt_residual(pt.grad_lag, pt.c) if pt is not None else np.inf
+        if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
+                pt is not None and _locally_infeasible(pt, tol)):
+            status = Status.INFEASIBLE
         msg = STATUS_MESSAGES[status] + note + extra_note
         res = make_result(
             pt.x.copy() if pt is not None else x0.copy(),
@@ -121,8 +133,8 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
             n_merit_gradient=n_merit_gradient,
             history=None if history is None else history.as_dict(), **evals,
         )
-        if status == 1:
-            warn_not_converged("minimize_eq", nit, "KKT residual", kkt, tol)
+        warn_status("minimize_eq", status, f"after {nit} iterations, KKT residual "
+                    f"{kkt:.3e}, tol {tol:.3e}", stacklevel=4)
         return res
 
     rank = None
@@ -131,7 +143,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         pt = _Point(problem, x0, np.zeros(m))
         if not pt.finite():
-            return finish(None, 5, 0, " at x0 (f, ∇f, c or J)")
+            return finish(None, Status.NON_FINITE, 0, " at x0 (f, ∇f, c or J)")
         dual_reg = 0.0
         lam0 = opts["lambda0"]
         if isinstance(lam0, str):
@@ -150,9 +162,12 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                 reporter.update(nit, pt.f, kkt)
                 if nit > 0 and call_callback(callback, x=pt.x.copy(), fun=pt.f,
                                              multipliers=pt.lam.copy(), kkt=kkt, nit=nit):
-                    return finish(pt, STATUS_CALLBACK_STOP, nit)
+                    return finish(pt, Status.CALLBACK_STOP, nit)
                 if kkt <= tol:
-                    return finish(pt, 0, nit)
+                    return finish(pt, Status.SUCCESS, nit)
+                n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
+                if n_infeasible >= INFEASIBLE_PATIENCE:
+                    return finish(pt, Status.INFEASIBLE, nit)
                 if nit == max_iter:
                     break
                 # ---- 1. Hessian of the Lagrangian and the KKT matrix ----------------------------
@@ -160,7 +175,7 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                 Hg = hess.times_grad_lag()
                 if not (np.all(np.isfinite(B.data if sp.issparse(B) else B))
                         and np.all(np.isfinite(Hg))):
-                    return finish(pt, 5, nit, " (Hessian of the Lagrangian)")
+                    return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
                 # rank-deficient G: K is singular; the inner solvers then return a (least-
                 # squares) solution from zero, and the expected inertia is (n, rank, m - rank)
                 rank = jacobian_rank(pt.G) if m else 0
@@ -218,10 +233,16 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                 # ---- 3. descent test on the exact augmented Lagrangian, penalty updates -----
                 thresh_unit = DESCENT_SIGMA * bnorm**2
                 n_sharpen = 0
-                while True:
+                for n_round in range(MAX_DESCENT_ROUNDS + 1):
                     gx, gl = merit_gradient(pt.grad_lag, pt.c, pt.G, Hg, mu, nu)
                     slope = directional_derivative(gx, gl, dx, dl)
                     if slope <= -nu * thresh_unit:
+                        break
+                    if n_round == MAX_DESCENT_ROUNDS:
+                        dx, dl, slope = _merit_descent(gx, gl)
+                        n_merit_gradient += 1
+                        if slope == 0.0:
+                            return finish(pt, Status.STALLED, nit)
                         break
                     # an inexact direction is sharpened first (SHARPEN_FIRST times): raising μ
                     # to make up for solver error inflates it for the rest of the run
@@ -253,14 +274,13 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                         continue
                     # safeguard (not in the paper): steepest descent on the merit itself, e.g.
                     # where LICQ fails and the regularized Newton step is useless (BT8)
-                    dx, dl = -gx, -gl
-                    slope = -float(gx @ gx + gl @ gl)
+                    dx, dl, slope = _merit_descent(gx, gl)
                     n_merit_gradient += 1
                     if slope == 0.0:
                         if solver is not None:
                             n_inner += solver.n_iter
                             flops += solver.flops
-                        return finish(pt, 3, nit)
+                        return finish(pt, Status.STALLED, nit)
                     break
                 if solver is not None:
                     n_inner += solver.n_iter
@@ -277,14 +297,29 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                             break
                     alpha *= float(opts["backtrack"])
                 if new is None:
-                    return finish(pt, 2, nit)
+                    return finish(pt, Status.LINE_SEARCH_FAILED, nit)
                 logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e delta %.1e dual %.1e "
                              "slope %.2e alpha %.2e |dx| %.2e |dl| %.2e", nit, kkt, pt.f, mu, nu,
                              delta, dual_reg, slope, alpha, np.linalg.norm(dx),
                              np.linalg.norm(dl))
                 hess.update(new.x - pt.x, new.grad_lag - pt.with_lam(new.lam))
                 pt = new
-    return finish(pt, 1, max_iter)
+    return finish(pt, Status.MAX_ITER, max_iter)
+
+
+def _merit_descent(gx, gl):
+    """The safeguard direction ``-∇L_{μ,ν}`` and its slope."""
+    return -gx, -gl, -float(gx @ gx + gl @ gl)
+
+
+def _locally_infeasible(pt, tol: float) -> bool:
+    """``‖c‖∞ > tol`` at a stationary point of ``½‖c‖²`` (``Gᵀc ≈ 0``)."""
+    if not pt.c.size or float(np.max(np.abs(pt.c))) <= tol:
+        return False
+    data = pt.G.data if sp.issparse(pt.G) else pt.G
+    g_norm = float(np.linalg.norm(data))
+    gtc = float(np.linalg.norm(np.asarray(pt.G.T @ pt.c).ravel()))
+    return gtc <= INFEASIBLE_RTOL * max(g_norm, 1e-300) * float(np.linalg.norm(pt.c))
 
 
 def _default_budget(sketch: str, N: int, sketch_size: int | None) -> int:

@@ -83,13 +83,14 @@ class _LogisticProblem(EqualityConstrainedProblem):
         s = expit(z)
         d = s * (1.0 - s) * self.weights
         X = self.X
-        if sp.issparse(X):
-            H = (X.T @ sp.diags(d) @ X).toarray()
-        else:
-            H = (X * d[:, None]).T @ X
         diag = self.alpha * self._mask
         if self.norm is not None:
             diag = diag + 2.0 * v[-1] * self._mask
+        if sp.issparse(X):
+            # stays sparse: the solver assembles a sparse KKT matrix above its dense threshold
+            # (a dense n_features² Hessian of a wide sparse X does not fit in memory)
+            return sp.csr_matrix(X.T @ sp.diags(d) @ X + sp.diags(diag))
+        H = (X * d[:, None]).T @ X
         H[np.diag_indices_from(H)] += diag
         return H
 
@@ -98,9 +99,12 @@ def _sample_weight(sample_weight, n_samples):
     """Validated non-negative weights of positive sum (ones when None)."""
     if sample_weight is None:
         return np.ones(n_samples)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim == 0:
-        return np.full(n_samples, float(sw))
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("sample_weight must be None, a number or an array of numbers") from None
+    if sw.ndim == 0:  # a scalar weighs every sample alike: checked like an array
+        sw = np.full(n_samples, float(sw))
     if sw.shape != (n_samples,):
         raise ValueError(f"sample_weight must have shape ({n_samples},), got {sw.shape}")
     if not np.all(np.isfinite(sw)) or np.any(sw < 0):

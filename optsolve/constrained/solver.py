@@ -45,13 +45,13 @@ from typing import Any
 import numpy as np
 
 from .._optimize import OptimizeResult, SolverOptions
+from .._validation import option, validate_options
 from ._driver import STATUS_MESSAGES, run_eal_newton
+from .hessian import HESSIAN_MODES
 from .kkt import DENSE_KKT_MAX
 from .sketches import SKETCHES
 
-__all__ = ["METHODS", "STATUS_MESSAGES", "minimize_eq"]
-
-
+__all__ = ["METHODS", "OPTION_CHECKS", "STATUS_MESSAGES", "minimize_eq"]
 
 _DEFAULTS = {
     "inner": "sketch",
@@ -81,6 +81,32 @@ _DEFAULTS = {
 METHODS: dict[str, SolverOptions] = {
     "eal-sketch": SolverOptions("eal-sketch", _DEFAULTS),
     "eal-direct": SolverOptions("eal-direct", {**_DEFAULTS, "inner": "direct"}),
+}
+
+#: each option checked like a keyword argument before any work starts (the ranges keep the
+#: penalty updates of the descent test finite: μ grows and ν shrinks by ``penalty_factor > 1``)
+OPTION_CHECKS = {
+    "inner": option("choice", choices=("sketch", "direct", "averaged-block")),
+    "sketch_size": option("int", low=1, allow_none=True),
+    "eta": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
+    "superlinear": option("bool"),
+    "superlinear_power": option("real", low=0.0, include_low=False),
+    "max_inner": option("int", low=1, allow_none=True),
+    "inner_fallback": option("bool"),
+    "inner_device": option("choice", choices=("cpu", "gpu")),
+    "hessian": option("choice", choices=HESSIAN_MODES),
+    "mu0": option("real", low=0.0, include_low=False),
+    "nu0": option("real", low=0.0, include_low=False),
+    "penalty_factor": option("real", low=1.0, include_low=False),
+    "mu_max": option("real", low=0.0, include_low=False),
+    "nu_min": option("real", low=0.0, include_low=False),
+    "armijo": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
+    "backtrack": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
+    "max_backtracks": option("int", low=1),
+    "lambda0": lambda v, name: _check_lambda0(v, name),
+    "dense_threshold": option("int", low=0),
+    "record_history": option("bool"),
+    "verbose": lambda v, name: _check_verbose(v, name),
 }
 
 
@@ -124,7 +150,8 @@ def minimize_eq(
     options : dict, optional
         Solver options, see ``METHODS[method].defaults`` (``inner``, ``eta``, ``superlinear``,
         ``max_inner``, ``hessian``, ``mu0``, ``nu0``, ``record_history``, ``verbose``...).
-        Unknown options warn.
+        Checked like keyword arguments (``OPTION_CHECKS``): an unknown key, a wrong type or
+        an out-of-range value raises before any work starts.
 
     Returns
     -------
@@ -171,13 +198,15 @@ def minimize_eq(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     _check_problem(problem)
-    opts = METHODS[method].resolve(options)
-    if opts["inner"] not in ("sketch", "direct", "averaged-block"):
-        raise ValueError("options['inner'] must be 'sketch', 'direct' or 'averaged-block', "
-                         f"got {opts['inner']!r}")
-    if opts["inner_device"] not in ("cpu", "gpu"):
-        raise ValueError(f"options['inner_device'] must be 'cpu' or 'gpu', got "
-                         f"{opts['inner_device']!r}")
+    opts = validate_options(options, METHODS[method].defaults, OPTION_CHECKS, method)
+    if opts["mu_max"] < opts["mu0"]:
+        raise ValueError(f"options['mu_max'] ({opts['mu_max']}) must be >= options['mu0'] "
+                         f"({opts['mu0']})")
+    if not isinstance(opts["lambda0"], str):
+        lam0 = np.asarray(opts["lambda0"])
+        if lam0.size != problem.m:
+            raise ValueError(f"options['lambda0'] must have {problem.m} entries (one per "
+                             f"constraint), got {lam0.size}")
     x0 = problem.x0 if x0 is None else x0
     x0 = np.array(x0, dtype=np.float64)  # a copy: the user's array is never modified
     if x0.shape != (problem.n,):
@@ -188,6 +217,30 @@ def minimize_eq(
     rng = np.random.default_rng(random_state)
     return run_eal_newton(problem, x0, sketch=sketch, tol=float(tol), max_iter=int(max_iter),
                           callback=callback, rng=rng, opts=opts)
+
+
+def _check_lambda0(value: Any, name: str) -> Any:
+    if isinstance(value, str):
+        if value not in ("least_squares", "zeros"):
+            raise ValueError(f"{name} must be 'least_squares', 'zeros' or an array, got "
+                             f"{value!r}")
+        return value
+    try:
+        lam = np.asarray(value, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be 'least_squares', 'zeros' or an array of floats, got "
+                        f"{type(value).__name__}") from None
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"{name} contains non-finite values")
+    return lam
+
+
+def _check_verbose(value: Any, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a bool or a non-negative integer, got {value!r}")
+    return int(value)
 
 
 def _check_problem(problem: Any) -> None:

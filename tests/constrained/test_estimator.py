@@ -86,3 +86,60 @@ def test_multiclass_refused(data):
     X, _ = data
     with pytest.raises(ValueError, match="binary"):
         ConstrainedLogisticRegression().fit(X, np.arange(len(X)) % 3)
+
+
+# ---------------------------------------------------------------- hostile-input regressions
+
+
+@pytest.mark.parametrize("constraints", [
+    {"A_eq": [[1.0, 0, 0, 0, 0], [1.0, 0, 0, 0, 0]], "b_eq": [0.0, 1.0]},
+    {"A_eq": [[1.0, 1.0, 0, 0, 0]], "b_eq": [3.0], "norm_constraint": 1.0},
+])
+def test_infeasible_constraints_fail_loudly(data, constraints):
+    # used to return quietly with a KKT residual of 3.5
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="infeasible"):
+        clf = ConstrainedLogisticRegression(**constraints, random_state=0).fit(X, y)
+    assert not clf.result_.success and clf.result_.status == 4
+    assert clf.result_.constr_violation > 0.1
+
+
+@pytest.mark.parametrize("sample_weight", [0, 0.0, -1.0, np.nan, np.inf, "a", [1.0, 2.0]])
+def test_bad_sample_weight_refused(data, sample_weight):
+    # a scalar 0 used to give NaN weights and a fit with an infinite KKT residual
+    X, y = data
+    with pytest.raises((ValueError, TypeError), match="sample_weight"):
+        ConstrainedLogisticRegression().fit(X, y, sample_weight=sample_weight)
+
+
+def test_positive_scalar_sample_weight_is_uniform(data):
+    X, y = data
+    a = ConstrainedLogisticRegression(alpha=0.1, random_state=0).fit(X, y, sample_weight=3.0)
+    b = ConstrainedLogisticRegression(alpha=0.1, random_state=0).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
+
+
+def test_wide_sparse_input_never_forms_a_dense_hessian():
+    # a 20000 x 200000 sparse X used to ask for a 298 GiB dense Hessian
+    import tracemalloc
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    n, d = 400, 10_000
+    rng = np.random.default_rng(0)
+    X = sp.random(n, d, density=1e-3, format="csr", random_state=0)
+    y = (X @ rng.standard_normal(d) > 0).astype(int)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = ConstrainedLogisticRegression(
+                norm_constraint=1.0, alpha=1e-3, max_iter=2, random_state=0,
+                options={"inner_fallback": False, "max_inner": 500}).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.05 * 8 * d * d  # a dense Hessian alone is 800 MB
+    assert np.all(np.isfinite(clf.coef_)) and clf.n_iter_ == 2

@@ -181,9 +181,84 @@ def test_not_a_problem(make_problem):
         minimize_eq(make_problem("HS28"), callback=3)
 
 
-def test_unknown_option_warns(test_problem):
-    with pytest.warns(RuntimeWarning, match="Unknown solver option 'etaa'"):
+def test_unknown_option_raises(test_problem):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['etaa'\]"):
         solve(test_problem, options={"etaa": 0.5})
+
+
+@pytest.mark.parametrize(("options", "exc", "match"), [
+    ({"mu0": -10.0}, ValueError, r"options\['mu0'\]"),
+    ({"mu0": 0.0}, ValueError, r"options\['mu0'\]"),
+    ({"penalty_factor": 1.0}, ValueError, r"options\['penalty_factor'\]"),
+    ({"penalty_factor": 0.5}, ValueError, r"options\['penalty_factor'\]"),
+    ({"nu0": np.nan}, ValueError, r"options\['nu0'\]"),
+    ({"eta": 1.5}, ValueError, r"options\['eta'\]"),
+    ({"eta": "0.1"}, TypeError, r"options\['eta'\]"),
+    ({"max_inner": 2.5}, TypeError, r"options\['max_inner'\]"),
+    ({"max_inner": 0}, ValueError, r"options\['max_inner'\]"),
+    ({"max_backtracks": True}, TypeError, r"options\['max_backtracks'\]"),
+    ({"superlinear": "yes"}, TypeError, r"options\['superlinear'\]"),
+    ({"hessian": "newton"}, ValueError, r"options\['hessian'\]"),
+    ({"armijo": 1.0}, ValueError, r"options\['armijo'\]"),
+    ({"backtrack": 0.0}, ValueError, r"options\['backtrack'\]"),
+    ({"lambda0": "ones"}, ValueError, r"options\['lambda0'\]"),
+    ({"lambda0": [1.0, 2.0, 3.0]}, ValueError, r"options\['lambda0'\]"),
+    ({"mu_max": 1.0}, ValueError, r"options\['mu_max'\]"),
+    ({"verbose": -1}, ValueError, r"options\['verbose'\]"),
+    ([("eta", 0.1)], TypeError, "options must be a dict"),
+])
+def test_options_validated_like_keyword_arguments(make_problem, options, exc, match):
+    # mu0 <= 0 and penalty_factor <= 1 used to loop forever in the descent test
+    problem = make_problem("HS6")
+    with pytest.raises(exc, match=match):
+        minimize_eq(problem, options=options)
+    assert problem.counts["nfev"] == 0  # refused before any work
+
+
+def test_descent_test_is_bounded(make_problem):
+    # valid but extreme penalty updates (μ crawling up to 1e300, ν down to 1e-300) would take
+    # millions of rounds of the descent test; it gives up after a bounded number and steps
+    # along the merit gradient instead
+    import signal
+
+    def alarm(*_):
+        raise TimeoutError("minimize_eq hung in the descent test")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(60)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = minimize_eq(make_problem("HS6"), method="eal-direct", max_iter=5,
+                              options={"penalty_factor": 1.0 + 1e-12, "mu_max": 1e300,
+                                       "nu_min": 1e-300, "mu0": 1e-3})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert res.nit <= 5 and np.all(np.isfinite(res.x))
+
+
+class Infeasible(EqualityConstrainedProblem):
+    """x₀ = 0 and x₀ = 1: no feasible point; ½‖c‖² is smallest at x₀ = ½."""
+
+    name, n, m, x0 = "infeasible", 2, 2, np.array([3.0, 1.0])
+
+    def _obj(self, x): return float(x @ x)
+    def _grad(self, x): return 2 * x
+    def _cons(self, x): return np.array([x[0], x[0] - 1.0])
+    def _jac(self, x): return np.array([[1.0, 0.0], [1.0, 0.0]])
+    def _hess(self, x, v): return 2 * np.eye(2)
+
+
+@pytest.mark.parametrize("method", ["eal-sketch", "eal-direct"])
+def test_infeasible_problem_reports_status_infeasible(method):
+    from optsolve._status import Status
+
+    with pytest.warns(ConvergenceWarning, match="infeasible"):
+        res = minimize_eq(Infeasible(), method=method, random_state=0)
+    assert not res.success and res.status == Status.INFEASIBLE == 4
+    assert res.nit < 20
+    assert abs(res.x[0] - 0.5) < 1e-6 and res.constr_violation == pytest.approx(0.5)
 
 
 def test_methods_registry():
