@@ -59,7 +59,9 @@ def allocate_dp(costs, distortions, budget: float, n_bins: int = 100_000) -> np.
     *up* to whole bins so the returned allocation always fits the real budget); the state is
     (layers so far, bins used), an argmin table of shape ``(L, n_bins + 1)`` is filled layer by
     layer and backtracked. Time O(L·T·K) with T = ``n_bins`` and K levels. With integer costs and
-    ``budget <= n_bins`` one bin is one unit of cost and the result is exact.
+    ``budget <= n_bins`` one bin is one unit of cost and the result is exact; otherwise (fractional
+    costs such as kept fractions, or a larger budget) the budget spans the ``n_bins`` bins and
+    the result is optimal among allocations whose cost, rounded up to bins, fits.
 
     Parameters
     ----------
@@ -102,8 +104,10 @@ def allocate_dp(costs, distortions, budget: float, n_bins: int = 100_000) -> np.
     budget = _check_budget(budget, costs)
     n_bins = check_positive_int(n_bins, "n_bins")
     n_layers, n_levels = costs.shape
-    # with budget <= n_bins a bin is one unit of cost; otherwise costs are scaled down
-    scale = 1.0 if budget <= n_bins else n_bins / budget
+    # integer costs within n_bins: a bin is one unit of cost (exact); otherwise (fractional
+    # costs, e.g. kept fractions, or a large budget) the budget is spread over n_bins bins
+    integral = bool(np.all(costs == np.round(costs)))
+    scale = 1.0 if (integral and budget <= n_bins) or budget == 0 else n_bins / budget
     budget_bins = int(np.floor(budget * scale + 1e-9))
     bin_costs = np.ceil(costs * scale - 1e-9).astype(np.int64)
     # never need more bins than the densest allocation uses

@@ -135,3 +135,23 @@ def test_bad_input(allocate):
 def test_dp_n_bins_validated():
     with pytest.raises(ValueError, match="n_bins"):
         allocate_dp([[1, 0]], [[0.0, 1.0]], 1, n_bins=0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dp_fractional_costs_match_brute_force(seed):
+    # kept fractions per layer (costs in [0, 1]) used to be rounded up to whole units, giving
+    # allocations several times worse than the optimum
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    L, K = 4, 5
+    costs = rng.integers(0, 101, size=(L, K)) / 100.0
+    costs[:, -1] = 0.0  # every layer can be pruned away: some allocation always fits
+    distortions = rng.uniform(0, 10, size=(L, K))
+    budget = float(rng.uniform(0.5, 2.5))
+    best = min((lv for lv in itertools.product(range(K), repeat=L)
+                if _total(costs, np.array(lv)) <= budget + 1e-12),
+               key=lambda lv: _total(distortions, np.array(lv)))
+    levels = allocate_dp(costs, distortions, budget)
+    assert _total(costs, levels) <= budget + 1e-12
+    assert _total(distortions, levels) == pytest.approx(_total(distortions, np.array(best)))
