@@ -194,7 +194,18 @@ def load_libsvm(
         return _with_int32_indices(X.astype(dtype, copy=False)), y
     from sklearn.datasets import load_svmlight_file
 
-    X, y = load_svmlight_file(str(src), n_features=info.n_features, dtype=dtype)
+    # the LIBSVM format is 1-based: sklearn's zero_based="auto" would read a file holding one
+    # stray index 0 as 0-based and shift every column by one
+    try:
+        X, y = load_svmlight_file(str(src), n_features=info.n_features, dtype=dtype,
+                                  zero_based=False)
+    except ValueError as exc:
+        if "invalid index 0" in str(exc).lower():
+            raise ValueError(
+                f"{src}: feature index 0 found; LIBSVM files number features from 1 (a "
+                "0-based file can be read with sklearn.datasets.load_svmlight_file("
+                "zero_based=True))") from exc
+        raise ValueError(f"{src} is not a valid LIBSVM file: {exc}") from exc
     X = sp.csr_matrix(X)
     X.sort_indices()
     X = _with_int32_indices(X)

@@ -58,6 +58,21 @@ def _parse(path: Path, sep: str) -> np.ndarray:
 
 
 def _to_csr(triples: np.ndarray, shape) -> sp.csr_matrix:
+    users, items = triples[:, 0], triples[:, 1]
+    if triples.shape[0] and (users.min() < 1 or items.min() < 1 or users.max() > shape[0]
+                             or items.max() > shape[1]):
+        raise ValueError(f"user ids must be in 1..{shape[0]} and item ids in 1..{shape[1]}; the "
+                         f"file holds users {users.min()}..{users.max()}, items "
+                         f"{items.min()}..{items.max()}")
+    # a cell holds one rating: CSR construction would sum a rating given twice (4 + 4 = 8)
+    key = (users - 1) * shape[1] + (items - 1)
+    uniq, counts = np.unique(key, return_counts=True)
+    if uniq.shape[0] != key.shape[0]:
+        first = int(uniq[np.argmax(counts > 1)])
+        raise ValueError(
+            f"the ratings file rates {int(np.sum(counts > 1))} (user, item) pair(s) more than "
+            f"once, e.g. user {first // shape[1] + 1}, item {first % shape[1] + 1}; GroupLens "
+            "files rate each pair once: the file is corrupt or edited (deduplicate it)")
     m = sp.csr_matrix(
         (triples[:, 2].astype(np.float64), (triples[:, 0] - 1, triples[:, 1] - 1)), shape=shape
     )
@@ -92,6 +107,12 @@ def load_movielens(
     Returns
     -------
     ratings : scipy.sparse.csr_matrix, or (train, test) tuple of them
+
+    Raises
+    ------
+    ValueError
+        When the file rates a (user, item) pair twice (refused rather than summed or silently
+        deduplicated: GroupLens' files rate each pair once) or holds ids out of range.
 
     Examples
     --------

@@ -277,3 +277,58 @@ def test_generators_name_bad_arguments():
         make_sparse_regression(10, 10, n_informative=11)
     with pytest.raises(ValueError, match="n_classes"):
         make_sparse_classification(10, 10, n_classes=1)
+
+
+# ---------------------------------------------------------------- malformed files
+
+
+def test_load_libsvm_stray_index_zero_is_refused_not_shifted(tmp_path):
+    # a 1-based file with one index 0 was read as 0-based: every column shifted by one
+    (tmp_path / "libsvm").mkdir()
+    (tmp_path / "libsvm" / "australian").write_text("1 1:0.5 3:1\n-1 0:2 2:1\n")
+    with pytest.raises(ValueError, match="index 0"):
+        load_libsvm("australian", data_home=tmp_path, download_if_missing=False)
+
+
+def test_load_libsvm_reads_one_based_columns(tmp_path):
+    (tmp_path / "libsvm").mkdir()
+    (tmp_path / "libsvm" / "australian").write_text("1 1:0.5 3:1\n-1 2:1 14:2\n")
+    X, y = load_libsvm("australian", data_home=tmp_path, download_if_missing=False)
+    expected = np.zeros((2, 14))
+    expected[0, [0, 2]] = 0.5, 1.0
+    expected[1, [1, 13]] = 1.0, 2.0
+    np.testing.assert_array_equal(X.toarray(), expected)
+    np.testing.assert_array_equal(y, [1.0, -1.0])
+
+
+@pytest.mark.parametrize("text", ["1 1:a\n", "1 3:1 2:1\n", "1 15:1\n", "x 1:1\n"])
+def test_load_libsvm_malformed_file_clear_error(tmp_path, text):
+    (tmp_path / "libsvm").mkdir()
+    (tmp_path / "libsvm" / "australian").write_text(text)
+    with pytest.raises(ValueError, match="australian"):
+        load_libsvm("australian", data_home=tmp_path, download_if_missing=False)
+
+
+def _write_ratings(tmp_path, lines):
+    folder = tmp_path / "ratings" / "ml-100k"
+    folder.mkdir(parents=True)
+    (folder / "u.data").write_text("".join(f"{u}\t{i}\t{r}\t0\n" for u, i, r in lines))
+
+
+def test_load_movielens_duplicate_rating_refused(tmp_path):
+    # a rating given twice was summed (4 + 4 = 8)
+    _write_ratings(tmp_path, [(1, 1, 4), (2, 3, 5), (1, 1, 4)])
+    with pytest.raises(ValueError, match=r"more than once.*user 1, item 1"):
+        load_movielens("100k", data_home=tmp_path, download_if_missing=False)
+
+
+def test_load_movielens_ids_out_of_range_refused(tmp_path):
+    _write_ratings(tmp_path, [(1, 1, 4), (944, 3, 5)])
+    with pytest.raises(ValueError, match="user ids"):
+        load_movielens("100k", data_home=tmp_path, download_if_missing=False)
+
+
+def test_load_movielens_small_file(tmp_path):
+    _write_ratings(tmp_path, [(1, 1, 4), (2, 3, 5)])
+    R = load_movielens("100k", data_home=tmp_path, download_if_missing=False)
+    assert R.shape == (943, 1682) and R.nnz == 2 and R[0, 0] == 4 and R[1, 2] == 5
