@@ -11,17 +11,42 @@ from .._validation import check_positive_int, check_scalar_in_range
 __all__ = ["make_incoherent_low_rank", "make_sparse_classification", "make_sparse_regression"]
 
 
+#: above this many cells, positions are drawn in O(nnz) memory: ``scipy.sparse.random`` draws
+#: them as a permutation of all n_samples * n_features cells (30 GiB for 20000 x 200000)
+PERMUTATION_MAX_CELLS = 1 << 24
+
+
 def _sparse_design(n_samples, n_features, density, column_scale, rng):
-    X = sp.random(
-        n_samples, n_features, density=density, format="csc", random_state=rng,
-        data_rvs=rng.standard_normal,
-    )
+    total = n_samples * n_features
+    if total <= PERMUTATION_MAX_CELLS:
+        X = sp.random(
+            n_samples, n_features, density=density, format="csc", random_state=rng,
+            data_rvs=rng.standard_normal,
+        )
+    else:
+        pos = _distinct_cells(total, round(density * total), rng)
+        X = sp.csc_matrix((rng.standard_normal(pos.shape[0]),
+                           (pos // n_features, pos % n_features)), shape=(n_samples, n_features))
     if column_scale:
         # log-normal column scales spread the coordinate Lipschitz constants over orders of
         # magnitude, the setting where Lipschitz-aware greedy rules differ from plain ones
         scales = np.exp(column_scale * rng.standard_normal(n_features))
         X = X @ sp.diags(scales)
     return sp.csr_matrix(X)
+
+
+def _distinct_cells(total: int, k: int, rng) -> np.ndarray:
+    """``k`` distinct cell ids of ``range(total)``, uniformly at random, in O(k) memory
+    (draws with replacement until ``k`` are distinct; ``k <= total`` by the density check)."""
+    if 2 * k > total:  # dense: a permutation costs at most twice the matrix
+        return np.sort(rng.choice(total, k, replace=False))
+    cells = np.unique(rng.randint(0, total, size=k + k // 8 + 16, dtype=np.int64))
+    while cells.shape[0] < k:
+        more = rng.randint(0, total, size=k - cells.shape[0] + 16, dtype=np.int64)
+        cells = np.unique(np.concatenate([cells, more]))
+    if cells.shape[0] > k:
+        cells = np.sort(cells[rng.choice(cells.shape[0], k, replace=False)])
+    return cells
 
 
 def make_sparse_regression(

@@ -332,3 +332,26 @@ def test_load_movielens_small_file(tmp_path):
     _write_ratings(tmp_path, [(1, 1, 4), (2, 3, 5)])
     R = load_movielens("100k", data_home=tmp_path, download_if_missing=False)
     assert R.shape == (943, 1682) and R.nnz == 2 and R[0, 0] == 4 and R[1, 2] == 5
+
+
+@pytest.mark.parametrize("make", [make_sparse_regression, make_sparse_classification])
+def test_large_sparse_generators_stay_o_nnz(make):
+    # make_sparse_regression(20000, 200000, density=2.5e-4) asked for 29.8 GiB (a permutation
+    # of every cell) to build a 12 MB matrix
+    import tracemalloc
+
+    n, d, density = 4000, 20_000, 1e-4  # 8e7 cells: a permutation alone would be 640 MB
+    tracemalloc.start()
+    try:
+        X, y, _ = make(n, d, density=density, random_state=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6
+    assert X.shape == (n, d) and X.nnz == round(density * n * d)
+    assert np.all(np.isfinite(X.data)) and np.all(X.data != 0)
+    X2, y2, _ = make(n, d, density=density, random_state=0)
+    assert (X != X2).nnz == 0 and np.array_equal(y, y2)
+    # positions spread uniformly: every row has about density * d = 2 entries
+    assert abs(np.diff(X.tocsr().indptr).mean() - 2.0) < 1e-12
+    assert np.diff(X.tocsc().indptr).max() < 15
