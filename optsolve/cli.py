@@ -8,7 +8,31 @@ import sys
 from collections.abc import Sequence
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _writable_dir(path: str) -> str | None:
+    """Create ``path`` if needed; the reason it cannot hold the results, or None."""
+    import os
+    import tempfile
+
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .bench.registry import get_registry
     from .bench.runner import format_table, run_suite
 
@@ -18,6 +42,12 @@ def _bench(args: argparse.Namespace) -> int:
             s = reg[name]
             print(f"{name:<12} {s.description}")
         return 0
+    if args.suite not in reg.names():
+        parser.error(f"argument --suite: unknown suite {args.suite!r}; available suites: "
+                     f"{', '.join(sorted(reg.names()))} (see --list)")
+    why = _writable_dir(args.out)
+    if why is not None:
+        parser.error(f"argument --out: cannot write results to {args.out!r}: {why}")
     records = run_suite(
         args.suite,
         out_dir=args.out,
@@ -44,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--suite", default="quick", help="suite name (see --list); default: quick")
     b.add_argument("--list", action="store_true", help="list the suites and exit")
     b.add_argument("--out", default="optsolve-results", help="output folder for CSV and PNG")
-    b.add_argument("--threads", type=int, default=1, help="BLAS threads for every contender")
+    b.add_argument("--threads", type=_positive_int, default=1,
+                   help="BLAS threads for every contender")
     b.add_argument("--solver", action="append", help="keep solvers whose name contains this")
     b.add_argument("--problem", action="append", help="keep problems whose name contains this")
     b.add_argument("--no-plot", action="store_true", help="skip the performance-profile PNG")
@@ -54,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command == "bench":
-        return _bench(args)
+        return _bench(args, b)
     return 2  # pragma: no cover - argparse enforces the sub-command
 
 

@@ -82,3 +82,21 @@ def test_cutest_status_explains_setup(monkeypatch):
     ok, why = cutest_status()
     assert not ok
     assert "pycutest" in why and ("MASTSIF" in why or "not installed" in why)
+
+
+@pytest.mark.parametrize(("args", "argument"), [
+    (["--suite", "nosuch"], "--suite"),
+    (["--threads", "0"], "--threads"),
+    (["--threads", "-2"], "--threads"),
+    (["--threads", "two"], "--threads"),
+    (["--out", "{file}/sub"], "--out"),
+])
+def test_cli_bad_arguments_are_one_line_errors(tmp_path, args, argument):
+    # these used to end in a traceback (ValueError, NotADirectoryError) or run silently
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    args = [a.replace("{file}", str(afile)) for a in args]
+    out = subprocess.run([sys.executable, "-m", "optsolve", "bench", "--no-plot", *args],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert f"error: argument {argument}" in out.stderr and "Traceback" not in out.stderr
