@@ -283,7 +283,9 @@ def solve_active_set(
             identified_at = it
             support = new_support
     reporter.close()
-    if not np.isfinite(objective):  # stopped at max_iter on an iteration that skipped the gap
+    if not np.isfinite(objective) and l1_gap is not None:
+        # stopped at max_iter on an iteration that skipped the gap (a NaN objective of a
+        # diverged run stays NaN: the caller reports it as non-finite)
         deriv = _derivative(loss, z, y)
         grad = design.rmatvec(deriv) / n
         objective, gap = gap_from_predictions(loss, z, y, w, grad, *l1_gap, deriv)

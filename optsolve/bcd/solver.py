@@ -12,7 +12,8 @@ from scipy.optimize import OptimizeResult
 from sklearn.utils import check_random_state
 
 from .._backend import get_namespace, is_cupy_array, to_float
-from .._optimize import STATUS_CALLBACK_STOP, History, make_result, warn_not_converged
+from .._optimize import History, make_result
+from .._status import Status, termination_message, warn_status
 from .._validation import check_array_finite, check_in_choices, check_positive_int
 from . import _kernels as K
 from ._active_set import min_norm_subgradients, solve_active_set
@@ -248,17 +249,34 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         if fit_intercept:
             intercept = w[n_coef:].copy() if n_out > 1 else float(w[n_coef])
             w = w[:n_coef]
-    if status == 1:
-        warn_not_converged("minimize_bcd", nit, measure_name, measure, tol)
-    messages = {0: f"converged: {measure_name} <= tol", 1: "maximum number of iterations reached",
-                STATUS_CALLBACK_STOP: "stopped by the callback"}
+    status, message = _termination(status, nit, fun, w, measure_name, measure, tol)
     x = w.reshape(p, n_out) if n_out > 1 else w
     extra = {"optimality": float(measure), "intercept": intercept, "n_active_set_changes": n_chg,
              "support_identified_at": ident, "dual_gap": float(gap)}
     if history is not None:
         extra["history"] = history.as_dict()
-    return make_result(x, float(fun), success=status == 0, status=status,
-                       message=messages.get(status, ""), nit=nit, **extra)
+    return make_result(x, float(fun), success=status == 0, status=status, message=message,
+                       nit=nit, **extra)
+
+
+def _termination(status, nit, fun, w, measure_name, measure, tol) -> tuple[int, str]:
+    """The shared status (a non-finite objective or iterate is never a success), its message,
+    and the warning of an unsuccessful run."""
+    xp = get_namespace(w)
+    finite = bool(np.isfinite(float(fun)) and np.isfinite(float(measure))) and bool(
+        to_float(xp.isfinite(w).all()))
+    if not finite and status != Status.CALLBACK_STOP:
+        status = Status.NON_FINITE
+    status = Status(int(status))
+    if status == Status.SUCCESS:
+        detail = f"{measure_name} <= tol"
+    elif status == Status.CALLBACK_STOP:
+        detail = None
+    else:
+        detail = (f"after {nit} iterations, {measure_name} = {measure:.3e} > tol = {tol:.3e}; "
+                  "increase max_iter or loosen tol")
+    warn_status("minimize_bcd", status, detail, stacklevel=4)
+    return int(status), termination_message(status, detail)
 
 
 def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, block_size, tol,
@@ -310,16 +328,14 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
                        check_every=check_every, fit_intercept=fit_intercept, callback=callback,
                        history=history, verbose=verbose, xp=xp)
     name = "rel_gap" if l1 else "rel_grad"
-    if out.status == 1:
-        warn_not_converged("minimize_bcd", out.nit, name, out.measure, tol)
-    messages = {0: f"converged: {name} <= tol", 1: "maximum number of iterations reached",
-                STATUS_CALLBACK_STOP: "stopped by the callback"}
+    status, message = _termination(out.status, out.nit, out.objective, out.w, name,
+                                   out.measure, tol)
     extra = {"optimality": float(out.measure), "intercept": out.intercept,
              "n_active_set_changes": 0, "support_identified_at": 0, "dual_gap": float(out.gap)}
     if history is not None:
         extra["history"] = history.as_dict()
-    return make_result(out.w, float(out.objective), success=out.status == 0, status=out.status,
-                       message=messages.get(out.status, ""), nit=out.nit, **extra)
+    return make_result(out.w, float(out.objective), success=status == 0, status=status,
+                       message=message, nit=out.nit, **extra)
 
 
 def _resolve_datafit(datafit):

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from optsolve.bcd import (
     L1,
+    L2,
     GreedyBCDClassifier,
     GreedyBCDRegressor,
     LeastSquares,
@@ -203,3 +204,30 @@ def test_every_sparse_format_checked_for_non_finite(fmt):
     X = X.asformat(fmt)
     with pytest.raises(ValueError, match="X"):
         minimize_bcd(LeastSquares(), L1(0.1), X=X, y=np.ones(20))
+
+
+def test_shared_status_codes_and_warnings():
+    from optsolve._status import Status, termination_message
+
+    X, y = _data()
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+        res = minimize_bcd(LeastSquares(), L1(0.01), X=X, y=y, update="gradient", max_iter=2)
+    assert res.status == Status.MAX_ITER and not res.success
+    assert res.message.startswith(termination_message(Status.MAX_ITER))
+    res = minimize_bcd(LeastSquares(), L1(0.01), X=X, y=y)
+    assert res.status == Status.SUCCESS and res.message.startswith("converged")
+
+
+@pytest.mark.parametrize("update", ["auto", "gradient"])
+def test_overflowing_run_is_non_finite_not_success(update):
+    # finite but huge data overflow in X @ w: reported as NON_FINITE with a warning, never a
+    # success and never an exception from the stopping test
+    from optsolve._status import Status
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 5)) * 1e160, rng.standard_normal(20) * 1e160
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match="non-finite"):
+            res = minimize_bcd(LeastSquares(), L2(0.1), X=X, y=y, update=update, max_iter=50)
+    assert res.status == Status.NON_FINITE and not res.success

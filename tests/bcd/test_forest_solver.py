@@ -115,7 +115,7 @@ def test_history_callback_stop_and_convergence_warning():
 
     res = minimize_forest_bcd(A, b, callback=stop_at_three)
     assert res.status == 99 and not res.success and res.nit == 3
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
         res = minimize_forest_bcd(A, b, selection="red-black", max_iter=5)
     assert not res.success and res.status == 1 and res.nit == 5
 

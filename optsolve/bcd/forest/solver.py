@@ -17,14 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from ..._optimize import (
-    STATUS_CALLBACK_STOP,
-    History,
-    ProgressReporter,
-    call_callback,
-    make_result,
-    warn_not_converged,
-)
+from ..._optimize import History, ProgressReporter, call_callback, make_result
+from ..._status import Status, termination_message, warn_status
 from . import _kernels
 from .blocks import check_partition, forest_partition, lattice_tree_partition, red_black_partition
 from .message_passing import _raise_on_status, as_symmetric_csr
@@ -236,17 +230,21 @@ def minimize_forest_bcd(
                 if call_callback(callback, x=_shaped(x, one_d, copy=True), fun=float(ws.fstate[0]),
                                  nit=nit, grad_norm=grad_norm, block=ws.block[:m].copy()):
                     stopped_by_callback = True
-                    status = STATUS_CALLBACK_STOP
+                    status = Status.CALLBACK_STOP
                     break
     exact_state()
     grad_norm = float(np.sqrt(ws.fstate[1]))
+    if not (np.isfinite(grad_norm) and np.isfinite(ws.fstate[0])):
+        status = Status.NON_FINITE
     if stopped_by_callback:
-        message = "Stopped by the callback (StopIteration)."
-    elif status == 0:
-        message = f"Converged: ||Ax - b|| = {grad_norm:.3e} <= tol * ||b||."
+        detail = None
+    elif status == Status.SUCCESS:
+        detail = f"||Ax - b|| = {grad_norm:.3e} <= tol * ||b||"
     else:
-        message = f"Maximum number of iterations ({max_iter}) reached."
-        warn_not_converged("minimize_forest_bcd", nit, "||Ax - b||", grad_norm, threshold)
+        detail = (f"after {nit} block updates, ||Ax - b|| = {grad_norm:.3e} > "
+                  f"{threshold:.3e}")
+    message = termination_message(status, detail)
+    warn_status("minimize_forest_bcd", status, detail, stacklevel=3)
     if mode == _kernels.MODE_CYCLIC:
         mean_block = float(n / max(len(blocks), 1))
     else:
@@ -260,7 +258,7 @@ def minimize_forest_bcd(
     if history is not None:
         extra["history"] = history.as_dict()
     return make_result(_shaped(x, one_d), float(ws.fstate[0]), success=status == 0,
-                       status=status, message=message, nit=nit, **extra)
+                       status=int(status), message=message, nit=nit, **extra)
 
 
 class _Workspace:
