@@ -10,6 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "CheckedOptions",
+    "as_float_array",
     "check_array_finite",
     "check_consistent_rows",
     "check_in_choices",
@@ -34,6 +36,19 @@ def check_array_finite(a: Any, name: str) -> None:
         n_nan = int(np.isnan(data).sum())
         n_inf = int(np.isinf(data).sum())
         raise ValueError(f"{name} contains non-finite values ({n_nan} NaN, {n_inf} inf)")
+
+
+def as_float_array(a: Any, name: str, *, sparse_ok: bool = False) -> Any:
+    """``a`` as a float64 ndarray, or raise naming ``name`` (strings, ragged lists, objects
+    that are not numbers; sparse input unless ``sparse_ok``, which returns it unchanged)."""
+    if sp.issparse(a):
+        if sparse_ok:
+            return a
+        raise TypeError(f"{name} must be a dense array, got a sparse {a.format} matrix")
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold real numbers ({exc})") from None
 
 
 def check_vector(a: Any, name: str, *, size: int | None = None, dtype=np.float64) -> np.ndarray:
@@ -138,7 +153,8 @@ def option(kind: str, *, low: float | None = None, high: float | None = None,
 
 
 def validate_options(options: Any, defaults: Mapping[str, Any],
-                     checks: Mapping[str, Callable[[Any, str], Any]], solver: str) -> dict:
+                     checks: Mapping[str, Callable[[Any, str], Any]], solver: str,
+                     name: str = "options") -> dict:
     """``defaults`` updated by the user's ``options``, each checked like a keyword argument.
 
     Unknown keys, wrong types and out-of-range values raise (``ValueError`` / ``TypeError``
@@ -153,13 +169,36 @@ def validate_options(options: Any, defaults: Mapping[str, Any],
     if options is None:
         options = {}
     if not isinstance(options, Mapping):
-        raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
+        raise TypeError(f"{name} must be a dict or None, got {type(options).__name__}")
     unknown = sorted(map(str, set(options) - set(defaults)))
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for {solver}; known options: "
+        raise ValueError(f"{name}: unknown option(s) {unknown} for {solver}; known options: "
                          f"{sorted(defaults)}")
     out = dict(defaults)
     for key, value in options.items():
         check = checks.get(key)
-        out[key] = check(value, f"options[{key!r}]") if check is not None else value
+        out[key] = check(value, f"{name}[{key!r}]") if check is not None else value
     return out
+
+
+class CheckedOptions:
+    """A solver's option registry: defaults plus one checker per option (see :func:`option`).
+
+    ``resolve(options)`` returns the defaults updated by ``options`` after
+    :func:`validate_options` (unknown keys, wrong types, out-of-range values raise).
+
+    Examples
+    --------
+    >>> opts = CheckedOptions("demo", {"eta": 0.5}, {"eta": option("real", low=0.0)})
+    >>> opts.resolve({"eta": 0.1})["eta"]
+    0.1
+    """
+
+    def __init__(self, solver: str, defaults: Mapping[str, Any],
+                 checks: Mapping[str, Callable[[Any, str], Any]]):
+        self.solver = solver
+        self.defaults = dict(defaults)
+        self.checks = dict(checks)
+
+    def resolve(self, options: Any, name: str = "options") -> dict:
+        return validate_options(options, self.defaults, self.checks, self.solver, name)

@@ -26,8 +26,9 @@ from .._optimize import (
     ProgressReporter,
     call_callback,
     make_result,
-    warn_not_converged,
 )
+from .._status import Status, termination_message, warn_status
+from .._validation import as_float_array, check_positive_int, check_scalar_in_range
 from . import _kernels
 from ._observations import Observations, from_matrix
 from .init import spectral_init
@@ -37,9 +38,11 @@ __all__ = ["altmin", "observed_residuals"]
 
 logger = logging.getLogger("optsolve.completion")
 
+# why a sweep loop stopped (host and device engines); altmin_result maps each reason to the
+# shared status of optsolve._status (both convergence tests are Status.SUCCESS)
 STATUS_CONVERGED_RESIDUAL = 0  # training residual below tol: the observations are fitted
-STATUS_CONVERGED_STALLED = 1  # objective stopped decreasing (noise floor / ridge optimum)
-STATUS_MAX_ITER = 2
+STATUS_CONVERGED_STALLED = -1  # objective stopped decreasing (noise floor / ridge optimum)
+STATUS_MAX_ITER = int(Status.MAX_ITER)
 
 
 def observed_residuals(obs_csr, U, V, row_bias, col_bias, mean) -> np.ndarray:
@@ -183,7 +186,9 @@ def altmin(
     result : OptimizeResult
         ``U``, ``V``, ``row_bias``, ``col_bias``, ``mean``, ``fun`` (objective), ``nit``,
         ``rel_residual``, ``cg_iterations`` (total over all row solves), ``success``,
-        ``status`` (0 residual below tol, 1 objective stalled, 2 max_iter, 99 callback),
+        ``status`` (the shared codes of ``optsolve._status``: 0 converged — residual or
+        relative objective decrease below tol, see ``message`` —, 1 max_iter, 5 non-finite,
+        99 callback),
         ``message``, ``x`` (``U`` and ``V`` flattened) and ``history`` when recorded.
 
     References
@@ -214,11 +219,13 @@ def altmin(
             sample_splitting=sample_splitting, random_state=random_state, callback=callback,
             options=options, record_history=record_history, verbose=verbose,
         )
+    check_scalar_in_range(tol, "tol", low=0.0)
+    check_positive_int(max_iter, "max_iter")
     if isinstance(X, Observations):
         obs = X
     else:
         if not sp.issparse(X):
-            X = np.asarray(X, dtype=np.float64)
+            X = as_float_array(X, "X")
             if X.ndim != 2:
                 raise ValueError(f"X must be 2-D, got an array of shape {X.shape}")
         obs = from_matrix(X)
@@ -297,24 +304,29 @@ def altmin(
                          cg_iterations=cg_total, history=history)
 
 
-_MESSAGES = {
-    STATUS_CONVERGED_RESIDUAL: "relative training residual below tol",
-    STATUS_CONVERGED_STALLED: "relative objective decrease below tol",
-    STATUS_MAX_ITER: "maximum number of iterations reached",
-    STATUS_CALLBACK_STOP: "stopped by the callback",
+#: stopping reason -> (shared status, detail)
+_REASONS = {
+    STATUS_CONVERGED_RESIDUAL: (Status.SUCCESS, "relative training residual below tol"),
+    STATUS_CONVERGED_STALLED: (Status.SUCCESS, "relative objective decrease below tol"),
+    STATUS_MAX_ITER: (Status.MAX_ITER, None),
+    STATUS_CALLBACK_STOP: (Status.CALLBACK_STOP, None),
 }
 
 
 def altmin_result(x, fun, status: int, nit: int, tol: float, *, history, label: str = "altmin",
                   **fields) -> OptimizeResult:
-    """The ``OptimizeResult`` of a sweep loop (host or device): message, success, a
-    ``ConvergenceWarning`` at ``max_iter``, a debug log line."""
-    success = status in (STATUS_CONVERGED_RESIDUAL, STATUS_CONVERGED_STALLED)
+    """The ``OptimizeResult`` of a sweep loop (host or device): the shared status and message
+    (a non-finite objective is never a success), a ``ConvergenceWarning`` for every
+    unsuccessful run, a debug log line. ``status`` is the loop's stopping reason."""
+    code, detail = _REASONS[int(status)]
     rel_res = fields["rel_residual"]
-    if status == STATUS_MAX_ITER:
-        warn_not_converged("altmin", nit, "relative residual", rel_res, tol)
-    logger.debug("%s: %s after %d sweeps (rel_res %.3e)", label, _MESSAGES[status], nit,
-                 rel_res)
-    return make_result(x, fun, success=success, status=status, message=_MESSAGES[status],
-                       nit=nit, history=history.as_dict() if history is not None else None,
-                       **fields)
+    if not np.isfinite(float(fun)) and code != Status.CALLBACK_STOP:
+        code, detail = Status.NON_FINITE, "objective"
+    elif code == Status.MAX_ITER:
+        detail = f"after {nit} sweeps, relative residual {rel_res:.3e} > tol = {tol:.3e}"
+    message = termination_message(code, detail)
+    warn_status(label, code, detail, stacklevel=4)
+    logger.debug("%s: %s after %d sweeps (rel_res %.3e)", label, message, nit, rel_res)
+    return make_result(x, fun, success=code == Status.SUCCESS, status=int(code),
+                       message=message, nit=nit,
+                       history=history.as_dict() if history is not None else None, **fields)

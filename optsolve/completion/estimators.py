@@ -243,17 +243,13 @@ class AltMinCompletion(
             raise ValueError("X has no observed entries")
         self._warn_empty(obs)
         self.alpha_ = self._resolved_alpha()
-        ROW_SOLVER_OPTIONS.resolve(self.solver_options)  # warn on unknown keys once, here
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="Unknown solver option", category=RuntimeWarning
-            )
-            result = altmin(
-                obs, self.rank, solver=self.solver, alpha=self.alpha_, biases=self.biases,
-                max_iter=self.max_iter, tol=self.tol, sample_splitting=self.sample_splitting,
-                random_state=self.random_state, options=self.solver_options,
-                record_history=self.record_history, verbose=self.verbose,
-            )
+        ROW_SOLVER_OPTIONS.resolve(self.solver_options, "solver_options")  # before any work
+        result = altmin(
+            obs, self.rank, solver=self.solver, alpha=self.alpha_, biases=self.biases,
+            max_iter=self.max_iter, tol=self.tol, sample_splitting=self.sample_splitting,
+            random_state=self.random_state, options=self.solver_options,
+            record_history=self.record_history, verbose=self.verbose,
+        )
         self.U_, self.V_ = result.U, result.V
         self.row_bias_, self.col_bias_, self.mean_ = result.row_bias, result.col_bias, result.mean
         self.observed_ = obs.csr().copy()  # never alias the caller's matrix
@@ -283,21 +279,17 @@ class AltMinCompletion(
             raise ValueError("X has no observed entries")
         self._warn_counts(*empty_lines(csr))
         self.alpha_ = self._resolved_alpha()
-        ROW_SOLVER_OPTIONS.resolve(self.solver_options)
+        ROW_SOLVER_OPTIONS.resolve(self.solver_options, "solver_options")
         if self.sample_splitting:
             raise ValueError(
                 "sample_splitting=True is not available for CuPy input; fit on host data"
             )
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="Unknown solver option", category=RuntimeWarning
-            )
-            result = altmin(
-                csr, self.rank, solver=self.solver, alpha=self.alpha_, biases=self.biases,
-                max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
-                options=self.solver_options, record_history=self.record_history,
-                verbose=self.verbose,
-            )
+        result = altmin(
+            csr, self.rank, solver=self.solver, alpha=self.alpha_, biases=self.biases,
+            max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
+            options=self.solver_options, record_history=self.record_history,
+            verbose=self.verbose,
+        )
         self.U_, self.V_ = result.U, result.V
         self.row_bias_, self.col_bias_, self.mean_ = result.row_bias, result.col_bias, result.mean
         self.observed_ = csr.copy()

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._optimize import SolverOptions
+from .._validation import CheckedOptions, option
 from . import _kernels
 
 __all__ = ["ROW_SOLVER_OPTIONS", "row_least_squares", "solve_rows"]
@@ -47,7 +47,8 @@ ROW_MAX_CG = 100
 #: k = 5, 10, 20, 40, 60, 80, 100: the crossover is k ~ 40. Set it to 0 to force the sketch.
 SKETCH_MIN_RANK = 40
 
-ROW_SOLVER_OPTIONS = SolverOptions(
+#: checked like keyword arguments: an unknown key, a wrong type or a value out of range raises
+ROW_SOLVER_OPTIONS = CheckedOptions(
     "altmin row solver",
     {
         "sketch_factor": SKETCH_FACTOR,
@@ -57,6 +58,16 @@ ROW_SOLVER_OPTIONS = SolverOptions(
         "row_abs_tol": ROW_ABS_TOL,
         "row_max_cg": ROW_MAX_CG,
         "min_rank": SKETCH_MIN_RANK,
+    },
+    {
+        "sketch_factor": option("real", low=0.0, include_low=False),
+        "sketch_nnz": option("int", low=1),
+        "min_rows_factor": option("real", low=0.0),
+        "row_reduction": option("real", low=0.0, high=1.0, include_low=False,
+                                include_high=False),
+        "row_abs_tol": option("real", low=0.0),
+        "row_max_cg": option("int", low=1),
+        "min_rank": option("int", low=0),
     },
 )
 

@@ -86,9 +86,10 @@ def test_history_callback_and_stop(recovery_problem):
 
 def test_not_converged_warns(recovery_problem):
     X, _, _, k = recovery_problem
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
         res = altmin(X, k, max_iter=2, tol=1e-14, random_state=0)
-    assert not res.success and res.status == 2
+    # the shared vocabulary (optsolve._status): 1 is the iteration limit in every family
+    assert not res.success and res.status == 1
 
 
 def test_biases_objective_is_the_stated_one(ridge_rows_reference, residuals_reference):
@@ -116,3 +117,31 @@ def test_altmin_bad_input(recovery_problem):
         altmin(X, k, solver="svd")
     with pytest.raises(ValueError, match="alpha"):
         altmin(X, k, alpha=-1.0)
+
+
+@pytest.mark.parametrize(("options", "exc"), [
+    ({"sketch_factr": 4}, ValueError),
+    ({"sketch_factor": 0}, ValueError),
+    ({"sketch_factor": "4"}, TypeError),
+    ({"sketch_nnz": 1.5}, TypeError),
+    ({"row_reduction": 1.0}, ValueError),
+    ({"row_max_cg": 0}, ValueError),
+    ({"min_rank": -1}, ValueError),
+    ({"row_abs_tol": np.nan}, ValueError),
+    ("min_rank=0", TypeError),
+])
+def test_options_validated_like_keyword_arguments(recovery_problem, options, exc):
+    X, _, _, k = recovery_problem
+    with pytest.raises(exc, match="options"):
+        altmin(X, k, options=options, random_state=0)
+
+
+def test_shared_status_vocabulary(recovery_problem):
+    # the objective-stalled stop used to be status 1, which is the iteration limit elsewhere
+    X, _, _, k = recovery_problem
+    noisy = X.copy()
+    noisy.data = noisy.data + 0.3 * np.random.default_rng(0).standard_normal(noisy.nnz)
+    res = altmin(noisy, k, tol=1e-3, max_iter=200, random_state=0)
+    assert res.success and res.status == 0 and "objective decrease" in res.message
+    res = altmin(X, k, tol=1e-10, random_state=0)
+    assert res.success and res.status == 0 and "residual" in res.message

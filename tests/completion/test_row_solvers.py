@@ -76,7 +76,8 @@ def test_row_least_squares_bad_input(rows_problem):
         row_least_squares(X, F[:10])
     with pytest.raises(ValueError, match="alpha"):
         row_least_squares(X, F, alpha=-1.0)
-    with pytest.warns(RuntimeWarning, match="Unknown solver option"):
+    # options are checked like keyword arguments: an unknown key is an error (issue 19)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['sketch_sise'\]"):
         row_least_squares(X, F, options={"sketch_sise": 3})
 
 
