@@ -14,7 +14,12 @@ from sklearn.utils import check_random_state
 from .._backend import get_namespace, is_cupy_array, to_float
 from .._optimize import History, make_result
 from .._status import Status, termination_message, warn_status
-from .._validation import check_array_finite, check_in_choices, check_positive_int
+from .._validation import (
+    as_float_array,
+    check_array_finite,
+    check_in_choices,
+    check_positive_int,
+)
 from . import _kernels as K
 from ._active_set import min_norm_subgradients, solve_active_set
 from ._design import Design
@@ -350,14 +355,17 @@ def _resolve_datafit(datafit):
 
 def _check_data(X, y, datafit):
     if not sp.issparse(X):
-        X = np.asarray(X, dtype=np.float64)
+        X = as_float_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got an array of shape {X.shape}")
     elif X.format not in ("csr", "csc") or X.dtype != np.float64:
         # LIL/DOK/COO/BSR/DIA hold no flat ``data`` array to check: one CSC copy
         X = sp.csc_matrix(X, dtype=np.float64)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape "
+                         f"{X.shape}")
     check_array_finite(X, "X")
-    y = np.asarray(y, dtype=np.float64)
+    y = as_float_array(y, "y")
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got an array of shape {y.shape}")
     check_array_finite(y, "y")

@@ -12,7 +12,12 @@ import logging
 
 import numpy as np
 
-from .._validation import check_array_finite, check_positive_int, check_scalar_in_range
+from .._validation import (
+    as_float_array,
+    check_array_finite,
+    check_positive_int,
+    check_scalar_in_range,
+)
 
 logger = logging.getLogger("optsolve.pruning")
 
@@ -23,8 +28,8 @@ LAGRANGIAN_MAX_BISECTIONS = 200
 
 
 def _check_curves(costs, distortions) -> tuple[np.ndarray, np.ndarray]:
-    costs = np.asarray(costs, dtype=np.float64)
-    distortions = np.asarray(distortions, dtype=np.float64)
+    costs = as_float_array(costs, "costs")
+    distortions = as_float_array(distortions, "distortions")
     if costs.ndim != 2:
         raise ValueError(f"costs must be 2-D (layers x levels), got shape {costs.shape}")
     if distortions.shape != costs.shape:
