@@ -472,6 +472,39 @@ def _register_constrained():
              expect={"one_feature": "any", "empty_cols": "error"})
 
 
+def _register_eq():
+    from optsolve.constrained import minimize_eq
+    from optsolve.problems import get_problem
+
+    def run(problem, **params):
+        return minimize_eq(problem, **{"random_state": 0, "max_iter": 50, **params})
+
+    register("minimize_eq", run, lambda: {"problem": get_problem("HS6")}, matrix="", rows=(),
+             bad_params=[{"options": {"mu0": -10.0}}, {"options": {"penalty_factor": 1.0}},
+                         {"options": {"eta": "small"}}, {"options": {"nope": 1}},
+                         {"options": ["eta"]}, {"x0": np.array([np.nan, 1.0, 2.0])},
+                         {"tol": -1.0}, {"max_iter": 1.5}, {"method": "newton"},
+                         {"sketch": "none"}, {"callback": 3}])
+
+
+def _register_forest():
+    from optsolve.bcd import minimize_forest_bcd
+
+    def spd():
+        rng = np.random.default_rng(0)
+        B = rng.standard_normal((8, 8)) * (rng.random((8, 8)) < 0.3)
+        A = B @ B.T + 8 * np.eye(8)
+        return {"A": A, "b": rng.standard_normal(8)}
+
+    register("minimize_forest_bcd",
+             lambda A, b, **p: minimize_forest_bcd(A, b, **{"random_state": 0, **p}), spd,
+             matrix="A", rows=("A", "b"),
+             bad_params=[{"tol": -1.0}, {"selection": "nope"}, {"max_iter": -1},
+                         {"x0": np.zeros(3)}],
+             expect={"one_sample": "error", "one_feature": "error", "float32": "any",
+                     "int": "any", "object": "any"})
+
+
 def _register_completion():
     from optsolve.completion import AltMinCompletion, altmin
 
@@ -532,6 +565,11 @@ def _register_graphs():
     def adjacency():
         return {"graph": make_graph("erdos_renyi", 8, random_state=0, p=0.5).toarray()}
 
+    register("make_graph", lambda **p: make_graph(**{"kind": "erdos_renyi", "n": 8,
+                                                     "random_state": 0, "p": 0.5, **p}),
+             dict, matrix="", rows=(),
+             bad_params=[{"kind": "nope"}, {"n": 0}, {"n": 2.5}, {"p": 1.5}, {"p": -0.1}])
+
     def rows():  # the adjacency is square: cut rows and columns together
         return ("graph",)
 
@@ -556,8 +594,8 @@ def _register_datasets():
                              {"density": 1.5}, {"density": np.nan}, {"n_samples": 2.5}])
 
 
-for _register in (_register_bcd, _register_constrained, _register_completion, _register_pruning,
-                  _register_graphs, _register_datasets):
+for _register in (_register_bcd, _register_forest, _register_constrained, _register_eq,
+                  _register_completion, _register_pruning, _register_graphs, _register_datasets):
     _register()
 
 

@@ -44,8 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from .._optimize import OptimizeResult, SolverOptions
-from .._validation import option, validate_options
+from .._optimize import OptimizeResult
+from .._validation import CheckedOptions, option
 from ._driver import STATUS_MESSAGES, run_eal_newton
 from .hessian import HESSIAN_MODES
 from .kkt import DENSE_KKT_MAX
@@ -77,12 +77,6 @@ _DEFAULTS = {
     "verbose": 0,
 }
 
-#: method registry: name -> (options declaration, overrides of the defaults)
-METHODS: dict[str, SolverOptions] = {
-    "eal-sketch": SolverOptions("eal-sketch", _DEFAULTS),
-    "eal-direct": SolverOptions("eal-direct", {**_DEFAULTS, "inner": "direct"}),
-}
-
 #: each option checked like a keyword argument before any work starts (the ranges keep the
 #: penalty updates of the descent test finite: μ grows and ν shrinks by ``penalty_factor > 1``)
 OPTION_CHECKS = {
@@ -107,6 +101,12 @@ OPTION_CHECKS = {
     "dense_threshold": option("int", low=0),
     "record_history": option("bool"),
     "verbose": lambda v, name: _check_verbose(v, name),
+}
+
+#: method registry: name -> its options (defaults and checks)
+METHODS: dict[str, CheckedOptions] = {
+    "eal-sketch": CheckedOptions("eal-sketch", _DEFAULTS, OPTION_CHECKS),
+    "eal-direct": CheckedOptions("eal-direct", {**_DEFAULTS, "inner": "direct"}, OPTION_CHECKS),
 }
 
 
@@ -198,7 +198,7 @@ def minimize_eq(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     _check_problem(problem)
-    opts = validate_options(options, METHODS[method].defaults, OPTION_CHECKS, method)
+    opts = METHODS[method].resolve(options)
     if opts["mu_max"] < opts["mu0"]:
         raise ValueError(f"options['mu_max'] ({opts['mu_max']}) must be >= options['mu0'] "
                          f"({opts['mu0']})")

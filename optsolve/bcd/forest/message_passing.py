@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..._validation import as_float_array
 from . import _kernels
 
 __all__ = ["as_symmetric_csr", "solve_forest"]
@@ -25,7 +26,7 @@ def as_symmetric_csr(A, name: str = "A") -> sp.csr_matrix:
     if sp.issparse(A):
         M = sp.csr_matrix(A, dtype=np.float64, copy=True)
     else:
-        arr = np.asarray(A, dtype=np.float64)
+        arr = as_float_array(A, name)
         if arr.ndim != 2:
             raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {arr.shape}")
         M = sp.csr_matrix(arr)

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 
 from ..._optimize import History, ProgressReporter, call_callback, make_result
 from ..._status import Status, termination_message, warn_status
+from ..._validation import as_float_array
 from . import _kernels
 from .blocks import check_partition, forest_partition, lattice_tree_partition, red_black_partition
 from .message_passing import _raise_on_status, as_symmetric_csr
@@ -333,7 +334,7 @@ def _blocks_for(selection: str, M: sp.csr_matrix, partition, lattice_shape):
 
 
 def _as_columns(a, n: int, name: str) -> tuple[np.ndarray, bool]:
-    arr = np.asarray(a, dtype=np.float64)
+    arr = as_float_array(a, name)
     if arr.ndim not in (1, 2) or arr.shape[0] != n:
         raise ValueError(f"{name} must have shape ({n},) or ({n}, k), got {arr.shape}")
     if not np.all(np.isfinite(arr)):
