@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from .._backend import get_namespace, to_float
-from .._optimize import OptimizeResult, make_result, warn_not_converged
+from .._optimize import OptimizeResult, make_result
+from .._status import Status, termination_message, warn_status
 
 __all__ = [
     "SKETCH_KINDS",
@@ -392,12 +393,17 @@ def block_kaczmarz_solve(K: Any, b: Any, *, rtol: float = 1e-6, max_iter: int | 
     target = rtol * bnorm
     z, res = solver.run(b, target, int(max_iter))
     success = res <= target
-    if not success:
-        warn_not_converged("block_kaczmarz_solve", solver.n_iter, "relative residual",
-                           res / bnorm if bnorm else res, rtol)
-    return make_result(z, res, success=success, status=0 if success else 1,
-                       message="residual below rtol" if success else
-                       "maximum number of iterations reached",
+    if not math.isfinite(res):
+        status, detail = Status.NON_FINITE, "residual"
+    elif success:
+        status, detail = Status.SUCCESS, "residual below rtol"
+    else:
+        status = Status.MAX_ITER
+        detail = (f"after {solver.n_iter} iterations, relative residual "
+                  f"{res / bnorm if bnorm else res:.3e} > rtol = {rtol:.3e}")
+    warn_status("block_kaczmarz_solve", status, detail)
+    return make_result(z, res, success=status == Status.SUCCESS, status=int(status),
+                       message=termination_message(status, detail),
                        nit=solver.n_iter, residual=res, n_checks=solver.n_checks,
                        block_size=solver.q, blocks_per_iter=solver.p)
 
