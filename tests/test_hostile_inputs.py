@@ -110,6 +110,20 @@ def _case_target_non_finite(e, inp):
     return _with(inp, "y", y), None, "error"
 
 
+def _case_target_container(kind):
+    def case(e, inp):
+        if "y" not in inp:
+            return None
+        y = np.asarray(inp["y"])
+        if kind == "list":
+            return _with(inp, "y", y.tolist()), inp, "same"
+        if kind == "column":
+            return _with(inp, "y", y[:, None]), inp, "any"
+        pd = pytest.importorskip("pandas")
+        return _with(inp, "y", pd.Series(y)), inp, "same"
+    return case
+
+
 def _cut_rows(e, inp, stop):
     return {k: (v[:stop] if k in e.rows else v) for k, v in inp.items()}
 
@@ -238,6 +252,9 @@ CASES: dict[str, Callable] = {
     "nan": _case_non_finite(np.nan),
     "inf": _case_non_finite(np.inf),
     "y_nan": _case_target_non_finite,
+    "y_list": _case_target_container("list"),
+    "y_column": _case_target_container("column"),
+    "y_pandas": _case_target_container("pandas"),
     "empty_rows": _case_empty_rows,
     "empty_cols": _case_empty_cols,
     "one_sample": _case_one_sample,
