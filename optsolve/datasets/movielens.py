@@ -49,11 +49,16 @@ def _ratings_file(name: str, home: Path, download_if_missing: bool, opener) -> P
 
 
 def _parse(path: Path, sep: str) -> np.ndarray:
-    if sep == "\t":
-        arr = np.loadtxt(path, dtype=np.int64, delimiter="\t", usecols=(0, 1, 2))
-    else:  # '::' is not a single-character delimiter
-        text = path.read_text(encoding="latin-1").replace("::", "\t")
-        arr = np.loadtxt(io.StringIO(text), dtype=np.int64, delimiter="\t", usecols=(0, 1, 2))
+    try:
+        if sep == "\t":
+            arr = np.loadtxt(path, dtype=np.int64, delimiter="\t", usecols=(0, 1, 2), ndmin=2)
+        else:  # '::' is not a single-character delimiter
+            text = path.read_text(encoding="latin-1").replace("::", "\t")
+            arr = np.loadtxt(io.StringIO(text), dtype=np.int64, delimiter="\t",
+                             usecols=(0, 1, 2), ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a MovieLens ratings file (user, item, rating, "
+                         f"timestamp per line): {exc}") from None
     return arr.reshape(-1, 3)
 
 

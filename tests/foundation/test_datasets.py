@@ -355,3 +355,12 @@ def test_large_sparse_generators_stay_o_nnz(make):
     # positions spread uniformly: every row has about density * d = 2 entries
     assert abs(np.diff(X.tocsr().indptr).mean() - 2.0) < 1e-12
     assert np.diff(X.tocsc().indptr).max() < 15
+
+
+@pytest.mark.parametrize("text", ["1\t1\tfour\t0\n", "1\t1\n", "1;1;4;0\n"])
+def test_load_movielens_malformed_file_names_it(tmp_path, text):
+    folder = tmp_path / "ratings" / "ml-100k"
+    folder.mkdir(parents=True)
+    (folder / "u.data").write_text(text)
+    with pytest.raises(ValueError, match=r"u\.data"):
+        load_movielens("100k", data_home=tmp_path, download_if_missing=False)
