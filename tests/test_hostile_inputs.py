@@ -544,6 +544,23 @@ def _register_completion():
     bad = [{"rank": 0}, {"rank": 2.5}, {"tol": -1.0}, {"options": {"sketch_factr": 4}}]
     # an entry observed twice is refused (it would otherwise be summed): a clear error
     expect = {"csr_duplicates": "error", "csc_duplicates": "error"}
+    from optsolve.completion import row_least_squares, spectral_init
+
+    def rows_problem():
+        rng = np.random.default_rng(0)
+        X = sp.random(12, 40, density=0.5, format="csr", random_state=0)
+        return {"X": X, "F": rng.standard_normal((40, 3))}
+
+    register("row_least_squares", lambda X, F, **p: row_least_squares(X, F, **p)[0],
+             rows_problem, rows=("X",), dense=False,
+             bad_params=[{"alpha": -1.0}, {"method": "nope"}, {"tol": np.nan},
+                         {"F": np.zeros((39, 3))}, {"x0": np.zeros(3)}],
+             expect={**expect, "empty_rows": "any", "empty_cols": "error",
+                     "one_feature": "error"})
+    register("spectral_init",
+             lambda X, **p: np.abs(spectral_init(X, **{"rank": 2, "random_state": 0, **p})[1]),
+             observations, rows=("X",), dense=False, expect=expect,
+             bad_params=[{"rank": 0}, {"rank": 100}, {"incoherence": -1.0}])
     register("altmin", run_altmin, observations, rows=("X",), dense=False, bad_params=bad,
              expect=expect)
     register("AltMinCompletion", run_estimator, observations, rows=("X",), dense=False,
@@ -561,6 +578,36 @@ def _register_pruning():
         dist = np.sort(rng.uniform(0, 5, size=(5, 6)), axis=1)
         dist[:, 0] = 0.0
         return {"costs": costs, "distortions": dist, "budget": 100.0}
+
+    from optsolve.pruning import (
+        allocate_erk,
+        allocate_global_magnitude,
+        allocate_lamp,
+        allocate_uniform,
+        allocate_uniform_plus,
+        lamp_scores,
+    )
+
+    def layer():
+        return {"weight": np.random.default_rng(0).standard_normal((6, 5))}
+
+    register("lamp_scores", lamp_scores, layer, matrix="weight", rows=("weight",),
+             sparse=False, expect={"empty_rows": "any", "empty_cols": "any", "1d": "any",
+                                   "3d": "any", "int": "any", "one_sample": "any"})
+
+    def layers():
+        rng = np.random.default_rng(0)
+        return {"weights": [rng.standard_normal((6, 5)), rng.standard_normal(20)],
+                "n_keep": 20}
+
+    for name, fn in (("allocate_uniform", allocate_uniform), ("allocate_erk", allocate_erk),
+                     ("allocate_global_magnitude", allocate_global_magnitude),
+                     ("allocate_lamp", allocate_lamp),
+                     ("allocate_uniform_plus", allocate_uniform_plus)):
+        register(name, fn, layers, matrix="", rows=(),
+                 bad_params=[{"n_keep": -1}, {"n_keep": 1000}, {"n_keep": 2.5},
+                             {"weights": []}, {"weights": [np.full(3, np.nan)]},
+                             {"masks": [np.ones(3, bool)]}])
 
     for name, fn in (("allocate_dp", allocate_dp), ("allocate_lagrangian", allocate_lagrangian)):
         register(name, fn, curves, matrix="costs", rows=("costs", "distortions"), sparse=False,
@@ -621,7 +668,7 @@ for _register in (_register_bcd, _register_forest, _register_constrained, _regis
 
 def _params():
     for entry in ENTRY_POINTS:
-        for case in CASES:
+        for case in CASES if entry.matrix else ():
             yield pytest.param(entry, case, id=f"{entry.name}-{case}")
         for i in range(len(entry.bad_params)):
             yield pytest.param(entry, ("bad_param", i), id=f"{entry.name}-bad_param{i}")

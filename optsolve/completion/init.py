@@ -11,6 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
 
+from .._validation import as_float_array, check_positive_int, check_scalar_in_range
+from .sketched_ls import canonical_observations
+
 __all__ = ["INIT_INCOHERENCE", "spectral_init"]
 
 #: incoherence parameter mu of the clipping threshold 2 sqrt(mu k / m) (JNS 2013, Alg. 2
@@ -58,9 +61,19 @@ def spectral_init(
     >>> U0.shape, bool(np.allclose(U0.T @ U0, np.eye(2)))
     ((60, 2), True)
     """
-    m, n = X.shape
-    p = max(X.nnz, 1) / (m * n)
-    Y = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    if sp.issparse(X):
+        Y = canonical_observations(X, "X").copy()
+    else:
+        arr = as_float_array(X, "X")
+        if arr.ndim != 2:
+            raise ValueError(f"X must be 2-D, got an array of shape {arr.shape}")
+        Y = canonical_observations(sp.csr_matrix(arr), "X").copy()
+    m, n = Y.shape
+    rank = check_positive_int(rank, "rank")
+    if rank > min(m, n):
+        raise ValueError(f"rank must be at most min(X.shape) = {min(m, n)}, got {rank}")
+    check_scalar_in_range(incoherence, "incoherence", low=0.0, include_low=False)
+    p = max(Y.nnz, 1) / (m * n)
     Y.data /= p
     U, sigma, Wt = randomized_svd(Y, rank, n_iter=7, random_state=random_state)
     threshold = 2.0 * np.sqrt(incoherence * rank / m)

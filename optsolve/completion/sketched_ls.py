@@ -17,7 +17,13 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import CheckedOptions, option
+from .._validation import (
+    CheckedOptions,
+    as_float_array,
+    check_array_finite,
+    check_scalar_in_range,
+    option,
+)
 from . import _kernels
 
 __all__ = ["ROW_SOLVER_OPTIONS", "row_least_squares", "solve_rows"]
@@ -123,6 +129,23 @@ def solve_rows(
     return int(cg_iters.sum())
 
 
+def canonical_observations(X, name: str = "X") -> sp.csr_matrix:
+    """A float64 CSR matrix of the stored entries of ``X`` with sorted indices (a copy when
+    sorting is needed: the caller's arrays are never touched); refuses non-finite values and
+    an entry stored twice (two observations of one entry are ambiguous, not a sum)."""
+    if X.format == "dia":  # DIA stores padding zeros that are not observations
+        X = X.tocoo()
+    Y = sp.csr_matrix(X, dtype=np.float64)
+    if not Y.has_sorted_indices:
+        Y = Y.copy()
+        Y.sort_indices()
+    if not Y.has_canonical_format:
+        raise ValueError(f"{name} stores some (row, col) entry twice; each entry may be "
+                         "observed once (average or deduplicate them first)")
+    check_array_finite(Y, name)
+    return Y
+
+
 def row_least_squares(
     X,
     F: np.ndarray,
@@ -182,17 +205,24 @@ def row_least_squares(
         raise ValueError(f"method must be 'sketched' or 'exact', got {method!r}")
     if not sp.issparse(X):
         raise TypeError(f"X must be a scipy.sparse matrix, got {type(X).__name__}")
-    X = sp.csr_matrix(X)
-    X.sort_indices()
-    F = np.asarray(F, dtype=np.float64)
+    X = canonical_observations(X, "X")
+    F = as_float_array(F, "F")
     if F.ndim != 2 or F.shape[0] != X.shape[1]:
         raise ValueError(f"F must have shape ({X.shape[1]}, k), got {F.shape}")
+    check_array_finite(F, "F")
     if not isinstance(alpha, numbers.Real) or alpha < 0:
         raise ValueError(f"alpha must be a real number >= 0, got {alpha!r}")
+    tol = check_scalar_in_range(tol, "tol", low=0.0)
     opts = ROW_SOLVER_OPTIONS.resolve(options)
-    opts["row_reduction"] = float(tol)
-    opts["row_abs_tol"] = min(float(tol), ROW_ABS_TOL)
-    out = np.zeros((X.shape[0], F.shape[1])) if x0 is None else np.array(x0, dtype=np.float64)
+    opts["row_reduction"] = tol
+    opts["row_abs_tol"] = min(tol, ROW_ABS_TOL)
+    if x0 is None:
+        out = np.zeros((X.shape[0], F.shape[1]))
+    else:
+        out = np.array(as_float_array(x0, "x0"), dtype=np.float64)  # a copy, solved in place
+        if out.shape != (X.shape[0], F.shape[1]):
+            raise ValueError(f"x0 must have shape {(X.shape[0], F.shape[1])}, got {out.shape}")
+        check_array_finite(out, "x0")
     seed = 0 if random_state is None else int(random_state)
     iters = solve_rows(X, F, out, alpha=float(alpha), method=method, opts=opts, seed=seed)
     return out, iters

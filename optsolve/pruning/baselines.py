@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import as_float_array, check_array_finite, check_positive_int
+
 __all__ = [
     "BASELINES",
     "allocate_erk",
@@ -39,9 +41,11 @@ DENSITY_BISECTIONS = 200
 
 
 def _prepare(weights, masks):
-    weights = [np.asarray(w, dtype=np.float64) for w in weights]
+    weights = [as_float_array(w, f"weights[{i}]") for i, w in enumerate(weights)]
     if not weights:
         raise ValueError("weights must hold at least one layer")
+    for i, w in enumerate(weights):
+        check_array_finite(w, f"weights[{i}]")
     if masks is None:
         masks = [np.ones(w.shape, dtype=bool) for w in weights]
     else:
@@ -55,7 +59,7 @@ def _prepare(weights, masks):
 
 
 def _check_n_keep(n_keep, remaining, floors=None) -> int:
-    n_keep = int(n_keep)
+    n_keep = check_positive_int(n_keep, "n_keep", allow_zero=True)
     lowest = 0 if floors is None else int(np.sum(floors))
     if n_keep < lowest or n_keep > remaining.sum():
         raise ValueError(
@@ -245,7 +249,9 @@ def lamp_scores(weight: np.ndarray) -> np.ndarray:
 
     With the weights sorted by increasing magnitude, ``score(u) = w_u² / Σ_{v ≥ u} w_v²``.
     """
-    w2 = np.asarray(weight, dtype=np.float64).ravel() ** 2
+    w = as_float_array(weight, "weight")
+    check_array_finite(w, "weight")
+    w2 = w.ravel() ** 2
     order = np.argsort(w2, kind="stable")
     sorted_w2 = w2[order]
     tail = np.cumsum(sorted_w2[::-1])[::-1]
