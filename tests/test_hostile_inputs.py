@@ -467,6 +467,27 @@ def _register_bcd():
              estimator=True)
 
 
+def _register_bcd_tools():
+    from optsolve.bcd import L1, LeastSquares, duality_gap, make_partition
+
+    def gap_inputs():
+        d = _regression()
+        return {**d, "coef": np.array([0.5, -1.0, 0.0, 0.2])}
+
+    register("duality_gap",
+             lambda X, y, coef, **p: np.array(duality_gap(LeastSquares(), L1(0.1), X, y, coef,
+                                                          **p)),
+             gap_inputs, bad_params=[{"coef": np.zeros(3)}, {"coef": np.full(4, np.nan)}],
+             expect={"one_feature": "error", "empty_cols": "error"})
+    register("make_partition",
+             lambda lips, **p: make_partition(**{"kind": "sort", "lips": lips,
+                                                 "block_size": 2, **p}),
+             lambda: {"lips": np.array([1.0, 5.0, 2.0, 4.0, 3.0])}, matrix="", rows=(),
+             bad_params=[{"kind": "nope"}, {"block_size": 0}, {"block_size": 1.5},
+                         {"lips": np.array([1.0, np.nan])}, {"lips": np.ones((2, 2))},
+                         {"lips": np.array([1.0, -1.0])}])
+
+
 def _register_constrained():
     from optsolve.constrained import ConstrainedLogisticRegression
 
@@ -658,7 +679,7 @@ def _register_datasets():
                              {"density": 1.5}, {"density": np.nan}, {"n_samples": 2.5}])
 
 
-for _register in (_register_bcd, _register_forest, _register_constrained, _register_eq,
+for _register in (_register_bcd, _register_bcd_tools, _register_forest, _register_constrained, _register_eq,
                   _register_completion, _register_pruning, _register_graphs, _register_datasets):
     _register()
 

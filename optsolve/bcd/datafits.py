@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_int, check_scalar_in_range
+from .._validation import (
+    as_float_array,
+    check_array_finite,
+    check_positive_int,
+    check_scalar_in_range,
+)
 from . import _kernels as K
 
 __all__ = [
@@ -272,10 +277,20 @@ def duality_gap(datafit, penalty, X, y, coef, intercept=0.0) -> tuple[float, flo
     >>> round(p, 4), gap > 0
     (0.835, True)
     """
+    from .solver import _check_data, _resolve_datafit
+
+    datafit = _resolve_datafit(datafit)
     if not isinstance(penalty, L1):
         raise TypeError("penalty must be L1 for a duality gap")
-    yv = datafit.encode(y)
-    coef = np.asarray(coef, dtype=np.float64)
+    X, yv = _check_data(X, y, datafit)
+    coef = as_float_array(coef, "coef")
+    n_out = datafit.n_outputs(yv)
+    shape = (X.shape[1], n_out) if n_out > 1 else (X.shape[1],)
+    if coef.shape != shape:
+        raise ValueError(f"coef must have shape {shape} to match X and y, got {coef.shape}")
+    check_array_finite(coef, "coef")
+    intercept = as_float_array(intercept, "intercept")
+    check_array_finite(intercept, "intercept")
     z = np.asarray(X @ coef, dtype=np.float64) + intercept
     deriv = loss_derivative(datafit.code, z, yv, z.shape[1] if z.ndim == 2 else 1)
     xt = np.asarray(X.T @ deriv) / yv.shape[0]

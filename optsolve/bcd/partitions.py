@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import as_float_array, check_positive_int, check_vector
+
 __all__ = ["make_partition"]
 
 PARTITIONS = ("order", "sort", "avg", "variable")
@@ -28,6 +30,12 @@ def make_partition(kind: str, lips: np.ndarray, block_size: int) -> tuple[np.nda
     >>> members[ptr[0]:ptr[1]].tolist()
     [1, 3]
     """
+    if kind not in ("order", "sort", "avg"):
+        raise ValueError(f"kind must be one of ('order', 'sort', 'avg'), got {kind!r}")
+    lips = check_vector(as_float_array(lips, "lips"), "lips")
+    if np.any(lips < 0):
+        raise ValueError("lips must be non-negative (Lipschitz constants)")
+    block_size = check_positive_int(block_size, "block_size")
     n = lips.shape[0]
     n_blocks = -(-n // block_size)
     if kind == "order":
