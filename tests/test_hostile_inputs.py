@@ -679,8 +679,9 @@ def _register_datasets():
                              {"density": 1.5}, {"density": np.nan}, {"n_samples": 2.5}])
 
 
-for _register in (_register_bcd, _register_bcd_tools, _register_forest, _register_constrained, _register_eq,
-                  _register_completion, _register_pruning, _register_graphs, _register_datasets):
+for _register in (_register_bcd, _register_bcd_tools, _register_forest, _register_constrained,
+                  _register_eq, _register_completion, _register_pruning, _register_graphs,
+                  _register_datasets):
     _register()
 
 
