@@ -82,11 +82,54 @@ def grid_graph(rows: int, cols: int, *, periodic: bool = False) -> sp.csr_matrix
     return _from_edges(rows * cols, np.concatenate(r), np.concatenate(c))
 
 
+#: above this many nodes the random models draw their edges in O(edges) memory instead of one
+#: uniform per node pair (which the smaller graphs keep, so their seeds give the same graphs)
+DENSE_PAIRS_MAX_NODES = 2000
+
+
+def _bernoulli_subset(rng, size: int, p: float) -> np.ndarray:
+    """Sorted indices of a Bernoulli(``p``) subset of ``range(size)`` in O(subset) memory: a
+    binomial count, then that many distinct uniform indices (a uniform subset of a uniform
+    random subset is uniform)."""
+    m = int(rng.binomial(size, p)) if size else 0
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    if m > size // 2:  # dense: one uniform per index is cheaper than rejection
+        return np.flatnonzero(rng.random_sample(size) < p).astype(np.int64)
+    picked = np.zeros(0, dtype=np.int64)
+    while picked.size < m:
+        draw = rng.randint(0, size, size=int(1.1 * (m - picked.size)) + 16, dtype=np.int64)
+        picked = np.union1d(picked, draw)
+    return np.sort(rng.choice(picked, size=m, replace=False))
+
+
+def _triangle_pairs(n: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``k`` in ``range(n(n-1)/2)`` to the pair ``(i, j)``, ``i < j``, of row-major
+    upper-triangle order."""
+    k = np.asarray(k, dtype=np.int64)
+    # row i starts at offset i n − i(i+1)/2; invert the quadratic, then fix rounding
+    i = np.floor(n - 0.5 - np.sqrt((n - 0.5) ** 2 - 2.0 * k)).astype(np.int64)
+    i = np.clip(i, 0, n - 2)
+    start = i * n - i * (i + 1) // 2
+    over = start > k
+    i[over] -= 1
+    start = i * n - i * (i + 1) // 2
+    nxt = (i + 1) * n - (i + 1) * (i + 2) // 2
+    under = k >= nxt
+    i[under] += 1
+    start = i * n - i * (i + 1) // 2
+    return i, k - start + i + 1
+
+
 def erdos_renyi_graph(n: int, p: float, *, random_state=None) -> sp.csr_matrix:
-    """G(n, p): each pair connected independently with probability ``p``."""
+    """G(n, p): each pair connected independently with probability ``p`` (O(edges) memory
+    above ``DENSE_PAIRS_MAX_NODES`` nodes)."""
     n = check_positive_int(n, "n")
     check_scalar_in_range(p, "p", low=0, high=1)
     rng = check_random_state(random_state)
+    if n > DENSE_PAIRS_MAX_NODES:
+        r, c = _triangle_pairs(n, _bernoulli_subset(rng, n * (n - 1) // 2, p))
+        return _from_edges(n, r, c)
     r, c = np.triu_indices(n, 1)
     keep = rng.random_sample(r.size) < p
     return _from_edges(n, r[keep], c[keep])
@@ -171,6 +214,21 @@ def community_graph(
     check_scalar_in_range(p_out, "p_out", low=0, high=1)
     rng = check_random_state(random_state)
     block = np.arange(n) * n_blocks // n
+    if n > DENSE_PAIRS_MAX_NODES:
+        # inside communities and across them separately, each in O(edges) memory
+        starts = np.searchsorted(block, np.arange(n_blocks + 1))
+        rows, cols = [], []
+        for a in range(n_blocks):
+            sa, ea = starts[a], starts[a + 1]
+            size = ea - sa
+            r, c = _triangle_pairs(size, _bernoulli_subset(rng, size * (size - 1) // 2, p_in))
+            rows.append(r + sa)
+            cols.append(c + sa)
+            width = n - ea  # every node of later communities
+            k = _bernoulli_subset(rng, size * width, p_out)
+            rows.append(sa + k // max(width, 1))
+            cols.append(ea + k % max(width, 1))
+        return _from_edges(n, np.concatenate(rows), np.concatenate(cols))
     r, c = np.triu_indices(n, 1)
     p = np.where(block[r] == block[c], p_in, p_out)
     keep = rng.random_sample(r.size) < p

@@ -207,3 +207,46 @@ def test_edge_list_is_sorted_and_unique():
     assert np.all(rows < cols)
     keys = rows * 40 + cols
     assert np.all(np.diff(keys) > 0)
+
+
+def test_chi1_lanczos_path_matches_dense(monkeypatch):
+    import optsolve.graphs.resistance as res
+
+    A = make_graph("random_geometric", 400, random_state=5)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, edge_list(A)[0].size)
+    dense = chi1(A, w)
+    monkeypatch.setattr(res, "DENSE_MAX_NODES", 10)
+    assert chi1(A, w) == pytest.approx(dense, rel=1e-7)
+
+
+def test_large_random_graphs_are_drawn_in_edge_memory():
+    import tracemalloc
+
+    n, p = 6000, 10 / 6000
+    tracemalloc.start()
+    A = erdos_renyi_graph(n, p, random_state=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    n_edges = A.nnz // 2
+    expected = p * n * (n - 1) / 2
+    assert abs(n_edges - expected) < 5 * np.sqrt(expected)  # binomial count
+    assert peak < 50e6  # a dense pair mask would take 144 MB
+    rows, cols = edge_list(A)
+    assert np.all(rows < cols)
+    deg = np.diff(A.indptr)
+    assert abs(deg.mean() - p * (n - 1)) < 0.2  # no bias towards any row of the triangle
+    assert abs(deg[: n // 2].mean() - deg[n // 2:].mean()) < 0.5
+
+
+def test_large_community_graph_has_its_block_densities():
+    from optsolve.graphs import community_graph
+
+    n, k, p_in, p_out = 4000, 4, 0.01, 0.0004
+    A = community_graph(n, k, p_in, p_out, random_state=2)
+    rows, cols = edge_list(A)
+    block = np.arange(n) * k // n
+    inside = np.sum(block[rows] == block[cols])
+    exp_in = k * (n // k) * (n // k - 1) / 2 * p_in
+    exp_out = (n * n - k * (n // k) ** 2) / 2 * p_out
+    assert abs(inside - exp_in) < 5 * np.sqrt(exp_in)
+    assert abs(rows.size - inside - exp_out) < 5 * np.sqrt(exp_out)
