@@ -64,7 +64,7 @@ def _verbose_callback(verbose, label):
         logger.info(
             "%s t=%-10.4g grads=%-10d comms=%-10d rel_grad=%.3e", label,
             float(res.get("time", np.nan)), int(res.get("n_gradients", -1)),
-            int(res.get("n_communications", -1)), float(res.get("fun", np.nan)))
+            int(res.get("n_communications", -1)), float(res.get("grad_rel", np.nan)))
 
     return log
 

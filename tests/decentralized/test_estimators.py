@@ -134,7 +134,7 @@ def test_bad_input_raises_clear_errors():
         DecentralizedRidge(n_nodes=4, graph=disconnected).fit(X, y)
     directed = np.zeros((4, 4))
     directed[[0, 1, 2, 3], [1, 2, 3, 0]] = 1.0
-    with pytest.raises(ValueError, match="symmetric|undirected"):
+    with pytest.raises(ValueError, match=r"symmetric|undirected"):
         DecentralizedRidge(n_nodes=4, graph=directed).fit(X, y)
     with pytest.raises(ValueError, match="alpha"):
         DecentralizedRidge(alpha=0.0).fit(X, y)
