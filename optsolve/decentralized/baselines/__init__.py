@@ -1,0 +1,38 @@
+"""The comparison set of DADAO (Nabli & Oyallon, ICML 2023), on the same engine contract.
+
+One module per method: :mod:`.dgd` (DGD), :mod:`.extra` (EXTRA and gradient tracking),
+:mod:`.msda` (MSDA, Chebyshev-accelerated dual), :mod:`.adom_plus` (ADOM+ with
+multi-consensus) and :mod:`.continuized` (the continuized accelerated dual gossip of Even et al.).
+
+Counting conventions (shared with DADAO, :mod:`optsolve.decentralized.monitor`): one local
+gradient (or one gradient of a local conjugate, for the dual methods) per node evaluation; one
+communication = one pairwise exchange over one edge of one d-vector each way, so a synchronous
+gossip product of one stacked vector costs ``n_edges`` communications. Synchronous methods
+advance the simulated clock by 1 per gradient round.
+"""
+
+from __future__ import annotations
+
+#: solver name → (engine module, engine, default-cap function, needs μ > 0, option module)
+BASELINES = {
+    "dgd": ("dgd", "run_dgd", False),
+    "extra": ("extra", "run_extra", False),
+    "msda": ("msda", "run_msda", True),
+    "adom+": ("adom_plus", "run_adom_plus", True),
+#    "continuized": ("continuized", "run_continuized", True),
+}
+
+
+def register(methods: dict, method_cls) -> None:
+    """Add every baseline to ``methods`` (``solver.METHODS``) as ``method_cls`` entries."""
+    import importlib
+
+    for name, (module, engine, strong) in BASELINES.items():
+        mod = importlib.import_module(f".{module}", __name__)
+        methods[name] = method_cls(
+            engine=f".baselines.{module}:{engine}",
+            options=dict(mod.OPTIONS),
+            default_max_events=f".baselines.{module}:default_max_events",
+            requires_strong_convexity=strong,
+            check_time=getattr(mod, "CHECK_TIME", 1.0),
+        )
