@@ -19,7 +19,7 @@ BASELINES = {
     "extra": ("extra", "run_extra", False),
     "msda": ("msda", "run_msda", True),
     "adom+": ("adom_plus", "run_adom_plus", True),
-#    "continuized": ("continuized", "run_continuized", True),
+    "continuized": ("continuized", "run_continuized", True),
 }
 
 
