@@ -16,11 +16,11 @@ strongly convex and ``L_M = 2R/μ`` smooth (per edge step) in the ``Λ_p⁺`` me
 continuized constants are (Even et al., Thm. 3 and App. H, as corrected by Nabli & Oyallon's
 code — the factor 2 of their Eq. (63) belongs to the numerator)::
 
-    γ = 1/L_M = μ/(2R),   γ' = 1/√(μ_M L_M) = √(Lμ / (2λ⁺R)),   η = √(μ_M / L_M) = γ/γ'·… 
+    γ = 1/L_M = μ/(2R),   γ' = 1/√(μ_M L_M) = √(Lμ / (2λ⁺R)),   η = √(μ_M / L_M) = √(λ⁺μ / (2RL))
 
-with ``η = √(λ⁺μ / (2RL))`` (so that ``ηγ' = γ`` and ``γ'/η = 1/μ_M``, the continuized
-relations). The rate is ``e^{−ητ}`` in the events' own clock τ (one event per unit), i.e.
-``O(√(R/λ⁺) √(L/μ))`` events, ``O(|E| √(χ₁χ₂) √(L/μ))`` on uniform edges.
+(so that ``ηγ' = γ`` and ``γ'/η = 1/μ_M``, the continuized relations; Nabli & Oyallon's code
+takes η a factor √2 larger). The rate is ``e^{−ητ}`` in the events' own clock τ (one event per
+unit), i.e. ``O(√(R/λ⁺) √(L/μ))`` events, ``O(|E| √(χ₁χ₂) √(L/μ))`` on uniform edges.
 
 Counts: every edge event is 2 local gradients (of the conjugates: closed form for ridge, see
 :mod:`._conjugate`) and 1 communication, and 3 events of ``nit``. Clock: events arrive at total
