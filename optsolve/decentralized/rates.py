@@ -124,7 +124,7 @@ def sdp_rates(seg: GraphSegment, solver: str | None = None) -> np.ndarray:
     cons = [Lam + s_par * J - s_par * np.eye(n) >> 0]
     for e in range(m):
         b = B[:, e:e + 1]
-        cons.append(cp.bmat([[Lam + J, b], [b.T, cp.reshape(s_par, (1, 1))]]) >> 0)
+        cons.append(cp.bmat([[Lam + J, b], [b.T, cp.reshape(s_par, (1, 1), order="C")]]) >> 0)
     problem = cp.Problem(cp.Minimize(cp.sum(lam)), cons)
     solvers = [solver] if solver else [s for s in ("CLARABEL", "SCS")
                                        if s in cp.installed_solvers()]
