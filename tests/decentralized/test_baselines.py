@@ -171,12 +171,13 @@ def test_continuized_same_seed_same_run():
 def test_dgd_converges_to_its_penalized_fixed_point():
     """Constant-step DGD solves ``min Σ f_i(x_i) + xᵀ(I − W)x/(2η)``: a linear system for ridge,
     solved here by scipy on the stacked variables."""
-    prob, _, _ = _ridge_problem()
+    prob, _, _ = _ridge_problem(alpha=1.0)
     graph = cycle_graph(N_NODES)
     eta = 0.5 / prob.L
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = solve(prob, graph, solver="dgd", step_size=eta, tol=0.0, max_time=4000)
+        res = solve(prob, graph, solver="dgd", step_size=eta, tol=0.0, max_time=1000,
+                    monitor_interval=500)
     n, d, N = prob.n_nodes, prob.n_features, prob.n_samples_total
     blocks, rhs = [], []
     for Xi, yi in prob.parts:
@@ -206,9 +207,10 @@ def test_dgd_diminishing_step_approaches_the_optimum():
     w = prob.solution()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        const = solve(prob, cycle_graph(N_NODES), solver="dgd", tol=0.0, max_time=3000)
+        const = solve(prob, cycle_graph(N_NODES), solver="dgd", tol=0.0, max_time=3000,
+                      monitor_interval=1000)
         dimin = solve(prob, cycle_graph(N_NODES), solver="dgd", schedule="diminishing",
-                      step_size=4.0 / prob.L, tol=0.0, max_time=3000)
+                      step_size=4.0 / prob.L, tol=0.0, max_time=3000, monitor_interval=1000)
     assert np.abs(dimin.x - w).max() < 0.5 * np.abs(const.x - w).max()
 
 
