@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ...graphs import check_graph, edge_list, laplacian, metropolis_weights
+from ...graphs import check_graph, edge_list, laplacian, metropolis_weights, spectral_gap
 
 #: up to this many nodes the spectra are computed densely (O(n³) once, before the run)
 DENSE_SPECTRUM_MAX_NODES = 2000
+#: eigengaps this close to 1 are the complete graph's (c₂ = (1+γ)/(1−γ) would blow up)
+GAMMA_ONE_TOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,22 @@ class Gossip:
         return self.lap_max / self.lap_min_pos
 
 
-def _extreme_eigs(M: sp.csr_matrix) -> np.ndarray:
-    """All eigenvalues (dense, small graphs) or the two ends plus the two smallest."""
-    n = M.shape[0]
+def _spectra(A: sp.csr_matrix, Lap: sp.csr_matrix, Wm: sp.csr_matrix, max_degree: float):
+    """``(λ_max(Λ), λ⁺_min(Λ), λ_min(W), max(|λ₂(W)|, |λ_n(W)|))``: dense below
+    ``DENSE_SPECTRUM_MAX_NODES`` nodes; above, Lanczos (shift-invert for λ⁺_min through
+    :func:`optsolve.graphs.spectral_gap`) and the Metropolis gap bounded below by
+    ``λ⁺_min(Λ) / (1 + d_max)`` (every Metropolis weight is at least ``1/(1 + d_max)``)."""
+    n = Lap.shape[0]
     if n <= DENSE_SPECTRUM_MAX_NODES:
-        return np.linalg.eigvalsh(M.toarray())
+        ev = np.linalg.eigvalsh(Lap.toarray())
+        ew = np.linalg.eigvalsh(Wm.toarray())
+        return float(ev[-1]), float(ev[1]), float(ew[0]), float(max(abs(ew[-2]), abs(ew[0])))
     from scipy.sparse.linalg import eigsh
 
-    hi = eigsh(M, k=2, which="LA", return_eigenvectors=False)
-    lo = eigsh(M, k=2, which="SA", return_eigenvectors=False)
-    return np.sort(np.concatenate([lo, hi]))
+    gap = spectral_gap(A)
+    w_min = float(eigsh(Wm, k=1, which="SA", return_eigenvectors=False)[0])
+    second = max(1.0 - gap["lambda_2"] / (1.0 + max_degree), abs(w_min))
+    return gap["lambda_max"], gap["lambda_2"], w_min, float(second)
 
 
 def build_gossip(graph) -> Gossip:
@@ -96,12 +104,8 @@ def _build(A: sp.csr_matrix) -> Gossip:
     n_edges = int(edge_list(A)[0].size)
     Lap = sp.csr_matrix(laplacian(A))
     Wm = sp.csr_matrix(metropolis_weights(A))
-    ev = _extreme_eigs(Lap)
-    lap_max = float(ev[-1])
-    lap_min_pos = float(ev[1])  # connected: exactly one zero eigenvalue
-    ew = _extreme_eigs(Wm)
-    mix_min = float(ew[0])
-    mix_second = float(max(abs(ew[-2]), abs(ew[0])))
+    max_degree = float(np.diff(A.indptr).max())
+    lap_max, lap_min_pos, mix_min, mix_second = _spectra(A, Lap, Wm, max_degree)
     return Gossip(n, n_edges, Lap, Wm, lap_max, lap_min_pos, mix_min, mix_second)
 
 
@@ -116,8 +120,10 @@ def chebyshev_gossip(V: np.ndarray, Lap: sp.csr_matrix, lap_max: float, lap_min:
     with ``Lap`` (``degree · n_edges`` communications).
     """
     gamma = lap_min / lap_max
-    if gamma >= 1.0:  # complete graph: Lap/λ_max is already the consensus projector
+    if gamma >= 1.0 - GAMMA_ONE_TOL:  # complete graph: Λ/λ_max is the consensus projector
         return Lap @ V / lap_max
+    if degree == 1:  # P_1(x) = c₃x, exact without the (large) c₂
+        return (2.0 / ((1.0 + gamma) * lap_max)) * (Lap @ V)
     c2 = (1.0 + gamma) / (1.0 - gamma)
     c3 = 2.0 / ((1.0 + gamma) * lap_max)
     a_prev, a_cur = 1.0, c2
