@@ -79,8 +79,7 @@ def test_ridge_reaches_centralized_optimum(solver, opts, graph):
     assert res.n_gradients > 0 and res.n_communications > 0
 
 
-@pytest.mark.parametrize("solver,opts", [m for m in METHODS if m[0] != "continuized"],
-                         ids=[_label(*m) for m in METHODS if m[0] != "continuized"])
+@pytest.mark.parametrize("solver,opts", METHODS, ids=[_label(*m) for m in METHODS])
 def test_logistic_reaches_centralized_optimum(solver, opts):
     X, y = _logistic_data()
     prob = DecentralizedProblem.logistic(partition_data(X, y, N_NODES, random_state=0), ALPHA)
@@ -90,15 +89,8 @@ def test_logistic_reaches_centralized_optimum(solver, opts):
     ref = LogisticRegression(C=1.0 / (ALPHA * X.shape[0]), fit_intercept=False, tol=1e-12,
                              max_iter=10_000).fit(X, y)
     assert_allclose(res.x, np.tile(ref.coef_.ravel(), (N_NODES, 1)), rtol=1e-4, atol=1e-5)
-    if solver == "msda":
+    if solver in ("msda", "continuized"):
         assert res.n_inner_steps > 0  # the logistic conjugate is an inner Newton solve
-
-
-def test_continuized_refuses_logistic():
-    X, y = _logistic_data()
-    prob = DecentralizedProblem.logistic(partition_data(X, y, N_NODES, random_state=0), ALPHA)
-    with pytest.raises(ValueError, match="ridge problems only"):
-        solve(prob, cycle_graph(N_NODES), solver="continuized")
 
 
 # -- counts ------------------------------------------------------------------------------------
@@ -301,7 +293,7 @@ def test_advance_node_matches_expm():
 
 
 def test_continuized_kernel_matches_numpy_reference():
-    from optsolve.decentralized.baselines._kernels import continuized_ridge_events
+    from optsolve.decentralized.baselines._kernels import continuized_events
 
     rng = np.random.default_rng(1)
     n, d = 5, 3
@@ -316,9 +308,14 @@ def test_continuized_kernel_matches_numpy_reference():
     Y, Z = rng.standard_normal((n, d)), rng.standard_normal((n, d))
     Yr, Zr, tr = Y.copy(), Z.copy(), np.zeros(n)
     t_stop = ev_time[29] + 1e-9
-    end = continuized_ridge_events(Y, Z, np.zeros(n), H_inv, shift, rows, cols, step_y, ev_edge,
-                                   ev_time, 0, t_stop, 100, eta, gz, np.empty(d), np.empty(d))
-    assert end == 30
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    inner = np.zeros(1, np.int64)
+    end = continuized_events(Y, Z, np.zeros(n), rows, cols, step_y, ev_edge, ev_time, 0, t_stop,
+                             100, eta, gz, True, H_inv, shift, False, np.zeros((0, 0)), empty_i,
+                             empty_i, empty_f, empty_f, empty_i, 1.0, 1.0, np.zeros((n, d)),
+                             np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d),
+                             np.empty(d), np.empty(d), inner)
+    assert end == 30 and inner[0] == 0
     for k in range(30):  # the same events in plain numpy
         e, t = ev_edge[k], ev_time[k]
         for v in (rows[e], cols[e]):
@@ -352,12 +349,40 @@ def test_continuized_constants_use_effective_resistances():
     assert par["eta"] * par["gamma_z"] == pytest.approx(par["gamma"])
 
 
-def test_conjugate_oracle_inverts_local_gradients():
+@pytest.mark.parametrize("loss", ["ridge", "logistic"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_conjugate_oracle_inverts_local_gradients(loss, sparse):
+    from scipy.optimize import minimize
+
     from optsolve.decentralized.baselines._conjugate import ConjugateOracle
 
-    for loss, (X, y) in (("ridge", _ridge_data()), ("logistic", _logistic_data())):
-        parts = partition_data(X, y, 4, random_state=0)
-        prob = getattr(DecentralizedProblem, loss)(parts, ALPHA)
-        Y = np.random.default_rng(2).standard_normal((4, X.shape[1])) * 0.05
-        theta = ConjugateOracle(prob)(Y)
-        assert_allclose(prob.local_grads(theta), Y, atol=1e-10)
+    X, y = _ridge_data() if loss == "ridge" else _logistic_data()
+    if sparse:
+        X[np.abs(X) < 0.7] = 0.0
+        X = sp.csr_matrix(X)
+    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), ALPHA)
+    V = np.random.default_rng(2).standard_normal((4, X.shape[1])) * 0.05
+    oracle = ConjugateOracle(prob)
+    theta = oracle(V)
+    assert_allclose(prob.local_grads(theta), V, atol=1e-10)
+    # independent: scipy's L-BFGS on f_i(θ) − ⟨v, θ⟩ for node 1
+    ref = minimize(lambda t: prob.local_value(1, t) - V[1] @ t, np.zeros(X.shape[1]),
+                   jac=lambda t: prob.local_grad(1, t) - V[1], method="L-BFGS-B",
+                   options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000})
+    assert_allclose(theta[1], ref.x, rtol=1e-5, atol=1e-6)
+    if loss == "logistic":
+        steps = oracle.n_inner_steps
+        assert_allclose(oracle(V), theta, atol=1e-14)  # warm start: already solved
+        assert oracle.n_inner_steps == steps
+
+
+def test_cholesky_solve_matches_numpy():
+    from optsolve.decentralized.baselines._kernels import cholesky_solve
+
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((6, 6))
+    H = A @ A.T + 0.1 * np.eye(6)
+    b = rng.standard_normal(6)
+    out = np.empty(6)
+    cholesky_solve(H.copy(), b, out)
+    assert_allclose(out, np.linalg.solve(H, b), rtol=1e-10)

@@ -26,10 +26,10 @@ Counts: every edge event is 2 local gradients (of the conjugates: closed form fo
 :mod:`._conjugate`) and 1 communication, and 3 events of ``nit``. Clock: events arrive at total
 rate ``n_nodes / 2``, so that on average each node computes one gradient per unit of time as in
 DADAO. Edges are sampled uniformly by default, or proportionally to the adjacency weights
-(``edge_weights='adjacency'``). Ridge only: the logistic conjugate has no closed form and one
-inner solve per event and node would dominate the method (use MSDA for a dual method on
-logistic problems). Needs μ > 0 and a fixed graph; a dual method, it starts from the dual point
-0, so ``x0`` only sets the reference of the stopping rule. The primal iterate is
+(``edge_weights='adjacency'``). Logistic problems have no closed-form conjugate: each event then
+runs two warm-started Newton solves (``n_inner_steps`` in the result; Nabli & Oyallon ran this
+method on least squares only). Needs μ > 0 and a fixed graph; a dual method, it starts from the
+dual point 0, so ``x0`` only sets the reference of the stopping rule. The primal iterate is
 ``θ_i = ∇f_i*(y_i)``.
 
 References
@@ -95,20 +95,10 @@ def default_max_events(problem, info, tol, options) -> int:
     return int(EVENTS_PER_ACTIVATION * theory_rounds(par["eta"], tol, safety=4.0))
 
 
-def _check_problem(problem) -> None:
-    if problem.loss != "ridge":
-        raise ValueError(
-            "solver='continuized' needs the gradient of each local conjugate f_i* in closed form "
-            f"at every edge event; it supports ridge problems only, got loss={problem.loss!r}. "
-            "Use solver='msda' (dual, inner Newton solves) or 'adom+' (primal) for logistic."
-        )
-
-
 def run_continuized(problem, info, *, rng, monitor, options):
     """Continuized engine (contract in :mod:`optsolve.decentralized.monitor`). Options:
     ``edge_weights`` ('uniform' | 'adjacency'), ``event_block`` (events pre-drawn per block)."""
     fixed_graph("continuized", info)
-    _check_problem(problem)
     par = continuized_parameters(info, problem.L, problem.mu, options["edge_weights"])
     block = options["event_block"] or EVENT_BLOCK
     n, d = problem.n_nodes, problem.n_features
@@ -121,6 +111,8 @@ def run_continuized(problem, info, *, rng, monitor, options):
     Y, Z = np.zeros((n, d)), np.zeros((n, d))
     t_last = np.zeros(n)
     gi, gj = np.empty(d), np.empty(d)
+    inner = np.zeros(1, dtype=np.int64)
+    data = oracle.data_args()
     cum_p = np.cumsum(par["p"])
     time, nit, n_act = 0.0, 0, 0
     ev_edge, ev_time, pos = np.zeros(0, np.int64), np.zeros(0), 0
@@ -138,9 +130,10 @@ def run_continuized(problem, info, *, rng, monitor, options):
                 pos = 0
             budget = max(1, math.ceil((nit_stop - nit) / EVENTS_PER_ACTIVATION)) \
                 if math.isfinite(nit_stop) else ev_edge.size
-            new = K.continuized_ridge_events(
-                Y, Z, t_last, oracle.H_inv, oracle.shift, rows, cols, step_y, ev_edge, ev_time,
-                pos, t_stop, budget, eta_t, par["gamma_z"], gi, gj)
+            new = K.continuized_events(
+                Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, pos, t_stop, budget, eta_t,
+                par["gamma_z"], oracle.is_ridge, oracle.H_inv, oracle.shift, *data,
+                oracle.theta, *oracle.work, gi, gj, inner)
             played = new - pos
             n_act += played
             nit += EVENTS_PER_ACTIVATION * played
@@ -157,4 +150,4 @@ def run_continuized(problem, info, *, rng, monitor, options):
                          n_communications=n_act):
             return EngineOutput(theta, time, nit, 2 * n_act, n_act, {
                 "eta": par["eta"], "gamma": par["gamma"], "gamma_z": par["gamma_z"],
-                "event_rate": rate})
+                "event_rate": rate, "n_inner_steps": int(inner[0]) + oracle.n_inner_steps})
