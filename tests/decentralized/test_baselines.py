@@ -149,6 +149,25 @@ def test_continuized_counts_and_clock():
     assert res.time == pytest.approx(200.0)
 
 
+def test_continuized_checkpoints_do_not_change_the_run():
+    """Checks advance every node exactly to the checkpoint, so how often the monitor looks does
+    not change the events nor (beyond rounding) the iterates."""
+    prob, _, _ = _ridge_problem()
+    runs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for interval in (1.0, 40.0):
+            runs.append(solve(prob, cycle_graph(N_NODES), solver="continuized", tol=0.0,
+                              max_time=40.0, monitor_interval=interval, random_state=0))
+        by_events = solve(prob, cycle_graph(N_NODES), solver="continuized", tol=0.0,
+                          max_events=300, monitor_interval=None, monitor_every=30,
+                          random_state=0)
+    assert runs[0].n_communications == runs[1].n_communications
+    assert_allclose(runs[0].x, runs[1].x, rtol=1e-9, atol=1e-12)
+    assert 300 <= by_events.nit < 303 and by_events.status == 7
+    assert by_events.time < 40.0
+
+
 def test_continuized_same_seed_same_run():
     prob, _, _ = _ridge_problem()
     a = solve(prob, cycle_graph(N_NODES), solver="continuized", random_state=7)

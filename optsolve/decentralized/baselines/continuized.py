@@ -114,7 +114,7 @@ def run_continuized(problem, info, *, rng, monitor, options):
     inner = np.zeros(1, dtype=np.int64)
     data = oracle.data_args()
     cum_p = np.cumsum(par["p"])
-    time, nit, n_act = 0.0, 0, 0
+    time, nit, n_act, last_t = 0.0, 0, 0, 0.0
     ev_edge, ev_time, pos = np.zeros(0, np.int64), np.zeros(0), 0
 
     def draw(t0):
@@ -135,15 +135,15 @@ def run_continuized(problem, info, *, rng, monitor, options):
                 par["gamma_z"], oracle.is_ridge, oracle.H_inv, oracle.shift, *data,
                 oracle.theta, *oracle.work, gi, gj, inner)
             played = new - pos
+            if played:
+                last_t = float(ev_time[new - 1])
             n_act += played
             nit += EVENTS_PER_ACTIVATION * played
             pos = new
             if pos < ev_edge.size or nit >= nit_stop:
                 break
-        if nit >= nit_stop and pos < ev_edge.size and ev_time[pos] < t_stop:
-            time = float(ev_time[pos - 1]) if pos > 0 else time
-        else:
-            time = float(t_stop)
+        # stopped by the events budget: the clock is the last event's; else the checkpoint's
+        time = last_t if nit >= nit_stop else float(t_stop)
         K.advance_all(Y, Z, t_last, time, eta_t)
         theta = oracle(Y)
         if monitor.check(theta, time=time, nit=nit, n_gradients=2 * n_act,
