@@ -24,6 +24,18 @@ References
 ----------
 D. Kovalev, E. Gasanov, A. Gasnikov, P. Richtárik. Lower bounds and optimal algorithms for smooth
 and strongly convex decentralized optimization over time-varying networks. NeurIPS 2021.
+
+Examples
+--------
+>>> import numpy as np
+>>> from optsolve.decentralized import DecentralizedProblem, partition_data, solve
+>>> from optsolve.graphs import star_graph
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.standard_normal((60, 3)), rng.standard_normal(60)
+>>> prob = DecentralizedProblem.ridge(partition_data(X, y, 6, random_state=0), alpha=0.5)
+>>> res = solve(prob, star_graph(6), solver="adom+")
+>>> bool(res.success), res.n_communications == 2 * res.n_consensus * 5 * res.time
+(True, True)
 """
 
 from __future__ import annotations

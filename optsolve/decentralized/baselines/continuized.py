@@ -37,6 +37,18 @@ References
 M. Even, R. Berthier, F. Bach, N. Flammarion, P. Gaillard, H. Hendrikx, L. Massoulié, A. Taylor.
 Continuized accelerations of deterministic and stochastic gradient descents, and of gossip
 algorithms. NeurIPS 2021.
+
+Examples
+--------
+>>> import numpy as np
+>>> from optsolve.decentralized import DecentralizedProblem, partition_data, solve
+>>> from optsolve.graphs import cycle_graph
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.standard_normal((60, 3)), rng.standard_normal(60)
+>>> prob = DecentralizedProblem.ridge(partition_data(X, y, 6, random_state=0), alpha=0.5)
+>>> res = solve(prob, cycle_graph(6), solver="continuized", random_state=0)
+>>> bool(res.success), res.n_gradients == 2 * res.n_communications
+(True, True)
 """
 
 from __future__ import annotations

@@ -28,6 +28,18 @@ W. Shi, Q. Ling, G. Wu, W. Yin. EXTRA: an exact first-order algorithm for decent
 optimization. SIAM J. Optim. 2015.
 A. Nedić, A. Olshevsky, W. Shi. Achieving geometric convergence for distributed optimization over
 time-varying graphs. SIAM J. Optim. 2017.
+
+Examples
+--------
+>>> import numpy as np
+>>> from optsolve.decentralized import DecentralizedProblem, partition_data, solve
+>>> from optsolve.graphs import cycle_graph
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.standard_normal((60, 3)), rng.standard_normal(60)
+>>> prob = DecentralizedProblem.ridge(partition_data(X, y, 6, random_state=0), alpha=0.5)
+>>> res = solve(prob, cycle_graph(6), solver="extra", variant="gradient_tracking")
+>>> bool(res.success), bool(np.allclose(res.x, prob.solution(), atol=1e-5))
+(True, True)
 """
 
 from __future__ import annotations
