@@ -1,7 +1,11 @@
 """DADAO's comparison set (DGD, EXTRA / gradient tracking, MSDA, ADOM+, continuized) through
 ``solve``: centralized optimum (scikit-learn, closed forms), counts, refusals, kernels."""
 
+import functools
+import json
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +38,11 @@ METHODS = [
     ("continuized", {}),
 ]
 GRAPHS = {"cycle": cycle_graph, "star": star_graph, "complete": complete_graph}
+#: (n_gradients, n_communications) to 1e-6 on the small ridge problem, which may only go down;
+#: regenerate with OPTSOLVE_REGEN_PINS=1 (and say why in the commit)
+PINS = Path(__file__).parent / "data" / "baseline_counts.json"
+#: slack for floating-point differences across platforms moving the stop by a checkpoint
+PIN_SLACK = 1.01
 
 
 def _ridge_data(n=96, d=4, seed=0):
@@ -59,11 +68,18 @@ def _label(solver, opts):
     return opts.get("variant", solver)
 
 
+@functools.cache
+def _ridge_run(label, graph):
+    solver, opts = next(m for m in METHODS if _label(*m) == label)
+    prob, _, _ = _ridge_problem()
+    return solve(prob, GRAPHS[graph](N_NODES), solver=solver, tol=1e-6, random_state=0, **opts)
+
+
 @pytest.mark.parametrize("graph", sorted(GRAPHS))
 @pytest.mark.parametrize("solver,opts", METHODS, ids=[_label(*m) for m in METHODS])
 def test_ridge_reaches_centralized_optimum(solver, opts, graph):
     prob, X, y = _ridge_problem()
-    res = solve(prob, GRAPHS[graph](N_NODES), solver=solver, tol=1e-6, random_state=0, **opts)
+    res = _ridge_run(_label(solver, opts), graph)
     assert res.success and res.status == 0, res.message
     assert res.grad_rel <= 1e-6
     # independent reference: scikit-learn's Ridge on the pooled data (alpha scaled by N)
@@ -91,6 +107,22 @@ def test_logistic_reaches_centralized_optimum(solver, opts):
     assert_allclose(res.x, np.tile(ref.coef_.ravel(), (N_NODES, 1)), rtol=1e-4, atol=1e-5)
     if solver in ("msda", "continuized"):
         assert res.n_inner_steps > 0  # the logistic conjugate is an inner Newton solve
+
+
+def test_ridge_counts_do_not_regress():
+    counts = {f"{_label(*m)}/{g}": [int(_ridge_run(_label(*m), g).n_gradients),
+                                     int(_ridge_run(_label(*m), g).n_communications)]
+              for m in METHODS for g in sorted(GRAPHS)}
+    pins = json.loads(PINS.read_text()) if PINS.exists() else {}
+    if os.environ.get("OPTSOLVE_REGEN_PINS") == "1":
+        PINS.parent.mkdir(exist_ok=True)
+        PINS.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n")
+        pytest.skip("pins regenerated")
+    missing = sorted(set(counts) - set(pins))
+    assert not missing, f"no pins for {missing}; regenerate with OPTSOLVE_REGEN_PINS=1"
+    worse = {k: (v, pins[k]) for k, v in counts.items()
+             if v[0] > PIN_SLACK * pins[k][0] or v[1] > PIN_SLACK * pins[k][1]}
+    assert not worse, f"gradients/communications to 1e-6 went up (now, pinned): {worse}"
 
 
 # -- counts ------------------------------------------------------------------------------------
