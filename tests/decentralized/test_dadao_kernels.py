@@ -144,3 +144,19 @@ def test_every_event_matches_numpy_reference():
         np.testing.assert_allclose(S, ref, rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(t_last, ref_last)
     assert seen == {"grad", "comm"}
+
+
+@pytest.mark.parametrize("kind", ["barbell", "cycle", "erdos_renyi"])
+def test_large_graph_constants(monkeypatch, kind):
+    # above DENSE_MAX_NODES, χ₁ comes from Lanczos (matrix-vector products only) and χ₂ from
+    # the bound max_e 1/(2 λ_e): χ₁ must stay exact and the condition χ₁χ₂ ≤ 1/2 guaranteed
+    from optsolve.decentralized import rates as rates_mod
+    from optsolve.graphs import chi1, chi2
+
+    G = make_graph(kind, 40, random_state=0) if kind == "erdos_renyi" else make_graph(kind, 40)
+    info = as_graph_info(G)
+    monkeypatch.setattr(rates_mod, "DENSE_MAX_NODES", 10)
+    (lam,), c1, c2 = rates_mod.dadao_rates(info, "uniform")
+    assert c1 == pytest.approx(chi1(G, lam), rel=1e-8)
+    assert c2 >= chi2(G, lam) * (1 - 1e-12)
+    assert chi1(G, lam) * chi2(G, lam) <= 0.5 * (1 + 1e-9)
