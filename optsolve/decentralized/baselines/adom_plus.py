@@ -105,6 +105,7 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         return V - R
 
     X = monitor.x0
+    d = X.shape[1]
     zeros = np.zeros_like(X)
     s = {"x": X, "xf": X.copy(), "y": zeros.copy(), "yf": zeros.copy(), "z": zeros.copy(),
          "zf": zeros.copy(), "m": zeros.copy()}
@@ -125,10 +126,12 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         s["xf"] = xg + p["tau2"] * (x_new - x)
         s["yf"] = yg + p["sigma2"] * (y_new - y)
         u = (p["gamma"] / p["nu"]) * (yg + zg) + s["m"]
-        Wu = W_T(u, g)
+        # both gossiped vectors go through the same T products side by side
+        Wboth = W_T(np.hstack([u, yg + zg]), g)
+        Wu, Wyz = Wboth[:, :d], Wboth[:, d:]
         s["z"] = z + p["gamma"] * p["delta"] * (zg - z) - Wu
         s["m"] = u - Wu
-        s["zf"] = zg - p["zeta"] * W_T(yg + zg, g)
+        s["zf"] = zg - p["zeta"] * Wyz
         s["x"], s["y"] = x_new, y_new
         return 2 * T * g.n_edges, T
 
