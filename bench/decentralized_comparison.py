@@ -72,14 +72,19 @@ def parse_args(argv=None):
     p.add_argument("--max-events", type=int, default=20_000_000)
     p.add_argument("--max-wall", type=float, default=120.0, help="seconds per run")
     p.add_argument("--sdp-max-edges", type=int, default=400)
+    p.add_argument("--monitor-interval", type=float, default=5.0,
+                   help="simulated time between the central checks, the same for every method "
+                        "(DADAO: ~1 gradient per node per unit; synchronous methods: 1 round)")
     p.add_argument("--plot-n", type=int, default=None,
                    help="size whose convergence curves are plotted (default: the middle one)")
     p.add_argument("--out", default=str(OUT))
+    p.add_argument("--name", default=None, help="file stem of the CSV and markdown")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.datasets = "16", "a9a"
         args.n_samples = args.n_samples or 4000
         args.max_events, args.max_wall = min(args.max_events, 2_000_000), min(args.max_wall, 20)
+        args.sdp_max_edges = min(args.sdp_max_edges, 60)
     return args
 
 
@@ -168,7 +173,10 @@ def main(argv=None) -> int:
     plot_n = args.plot_n or sizes[len(sizes) // 2]
     solvers = args.solvers.split(",")
     rows = []
-    csv_path = out / ("comparison_quick.csv" if args.quick else "comparison.csv")
+    stem = args.name or ("comparison_quick" if args.quick else "comparison")
+    csv_path = out / f"{stem}.csv"
+    md = out / f"{stem}.md"
+    names = [s for s in ("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]) if s.split("[")[0] in solvers]
     fh = open(csv_path, "w", newline="", encoding="utf-8")
     writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -202,7 +210,8 @@ def main(argv=None) -> int:
                                 rec, res = run_solver(problem, A, solver, tol=args.tol,
                                                       max_events=args.max_events,
                                                       max_wall=args.max_wall, random_state=0,
-                                                      **opts)
+                                                      monitor_interval=args.monitor_interval,
+                                                      exact_monitor=False, **opts)
                         except Exception as exc:  # a failing method is a row, not a crash
                             rec = dict(solver=solver, reached=False, status=-1,
                                        rel_grad=math.nan, n_gradients=0, n_communications=0,
@@ -226,9 +235,8 @@ def main(argv=None) -> int:
                 if histories:
                     plot_curves(histories, out / f"convergence_{dataset}_{loss}_n{n}.png",
                                 f"{dataset}, {loss}, n = {n}, κ = {args.kappa:g}", args.tol)
+                write_markdown(rows, md, names, args.tol)  # after every block: partial runs
     fh.close()
-    md = out / ("comparison_quick.md" if args.quick else "comparison.md")
-    names = [s for s in ("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]) if s.split("[")[0] in solvers]
     write_markdown(rows, md, names, args.tol)
     print(md.read_text(encoding="utf-8"))
     print(f"wrote {csv_path}, {md} and the convergence plots in {out}")
