@@ -92,11 +92,15 @@ def theory_counts(n: int, kappa: float, chi1: float, chi2: float, tol: float):
 
 
 def run_solver(problem, A, solver: str, *, tol: float = BENCH_TOL, max_events: int | None,
-               max_wall: float | None = None, random_state: int = 0,
+               max_time: float | None = None, max_wall: float | None = None,
+               random_state: int = 0,
                **options: Any) -> tuple[dict[str, Any], Any]:
     """One bounded run: ``(record, result)``; the record says plainly when ``tol`` was missed.
 
-    ``max_wall`` (seconds) stops the run through the callback, recorded as unconverged.
+    ``max_time`` bounds the simulated clock: about one local gradient per node per unit for
+    DADAO and one gradient round per unit for the synchronous methods, so the same
+    ``max_time`` is the same gradient budget for every method. ``max_wall`` (seconds) stops
+    the run through the callback, recorded as unconverged.
     """
     from . import solve
 
@@ -107,7 +111,7 @@ def run_solver(problem, A, solver: str, *, tol: float = BENCH_TOL, max_events: i
             if time.perf_counter() - start > max_wall:
                 raise StopIteration
 
-    res = solve(problem, A, solver=solver, tol=tol, max_events=max_events,
+    res = solve(problem, A, solver=solver, tol=tol, max_events=max_events, max_time=max_time,
                 random_state=random_state, callback=callback, **options)
     wall = time.perf_counter() - start
     rel = final_rel_grad(problem, res)
