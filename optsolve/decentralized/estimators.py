@@ -106,14 +106,14 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
         options = dict(self.solver_options or {})
         if self.backend == "mpi":
             try:
-                from . import run_mpi
+                from .mpi import run_mpi
             except ImportError as exc:  # pragma: no cover - depends on the [distributed] extra
                 raise ImportError(
                     "backend='mpi' needs optsolve.decentralized.run_mpi and mpi4py "
                     "(pip install 'optsolve[distributed]')") from exc
             return run_mpi(problem, A, solver=self.solver, n_procs=self.n_nodes,
-                           tol=self.tol, max_time=self.max_time, random_state=seeds[2],
-                           **options)
+                           tol=self.tol, max_time=self.max_time, max_events=self.max_events,
+                           random_state=seeds[2], **options)
         from . import solve
 
         return solve(problem, A, solver=self.solver, tol=self.tol,
