@@ -131,7 +131,7 @@ def _locate_segment(t, seg_times, period):
 
 @njit(cache=True)
 def dadao_events(S, t_last, clock, seed,
-                 seg_times, period, seg_ptr, edge_u, edge_v, alias_prob, alias_idx, comm_rate,
+                 seg_times, period, seg_ptr, edge_uv, alias_pack, comm_rate,
                  mode_a, mode_b, mode_R, mode_I,
                  nu, gamma, gamma_t, delta_sum, beta, beta_t,
                  loss_code, is_sparse, X, indptr, indices, data, y, offsets, inv_n_total, reg,
@@ -142,8 +142,9 @@ def dadao_events(S, t_last, clock, seed,
     Events come from one merged Poisson clock of rate ``n + Λ_seg`` (``n`` gradient clocks of
     rate 1, edges of segment ``seg`` with total rate ``comm_rate[seg]``); an event is a gradient
     at a uniform node with probability ``n / (n + Λ_seg)``, else a communication on an edge drawn
-    from the segment's alias table (``alias_prob``, ``alias_idx``, local indices from
-    ``seg_ptr[seg]``). The nodes involved are first advanced by the ODE to the event time; then
+    from the segment's alias table (``alias_pack[e] = (probability, alias)``, local indices from
+    ``seg_ptr[seg]``; endpoints ``edge_uv[e]``). The nodes involved are first advanced by the
+    ODE to the event time; then
 
     * gradient at i (Eq. (5)): ``g = ∇f_i(x_i) − ν x_i − ỹ_i``; ``x_i −= γ g``,
       ``x̃_i −= γ̃ g``, ``ỹ_i += (δ + δ̃) g`` (a mini-batch estimate of ∇f_i when
@@ -208,9 +209,9 @@ def dadao_events(S, t_last, clock, seed,
             c = int(v)
             if c >= m:
                 c = m - 1
-            e = e0 + c if v - c < alias_prob[e0 + c] else e0 + alias_idx[e0 + c]
-            i = edge_u[e]
-            j = edge_v[e]
+            e = e0 + c if v - c < alias_pack[e0 + c, 0] else e0 + int(alias_pack[e0 + c, 1])
+            i = edge_uv[e, 0]
+            j = edge_uv[e, 1]
             _advance(S, t_last, i, t, mode_a, mode_b, mode_R, mode_I, E)
             _advance(S, t_last, j, t, mode_a, mode_b, mode_R, mode_I, E)
             Si = S[i]
