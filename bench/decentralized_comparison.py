@@ -86,6 +86,8 @@ def parse_args(argv=None):
                    help="size whose convergence curves are plotted (default: the middle one)")
     p.add_argument("--out", default=str(OUT))
     p.add_argument("--name", default=None, help="file stem of the CSV and markdown")
+    p.add_argument("--from-csv", nargs="+", default=None,
+                   help="only rewrite <out>/<name>.md from these CSVs of earlier runs (merged)")
     args = p.parse_args(argv)
     if args.max_time is None:
         args.max_time = 20.0 * math.sqrt(args.kappa) * math.log(1.0 / args.tol)
@@ -174,10 +176,34 @@ def plot_curves(histories, path: Path, title: str, tol: float):
     plt.close(fig)
 
 
+def read_rows(paths):
+    """Rows of earlier runs' CSVs, typed like the live ones."""
+    rows = []
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                for k in ("n", "edges", "status", "n_gradients", "n_communications"):
+                    r[k] = int(r[k])
+                for k in ("kappa", "alpha", "chi1", "chi2", "rel_grad", "sim_time", "wall_s",
+                          "theory_grads", "theory_comms", "grads_over_theory",
+                          "comms_over_theory"):
+                    r[k] = float(r[k])
+                r["reached"] = r["reached"] == "True"
+                r["error"] = r["status"] == -1
+                rows.append(r)
+    return rows
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.from_csv:
+        md = out / f"{args.name or 'comparison'}.md"
+        names = ["dadao", "dadao[sdp]", *ALL_SOLVERS[1:]]
+        write_markdown(read_rows(args.from_csv), md, names, args.tol)
+        print(md.read_text(encoding="utf-8"))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     plot_n = args.plot_n or sizes[len(sizes) // 2]
     solvers = args.solvers.split(",")
