@@ -6,7 +6,8 @@ from the base chain's spectrum, so that trace V_X(α) falls like 1/α. This scri
 for α ∈ {0, 1, 5, 10, 20, 50} and both base chains ('mh': Metropolis–Hastings walk to the
 uniform law; 'srw': simple random walk, target ∝ degree):
 
-* n · trace Cov(x_n) over seeds, against trace V_X(α) (``optsolve.randomwalk.asymptotic_covariance``);
+* n · trace Cov(x_n) over seeds, against trace V_X(α)
+  (``optsolve.randomwalk.asymptotic_covariance``);
 * n · E‖x_n − μ‖² (bias included) and the total variation ½‖x_n − μ‖₁ (mean, 10–90 % band);
 * the total variation of the running empirical measure along the walk (the papers' figure),
 
