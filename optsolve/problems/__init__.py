@@ -6,7 +6,9 @@
 * :class:`CUTEstProblem` — a pycutest problem behind the same protocol;
 * :mod:`optsolve.problems.library` — 40+ classic problems with known solutions
   (:func:`get_problem`, :func:`list_problems`);
-* :func:`kkt_residual`, :func:`to_scipy` — the stopping measure, and scipy.optimize arguments.
+* :func:`kkt_residual`, :func:`to_scipy` — the stopping measure, and scipy.optimize arguments;
+* :class:`DecentralizedProblem`, :func:`partition_data` — sums of local functions over the
+  nodes of a network, shared by the decentralized families (imported on first use).
 """
 
 from . import library
@@ -17,11 +19,14 @@ from .function import FiniteDifferenceWarning, FunctionProblem
 from .library import PROBLEMS, get_problem, list_problems
 from .tools import kkt_residual, least_squares_multipliers, to_scipy
 
+_LAZY = {"DecentralizedProblem", "PackedData", "partition_data", "partitioned"}
+
 __all__ = [
     "PAPER_CUTEST_PROBLEMS",
     "PROBLEMS",
     "CUTEstProblem",
     "CUTEstUnavailableError",
+    "DecentralizedProblem",
     "EqualityConstrainedProblem",
     "FiniteDifferenceWarning",
     "FunctionProblem",
@@ -31,5 +36,16 @@ __all__ = [
     "least_squares_multipliers",
     "library",
     "list_problems",
+    "partition_data",
     "to_scipy",
 ]
+
+
+def __getattr__(name: str):
+    # the partitioned problems pull in numba; import them only when asked for
+    if name in _LAZY:
+        import importlib
+
+        partitioned = importlib.import_module(".partitioned", __name__)
+        return partitioned if name == "partitioned" else getattr(partitioned, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
