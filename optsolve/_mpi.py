@@ -60,7 +60,10 @@ __all__ = [
     "Worker",
     "find_mpiexec",
     "launch",
+    "local_packed",
     "mpi_available",
+    "node_owners",
+    "resolve_n_procs",
     "selftest",
     "worker_main",
 ]
@@ -438,6 +441,65 @@ def launch(
 
 
 # --------------------------------------------------------------------------------------------
+# data placement shared by the families
+# --------------------------------------------------------------------------------------------
+
+
+def resolve_n_procs(n_procs, n_nodes: int) -> int:
+    """``n_procs`` validated (``None``: one process per node, at most the CPU count)."""
+    import numbers
+
+    if n_procs is None:
+        return max(1, min(n_nodes, os.cpu_count() or 1))
+    if isinstance(n_procs, bool) or not isinstance(n_procs, numbers.Integral):
+        raise TypeError(f"n_procs must be an int >= 1 or None, got {type(n_procs).__name__}")
+    if not 1 <= n_procs <= n_nodes:
+        raise ValueError(f"n_procs must be in [1, n_nodes={n_nodes}], got {n_procs}")
+    return int(n_procs)
+
+
+def node_owners(n_nodes: int, n_procs: int) -> np.ndarray:
+    """Rank hosting each node: contiguous blocks of ``n_nodes / n_procs`` nodes (sizes differ by
+    at most one, the first ranks taking the extra nodes), so node ``i`` lives on one rank and a
+    rank hosts ``ceil`` or ``floor`` of ``n_nodes / n_procs`` nodes."""
+    sizes = np.full(n_procs, n_nodes // n_procs)
+    sizes[: n_nodes % n_procs] += 1
+    return np.repeat(np.arange(n_procs), sizes)
+
+
+def local_packed(packed, nodes) -> dict:
+    """The rows of ``packed`` (a ``DecentralizedProblem.packed``) that ``nodes`` own, and nothing
+    else, in the same layout: ``offsets`` keeps one entry per node of the whole problem, with
+    empty row ranges for the nodes held elsewhere, so that the numba kernels index a node's rows
+    exactly as in the simulator. ``inv_n_total`` (1/N over all nodes) and ``reg`` are kept.
+
+    Returns a dict of the ``PackedData`` fields (picklable, for a rank's payload).
+    """
+    nodes = np.sort(np.asarray(nodes, dtype=np.int64))
+    off = np.asarray(packed.offsets, dtype=np.int64)
+    counts = np.zeros(off.size - 1, dtype=np.int64)
+    counts[nodes] = off[nodes + 1] - off[nodes]
+    rows = (np.concatenate([np.arange(off[i], off[i + 1]) for i in nodes]) if nodes.size
+            else np.zeros(0, dtype=np.int64))
+    out = dict(loss_code=int(packed.loss_code), is_sparse=bool(packed.is_sparse),
+               y=np.ascontiguousarray(packed.y[rows]),
+               offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+               inv_n_total=float(packed.inv_n_total), reg=float(packed.reg))
+    if packed.is_sparse:
+        import scipy.sparse as sp
+
+        A = sp.csr_matrix((packed.data, packed.indices, packed.indptr),
+                          shape=(off[-1], int(packed.indices.max(initial=-1)) + 1))[rows]
+        out.update(X=np.zeros((0, 0)), indptr=A.indptr.astype(np.int64),
+                   indices=A.indices.astype(np.int64), data=A.data.astype(np.float64))
+    else:
+        empty_i = np.zeros(0, dtype=np.int64)
+        out.update(X=np.ascontiguousarray(packed.X[rows]), indptr=empty_i, indices=empty_i,
+                   data=np.zeros(0))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # worker side
 # --------------------------------------------------------------------------------------------
 
@@ -639,18 +701,19 @@ class Monitor:
 
     def close(self, timeout: float | None = None) -> None:
         """Complete the outstanding monitoring sends and drain unread monitoring messages."""
-        from mpi4py import MPI
-
         w = self.w
         limit = w.liveness_timeout if timeout is None else timeout
         t_end = time.monotonic() + limit
         while self._sends and time.monotonic() < t_end:
             self._flush()
-            self._drain(MPI)
+            self.drain()
             time.sleep(w.poll_interval)
-        self._drain(MPI)
+        self.drain()
 
-    def _drain(self, MPI) -> None:
+    def drain(self) -> None:
+        """Receive and drop the monitoring messages still arriving (after the stop)."""
+        from mpi4py import MPI
+
         w = self.w
         tag = TAG_MONITOR if w.rank == 0 else TAG_CONTROL
         status = MPI.Status()

@@ -1,0 +1,74 @@
+"""Token SGD over MPI processes gives the simulator's iterates bit for bit, and a lost agent
+ends the run with an error naming it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from optsolve import _mpi
+from optsolve.graphs import make_graph
+from optsolve.randomwalk import DecentralizedProblem, partition_data, token_sgd
+from optsolve.randomwalk.mpi import run_mpi
+
+OK, WHY = _mpi.mpi_available()
+pytestmark = pytest.mark.skipif(not OK, reason=WHY)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((160, 4))
+    y = X @ np.array([1.0, -1.0, 0.5, 2.0]) + 0.1 * rng.standard_normal(160)
+    return DecentralizedProblem.ridge(partition_data(X, y, 8, random_state=0), 0.05)
+
+
+@pytest.mark.parametrize(
+    ("n_procs", "options"),
+    [
+        (4, dict(walk="srrw", alpha=10.0)),  # two agents per process
+        (3, dict(walk="nbrw", batch_size=2, averaging=True)),  # uneven blocks, mini-batches
+    ],
+)
+def test_token_over_mpi_equals_the_simulator(problem, n_procs, options):
+    graph = make_graph("erdos_renyi", 8, p=0.4, random_state=1)
+    sim = token_sgd(problem, graph, n_steps=1500, random_state=7, **options)
+    res = run_mpi(problem, graph, n_steps=1500, n_procs=n_procs, random_state=7, **options)
+    assert res.success and res.nit == sim.nit == 1500
+    np.testing.assert_array_equal(res.x, sim.x)
+    np.testing.assert_array_equal(res.x_last, sim.x_last)
+    np.testing.assert_array_equal(res.visits, sim.visits)
+    np.testing.assert_array_equal(res.history["step"], sim.history["step"])
+    np.testing.assert_array_equal(res.history["error"], sim.history["error"])
+    if sim.measure is not None:
+        np.testing.assert_array_equal(res.measure, sim.measure)
+    # the token crossed processes, and only between different owners
+    assert 0 < res.n_messages < 1500
+    assert res.n_procs == n_procs and np.bincount(res.owners).min() >= 8 // n_procs
+
+
+def test_token_reaches_the_centralized_optimum_over_mpi(problem):
+    graph = make_graph("cycle", 8)
+    res = run_mpi(problem, graph, n_steps=6000, n_procs=2, random_state=0, averaging=True)
+    w_star = problem.solution()  # closed form of the centralized ridge problem
+    assert np.linalg.norm(res.x - w_star) < 0.1 * np.linalg.norm(w_star)
+    assert res.history["error"][-1] < res.history["error"][0]
+
+
+def test_a_killed_agent_ends_the_token_run_with_an_error(problem, monkeypatch):
+    monkeypatch.setenv(_mpi.TEST_KILL_ENV, "1:30")
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="a peer process died") as err:
+        run_mpi(problem, make_graph("cycle", 8), n_steps=100_000, n_procs=4, random_state=0,
+                liveness_timeout=5.0, timeout=60.0)
+    assert 1 in err.value.dead_ranks
+    assert time.monotonic() - t0 < 30.0
+
+
+def test_bad_n_procs(problem):
+    with pytest.raises(ValueError, match="n_procs"):
+        run_mpi(problem, make_graph("cycle", 8), n_steps=10, n_procs=9)
+    with pytest.raises(TypeError, match="n_procs"):
+        run_mpi(problem, make_graph("cycle", 8), n_steps=10, n_procs=2.0)
