@@ -620,45 +620,48 @@ def _parse_kill(spec: str | None, rank: int) -> int | None:
 class Monitor:
     """Monitoring and stopping channel: non-root ranks report to rank 0, rank 0 decides.
 
-    Non-root ranks call :meth:`step` often; every ``period`` seconds it sends their latest
-    monitoring vector (``float64`` of fixed length ``size``) to rank 0 and returns rank 0's
-    last command. Rank 0 calls :meth:`step` too: it collects the reports, sends a heartbeat (or
-    the stop command) to every rank each period, and raises :class:`PeerFailure` naming a rank
-    silent for ``worker.liveness_timeout`` seconds. A non-root rank that hears nothing from rank
-    0 for that long raises :class:`PeerFailure` naming rank 0.
+    Non-root ranks call :meth:`step` often; every ``period`` seconds it sends their monitoring
+    vector (``float64``, fixed length ``size``) to rank 0 and returns rank 0's latest command.
+    Rank 0 calls :meth:`step` too: it collects the reports into :attr:`values` (one row per
+    rank), and each period sends every rank a control message — the command followed by
+    ``control_size`` floats of :attr:`control` that rank 0 may fill (a snapshot to evaluate, for
+    instance) — which doubles as a heartbeat. Rank 0 raises :class:`PeerFailure` naming a rank
+    silent for ``worker.liveness_timeout`` seconds; a non-root rank that hears nothing from rank
+    0 for that long raises it naming rank 0.
 
     Monitoring traffic is not counted as communication by the algorithms.
     """
 
-    def __init__(self, worker: Worker, size: int, period: float = 0.05):
+    def __init__(self, worker: Worker, size: int, period: float = 0.05, control_size: int = 0):
         self.w = worker
         self.period = float(period)
         self.values = np.zeros((worker.size, size))
         self.reported = np.zeros(worker.size, dtype=bool)
-        self.reported[0] = True
         now = time.monotonic()
         self.last_seen = np.full(worker.size, now)
         self._next = now
         self._sends = []
         self._recv_buf = np.zeros(size)
-        self._cmd = np.zeros(1, dtype=np.int64)
+        #: ``control[0]`` is the command, ``control[1:]`` rank 0's payload
+        self.control = np.zeros(1 + int(control_size))
+        self._ctrl_buf = np.zeros(1 + int(control_size))
         self.command = CMD_CONTINUE
         self.n_messages = 0
 
     def _flush(self) -> None:
         self._sends = [(req, buf) for req, buf in self._sends if not req.Test()]
 
-    def step(self, values: np.ndarray, stop: bool = False) -> int:
-        """Exchange monitoring data when due; return the current command (rank 0: ``stop``).
+    def step(self, values, stop: bool = False) -> int:
+        """Exchange monitoring data when due; return the current command.
 
-        On rank 0, ``values`` is its own monitoring vector and ``stop`` its decision.
+        ``values`` is this rank's monitoring vector, or a callable returning it (called only
+        when a report is due). On rank 0, ``stop`` is its decision to stop the run.
         """
         from mpi4py import MPI
 
         w = self.w
         now = time.monotonic()
         if w.rank == 0:
-            self.values[0] = values
             self.last_seen[0] = now
             status = MPI.Status()
             while w.comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_MONITOR, status=status):
@@ -671,9 +674,12 @@ class Monitor:
                 self.command = CMD_STOP
             if now >= self._next or stop:
                 self._next = now + self.period
+                self.values[0] = values() if callable(values) else values
+                self.reported[0] = True
                 self._flush()
+                self.control[0] = self.command
                 for r in range(1, w.size):
-                    buf = np.array([self.command], dtype=np.int64)
+                    buf = self.control.copy()
                     self._sends.append((w.comm.Isend(buf, dest=r, tag=TAG_CONTROL), buf))
                     self.n_messages += 1
                 silent = np.flatnonzero(now - self.last_seen > w.liveness_timeout)
@@ -682,17 +688,17 @@ class Monitor:
                     raise PeerFailure(f"rank {r} died or is silent: no monitoring report for "
                                       f"{w.liveness_timeout:g} s", r)
             return self.command
-        # non-root
         while w.comm.Iprobe(source=0, tag=TAG_CONTROL):
-            w.comm.Recv(self._cmd, source=0, tag=TAG_CONTROL)
+            w.comm.Recv(self._ctrl_buf, source=0, tag=TAG_CONTROL)
             self.last_seen[0] = now
-            if self._cmd[0] == CMD_STOP:
+            self.control[:] = self._ctrl_buf
+            if self._ctrl_buf[0] == CMD_STOP:
                 self.command = CMD_STOP
         if now >= self._next:
             self._next = now + self.period
             self._flush()
-            buf = np.array(values, dtype=np.float64).reshape(-1)
-            self._sends.append((w.comm.Isend(buf, dest=0, tag=TAG_MONITOR), buf))
+            buf = np.array(values() if callable(values) else values, dtype=np.float64)
+            self._sends.append((w.comm.Isend(buf.reshape(-1), dest=0, tag=TAG_MONITOR), buf))
             self.n_messages += 1
             if now - self.last_seen[0] > w.liveness_timeout:
                 raise PeerFailure(f"rank 0 died or is silent: no heartbeat for "
@@ -718,8 +724,8 @@ class Monitor:
         tag = TAG_MONITOR if w.rank == 0 else TAG_CONTROL
         status = MPI.Status()
         while w.comm.Iprobe(source=MPI.ANY_SOURCE, tag=tag, status=status):
-            w.comm.Recv(self._recv_buf if w.rank == 0 else self._cmd, source=status.Get_source(),
-                        tag=tag)
+            w.comm.Recv(self._recv_buf if w.rank == 0 else self._ctrl_buf,
+                        source=status.Get_source(), tag=tag)
 
 
 def worker_main(body: Callable[[Worker], Any], argv: Sequence[str] | None = None) -> int:
