@@ -224,6 +224,7 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         mine = np.flatnonzero(owners == r)
         per_rank.append(dict(nodes=mine, x0=X0[mine], seed=int(seeds[r]),
                              packed=_mpi.local_packed(problem.packed, mine)))
+    _warm_up(common, per_rank[0])
     if g0 == 0.0:
         status, detail = Status.SUCCESS, "the gradient vanishes at the start"
         out = dict(X=X0, status=int(status), detail=detail, nit=0, n_gradients=0,
@@ -265,8 +266,7 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
 class _Node:
     """The nodes one rank hosts: their states, clocks and data, and DADAO's jumps."""
 
-    def __init__(self, w: _mpi.Worker):
-        c, loc = w.common, w.local
+    def __init__(self, c: dict, loc: dict):
         self.c = c
         self.nodes = np.asarray(loc["nodes"], dtype=np.int64)
         self.local = {int(g): k for k, g in enumerate(self.nodes)}
@@ -336,13 +336,23 @@ class _Node:
         return G, float(value)
 
 
+def _warm_up(common: dict, local: dict) -> None:
+    """Make every kernel the workers call compile here, once, into numba's cache (with the
+    workers' argument types), instead of in every worker at the same time."""
+    node = _Node(common, local)
+    node.advance(0, 1.0)
+    node.gradient(0, np.random.default_rng(0))
+    node.positions(1.0)
+    node.partial_sums(node.S[:1, 0].copy())
+
+
 def _worker(w: _mpi.Worker):
     """Body of one rank (see the module docstring)."""
     from mpi4py import MPI
 
     c = w.common
     n, d, owners = c["n"], c["d"], c["owners"]
-    node = _Node(w)
+    node = _Node(c, w.local)
     n_own = node.nodes.size
     eu, ev, lam = c["edge_u"], c["edge_v"], c["rates"]
     mine_e = np.flatnonzero(owners[eu] == w.rank)  # edges whose clock this rank runs

@@ -143,6 +143,7 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
         mine = np.flatnonzero(owners == r)
         per_rank.append(dict(nodes=mine, packed=_mpi.local_packed(setup.packed, mine),
                              token=token if owners[state.cur] == r else None))
+    _warm_up(common, per_rank[int(owners[state.cur])], token)
     if timeout is None:
         timeout = 120.0 + 1e-3 * n_steps
     out = _mpi.launch("optsolve.randomwalk.mpi", common, per_rank, timeout=float(timeout))
@@ -183,6 +184,26 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
 # --------------------------------------------------------------------------------------------
 # worker
 # --------------------------------------------------------------------------------------------
+
+
+def _warm_up(common: dict, local: dict, token: dict) -> None:
+    """One step on copies, with the workers' argument types: numba compiles (or loads) the
+    kernels here, once, instead of in every worker at the same time."""
+    indptr, indices, p, cum, log_mu = common["chain"]
+    pk = local["packed"]
+    B = common["batch_size"]
+    buf = np.empty(int(np.diff(indptr).max()))
+    rows = np.empty(max(B, 1), dtype=np.int64)
+    u = np.full(1 + B, 0.5)
+    lq = token["lq"].copy()
+    _kernels.move(common["walk_code"], token["cur"], token["prev"], u[0], indptr, indices, p,
+                  cum, lq, common["alpha"], buf)
+    _kernels.token_step(
+        common["walk_code"], token["cur"], token["prev"], 0, u, indptr, indices, p, cum, lq,
+        log_mu, common["alpha"], common["a"], 0.0, token["visits"].copy(), common["inv_mu"],
+        common["step_size"], common["b"], token["theta"].copy(), token["theta_avg"].copy(),
+        pk["loss_code"], pk["is_sparse"], pk["X"], pk["indptr"], pk["indices"], pk["data"],
+        pk["y"], pk["offsets"], pk["inv_n_total"], pk["reg"], rows, np.empty(common["d"]), buf)
 
 
 def _restore_rng(token) -> np.random.Generator:
