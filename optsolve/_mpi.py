@@ -58,13 +58,17 @@ __all__ = [
     "Monitor",
     "PeerFailure",
     "Worker",
+    "add_problem_arguments",
     "find_mpiexec",
     "launch",
     "local_packed",
     "mpi_available",
     "node_owners",
+    "problem_from_arguments",
     "resolve_n_procs",
+    "save_result",
     "selftest",
+    "standalone_main",
     "worker_main",
 ]
 
@@ -773,6 +777,96 @@ def worker_main(body: Callable[[Worker], Any], argv: Sequence[str] | None = None
             comm.Abort(1)
         return 1
     return 0
+
+
+def standalone_main(prepare: Callable[[int], tuple[dict, list, Any]],
+                    body: Callable[[Worker], Any], finish: Callable[[Any, Any], None]) -> int:
+    """A run started by the user as ``mpiexec -n N python -m <module> [options]``.
+
+    Rank 0 calls ``prepare(N)`` -> ``(common, per_rank, ctx)`` and writes the payload to a
+    temporary directory (the ranks must share a file system: set ``TMPDIR`` to a shared path on
+    a cluster); every rank then runs ``body`` on its own part exactly as under :func:`launch`,
+    and rank 0 calls ``finish(result, ctx)``. An error while preparing aborts the job.
+    """
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    workdir = None
+    ctx = None
+    if comm.Get_rank() == 0:
+        try:
+            common, per_rank, ctx = prepare(comm.Get_size())
+            if len(per_rank) != comm.Get_size():
+                raise RuntimeError(f"prepared {len(per_rank)} parts for {comm.Get_size()} ranks")
+            common = dict(common, n_procs=comm.Get_size())
+            workdir = tempfile.mkdtemp(prefix="optsolve-mpi-")
+            with open(Path(workdir) / "common.pkl", "wb") as f:
+                pickle.dump(common, f, protocol=pickle.HIGHEST_PROTOCOL)
+            for r, payload in enumerate(per_rank):
+                with open(Path(workdir) / f"rank.{r}.pkl", "wb") as f:
+                    pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:
+            sys.stderr.write(f"[optsolve mpi rank 0] {type(exc).__name__}: {exc}\n")
+            sys.stderr.flush()
+            comm.Abort(2)
+    workdir = comm.bcast(workdir, root=0)
+    rc = worker_main(body, ["--payload", workdir])
+    if comm.Get_rank() == 0:
+        try:
+            if rc == 0:
+                with open(Path(workdir) / "result.pkl", "rb") as f:
+                    finish(pickle.load(f), ctx)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return rc
+
+
+def add_problem_arguments(parser) -> None:
+    """Command-line options describing a partitioned problem (shared by the MPI entry points)."""
+    parser.add_argument("--data", default="synthetic",
+                        help="'synthetic' or a LIBSVM data set name (a9a, w8a, ijcnn1...) "
+                             "looked up in $OPTSOLVE_DATA")
+    parser.add_argument("--samples", type=int, default=2000, help="synthetic: rows")
+    parser.add_argument("--features", type=int, default=20, help="synthetic: columns")
+    parser.add_argument("--loss", choices=("ridge", "logistic"), default="ridge")
+    parser.add_argument("--reg", type=float, default=0.1,
+                        help="regularization alpha of F = (1/N) sum loss + alpha/2 ||w||^2")
+    parser.add_argument("--nodes", type=int, default=None,
+                        help="graph nodes (default: one per MPI process)")
+    parser.add_argument("--graph", default="cycle", help="optsolve.graphs.make_graph kind")
+    parser.add_argument("--partition", choices=("iid", "sorted", "dirichlet"), default="iid")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="write the result to this .npz file")
+
+
+def problem_from_arguments(args, n_procs: int):
+    """``(problem, graph)`` from :func:`add_problem_arguments`' options (rank 0 only)."""
+    from .graphs import make_graph
+    from .problems.partitioned import DecentralizedProblem, partition_data
+
+    n_nodes = n_procs if args.nodes is None else args.nodes
+    if args.data == "synthetic":
+        rng = np.random.default_rng(args.seed)
+        X = rng.standard_normal((args.samples, args.features))
+        z = X @ rng.standard_normal(args.features)
+        y = np.sign(z) if args.loss == "logistic" else z + 0.1 * rng.standard_normal(z.size)
+    else:
+        from .datasets import load_libsvm
+
+        X, y = load_libsvm(args.data)
+    parts = partition_data(X, y, n_nodes, how=args.partition, random_state=args.seed)
+    problem = (DecentralizedProblem.logistic if args.loss == "logistic"
+               else DecentralizedProblem.ridge)(parts, args.reg)
+    return problem, make_graph(args.graph, n_nodes, random_state=args.seed)
+
+
+def save_result(path: str, result) -> None:
+    """Write the arrays and numbers of an ``OptimizeResult`` to an ``.npz`` file."""
+    fields = {k: np.asarray(v) for k, v in result.items()
+              if isinstance(v, np.ndarray | int | float | str | bool | np.number)}
+    for k, v in (result.get("history") or {}).items():
+        fields[f"history_{k}"] = np.asarray(v)
+    np.savez(path, **fields)
 
 
 # --------------------------------------------------------------------------------------------

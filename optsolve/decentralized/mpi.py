@@ -146,8 +146,27 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
     >>> bool(np.allclose(res.x, prob.solution(), atol=1e-3))  # doctest: +SKIP
     True
     """
-    from .._optimize import make_result
-    from .._status import Status, termination_message, warn_status
+    t_launch = time.perf_counter()
+    common, per_rank, ctx = _prepare(
+        problem, graph, solver, n_procs, tol, max_time, random_state, time_scale=time_scale,
+        max_events=max_events, rates=rates, rate_scale=rate_scale, batch_size=batch_size, x0=x0,
+        monitor_interval=monitor_interval, record_history=record_history,
+        liveness_timeout=liveness_timeout)
+    if ctx["g0"] == 0.0:
+        out = dict(X=ctx["X0"], status=0, detail="the gradient vanishes at the start", nit=0,
+                   n_gradients=0, n_communications=0, n_messages=0, time=0.0, sim_time=0.0,
+                   max_lag=0.0, history=None)
+    else:
+        timeout = ctx["expected_s"] + 120.0 if timeout is None else timeout
+        out = _mpi.launch("optsolve.decentralized.mpi", common, per_rank, timeout=timeout)
+    return _finish(problem, out, ctx, t_launch)
+
+
+def _prepare(problem, graph, solver, n_procs, tol, max_time, random_state, *, time_scale,
+             max_events, rates, rate_scale, batch_size, x0, monitor_interval, record_history,
+             liveness_timeout):
+    """Validate run_mpi's arguments; build the shared settings, each rank's part (its nodes'
+    rows and starting points only) and what :func:`_finish` needs."""
     from .dadao import _theory_time, dadao_constants, ode_matrix, ode_modes
     from .rates import dadao_rates
     from .solver import (
@@ -161,7 +180,6 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
     )
     from .topology import as_graph_info
 
-    t_launch = time.perf_counter()
     if not isinstance(solver, str) or solver.lower() != "dadao":
         raise ValueError(f"solver must be 'dadao' on MPI (the asynchronous method), got "
                          f"{solver!r}; the synchronous baselines run in solve()")
@@ -202,12 +220,8 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         max_events = int(min(_theory_time(problem, tol) * total_rate, 2**62))
     rows0 = range(n) if np.any(X0 != X0[0]) else [0]
     g0 = max(float(np.linalg.norm(problem.grad(X0[i]))) for i in rows0)
-    if timeout is None:
-        if max_time is not None:
-            expected = max_time
-        else:
-            expected = max_events / (n + float(lam.sum())) / time_scale
-        timeout = 120.0 + 2.0 * expected
+    expected = 2.0 * (max_time if max_time is not None
+                      else max_events / (n + float(lam.sum())) / time_scale)
     rng = np.random.default_rng(random_state)
     seeds = rng.integers(2**63 - 1, size=P)
     common = dict(
@@ -225,13 +239,17 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         per_rank.append(dict(nodes=mine, x0=X0[mine], seed=int(seeds[r]),
                              packed=_mpi.local_packed(problem.packed, mine)))
     _warm_up(common, per_rank[0])
-    if g0 == 0.0:
-        status, detail = Status.SUCCESS, "the gradient vanishes at the start"
-        out = dict(X=X0, status=int(status), detail=detail, nit=0, n_gradients=0,
-                   n_communications=0, n_messages=0, time=0.0, sim_time=0.0, max_lag=0.0,
-                   history=None)
-    else:
-        out = _mpi.launch("optsolve.decentralized.mpi", common, per_rank, timeout=timeout)
+    ctx = dict(g0=g0, X0=X0, chi1=chi1, chi2=chi2, rates=lam, time_scale=time_scale, n_procs=P,
+               owners=owners, record_history=bool(record_history), expected_s=expected)
+    return common, per_rank, ctx
+
+
+def _finish(problem, out, ctx, t_launch):
+    """The OptimizeResult of a run from rank 0's record (final measures on the final states)."""
+    from .._optimize import make_result
+    from .._status import Status, termination_message, warn_status
+
+    g0 = ctx["g0"]
     X = out["X"]
     status = Status(out["status"])
     detail = out["detail"]
@@ -245,15 +263,16 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         grad_rel = consensus = fun = float("nan")
         status, detail = Status.NON_FINITE, detail or "a node's state is not finite"
     if status != Status.SUCCESS:
-        warn_status("dadao (mpi)", status, detail, stacklevel=3)
+        warn_status("dadao (mpi)", status, detail, stacklevel=4)
     return make_result(
         X, fun, success=status == Status.SUCCESS, status=int(status),
         message=termination_message(status, detail), nit=int(out["nit"]), x_mean=xbar,
         grad_rel=grad_rel, consensus_error=consensus, n_gradients=int(out["n_gradients"]),
         n_communications=int(out["n_communications"]), time=float(out["time"]),
-        history=out["history"] if record_history else None, solver="dadao", chi1=chi1,
-        chi2=chi2, rates=lam, sim_time=float(out["sim_time"]), time_scale=time_scale,
-        n_procs=P, owners=owners, n_messages=int(out["n_messages"]),
+        history=out["history"] if ctx["record_history"] else None, solver="dadao",
+        chi1=ctx["chi1"], chi2=ctx["chi2"], rates=ctx["rates"],
+        sim_time=float(out["sim_time"]), time_scale=ctx["time_scale"],
+        n_procs=ctx["n_procs"], owners=ctx["owners"], n_messages=int(out["n_messages"]),
         max_lag=float(out["max_lag"]), launch_time=time.perf_counter() - t_launch,
     )
 
@@ -561,5 +580,61 @@ def _worker(w: _mpi.Worker):
     )
 
 
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    """``mpiexec -n N python -m optsolve.decentralized.mpi [options]``.
+
+    Started by :func:`run_mpi` with ``--payload DIR``; started by hand, rank 0 builds the
+    problem from the options (``--help``), every rank runs its part, and rank 0 prints a
+    summary (and writes ``--out``).
+    """
+    import argparse
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--payload" in argv:
+        return _mpi.worker_main(_worker, argv)
+    parser = argparse.ArgumentParser(
+        prog="mpiexec -n N python -m optsolve.decentralized.mpi",
+        description="DADAO with one MPI process per node (or a block of nodes per process).")
+    _mpi.add_problem_arguments(parser)
+    parser.add_argument("--tol", type=float, default=1e-6)
+    parser.add_argument("--max-time", type=float, default=60.0, help="wall-clock seconds")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="simulated time units per second (default: automatic)")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--rates", default="uniform", choices=("uniform", "sdp"))
+    parser.add_argument("--liveness-timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    def prepare(n_procs):
+        problem, graph = _mpi.problem_from_arguments(args, n_procs)
+        common, per_rank, ctx = _prepare(
+            problem, graph, "dadao", n_procs, args.tol, args.max_time, args.seed,
+            time_scale=args.time_scale, max_events=None, rates=args.rates, rate_scale=1.0,
+            batch_size=args.batch_size, x0=None, monitor_interval=0.05, record_history=True,
+            liveness_timeout=args.liveness_timeout)
+        return common, per_rank, dict(ctx, problem=problem, t0=time.perf_counter())
+
+    def finish(out, ctx):
+        problem = ctx["problem"]
+        res = _finish(problem, out, ctx, ctx["t0"])
+        err = float(np.abs(res.x - problem.solution()).max())
+        sys.stdout.write(
+            f"dadao on {res.n_procs} MPI processes, {problem.n_nodes} nodes: {res.message}\n"
+            f"  wall {res.time:.3f} s (simulated time {res.sim_time:.4g} at time_scale "
+            f"{res.time_scale:.4g}), {res.n_gradients} gradients, {res.n_communications} "
+            f"communications, {res.n_messages} messages\n"
+            f"  max_i |grad F(x_i)| / |grad F(x0)| = {res.grad_rel:.3e}, consensus error "
+            f"{res.consensus_error:.3e}, max |x_i - x*| = {err:.3e}\n")
+        if args.out:
+            _mpi.save_result(args.out, res)
+
+    return _mpi.standalone_main(prepare, _worker, finish)
+
+
 if __name__ == "__main__":
-    sys.exit(_mpi.worker_main(_worker))
+    sys.exit(main())

@@ -104,12 +104,27 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
     >>> bool(np.array_equal(res.x, sim.x))  # doctest: +SKIP
     True
     """
-    from .._optimize import make_result
-    from .._status import Status, termination_message, warn_status
+    t_launch = time.perf_counter()
+    common, per_rank, ctx = _prepare(
+        problem, graph, walk, alpha, n_steps, n_procs, random_state, step_size=step_size,
+        regime=regime, batch_size=batch_size, averaging=averaging, base=base, x0=x0,
+        start=start, history_every=history_every, record_history=record_history,
+        liveness_timeout=liveness_timeout)
+    if timeout is None:
+        timeout = 120.0 + 1e-3 * ctx["n_steps"]
+    out = _mpi.launch("optsolve.randomwalk.mpi", common, per_rank, timeout=float(timeout))
+    return _finish(problem, out, ctx, t_launch)
+
+
+def _prepare(problem, graph, walk, alpha, n_steps, n_procs, random_state, *, step_size, regime,
+             batch_size, averaging, base, x0, start, history_every, record_history,
+             liveness_timeout):
+    """Validate run_mpi's arguments (as token_sgd does); build the shared settings (the walk's
+    chain and step sizes), each rank's part (its agents' rows only; the token goes to the
+    rank hosting the start) and what :func:`_finish` needs."""
     from .token_sgd import _checkpoints, initial_state, prepare_token
     from .walks import as_generator, check_start, check_steps
 
-    t_launch = time.perf_counter()
     setup = prepare_token(problem, graph, walk, alpha, base=base, step_size=step_size,
                           regime=regime, batch_size=batch_size)
     n_steps = check_steps(n_steps)
@@ -144,9 +159,19 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
         per_rank.append(dict(nodes=mine, packed=_mpi.local_packed(setup.packed, mine),
                              token=token if owners[state.cur] == r else None))
     _warm_up(common, per_rank[int(owners[state.cur])], token)
-    if timeout is None:
-        timeout = 120.0 + 1e-3 * n_steps
-    out = _mpi.launch("optsolve.randomwalk.mpi", common, per_rank, timeout=float(timeout))
+    ctx = dict(averaging=averaging, record_history=record_history, walk=walk, n_steps=n_steps,
+               n_procs=P, owners=owners, mu=ch.mu, alpha=setup.alpha, step_size=setup.step_size,
+               exponents=(setup.a, setup.b))
+    return common, per_rank, ctx
+
+
+def _finish(problem, out, ctx, t_launch):
+    """The OptimizeResult of a run from rank 0's record (fields of token_sgd)."""
+    from .._optimize import make_result
+    from .._status import Status, termination_message, warn_status
+
+    averaging, walk, n_steps = ctx["averaging"], ctx["walk"], ctx["n_steps"]
+    record_history = ctx["record_history"]
     tok = out["token"]
     # the history, from the iterates recorded where the token stood at each checkpoint
     x = tok["theta_avg"] if averaging else tok["theta"]
@@ -169,13 +194,14 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
     else:
         warn_status("token_sgd (mpi)", status, detail)
     fun = float(problem.value(x)) if np.all(np.isfinite(x)) else float("nan")
-    mu = ch.mu
+    mu = ctx["mu"]
     measure = mu * np.exp(tok["lq"] + tok["log_s"]) if walk == "srrw" else None
     return make_result(
         x.copy(), fun, success=status == Status.SUCCESS and math.isfinite(fun), status=status,
         message=message, nit=int(tok["n"]), history=history, visits=tok["visits"].copy(),
-        measure=measure, x_last=tok["theta"].copy(), walk=walk, alpha=setup.alpha,
-        step_size=setup.step_size, exponents=(setup.a, setup.b), n_procs=P, owners=owners,
+        measure=measure, x_last=tok["theta"].copy(), walk=walk, alpha=ctx["alpha"],
+        step_size=ctx["step_size"], exponents=ctx["exponents"], n_procs=ctx["n_procs"],
+        owners=ctx["owners"],
         n_messages=int(tok["hops"]), wall_time=float(out["wall_time"]),
         launch_time=time.perf_counter() - t_launch,
     )
@@ -308,5 +334,56 @@ def _agent(w: _mpi.Worker):
             "steps_per_rank": [g["steps"] for g in gathered]}
 
 
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    """``mpiexec -n N python -m optsolve.randomwalk.mpi [options]``.
+
+    Started by :func:`run_mpi` with ``--payload DIR``; started by hand, rank 0 builds the
+    problem from the options (``--help``), the token runs over the ranks, and rank 0 prints a
+    summary (and writes ``--out``).
+    """
+    import argparse
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--payload" in argv:
+        return _mpi.worker_main(_agent, argv)
+    parser = argparse.ArgumentParser(
+        prog="mpiexec -n N python -m optsolve.randomwalk.mpi",
+        description="Token SGD with the token passed between MPI processes (agents).")
+    _mpi.add_problem_arguments(parser)
+    parser.add_argument("--walk", default="srrw", choices=("srrw", "srw", "mh", "nbrw", "iid"))
+    parser.add_argument("--alpha", type=float, default=10.0, help="SRRW strength")
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--averaging", action="store_true")
+    parser.add_argument("--liveness-timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    def prepare(n_procs):
+        problem, graph = _mpi.problem_from_arguments(args, n_procs)
+        common, per_rank, ctx = _prepare(
+            problem, graph, args.walk, args.alpha, args.steps, n_procs, args.seed,
+            step_size="auto", regime="fast_walk", batch_size=args.batch_size,
+            averaging=args.averaging, base="mh", x0=None, start=None, history_every=None,
+            record_history=True, liveness_timeout=args.liveness_timeout)
+        return common, per_rank, dict(ctx, problem=problem, t0=time.perf_counter())
+
+    def finish(out, ctx):
+        res = _finish(ctx["problem"], out, ctx, ctx["t0"])
+        sys.stdout.write(
+            f"token SGD ({res.walk}) on {res.n_procs} MPI processes, "
+            f"{ctx['problem'].n_nodes} agents: {res.message}\n"
+            f"  wall {res.wall_time:.3f} s for {res.nit} steps, {res.n_messages} token passes "
+            f"between processes; ||x - x*|| = {res.history['error'][-1]:.3e}\n")
+        if args.out:
+            _mpi.save_result(args.out, res)
+
+    return _mpi.standalone_main(prepare, _agent, finish)
+
+
 if __name__ == "__main__":
-    sys.exit(_mpi.worker_main(_agent))
+    sys.exit(main())

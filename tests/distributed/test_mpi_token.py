@@ -66,3 +66,34 @@ def test_bad_n_procs(problem):
         run_mpi(problem, make_graph("cycle", 8), n_steps=10, n_procs=9)
     with pytest.raises(TypeError, match="n_procs"):
         run_mpi(problem, make_graph("cycle", 8), n_steps=10, n_procs=2.0)
+
+
+def test_started_by_hand_with_mpiexec(tmp_path):
+    """``mpiexec -n 2 python -m optsolve.randomwalk.mpi ...`` (no run_mpi): rank 0 builds the
+    problem from the options and the run equals the simulator's on the same problem."""
+    import argparse
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import optsolve
+
+    out = tmp_path / "res.npz"
+    argv = ["--nodes", "6", "--graph", "cycle", "--steps", "800", "--seed", "4", "--out",
+            str(out)]
+    root = str(Path(optsolve.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([_mpi.find_mpiexec(), "-n", "2", sys.executable, "-m",
+                           "optsolve.randomwalk.mpi", *argv], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "token SGD (srrw) on 2 MPI processes, 6 agents" in proc.stdout
+    parser = argparse.ArgumentParser()
+    _mpi.add_problem_arguments(parser)
+    args, _ = parser.parse_known_args(argv)
+    problem, graph = _mpi.problem_from_arguments(args, 2)
+    sim = token_sgd(problem, graph, n_steps=800, random_state=4)
+    saved = np.load(out)
+    np.testing.assert_array_equal(saved["x"], sim.x)
+    assert int(saved["nit"]) == 800 and int(saved["n_procs"]) == 2
