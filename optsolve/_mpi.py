@@ -167,8 +167,12 @@ def _cleanup_args(mpiexec: str) -> tuple[str, ...]:
     return ("-disable-auto-cleanup",) if "HYDRA" in out.stdout else ()
 
 
+#: environment of an enclosing MPI job, which would make the workers join it instead
+_FOREIGN_MPI_ENV = ("PMI_", "PMIX_", "HYDI_", "HYDRA_", "OMPI_", "MPI_LOCAL")
+
+
 def _worker_env(extra: dict | None) -> dict:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_MPI_ENV)}
     # workers must import the very optsolve the parent runs (a source checkout, a worktree)
     root = _package_root()
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

@@ -21,7 +21,18 @@ arrives, the node concerned is first advanced to the current time by the exact O
   ``z̃_i −= β̃ m`` when it arrives. Both ends apply the same ``m``, so ``Σ z`` and ``Σ z̃`` are
   conserved exactly as in the simulator; the only difference from the simulated run is the
   message delay between the two halves of the jump (``time_scale`` × latency in simulated
-  units), which leaves the fixed point — the optimum — unchanged.
+  units), which leaves the fixed point — the optimum — unchanged. A node takes part in one
+  exchange at a time, so that delayed jumps never overlap and pile up on a node: an edge event
+  whose hosted end is mid-exchange waits until it is free, and a request reaching a node
+  whose own request is in flight is answered right after that request's reply
+  (``n_deferred``). Requests always go from the lower node index to the higher one (the edge
+  ``(i, j)``, ``i < j``, is driven by ``i``), so these waits cannot form a cycle: no deadlock.
+  No event is lost: DADAO's constants need the full communication rate (``χ₁χ₂ <= 1/2``);
+  with fewer exchanges than its clocks ask for, the dynamics diverge.
+
+A rank that was not scheduled for a while (its clock more than ``LAG_RESET`` simulated units
+behind) restarts its clock at the current time rather than firing the overdue events in a
+burst (``n_dropped``): an idle node does not compute, as on a real machine.
 
 Monitoring (not counted as communication, off the data path): every ``monitor_interval``
 seconds each rank sends rank 0 its counters and its nodes' current ``x``; rank 0 assembles a
@@ -63,8 +74,13 @@ EVENTS_PER_SECOND = 400.0
 FULL_MONITOR_MAX_NODES = 64
 
 # report layout (floats) of each rank: counters, then the snapshot's partial sums, then x
-R_EVENTS, R_GRADS, R_COMMS, R_MSGS, R_LAG, R_SIM, R_SNAP, R_VALUE = range(8)
-R_HEAD = 8
+R_EVENTS, R_GRADS, R_COMMS, R_MSGS, R_LAG, R_SIM, R_SNAP, R_VALUE, R_DEFERRED, R_DROPPED = \
+    range(10)
+R_HEAD = 10
+#: a rank whose clock falls this far behind (simulated time; the process was not scheduled)
+#: restarts it at the current time instead of firing the overdue events in a burst: a node
+#: that does not run does not compute, as on a real machine
+LAG_RESET = 1.0
 
 
 def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
@@ -124,7 +140,9 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         ``time_scale``, ``n_procs``, ``owners``, ``n_messages`` (point-to-point messages on the
         data path: two per exchange between processes, none within one), ``max_lag`` (the
         largest delay, in simulated time, between an event's due time and its execution) and
-        ``launch_time``. ``grad_rel`` and ``consensus_error`` are evaluated on the final
+        ``n_deferred`` (requests answered after the responder's own exchange), ``n_dropped``
+        (events lost while a process was not scheduled) and ``launch_time``. ``grad_rel`` and
+        ``consensus_error`` are evaluated on the final
         states; ``history`` holds rank 0's snapshots (``time`` wall seconds, ``sim_time``...).
 
     Raises
@@ -273,7 +291,8 @@ def _finish(problem, out, ctx, t_launch):
         chi1=ctx["chi1"], chi2=ctx["chi2"], rates=ctx["rates"],
         sim_time=float(out["sim_time"]), time_scale=ctx["time_scale"],
         n_procs=ctx["n_procs"], owners=ctx["owners"], n_messages=int(out["n_messages"]),
-        max_lag=float(out["max_lag"]), launch_time=time.perf_counter() - t_launch,
+        max_lag=float(out["max_lag"]), n_deferred=int(out.get("n_deferred", 0)),
+        n_dropped=int(out.get("n_dropped", 0)), launch_time=time.perf_counter() - t_launch,
     )
 
 
@@ -389,7 +408,10 @@ def _worker(w: _mpi.Worker):
     value_part = 0.0
     sends = []
     outstanding = 0
-    req_buf = np.empty(1 + d)
+    busy = np.zeros(n_own, dtype=bool)  # hosted node waiting for the other half of a jump
+    pending = np.zeros(eu.size, dtype=np.int64)  # edge events not yet exchanged
+    deferred = [[] for _ in range(n_own)]  # requests waiting for the node's own exchange
+    req_buf = np.empty(2 + d)  # [edge, flag, vector]
 
     def send(buf, dest, tag):
         nonlocal sends
@@ -409,16 +431,50 @@ def _worker(w: _mpi.Worker):
                 e = int(req_buf[0])
                 if tag == TAG_REQUEST:  # we host v = edge_v[e]
                     k = node.local[int(ev[e])]
-                    node.advance(k, now_sim)
-                    m = req_buf[1:] - node.gossip_value(k)
-                    node.jump(k, m, +1.0)
-                    send(np.r_[float(e), m], src, TAG_REPLY)
+                    if busy[k]:  # v's own exchange is in flight: answer when it is back
+                        deferred[k].append((src, e, req_buf[2:].copy()))
+                        counters[R_DEFERRED] += 1
+                    else:
+                        respond(k, src, e, req_buf[2:], now_sim)
                 else:  # our exchange on edge e comes back: the same m at u = edge_u[e]
                     k = node.local[int(eu[e])]
-                    node.advance(k, now_sim)
-                    node.jump(k, req_buf[1:], -1.0)
+                    busy[k] = False
                     outstanding -= 1
+                    node.advance(k, now_sim)
+                    node.jump(k, req_buf[2:], -1.0)
                     counters[R_COMMS] += 1
+                    for src_k, e_k, value in deferred[k]:
+                        respond(k, src_k, e_k, value, now_sim)
+                    deferred[k].clear()
+
+    def respond(k, src, e, value, now_sim):
+        """The second half of an exchange at hosted node k: jump, and send m back."""
+        node.advance(k, now_sim)
+        m = value - node.gossip_value(k)
+        node.jump(k, m, +1.0)
+        send(np.r_[float(e), 1.0, m], src, TAG_REPLY)
+
+    def start_exchanges(now_sim):
+        """Start the pending exchanges whose hosted end is free (one per edge at a time)."""
+        nonlocal outstanding
+        for e in mine_e[pending[mine_e] > 0]:
+            ku = node.local[int(eu[e])]
+            kv = node.local.get(int(ev[e]))
+            if busy[ku] or (kv is not None and busy[kv]):
+                continue  # an end is mid-exchange: delayed jumps never overlap on a node
+            pending[e] -= 1
+            node.advance(ku, now_sim)
+            if kv is not None:  # both ends here: the jump at once, as in the simulator
+                node.advance(kv, now_sim)
+                m = node.gossip_value(ku) - node.gossip_value(kv)
+                node.jump(ku, m, -1.0)
+                node.jump(kv, m, +1.0)
+                counters[R_COMMS] += 1
+            else:
+                send(np.r_[float(e), 0.0, node.gossip_value(ku)], int(owners[ev[e]]),
+                     TAG_REQUEST)
+                busy[ku] = True
+                outstanding += 1
 
     def report():
         out = np.zeros(size)
@@ -504,6 +560,12 @@ def _worker(w: _mpi.Worker):
     while True:
         now = sim_now()
         serve(now)
+        if now - t_next > LAG_RESET:
+            # the process was not running: its clock restarts now (events lost, not bunched)
+            while t_next < now:
+                t_next += rng.exponential(1.0 / rate)
+                counters[R_DROPPED] += 1
+            counters[R_LAG] = max(counters[R_LAG], LAG_RESET)
         while t_next <= now:
             w.tick()
             counters[R_LAG] = max(counters[R_LAG], now - t_next)
@@ -514,22 +576,10 @@ def _worker(w: _mpi.Worker):
                 node.advance(a, now)
                 node.gradient(a, rng)
                 counters[R_GRADS] += 1
-            else:
-                e = int(mine_e[min(a - n_own, mine_e.size - 1)])
-                ku = node.local[int(eu[e])]
-                node.advance(ku, now)
-                if owners[ev[e]] == w.rank:
-                    kv = node.local[int(ev[e])]
-                    node.advance(kv, now)
-                    m = node.gossip_value(ku) - node.gossip_value(kv)
-                    node.jump(ku, m, -1.0)
-                    node.jump(kv, m, +1.0)
-                    counters[R_COMMS] += 1
-                else:
-                    send(np.r_[float(e), node.gossip_value(ku)], int(owners[ev[e]]),
-                         TAG_REQUEST)
-                    outstanding += 1
+            else:  # an exchange on an edge this rank owns: started as soon as its ends are free
+                pending[int(mine_e[min(a - n_own, mine_e.size - 1)])] += 1
             t_next += rng.exponential(1.0 / rate)
+        start_exchanges(now)
         wall = time.perf_counter() - t0
         if w.rank == 0:
             root_check(wall)
@@ -576,6 +626,7 @@ def _worker(w: _mpi.Worker):
         n_gradients=int(tot[R_GRADS]), n_communications=int(tot[R_COMMS]),
         n_messages=int(tot[R_MSGS]), time=wall, sim_time=float(t_end),
         max_lag=float(max(g["counters"][R_LAG] for g in gathered)),
+        n_deferred=int(tot[R_DEFERRED]), n_dropped=int(tot[R_DROPPED]),
         history={k: np.asarray(v) for k, v in history.items()} if c["record_history"] else None,
     )
 
