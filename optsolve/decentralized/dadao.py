@@ -164,18 +164,28 @@ def _theory_time(problem, tol: float) -> float:
 
 
 def default_max_events(problem, info: GraphInfo, tol: float, options: dict) -> int:
-    """Events cap when the user gives no limit: the theoretical horizon times the event rate."""
-    total_comm = float(options.get("rate_scale", 1.0)) * max(
-        _uniform_total(seg) for seg in info.segments)
-    rate = problem.n_nodes + total_comm
+    """Events cap when the user gives no limit: the theoretical horizon times the event rate
+    (with uniform rates, or the rates asked for when they are an explicit array)."""
+    rates, _, _ = _rates(info, options)
+    rate = problem.n_nodes + max(float(np.sum(r)) for r in rates)
     return int(min(_theory_time(problem, tol) * rate, 2**62))
 
 
-def _uniform_total(seg) -> float:
-    from .rates import admissible_scale
-
-    m = seg.n_edges
-    return m * admissible_scale(seg, np.ones(m))
+def _rates(info: GraphInfo, options: dict):
+    """``dadao_rates`` for these options, computed once per graph (χ₁, χ₂ cost eigen-solves)."""
+    spec = options["rates"]
+    if isinstance(spec, str) and spec == "sdp" and "dadao_rates_sdp" not in info.cache:
+        info.cache["dadao_rates_sdp"] = dadao_rates(info, "sdp", 1.0)
+    key = "dadao_rates_sdp" if isinstance(spec, str) and spec == "sdp" else None
+    if isinstance(spec, str) and spec == "uniform":
+        key = "dadao_rates_uniform"
+        if key not in info.cache:
+            info.cache[key] = dadao_rates(info, "uniform", 1.0)
+    scale = float(options["rate_scale"])
+    if key is None:
+        return dadao_rates(info, spec, scale)
+    rates, c1, c2 = info.cache[key]
+    return [r * scale for r in rates], c1 / scale, c2 / scale
 
 
 def run_dadao(problem, info: GraphInfo, *, rng: np.random.Generator, monitor: Monitor,
@@ -186,7 +196,7 @@ def run_dadao(problem, info: GraphInfo, *, rng: np.random.Generator, monitor: Mo
     gradients), ``rate_scale`` (multiplies the admissible communication rates).
     """
     n, d = problem.n_nodes, problem.n_features
-    edge_rates, chi1, chi2 = dadao_rates(info, options["rates"], options["rate_scale"])
+    edge_rates, chi1, chi2 = _rates(info, options)
     c = dadao_constants(problem.L, problem.mu, chi1)
     modes = ode_modes(ode_matrix(c))
     sched = edge_schedule(info, edge_rates)

@@ -25,7 +25,7 @@ def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> prob, alias = alias_table([1.0, 1.0, 2.0])
-    >>> alias_probabilities(prob, alias).tolist()
+    >>> alias_probabilities(prob, alias).round(12).tolist()
     [0.25, 0.25, 0.5]
     """
     w = np.asarray(weights, dtype=np.float64)

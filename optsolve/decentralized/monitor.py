@@ -41,7 +41,8 @@ Stopping rule (checked in this order):
 
 1. a non-finite iterate → ``Status.NON_FINITE``;
 2. ``max_i ‖∇F(x_i)‖ / ‖∇F(x⁰)‖ ≤ tol`` (F = Σ f_i, the global objective, ``x⁰`` the common
-   start, or the worst start over nodes) → ``Status.SUCCESS``;
+   start, or the worst start over nodes; the reference is floored at
+   ``1e-6 · max(1, ‖∇F(0)‖)``) → ``Status.SUCCESS``;
 3. ``callback(intermediate_result)`` raised ``StopIteration`` → ``Status.CALLBACK_STOP``;
 4. ``time >= max_time`` → ``Status.MAX_TIME``;
 5. ``nit >= max_events`` (the user's, or when neither ``max_time`` nor ``max_events`` is given,
@@ -80,6 +81,8 @@ __all__ = ["EngineOutput", "Monitor"]
 
 #: n · N · d (node count × rows × features) up to which every check evaluates all n gradients
 EXACT_MONITOR_MAX_WORK = 2e7
+#: relative floor of the reference gradient ‖∇F(x⁰)‖ (a start at the optimum stays solvable)
+G0_FLOOR = 1e-6
 
 
 @dataclass
@@ -143,8 +146,12 @@ class Monitor:
         self._hist: dict[str, list] = {k: [] for k in (
             "time", "nit", "n_gradients", "n_communications", "grad_rel", "grad_rel_mean",
             "consensus_error", "objective")}
-        self.g0 = max(float(np.linalg.norm(problem.grad(self.x0[i])))
-                      for i in _distinct_rows(self.x0))
+        g0 = max(float(np.linalg.norm(problem.grad(self.x0[i])))
+                 for i in _distinct_rows(self.x0))
+        # a start at (or within rounding of) the optimum would make the relative measure
+        # unreachable: the reference gradient is floored at G0_FLOOR · max(1, ‖∇F(0)‖)
+        floor = G0_FLOOR * max(1.0, float(np.linalg.norm(problem.grad(np.zeros_like(x0[0])))))
+        self.g0 = 0.0 if g0 == 0.0 else max(g0, floor)
 
     # -- engine side --------------------------------------------------------------------------
     def next_checkpoint(self, time: float, nit: int) -> tuple[float, float]:

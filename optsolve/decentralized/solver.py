@@ -102,6 +102,11 @@ METHODS: dict[str, Method] = {
     ),
 }
 
+# the baselines (DGD, EXTRA / gradient tracking, MSDA, ADOM+, continuized) register themselves
+from .baselines import register as _register_baselines  # noqa: E402
+
+_register_baselines(METHODS, Method)
+
 #: options every method accepts (handled by ``solve`` itself)
 COMMON_OPTIONS = ("x0", "record_history", "monitor_interval", "monitor_every", "exact_monitor")
 

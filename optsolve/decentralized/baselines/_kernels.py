@@ -1,0 +1,223 @@
+"""Numba kernels of the dual baselines: gradients of the local conjugates and the continuized
+accelerated dual gossip.
+
+Conjugates: ``∇f_i*(v) = argmin_θ f_i(θ) − ⟨v, θ⟩``, closed form for ridge, damped Newton for
+logistic (:func:`logistic_conjugate_grad`).
+
+Continuized: node i carries two dual vectors ``y_i, z_i`` that, between events, mix by the
+linear ODE ``dy = η(z − y) dt, dz = η(y − z) dt``: the mean ``(y + z)/2`` is constant and the
+difference decays as ``e^{−2ητ}``, so a node is advanced exactly (and lazily, only when it has
+an event) in 2 multiply-adds per coordinate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ...problems._partitioned_kernels import (
+    LOSS_LOGISTIC,
+    local_grad_into,
+    local_value,
+    row_dot,
+)
+
+#: Newton tolerance of the logistic conjugate, relative to max(1, ‖v‖)
+INNER_RTOL = 1e-12
+#: Newton steps allowed per logistic conjugate call
+INNER_MAX_STEPS = 60
+#: Armijo constant of the Newton backtracking
+ARMIJO = 1e-4
+
+
+@njit(cache=True)
+def cholesky_solve(H, b, out):
+    """``out ← H⁻¹ b`` for symmetric positive definite H, by Cholesky (H overwritten by its
+    lower factor; in place)."""
+    d = H.shape[0]
+    for j in range(d):
+        s = H[j, j]
+        for k in range(j):
+            s -= H[j, k] * H[j, k]
+        H[j, j] = np.sqrt(s)
+        for i in range(j + 1, d):
+            s = H[i, j]
+            for k in range(j):
+                s -= H[i, k] * H[j, k]
+            H[i, j] = s / H[j, j]
+    for i in range(d):  # L u = b
+        s = b[i]
+        for k in range(i):
+            s -= H[i, k] * out[k]
+        out[i] = s / H[i, i]
+    for i in range(d - 1, -1, -1):  # Lᵀ x = u
+        s = out[i]
+        for k in range(i + 1, d):
+            s -= H[k, i] * out[k]
+        out[i] = s / H[i, i]
+
+
+@njit(cache=True)
+def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg,
+                            v, theta, H, g, step, cand):
+    """``θ ← ∇f_i*(v) = argmin_θ f_i(θ) − ⟨v, θ⟩`` for the logistic node owning rows
+    ``start:stop`` (``f_i(θ) = (1/N) Σ_r log(1 + e^{−y_r x_rᵀθ}) + (reg/2)‖θ‖²``), by damped
+    Newton from the given θ (warm start; in place) until ``‖∇f_i(θ) − v‖ ≤ INNER_RTOL ·
+    max(1, ‖v‖)``. Hessian ``(1/N) Σ_r σ(z_r)σ(−z_r) x_r x_rᵀ + reg·I``; Armijo backtracking
+    on ``f_i − ⟨v, ·⟩``. ``H, g, step, cand`` are work arrays. Returns the Newton steps taken."""
+    d = theta.shape[0]
+    tol = INNER_RTOL * max(1.0, np.sqrt(np.sum(v * v)))
+    n_steps = 0
+    for _ in range(INNER_MAX_STEPS):
+        local_grad_into(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop,
+                        theta, inv_n, reg, g)
+        gnorm2 = 0.0
+        for a in range(d):
+            g[a] -= v[a]
+            gnorm2 += g[a] * g[a]
+        if np.sqrt(gnorm2) <= tol:
+            break
+        for a in range(d):
+            for b in range(d):
+                H[a, b] = 0.0
+            H[a, a] = reg
+        for r in range(start, stop):
+            z = row_dot(is_sparse, X, indptr, indices, data, r, theta)
+            s = 1.0 / (1.0 + np.exp(-abs(z)))
+            c = s * (1.0 - s) * inv_n
+            if is_sparse:
+                for p in range(indptr[r], indptr[r + 1]):
+                    cp = c * data[p]
+                    for q in range(indptr[r], indptr[r + 1]):
+                        H[indices[p], indices[q]] += cp * data[q]
+            else:
+                for a in range(d):
+                    ca = c * X[r, a]
+                    for b in range(d):
+                        H[a, b] += ca * X[r, b]
+        cholesky_solve(H, g, step)  # Newton direction −step
+        slope = 0.0
+        for a in range(d):
+            slope -= g[a] * step[a]
+        f0 = local_value(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop,
+                         theta, inv_n, reg)
+        vt = 0.0
+        for a in range(d):
+            vt += v[a] * theta[a]
+        f0 -= vt
+        t = 1.0
+        while t > 1e-10:
+            vt = 0.0
+            for a in range(d):
+                cand[a] = theta[a] - t * step[a]
+                vt += v[a] * cand[a]
+            f1 = local_value(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start,
+                             stop, cand, inv_n, reg) - vt
+            # near the solution the decrease is below the rounding of f: take the step
+            if f1 <= f0 + ARMIJO * t * slope or -slope <= 1e-15 * max(1.0, abs(f0)):
+                break
+            t *= 0.5
+        for a in range(d):
+            theta[a] -= t * step[a]
+        n_steps += 1
+    return n_steps
+
+
+@njit(cache=True)
+def logistic_conjugate_all(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, V,
+                           Theta, H, g, step, cand):
+    """``Theta[i] ← ∇f_i*(V[i])`` for every node (warm-started from ``Theta``; in place).
+    Returns the Newton steps taken in all."""
+    total = 0
+    for i in range(V.shape[0]):
+        total += logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
+                                         offsets[i + 1], inv_n, reg, V[i], Theta[i], H, g,
+                                         step, cand)
+    return total
+
+
+@njit(cache=True)
+def advance_node(Y, Z, t_last, i, t, eta):
+    """Integrate node i's ODE from ``t_last[i]`` to ``t`` (in place):
+    ``y, z ← m ± (y − z) e^{−2η(t − t_last)} / 2`` with ``m = (y + z)/2``."""
+    tau = t - t_last[i]
+    if tau > 0.0:
+        h = 0.5 * np.exp(-2.0 * eta * tau)
+        for k in range(Y.shape[1]):
+            m = 0.5 * (Y[i, k] + Z[i, k])
+            dlt = h * (Y[i, k] - Z[i, k])
+            Y[i, k] = m + dlt
+            Z[i, k] = m - dlt
+    t_last[i] = t
+
+
+@njit(cache=True)
+def ridge_conjugate_grad(H_inv, shift, i, y, out):
+    """``out ← ∇f_i*(y) = H_i⁻¹ (y + X_iᵀb_i/N)`` (ridge, in place)."""
+    d = y.shape[0]
+    for a in range(d):
+        acc = 0.0
+        for b in range(d):
+            acc += H_inv[i, a, b] * (y[b] + shift[i, b])
+        out[a] = acc
+
+
+@njit(cache=True)
+def _conjugate_into(i, Yi, loss_is_ridge, H_inv, shift, is_sparse, X, indptr, indices, data, y,
+                    offsets, inv_n, reg, Theta, H, g, step, cand, out):
+    """``out ← ∇f_i*(Yi)``; returns the Newton steps (0 for ridge)."""
+    if loss_is_ridge:
+        ridge_conjugate_grad(H_inv, shift, i, Yi, out)
+        return 0
+    k = logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
+                                offsets[i + 1], inv_n, reg, Yi, Theta[i], H, g, step, cand)
+    out[:] = Theta[i]
+    return k
+
+
+@njit(cache=True)
+def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start, t_stop,
+                       max_count, eta, gamma_z, loss_is_ridge, H_inv, shift, is_sparse, X,
+                       indptr, indices, data, y, offsets, inv_n, reg, Theta, H, g, step, cand,
+                       gi, gj, inner):
+    """Play the pre-drawn events ``start, start+1, …`` with ``ev_time < t_stop`` (at most
+    ``max_count``), in place on ``Y, Z, t_last`` (and the logistic warm starts ``Theta``). Event
+    on edge e = (i, j) at time t (Even et al. 2021, decentralized continuized method)::
+
+        advance i and j to t;  G = ∇f_i*(y_i) − ∇f_j*(y_j)
+        y_i −= s_e G,  y_j += s_e G,  z_i −= γ' G,  z_j += γ' G
+
+    with ``s_e = step_y[e]``; ``∇f*`` in closed form (ridge: ``H_inv``, ``shift``) or by Newton
+    (logistic: the packed data). ``inner[0]`` accumulates the Newton steps. Returns the index of
+    the first event not played.
+    """
+    k = start
+    end = min(ev_edge.shape[0], start + max_count)
+    d = Y.shape[1]
+    while k < end and ev_time[k] < t_stop:
+        e = ev_edge[k]
+        i, j, t = rows[e], cols[e], ev_time[k]
+        advance_node(Y, Z, t_last, i, t, eta)
+        advance_node(Y, Z, t_last, j, t, eta)
+        inner[0] += _conjugate_into(i, Y[i], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
+                                    indices, data, y, offsets, inv_n, reg, Theta, H, g, step,
+                                    cand, gi)
+        inner[0] += _conjugate_into(j, Y[j], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
+                                    indices, data, y, offsets, inv_n, reg, Theta, H, g, step,
+                                    cand, gj)
+        s = step_y[e]
+        for a in range(d):
+            gd = gi[a] - gj[a]
+            Y[i, a] -= s * gd
+            Y[j, a] += s * gd
+            Z[i, a] -= gamma_z * gd
+            Z[j, a] += gamma_z * gd
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def advance_all(Y, Z, t_last, t, eta):
+    """Advance every node to time ``t`` (a checkpoint; exact, so it changes no later event)."""
+    for i in range(Y.shape[0]):
+        advance_node(Y, Z, t_last, i, t, eta)
