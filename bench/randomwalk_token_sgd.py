@@ -53,7 +53,7 @@ def _history(res):
     """(steps, errors) from the result's history: an (m, 2) array or a dict of arrays."""
     h = res.history
     if isinstance(h, dict):
-        return np.asarray(h["nit"]), np.asarray(h["error"])
+        return np.asarray(h["step"]), np.asarray(h["error"])
     h = np.asarray(h)
     return h[:, 0].astype(np.int64), h[:, 1]
 

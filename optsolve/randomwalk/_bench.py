@@ -35,6 +35,7 @@ SAMPLING_MAX_STEPS = 400_000
 TOKEN_SGD_TOL = 0.05
 TOKEN_SGD_MAX_STEPS = 200_000
 TOKEN_SGD_N_AGENTS = 100
+TOKEN_SGD_CHECK_EVERY = 500  # steps between two checks of the stopping test
 LOGISTIC_L2 = 1e-3  # ℓ2 weight of the token-SGD logistic problem (α/2 ||w||² in F)
 
 __all__ = [
@@ -142,19 +143,21 @@ def sampling_errors(graph, alpha: float, base: str, n_steps: int, seeds,
     """
     import time
 
-    from . import srrw_walk
+    from . import base_chain, srrw_walk
 
+    chain = base_chain(graph, base)  # validated once for all the seeds
     mu = target_measure(graph, base)
     X = np.empty((len(seeds), mu.size))
     curves = None if checkpoints is None else np.empty((len(seeds), len(checkpoints)))
     seconds = 0.0
     for k, s in enumerate(seeds):
         t0 = time.perf_counter()
-        visits, path = srrw_walk(graph, alpha, n_steps, base=base, random_state=s)
+        visits, path = srrw_walk(chain, alpha, n_steps, base=base, random_state=s,
+                                 return_path=curves is not None)
         seconds += time.perf_counter() - t0
         X[k] = visits / visits.sum()
         if curves is not None:
-            curves[k] = tvd_along_path(np.asarray(path), mu, checkpoints)
+            curves[k] = tvd_along_path(np.asarray(path[1:]), mu, checkpoints)  # X_1 .. X_n
     dev = X - X.mean(axis=0)
     tvd = 0.5 * np.abs(X - mu).sum(axis=1)
     n = float(n_steps)
@@ -239,23 +242,35 @@ def _steps_to_tol(path: np.ndarray, mu: np.ndarray, tol: float) -> int:
     return int(cps[above[-1] + 1])
 
 
-def _sampler(alpha: float):
+def _sampler(alpha: float | None):
+    """SRRW of strength ``alpha`` on the row's base chain; ``None``: the base chain itself
+    (``random_walk``, the peer)."""
+
     def prepare(problem):
-        from . import srrw_walk
+        from . import base_chain, random_walk, srrw_walk
 
         d = problem.data
-        A, base, mu = d["graph"], d["base"], target_measure(d["graph"], d["base"])
+        base = d["base"]
+        A = base_chain(d["graph"], base)
+        mu = target_measure(d["graph"], base)
+
+        def walk(n, seed, return_path=False):
+            if alpha is None:
+                return random_walk(A, n, base, random_state=seed, return_path=return_path)
+            return srrw_walk(A, alpha, n, base=base, random_state=seed,
+                             return_path=return_path)
+
         steps = []
         for s in d["seeds"]:  # untimed: how many steps each seed needs
-            _, path = srrw_walk(A, alpha, d["max_steps"], base=base, random_state=s)
-            steps.append(_steps_to_tol(path, mu, problem.tol))
+            _, path = walk(d["max_steps"], s, return_path=True)
+            steps.append(_steps_to_tol(path[1:], mu, problem.tol))
 
         def solve():
             if min(steps) == 0:
                 return SolveOutcome(math.inf, n_iter=d["max_steps"], success=False)
             worst = 0.0
             for s, n in zip(d["seeds"], steps, strict=True):
-                visits, _ = srrw_walk(A, alpha, n, base=base, random_state=s)
+                visits, _ = walk(n, s)
                 worst = max(worst, 0.5 * float(np.abs(visits / visits.sum() - mu).sum()))
             return SolveOutcome(worst, n_iter=int(np.mean(steps)))
 
@@ -296,7 +311,8 @@ def _token(walk: str, alpha: float = 0.0):
                     raise StopIteration
 
             res = token_sgd(d["problem"], d["graph"], walk=walk, alpha=alpha,
-                            n_steps=d["max_steps"], random_state=0, callback=stop)
+                            n_steps=d["max_steps"], random_state=0, callback=stop,
+                            history_every=TOKEN_SGD_CHECK_EVERY)
             err = float(np.linalg.norm(res.x - theta) / scale)
             return SolveOutcome(err, float(d["problem"].value(res.x)), int(res.nit))
 
@@ -309,7 +325,7 @@ def _solvers():
     out = []
     for base in ("mh", "srw"):
         kinds = (f"graph_sampling_{base}",)
-        out.append(SolverSpec(f"{base}_walk", kinds, _sampler(0.0), is_peer=True))
+        out.append(SolverSpec(f"{base}_walk", kinds, _sampler(None), is_peer=True))
         for a in (10.0, 20.0):
             out.append(SolverSpec(f"srrw[{base},alpha={a:g}]", kinds, _sampler(a)))
     for a in (10.0, 20.0):
