@@ -104,8 +104,7 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
     """
     if base not in BASE_CHAINS:
         raise ValueError(f"base must be one of {list(BASE_CHAINS)}, got {base!r}")
-    A = graph if isinstance(graph, sp.csr_matrix) and graph.has_sorted_indices else None
-    A = graph_adjacency(graph, name) if A is None else A
+    A = graph_adjacency(graph, name)
     n = A.shape[0]
     deg = np.diff(A.indptr).astype(np.int64)
     rows = np.repeat(np.arange(n), deg)
