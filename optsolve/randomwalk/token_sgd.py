@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ class TokenSetup:
     step_size: float
     batch_size: int  # 0: full local gradients
     packed: Any  # problem.packed
+    avg_start: int = 0  # theta_avg averages the iterates after this step
 
     @property
     def n_uniforms(self) -> int:
@@ -94,8 +95,10 @@ def _check_step_size(step_size, problem, inv_mu) -> float:
 
 
 def prepare_token(problem, graph, walk: str = "srrw", alpha: float = 10.0, *, base: str = "mh",
-                  step_size="auto", regime=DEFAULT_REGIME, batch_size=None) -> TokenSetup:
-    """Validate the inputs of :func:`token_sgd` and build its :class:`TokenSetup`."""
+                  step_size="auto", regime=DEFAULT_REGIME, batch_size=None,
+                  avg_start: int = 0) -> TokenSetup:
+    """Validate the inputs of :func:`token_sgd` and build its :class:`TokenSetup`
+    (``avg_start``: ``theta_avg`` averages the iterates after that step)."""
     if walk not in WALKS:
         raise ValueError(f"walk must be one of {list(WALKS)}, got {walk!r}")
     alpha = check_alpha(alpha)
@@ -125,7 +128,7 @@ def prepare_token(problem, graph, walk: str = "srrw", alpha: float = 10.0, *, ba
         raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     return TokenSetup(walk, WALKS[walk], chain, inv_mu, alpha, a, b,
                       _check_step_size(step_size, problem, inv_mu), int(batch_size),
-                      problem.packed)
+                      problem.packed, int(avg_start))
 
 
 def stationary_law_of(chain: BaseChain, walk: str) -> np.ndarray:
@@ -152,7 +155,8 @@ def run_steps(setup: TokenSetup, state: TokenState, U: np.ndarray, *, scratch=No
     state.cur, state.prev, state.log_s = _kernels.token_run(
         setup.walk_code, state.cur, state.prev, state.n, U, ch.indptr, ch.indices, ch.p, ch.cum,
         state.lq, ch.log_mu, setup.alpha, setup.a, state.log_s, state.visits, setup.inv_mu,
-        setup.step_size, setup.b, state.theta, state.theta_avg, pk.loss_code, pk.is_sparse,
+        setup.step_size, setup.b, state.theta, state.theta_avg, setup.avg_start, pk.loss_code,
+        pk.is_sparse,
         pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total, pk.reg, rows,
         grad, buf)
     state.cur, state.prev = int(state.cur), int(state.prev)
@@ -228,7 +232,9 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     batch_size : int or None, default=None
         Local mini-batch size (rows drawn with replacement); None for the full local gradient.
     averaging : bool, default=False
-        Return the Polyak–Ruppert average of ``theta_1 .. theta_n`` instead of ``theta_n``.
+        Return the Polyak–Ruppert average of the last half of the iterates,
+        ``theta_{n/2+1} .. theta_n`` (suffix averaging: the early transient stays out of the
+        mean), instead of ``theta_n``.
     random_state : int, Generator or None
         Seed of the one random stream.
     callback : callable or None
@@ -281,6 +287,10 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     setup = prepare_token(problem, graph, walk, alpha, base=base, step_size=step_size,
                           regime=regime, batch_size=batch_size)
     n_steps = check_steps(n_steps)
+    if not isinstance(averaging, bool | np.bool_):
+        raise TypeError(f"averaging must be a bool, got {type(averaging).__name__}")
+    if averaging:
+        setup = replace(setup, avg_start=n_steps // 2)
     d = problem.n_features
     theta0 = np.zeros(d) if x0 is None else np.array(x0, dtype=np.float64).ravel()
     if theta0.shape != (d,):
@@ -290,8 +300,6 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
                             or not tol >= 0):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
-    if not isinstance(averaging, bool | np.bool_):
-        raise TypeError(f"averaging must be a bool, got {type(averaging).__name__}")
     rng = as_generator(random_state)
     state = initial_state(setup, theta0, check_start(start, setup.chain.n_nodes, rng))
     w_star = problem.solution() if record_history else None
