@@ -154,10 +154,10 @@ def test_token_step_matches_numpy(ridge_problem, batch):
     lq, visits = np.zeros(prob.n_nodes), np.zeros(prob.n_nodes, dtype=np.int64)
     inv_mu = np.full(prob.n_nodes, float(prob.n_nodes))
     step_size, b, cur = 0.05, 0.9, 2
-    nxt, prev, _ = K.token_step(
-        K.WALK_SRRW, cur, -1, 0, u, ch.indptr, ch.indices, ch.p, ch.cum, lq, ch.log_mu, 5.0,
-        0.8, 0.0, visits, inv_mu, step_size, b, theta, avg, pk.loss_code, pk.is_sparse, pk.X,
-        pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total, pk.reg,
+    nxt, prev, _ = K.token_run(
+        K.WALK_SRRW, cur, -1, 0, u[None, :], ch.indptr, ch.indices, ch.p, ch.cum, lq, ch.log_mu,
+        5.0, 0.8, 0.0, visits, inv_mu, step_size, b, theta, avg, 0, pk.loss_code, pk.is_sparse,
+        pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total, pk.reg,
         np.empty(4, np.int64), np.empty(3), np.empty(8))
     # from x_0 = mu the SRRW moves like P: the MH row of node 2 on a cycle
     row = ch.indices[ch.indptr[cur]:ch.indptr[cur + 1]]
