@@ -31,8 +31,8 @@ from ..bench.registry import BenchProblem, SolveOutcome, SolverSpec
 
 # suite sizes, chosen so that the whole suite runs in about two minutes on one core
 SAMPLING_TVD_TOL = 0.1
-SAMPLING_SEEDS = 5
-SAMPLING_MAX_STEPS = 400_000
+SAMPLING_SEEDS = 10
+SAMPLING_MAX_STEPS = 200_000
 TOKEN_SGD_TOL = 0.05
 TOKEN_SGD_MAX_STEPS = 200_000
 TOKEN_SGD_N_AGENTS = 100
@@ -352,7 +352,7 @@ def register(registry) -> None:
         "self-repellent random walks: time for the empirical measure to reach TVD "
         f"{SAMPLING_TVD_TOL} (SRRW vs its base chain) and for token SGD to reach relative "
         f"error {TOKEN_SGD_TOL} (SRRW vs Metropolis–Hastings, NBRW, SRW, i.i.d.)",
-        repeats=1,
+        repeats=3,
     )
     suite.problem_sets += [sampling_problems, _token_problems()]
     suite.solvers += _solvers()
