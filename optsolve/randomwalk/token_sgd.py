@@ -7,12 +7,15 @@ first double ``u`` picks ``X_0 = floor(u N)``. Then step ``n -> n + 1`` consumes
 moves the token (inverse CDF over the current node's row, or ``floor(u N)`` for ``"iid"``),
 ``u[1:]`` pick the mini-batch rows ``offsets[X_{n+1}] + floor(u m_{X_{n+1}})``. The simulator
 draws them in chunks ``rng.random((chunk, 1 + B))``, which is the same stream as drawing
-``rng.random(1 + B)`` step by step. Each step is one call of the numba function
-``_kernels.token_step`` (walk move, empirical-measure update, iterate update, running
-average), which the simulator loops over (``_kernels.token_run``) and an MPI agent calls for
-the steps it hosts, so the same seed gives bit-identical iterates. The state that travels with
-the token is :class:`TokenState` (current and previous node, step count, ``log s``, the
-empirical measure ``lq`` and visit counts, the iterate and its average).
+``rng.random(1 + B)`` step by step. Steps run in the numba function ``_kernels.token_run``
+(walk move, empirical-measure update, iterate update, running average, for each row of
+uniforms), through :func:`run_steps`: the simulator calls it on chunks of rows, an MPI agent
+on the one row of each step it hosts, so the same seed gives bit-identical iterates. The state
+that travels with the token is :class:`TokenState` (current and previous node, step count,
+``log s``, the empirical measure ``lq`` and visit counts, the iterate and its average); the
+fixed inputs are :class:`TokenSetup` (:func:`prepare_token`), and the generator's state
+(``rng.bit_generator.state``) travels with the token too, or every agent advances an
+identical generator by ``1 + B`` doubles per step.
 """
 
 from __future__ import annotations
@@ -203,9 +206,9 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
 
     Random stream: one ``numpy.random.Generator``; ``X_0`` from its first double when
     ``start`` is None, then exactly ``1 + batch_size`` doubles per step (``u[0]`` moves the
-    token, ``u[1:]`` pick the mini-batch), drawn in chunks. Each step is the numba function
-    ``_kernels.token_step``, shared with the MPI run, so a seed gives the same iterates
-    (bit for bit) whether simulated here or run over processes.
+    token, ``u[1:]`` pick the mini-batch), drawn in chunks. The steps run in the numba function
+    ``_kernels.token_run``, shared with the MPI run, so a seed gives the same iterates (bit
+    for bit) whether simulated here or run over processes.
 
     Parameters
     ----------
