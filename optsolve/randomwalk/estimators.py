@@ -128,15 +128,16 @@ class _TokenSGDBase(SolverEstimatorMixin, BaseEstimator):
             )
         return A
 
-    def _solve(self, X, y, loss: str, rng, A):
-        """One token-SGD run; returns (coef, intercept, result)."""
+    def _solve(self, X, y, loss: str, rng, A, part_seed: int):
+        """One token-SGD run (rows split by ``part_seed``); returns (coef, intercept,
+        result)."""
         if X.shape[0] < self.n_agents:
             raise ValueError(
                 f"n_samples = {X.shape[0]} is smaller than n_agents = {self.n_agents}: every "
                 "agent needs at least one sample"
             )
         parts = partition_data(self._design(X), y, self.n_agents, how=self.partition,
-                               random_state=rng.randint(2**31 - 1))
+                               random_state=part_seed)
         make = DecentralizedProblem.ridge if loss == "ridge" else DecentralizedProblem.logistic
         problem = make(parts, alpha=self.l2_reg)
         res = token_sgd(
@@ -212,7 +213,8 @@ class TokenSGDRegressor(RegressorMixin, _TokenSGDBase):
                              dtype=np.float64)
         rng = self._rng()
         A = self._graph(rng)
-        coef, intercept, res = self._solve(X, y.astype(np.float64), "ridge", rng, A)
+        coef, intercept, res = self._solve(X, y.astype(np.float64), "ridge", rng, A,
+                                           rng.randint(2**31 - 1))
         self.coef_, self.intercept_ = coef, intercept
         self._store([res], A)
         return self
@@ -275,7 +277,9 @@ class TokenSGDClassifier(ClassifierMixin, _TokenSGDBase):
         A = self._graph(rng)
         targets = [y == self.classes_[1]] if self.classes_.size == 2 else [
             y == c for c in self.classes_]
-        runs = [self._solve(X, t.astype(np.float64) * 2 - 1, "logistic", rng, A)
+        # every one-vs-rest run sees the same split: an agent keeps its rows
+        part_seed = rng.randint(2**31 - 1)
+        runs = [self._solve(X, t.astype(np.float64) * 2 - 1, "logistic", rng, A, part_seed)
                 for t in targets]
         self.coef_ = np.stack([r[0] for r in runs])
         self.intercept_ = np.array([r[1] for r in runs])
