@@ -6,9 +6,13 @@ it visited too often, and prove that the covariance of its visit frequencies shr
 such a token (SA-SRRW), whose iterates' covariance shrinks about ``1/alpha^2`` times.
 
 Public names are imported lazily from their modules; importing compiles no numba kernel.
+``token_sgd`` is bound eagerly because its module has the same name: a lazy binding would be
+replaced by the submodule as soon as another module imports ``.token_sgd``.
 """
 
 import importlib
+
+from .token_sgd import token_sgd as token_sgd
 
 _LAZY = {
     "srrw_walk": ".walks",
@@ -16,14 +20,13 @@ _LAZY = {
     "base_chain": ".chains",
     "asymptotic_covariance": ".covariance",
     "theta_asymptotic_covariance": ".covariance",
-    "token_sgd": ".token_sgd",
     "TokenSGDRegressor": ".estimators",
     "TokenSGDClassifier": ".estimators",
     "partition_data": "..problems.partitioned",
     "DecentralizedProblem": "..problems.partitioned",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "token_sgd"])
 
 
 def __getattr__(name):

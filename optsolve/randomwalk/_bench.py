@@ -11,10 +11,11 @@ Suite ``randomwalk``:
   timed call then draws exactly that many steps, so the time is the cost of a sample of that
   accuracy (walk cost per step included).
 * *token SGD*: wall time for the token's iterate to come within relative error
-  ``TOKEN_SGD_TOL`` of the centralized optimum θ* (ℓ2-logistic regression on ijcnn1 split over
-  100 agents of a power-law graph, or a synthetic problem when the data file is absent), SRRW
-  against the Metropolis–Hastings token (the peer, same target), the non-backtracking and
-  simple random walks (importance-reweighted) and i.i.d. agent sampling.
+  ``TOKEN_SGD_TOL`` of the centralized optimum θ* (ℓ2-logistic regression on ijcnn1 over 100
+  agents of a power-law graph, each holding a block of the label-sorted samples, or a
+  synthetic problem when the data file is absent), SRRW against the Metropolis–Hastings token
+  (the peer, same target), the non-backtracking and simple random walks (importance-reweighted)
+  and i.i.d. agent sampling.
 
 ``quick`` gets one sampling row on the karate-club graph.
 """
@@ -30,12 +31,18 @@ from ..bench.registry import BenchProblem, SolveOutcome, SolverSpec
 
 # suite sizes, chosen so that the whole suite runs in about two minutes on one core
 SAMPLING_TVD_TOL = 0.1
-SAMPLING_SEEDS = 5
-SAMPLING_MAX_STEPS = 400_000
+SAMPLING_SEEDS = 10
+SAMPLING_MAX_STEPS = 200_000
 TOKEN_SGD_TOL = 0.05
 TOKEN_SGD_MAX_STEPS = 200_000
 TOKEN_SGD_N_AGENTS = 100
-LOGISTIC_L2 = 1e-3  # ℓ2 weight of the token-SGD logistic problem (α/2 ||w||² in F)
+TOKEN_SGD_PARTITION = "sorted"  # agents hold contiguous label-sorted blocks: their data differ
+# scale of beta_n = step_size (n+1)^-0.9, the same for every walk; about 4x token_sgd's "auto"
+# (1 / max_i L_i/mu_i, which guards the first steps) on the sorted ijcnn1 split, so that after
+# a few thousand steps the error is the walk's noise rather than the initial bias
+TOKEN_SGD_STEP_SIZE = 20.0
+TOKEN_SGD_CHECK_EVERY = 500  # steps between two checks of the stopping test
+LOGISTIC_L2 = 1e-2  # ℓ2 weight of the token-SGD logistic problem (α/2 ||w||² in F)
 
 __all__ = [
     "bench_graph",
@@ -142,19 +149,21 @@ def sampling_errors(graph, alpha: float, base: str, n_steps: int, seeds,
     """
     import time
 
-    from . import srrw_walk
+    from . import base_chain, srrw_walk
 
+    chain = base_chain(graph, base)  # validated once for all the seeds
     mu = target_measure(graph, base)
     X = np.empty((len(seeds), mu.size))
     curves = None if checkpoints is None else np.empty((len(seeds), len(checkpoints)))
     seconds = 0.0
     for k, s in enumerate(seeds):
         t0 = time.perf_counter()
-        visits, path = srrw_walk(graph, alpha, n_steps, base=base, random_state=s)
+        visits, path = srrw_walk(chain, alpha, n_steps, base=base, random_state=s,
+                                 return_path=curves is not None)
         seconds += time.perf_counter() - t0
         X[k] = visits / visits.sum()
         if curves is not None:
-            curves[k] = tvd_along_path(np.asarray(path), mu, checkpoints)
+            curves[k] = tvd_along_path(np.asarray(path[1:]), mu, checkpoints)  # X_1 .. X_n
     dev = X - X.mean(axis=0)
     tvd = 0.5 * np.abs(X - mu).sum(axis=1)
     n = float(n_steps)
@@ -172,8 +181,10 @@ def sampling_errors(graph, alpha: float, base: str, n_steps: int, seeds,
 
 
 def ijcnn1_problem(n_agents: int = TOKEN_SGD_N_AGENTS, *, l2: float = LOGISTIC_L2,
-                   synthetic_if_missing: bool = True, random_state=0):
-    """ℓ2-logistic regression on ijcnn1 split i.i.d. over ``n_agents``; ``(problem, name)``.
+                   how: str = TOKEN_SGD_PARTITION, synthetic_if_missing: bool = True,
+                   random_state=0):
+    """ℓ2-logistic regression on ijcnn1 split over ``n_agents`` (``partition_data(how=...)``);
+    returns ``(problem, name)``.
 
     Without the data file (``$OPTSOLVE_DATA/libsvm/ijcnn1.bz2``) a synthetic problem of the
     same shape family (20 000 samples, 22 features, scikit-learn's ``make_classification``)
@@ -193,7 +204,7 @@ def ijcnn1_problem(n_agents: int = TOKEN_SGD_N_AGENTS, *, l2: float = LOGISTIC_L
 
         X, y = make_classification(20_000, 22, n_informative=10, random_state=random_state)
         name = "synthetic_20000x22"
-    parts = partition_data(X, y, n_agents, how="iid", random_state=random_state)
+    parts = partition_data(X, y, n_agents, how=how, random_state=random_state)
     return DecentralizedProblem.logistic(parts, l2), name
 
 
@@ -221,8 +232,9 @@ def sampling_problems():
 
 
 def quick_problems():
-    yield _sampling_problem("karate_club", real_graphs()["karate_club"], "mh", seeds=3,
-                            max_steps=20_000)
+    # TVD 0.03 on 34 nodes: the base chain needs ~4e4 steps per seed, enough to time
+    yield _sampling_problem("karate_club", real_graphs()["karate_club"], "mh", tol=0.03,
+                            seeds=10, max_steps=100_000)
 
 
 def _steps_to_tol(path: np.ndarray, mu: np.ndarray, tol: float) -> int:
@@ -239,23 +251,35 @@ def _steps_to_tol(path: np.ndarray, mu: np.ndarray, tol: float) -> int:
     return int(cps[above[-1] + 1])
 
 
-def _sampler(alpha: float):
+def _sampler(alpha: float | None):
+    """SRRW of strength ``alpha`` on the row's base chain; ``None``: the base chain itself
+    (``random_walk``, the peer)."""
+
     def prepare(problem):
-        from . import srrw_walk
+        from . import base_chain, random_walk, srrw_walk
 
         d = problem.data
-        A, base, mu = d["graph"], d["base"], target_measure(d["graph"], d["base"])
+        base = d["base"]
+        A = base_chain(d["graph"], base)
+        mu = target_measure(d["graph"], base)
+
+        def walk(n, seed, return_path=False):
+            if alpha is None:
+                return random_walk(A, n, base, random_state=seed, return_path=return_path)
+            return srrw_walk(A, alpha, n, base=base, random_state=seed,
+                             return_path=return_path)
+
         steps = []
         for s in d["seeds"]:  # untimed: how many steps each seed needs
-            _, path = srrw_walk(A, alpha, d["max_steps"], base=base, random_state=s)
-            steps.append(_steps_to_tol(path, mu, problem.tol))
+            _, path = walk(d["max_steps"], s, return_path=True)
+            steps.append(_steps_to_tol(path[1:], mu, problem.tol))
 
         def solve():
             if min(steps) == 0:
                 return SolveOutcome(math.inf, n_iter=d["max_steps"], success=False)
             worst = 0.0
             for s, n in zip(d["seeds"], steps, strict=True):
-                visits, _ = srrw_walk(A, alpha, n, base=base, random_state=s)
+                visits, _ = walk(n, s)
                 worst = max(worst, 0.5 * float(np.abs(visits / visits.sum() - mu).sum()))
             return SolveOutcome(worst, n_iter=int(np.mean(steps)))
 
@@ -272,7 +296,8 @@ def _token_problems(tol=TOKEN_SGD_TOL, max_steps=TOKEN_SGD_MAX_STEPS):
         yield BenchProblem(
             name=f"randomwalk/token_sgd/{name}/power_law_{problem.n_nodes}",
             kind="token_sgd",
-            data={"problem": problem, "graph": A, "theta_star": theta, "max_steps": max_steps},
+            data={"problem": problem, "graph": A, "theta_star": theta, "max_steps": max_steps,
+                  "step_size": TOKEN_SGD_STEP_SIZE},
             metric="rel_error",
             tol=tol,
             peer="token[mh]",
@@ -296,7 +321,9 @@ def _token(walk: str, alpha: float = 0.0):
                     raise StopIteration
 
             res = token_sgd(d["problem"], d["graph"], walk=walk, alpha=alpha,
-                            n_steps=d["max_steps"], random_state=0, callback=stop)
+                            n_steps=d["max_steps"], step_size=d.get("step_size", "auto"),
+                            random_state=0, callback=stop,
+                            history_every=TOKEN_SGD_CHECK_EVERY)
             err = float(np.linalg.norm(res.x - theta) / scale)
             return SolveOutcome(err, float(d["problem"].value(res.x)), int(res.nit))
 
@@ -309,7 +336,7 @@ def _solvers():
     out = []
     for base in ("mh", "srw"):
         kinds = (f"graph_sampling_{base}",)
-        out.append(SolverSpec(f"{base}_walk", kinds, _sampler(0.0), is_peer=True))
+        out.append(SolverSpec(f"{base}_walk", kinds, _sampler(None), is_peer=True))
         for a in (10.0, 20.0):
             out.append(SolverSpec(f"srrw[{base},alpha={a:g}]", kinds, _sampler(a)))
     for a in (10.0, 20.0):
@@ -326,7 +353,7 @@ def register(registry) -> None:
         "self-repellent random walks: time for the empirical measure to reach TVD "
         f"{SAMPLING_TVD_TOL} (SRRW vs its base chain) and for token SGD to reach relative "
         f"error {TOKEN_SGD_TOL} (SRRW vs Metropolis–Hastings, NBRW, SRW, i.i.d.)",
-        repeats=1,
+        repeats=3,
     )
     suite.problem_sets += [sampling_problems, _token_problems()]
     suite.solvers += _solvers()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
+from ..problems._partitioned_kernels import loss_derivative
 
 WALK_SRRW, WALK_SRW, WALK_MH, WALK_NBRW, WALK_IID = 0, 1, 2, 3, 4
 #: rows up to this length are scanned linearly, longer rows (hubs) bisected
@@ -71,7 +71,7 @@ def base_move(cur, u, indptr, indices, cum):
     return indices[_pick(cum, start, stop, u * cum[stop - 1])]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def srrw_move(cur, u, indptr, indices, p, lq, alpha, buf):
     """Next node drawn from the SRRW kernel ``K[x](cur, .)``.
 
@@ -139,14 +139,70 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
+def base_walk_run(cur, U, indptr, table, visits, path):
+    """The base chain (``base_move``) over ``U.shape[0]`` steps, reading the records of
+    ``table`` (``cum``, next node, its row bounds): the same nodes as ``base_move`` for the
+    same uniforms. In place: ``visits``, ``path`` (when non-empty). Returns the last two
+    nodes."""
+    record = path.shape[0] > 0
+    cum = table[:, 0]
+    start, stop = indptr[cur], indptr[cur + 1]
+    prev = -1
+    for t in range(U.shape[0]):
+        k = _pick(cum, start, stop, U[t] * cum[stop - 1])
+        nxt = int(table[k, 1])
+        start = int(table[k, 2])
+        stop = int(table[k, 3])
+        visits[nxt] += 1
+        if record:
+            path[t] = nxt
+        prev = cur
+        cur = nxt
+    return cur, prev
+
+
+@njit(cache=True)
+def nbrw_walk_run(cur, prev, U, indptr, table, visits, path):
+    """The non-backtracking walk (``nbrw_move``) over ``U.shape[0]`` steps, reading the
+    records of ``table``: the same nodes as ``nbrw_move`` for the same uniforms. In place:
+    ``visits``, ``path`` (when non-empty). Returns the last two nodes."""
+    record = path.shape[0] > 0
+    start, stop = indptr[cur], indptr[cur + 1]
+    for t in range(U.shape[0]):
+        d = stop - 1 - start  # the last slot of the row is cur itself
+        u = U[t]
+        if prev < 0 or d == 1:
+            k = start + min(int(u * d), d - 1)
+        else:
+            k = start + min(int(u * (d - 1)), d - 2)
+            if int(table[k, 1]) >= prev:
+                k += 1
+        nxt = int(table[k, 1])
+        start = int(table[k, 2])
+        stop = int(table[k, 3])
+        visits[nxt] += 1
+        if record:
+            path[t] = nxt
+        prev = cur
+        cur = nxt
+    return cur, prev
+
+
+@njit(cache=True)
 def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-             visits, path, buf):
+             visits, path, buf, table):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
     ``path`` is non-empty), and for the SRRW the empirical measure (``lq``). Returns the last
     node, the node before it and ``log s``.
     """
+    if walk == WALK_MH or walk == WALK_SRW:
+        cur, prev = base_walk_run(cur, U, indptr, table, visits, path)
+        return cur, prev, log_s
+    if walk == WALK_NBRW:
+        cur, prev = nbrw_walk_run(cur, prev, U, indptr, table, visits, path)
+        return cur, prev, log_s
     record = path.shape[0] > 0
     for t in range(U.shape[0]):
         nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)
@@ -160,72 +216,102 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
     return cur, prev, log_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _accumulate_dense(loss_code, X, y, r, w, coef, out):
+    """out += coef * l'(x_r^T w, y_r) x_r for a dense row."""
+    z = 0.0
+    for j in range(X.shape[1]):
+        z += X[r, j] * w[j]
+    g = loss_derivative(loss_code, z, y[r]) * coef
+    for j in range(X.shape[1]):
+        out[j] += g * X[r, j]
+
+
+@njit(cache=True, inline="always")
+def _accumulate_sparse(loss_code, indptr, indices, data, y, r, w, coef, out):
+    """out += coef * l'(x_r^T w, y_r) x_r for a CSR row."""
+    z = 0.0
+    for k in range(indptr[r], indptr[r + 1]):
+        z += data[k] * w[indices[k]]
+    g = loss_derivative(loss_code, z, y[r]) * coef
+    for k in range(indptr[r], indptr[r + 1]):
+        out[indices[k]] += g * data[k]
+
+
+@njit(cache=True, inline="always")
 def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xindptr, Xindices,
                Xdata, y, offsets, inv_n_total, reg, rows, grad):
     """In place ``theta += beta * H(theta, node)`` with ``H = -weight * g``, ``g`` the gradient of
-    ``f_node`` (full local gradient when ``u_batch`` is empty, else the unbiased mini-batch
-    estimate from rows ``offsets[node] + floor(u * m_node)``, drawn with replacement).
+    ``f_node(w) = (1/N) sum_{r in node} l(x_r^T w, y_r) + (reg/2) ||w||^2`` (the data of
+    ``problems._partitioned_kernels``): the full local gradient when ``u_batch`` is empty, else
+    the unbiased mini-batch estimate from rows ``offsets[node] + floor(u * m_node)`` drawn with
+    replacement, data term scaled by ``m_node / len(u_batch)``.
 
     ``weight = 1 / mu_node`` makes the stationary mean of ``H`` equal ``-grad F`` (the importance
-    weight of the walk's stationary law ``mu``).
+    weight of the walk's stationary law ``mu``). The row loops are specialized on the storage
+    here, once per step, rather than per row.
     """
     start, stop = offsets[node], offsets[node + 1]
     nb = u_batch.shape[0]
-    if nb == 0:
-        local_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, start, stop,
-                        theta, inv_n_total, reg, grad)
+    m = stop - start
+    for q in range(grad.shape[0]):
+        grad[q] = reg * theta[q]
+    for k in range(nb):
+        rows[k] = start + min(int(u_batch[k] * m), m - 1)
+    coef = inv_n_total if nb == 0 else inv_n_total * m / nb
+    if is_sparse:
+        if nb == 0:
+            for r in range(start, stop):
+                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, r, theta, coef, grad)
+        else:
+            for k in range(nb):
+                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, rows[k], theta, coef,
+                                   grad)
+    elif nb == 0:
+        for r in range(start, stop):
+            _accumulate_dense(loss_code, X, y, r, theta, coef, grad)
     else:
-        m = stop - start
         for k in range(nb):
-            rows[k] = start + min(int(u_batch[k] * m), m - 1)
-        batch_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, rows[:nb],
-                        m / nb, theta, inv_n_total, reg, grad)
+            _accumulate_dense(loss_code, X, y, rows[k], theta, coef, grad)
     step = beta * weight
     for q in range(theta.shape[0]):
         theta[q] -= step * grad[q]
 
 
 @njit(cache=True)
-def token_step(walk, cur, prev, n, u, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-               visits, inv_mu, step_size, b, theta, theta_avg, loss_code, is_sparse, X,
-               Xindptr, Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf):
-    """One step ``n -> n + 1`` of token SGD (SA-SRRW, Hu et al. 2024, Algorithm 1):
+def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
+              visits, inv_mu, step_size, b, theta, theta_avg, avg_start, loss_code, is_sparse, X,
+              Xindptr, Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf):
+    """``U.shape[0]`` steps of token SGD (SA-SRRW, Hu et al. 2024, Algorithm 1) from step
+    ``n0``; row ``U[t]`` holds the ``1 + B`` doubles of step ``n = n0 + t -> n + 1``:
 
-    * ``X_{n+1} ~ K[x_n](X_n, .)`` from ``u[0]`` (the base walk, NBRW or i.i.d. sampling
+    * ``X_{n+1} ~ K[x_n](X_n, .)`` from ``U[t, 0]`` (the base walk, NBRW or i.i.d. sampling
       for the baselines);
     * SRRW only: ``x_{n+1} = x_n + gamma_{n+1} (delta_{X_{n+1}} - x_n)``, ``gamma_{n+1} =
       (n+2)^-a``;
     * ``theta_{n+1} = theta_n + beta_{n+1} H(theta_n, X_{n+1})``, ``beta_{n+1} = step_size
-      (n+2)^-b``, mini-batch rows from ``u[1:]``;
-    * ``theta_avg`` becomes the mean of ``theta_1 .. theta_{n+1}`` (Polyak–Ruppert).
+      (n+2)^-b``, mini-batch rows from ``U[t, 1:]``;
+    * ``theta_avg`` becomes the mean of ``theta_{avg_start+1} .. theta_{n+1}`` (suffix
+      Polyak–Ruppert averaging), and ``theta_{n+1}`` itself while ``n + 1 <= avg_start``.
 
-    In place: ``lq``, ``visits``, ``theta``, ``theta_avg``. Returns ``(X_{n+1}, X_n, log s)``.
-    The simulator and the MPI agents both call this function, so a run is bit-identical
-    whatever process holds the token.
+    In place: ``lq``, ``visits``, ``theta``, ``theta_avg``. Returns ``(X_n, X_{n-1}, log s)``
+    after the last step. The simulator calls it on chunks of steps and an MPI agent on the
+    steps it hosts (one row per visit), so a run is bit-identical whatever process holds the
+    token.
     """
-    nxt = move(walk, cur, prev, u[0], indptr, indices, p, cum, lq, alpha, buf)
-    if walk == WALK_SRRW:
-        log_s = measure_update(lq, log_mu, nxt, n, a, log_s)
-    visits[nxt] += 1
-    beta = step_size * np.exp(-b * np.log(n + 2.0))
-    sgd_update(theta, nxt, u[1:], inv_mu[nxt], beta, loss_code, is_sparse, X, Xindptr, Xindices,
-               Xdata, y, offsets, inv_n_total, reg, rows, grad)
-    inv_count = 1.0 / (n + 1.0)
-    for q in range(theta.shape[0]):
-        theta_avg[q] += (theta[q] - theta_avg[q]) * inv_count
-    return nxt, cur, log_s
-
-
-@njit(cache=True)
-def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-              visits, inv_mu, step_size, b, theta, theta_avg, loss_code, is_sparse, X, Xindptr,
-              Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf):
-    """``U.shape[0]`` calls of :func:`token_step` from step ``n0`` (row ``U[t]`` for step
-    ``n0 + t``). Returns ``(X_n, X_{n-1}, log s)`` after the last step."""
     for t in range(U.shape[0]):
-        cur, prev, log_s = token_step(
-            walk, cur, prev, n0 + t, U[t], indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-            visits, inv_mu, step_size, b, theta, theta_avg, loss_code, is_sparse, X, Xindptr,
-            Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf)
+        n = n0 + t
+        u = U[t]
+        nxt = move(walk, cur, prev, u[0], indptr, indices, p, cum, lq, alpha, buf)
+        if walk == WALK_SRRW:
+            log_s = measure_update(lq, log_mu, nxt, n, a, log_s)
+        visits[nxt] += 1
+        beta = step_size * np.exp(-b * np.log(n + 2.0))
+        sgd_update(theta, nxt, u[1:], inv_mu[nxt], beta, loss_code, is_sparse, X, Xindptr,
+                   Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad)
+        inv_count = 1.0 / max(n + 1.0 - avg_start, 1.0)
+        for q in range(theta.shape[0]):
+            theta_avg[q] += (theta[q] - theta_avg[q]) * inv_count
+        prev = cur
+        cur = nxt
     return cur, prev, log_s

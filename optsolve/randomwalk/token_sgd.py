@@ -7,19 +7,22 @@ first double ``u`` picks ``X_0 = floor(u N)``. Then step ``n -> n + 1`` consumes
 moves the token (inverse CDF over the current node's row, or ``floor(u N)`` for ``"iid"``),
 ``u[1:]`` pick the mini-batch rows ``offsets[X_{n+1}] + floor(u m_{X_{n+1}})``. The simulator
 draws them in chunks ``rng.random((chunk, 1 + B))``, which is the same stream as drawing
-``rng.random(1 + B)`` step by step. Each step is one call of the numba function
-``_kernels.token_step`` (walk move, empirical-measure update, iterate update, running
-average), which the simulator loops over (``_kernels.token_run``) and an MPI agent calls for
-the steps it hosts, so the same seed gives bit-identical iterates. The state that travels with
-the token is :class:`TokenState` (current and previous node, step count, ``log s``, the
-empirical measure ``lq`` and visit counts, the iterate and its average).
+``rng.random(1 + B)`` step by step. Steps run in the numba function ``_kernels.token_run``
+(walk move, empirical-measure update, iterate update, running average, for each row of
+uniforms), through :func:`run_steps`: the simulator calls it on chunks of rows, an MPI agent
+on the one row of each step it hosts, so the same seed gives bit-identical iterates. The state
+that travels with the token is :class:`TokenState` (current and previous node, step count,
+``log s``, the empirical measure ``lq`` and visit counts, the iterate and its average); the
+fixed inputs are :class:`TokenSetup` (:func:`prepare_token`), and the generator's state
+(``rng.bit_generator.state``) travels with the token too, or every agent advances an
+identical generator by ``1 + B`` doubles per step.
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -56,6 +59,7 @@ class TokenSetup:
     step_size: float
     batch_size: int  # 0: full local gradients
     packed: Any  # problem.packed
+    avg_start: int = 0  # theta_avg averages the iterates after this step
 
     @property
     def n_uniforms(self) -> int:
@@ -94,8 +98,10 @@ def _check_step_size(step_size, problem, inv_mu) -> float:
 
 
 def prepare_token(problem, graph, walk: str = "srrw", alpha: float = 10.0, *, base: str = "mh",
-                  step_size="auto", regime=DEFAULT_REGIME, batch_size=None) -> TokenSetup:
-    """Validate the inputs of :func:`token_sgd` and build its :class:`TokenSetup`."""
+                  step_size="auto", regime=DEFAULT_REGIME, batch_size=None,
+                  avg_start: int = 0) -> TokenSetup:
+    """Validate the inputs of :func:`token_sgd` and build its :class:`TokenSetup`
+    (``avg_start``: ``theta_avg`` averages the iterates after that step)."""
     if walk not in WALKS:
         raise ValueError(f"walk must be one of {list(WALKS)}, got {walk!r}")
     alpha = check_alpha(alpha)
@@ -125,7 +131,7 @@ def prepare_token(problem, graph, walk: str = "srrw", alpha: float = 10.0, *, ba
         raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     return TokenSetup(walk, WALKS[walk], chain, inv_mu, alpha, a, b,
                       _check_step_size(step_size, problem, inv_mu), int(batch_size),
-                      problem.packed)
+                      problem.packed, int(avg_start))
 
 
 def stationary_law_of(chain: BaseChain, walk: str) -> np.ndarray:
@@ -152,7 +158,8 @@ def run_steps(setup: TokenSetup, state: TokenState, U: np.ndarray, *, scratch=No
     state.cur, state.prev, state.log_s = _kernels.token_run(
         setup.walk_code, state.cur, state.prev, state.n, U, ch.indptr, ch.indices, ch.p, ch.cum,
         state.lq, ch.log_mu, setup.alpha, setup.a, state.log_s, state.visits, setup.inv_mu,
-        setup.step_size, setup.b, state.theta, state.theta_avg, pk.loss_code, pk.is_sparse,
+        setup.step_size, setup.b, state.theta, state.theta_avg, setup.avg_start, pk.loss_code,
+        pk.is_sparse,
         pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total, pk.reg, rows,
         grad, buf)
     state.cur, state.prev = int(state.cur), int(state.prev)
@@ -199,9 +206,9 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
 
     Random stream: one ``numpy.random.Generator``; ``X_0`` from its first double when
     ``start`` is None, then exactly ``1 + batch_size`` doubles per step (``u[0]`` moves the
-    token, ``u[1:]`` pick the mini-batch), drawn in chunks. Each step is the numba function
-    ``_kernels.token_step``, shared with the MPI run, so a seed gives the same iterates
-    (bit for bit) whether simulated here or run over processes.
+    token, ``u[1:]`` pick the mini-batch), drawn in chunks. The steps run in the numba function
+    ``_kernels.token_run``, shared with the MPI run, so a seed gives the same iterates (bit
+    for bit) whether simulated here or run over processes.
 
     Parameters
     ----------
@@ -228,7 +235,9 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     batch_size : int or None, default=None
         Local mini-batch size (rows drawn with replacement); None for the full local gradient.
     averaging : bool, default=False
-        Return the Polyak–Ruppert average of ``theta_1 .. theta_n`` instead of ``theta_n``.
+        Return the Polyak–Ruppert average of the last half of the iterates,
+        ``theta_{n/2+1} .. theta_n`` (suffix averaging: the early transient stays out of the
+        mean), instead of ``theta_n``.
     random_state : int, Generator or None
         Seed of the one random stream.
     callback : callable or None
@@ -281,6 +290,10 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     setup = prepare_token(problem, graph, walk, alpha, base=base, step_size=step_size,
                           regime=regime, batch_size=batch_size)
     n_steps = check_steps(n_steps)
+    if not isinstance(averaging, bool | np.bool_):
+        raise TypeError(f"averaging must be a bool, got {type(averaging).__name__}")
+    if averaging:
+        setup = replace(setup, avg_start=n_steps // 2)
     d = problem.n_features
     theta0 = np.zeros(d) if x0 is None else np.array(x0, dtype=np.float64).ravel()
     if theta0.shape != (d,):
@@ -290,8 +303,6 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
                             or not tol >= 0):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
-    if not isinstance(averaging, bool | np.bool_):
-        raise TypeError(f"averaging must be a bool, got {type(averaging).__name__}")
     rng = as_generator(random_state)
     state = initial_state(setup, theta0, check_start(start, setup.chain.n_nodes, rng))
     w_star = problem.solution() if record_history else None
