@@ -8,10 +8,10 @@ counts, and the state of the one random generator — is a message passed point 
 rank hosting the next agent. A step ``n -> n + 1`` runs where the token lands:
 
 1. the rank holding the token at ``X_n`` draws the step's ``1 + B`` doubles from the token's
-   generator and finds ``X_{n+1}`` (:func:`._kernels.move`, the very move ``token_step`` makes);
+   generator and finds ``X_{n+1}`` (:func:`._kernels.move`, the very move ``token_run`` makes);
 2. it sends the token, with those doubles, to the rank hosting ``X_{n+1}`` (or keeps it);
-3. that rank calls :func:`._kernels.token_step` — the numba function the simulator loops over —
-   with its own copy of ``X_{n+1}``'s data.
+3. that rank calls :func:`._kernels.token_run` — the numba function the simulator runs over
+   chunks of steps — on that one step, with its own copy of ``X_{n+1}``'s data.
 
 The doubles are drawn one step at a time from the same ``numpy.random.Generator`` stream the
 simulator draws in chunks, so the iterates equal :func:`optsolve.randomwalk.token_sgd`'s bit for
@@ -147,7 +147,7 @@ def _prepare(problem, graph, walk, alpha, n_steps, n_procs, random_state, *, ste
         checkpoints=checkpoints, owners=owners, walk_code=setup.walk_code,
         chain=(ch.indptr, ch.indices, ch.p, ch.cum, ch.log_mu), inv_mu=setup.inv_mu,
         alpha=setup.alpha, a=setup.a, b=setup.b, step_size=setup.step_size,
-        batch_size=setup.batch_size, d=d,
+        batch_size=setup.batch_size, d=d, avg_start=n_steps // 2 if averaging else 0,
     )
     token = dict(cur=state.cur, prev=state.prev, n=0, log_s=0.0, lq=state.lq,
                  visits=state.visits, theta=state.theta, theta_avg=state.theta_avg,
@@ -224,12 +224,13 @@ def _warm_up(common: dict, local: dict, token: dict) -> None:
     lq = token["lq"].copy()
     _kernels.move(common["walk_code"], token["cur"], token["prev"], u[0], indptr, indices, p,
                   cum, lq, common["alpha"], buf)
-    _kernels.token_step(
-        common["walk_code"], token["cur"], token["prev"], 0, u, indptr, indices, p, cum, lq,
-        log_mu, common["alpha"], common["a"], 0.0, token["visits"].copy(), common["inv_mu"],
-        common["step_size"], common["b"], token["theta"].copy(), token["theta_avg"].copy(),
-        pk["loss_code"], pk["is_sparse"], pk["X"], pk["indptr"], pk["indices"], pk["data"],
-        pk["y"], pk["offsets"], pk["inv_n_total"], pk["reg"], rows, np.empty(common["d"]), buf)
+    _kernels.token_run(
+        common["walk_code"], token["cur"], token["prev"], 0, u[None], indptr, indices, p, cum,
+        lq, log_mu, common["alpha"], common["a"], 0.0, token["visits"].copy(),
+        common["inv_mu"], common["step_size"], common["b"], token["theta"].copy(),
+        token["theta_avg"].copy(), common["avg_start"], pk["loss_code"], pk["is_sparse"],
+        pk["X"], pk["indptr"], pk["indices"], pk["data"], pk["y"], pk["offsets"],
+        pk["inv_n_total"], pk["reg"], rows, np.empty(common["d"]), buf)
 
 
 def _restore_rng(token) -> np.random.Generator:
@@ -249,6 +250,7 @@ def _agent(w: _mpi.Worker):
     walk, alpha, a, b = c["walk_code"], c["alpha"], c["a"], c["b"]
     inv_mu, step_size, n_steps = c["inv_mu"], c["step_size"], c["n_steps"]
     B = c["batch_size"]
+    avg_start = c["avg_start"]
     checkpoints = set(int(s) for s in c["checkpoints"])
     rows = np.empty(max(B, 1), dtype=np.int64)
     grad = np.empty(c["d"])
@@ -264,10 +266,10 @@ def _agent(w: _mpi.Worker):
         """Run step ``tok['n'] -> tok['n'] + 1`` here, exactly as the simulator's loop does."""
         nonlocal steps_here
         w.tick()
-        tok["cur"], tok["prev"], tok["log_s"] = _kernels.token_step(
-            walk, tok["cur"], tok["prev"], tok["n"], u, indptr, indices, p, cum, tok["lq"],
-            log_mu, alpha, a, tok["log_s"], tok["visits"], inv_mu, step_size, b, tok["theta"],
-            tok["theta_avg"], *data, rows, grad, buf)
+        tok["cur"], tok["prev"], tok["log_s"] = _kernels.token_run(
+            walk, tok["cur"], tok["prev"], tok["n"], u[None], indptr, indices, p, cum,
+            tok["lq"], log_mu, alpha, a, tok["log_s"], tok["visits"], inv_mu, step_size, b,
+            tok["theta"], tok["theta_avg"], avg_start, *data, rows, grad, buf)
         tok["cur"], tok["prev"] = int(tok["cur"]), int(tok["prev"])
         tok["n"] += 1
         steps_here += 1
