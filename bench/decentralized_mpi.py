@@ -91,6 +91,7 @@ def bench_dadao(prob, graph, procs, tol, seed):
             msgs_ratio=res.n_messages / pred_msgs if pred_msgs else float("nan"),
             msgs_per_T=res.n_messages / res.sim_time,
             pred_msgs_per_T=pred_msgs / sim.time, max_lag=res.max_lag,
+            deferred=res.n_deferred, dropped=res.n_dropped,
         ))
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in out[-1].items()})
     return out
@@ -161,7 +162,8 @@ def main(argv=None):
           f"## DADAO to tol={args.tol:g}\n",
           markdown(d_rows, ["n_procs", "status", "error", "sim_T", "mpi_T", "T_ratio",
                             "pred_wall_s", "wall_s", "wall_ratio", "sim_comms", "mpi_comms",
-                            "pred_msgs", "msgs", "msgs_ratio", "max_lag", "launch_s"]),
+                            "pred_msgs", "msgs", "msgs_ratio", "deferred", "dropped", "max_lag",
+                            "launch_s"]),
           f"\n## Token SGD (SRRW alpha=10, {steps} steps)\n",
           markdown(t_rows, ["n_procs", "identical", "pred_hops", "hops", "wall_s",
                             "us_per_step", "us_per_hop", "launch_s"])]
