@@ -24,7 +24,7 @@ def _workers_alive() -> list[int]:
             state = (proc / "stat").read_bytes().split(b") ", 1)[1][:1]
         except (OSError, IndexError):
             continue
-        if b"-m optsolve._mpi --payload" in cmd and state != b"Z":
+        if b"-m optsolve._mpi.selftest --payload" in cmd and state != b"Z":
             alive.append(int(proc.name))
     return alive
 
@@ -75,7 +75,7 @@ def test_worker_exception_is_reported_with_its_rank(monkeypatch):
     # a payload of the wrong size makes every worker raise before any message is sent
     common = {"n_procs": 3, "n_rounds": 1}
     with pytest.raises(_mpi.MPIRunError, match=r"rank \d failed: RuntimeError: the payload is"):
-        _mpi.launch("optsolve._mpi", common, [{}, {}], timeout=30.0)
+        _mpi.launch("optsolve._mpi.selftest", common, [{}, {}], timeout=30.0)
 
 
 def test_missing_mpiexec_is_a_clear_error(monkeypatch):
