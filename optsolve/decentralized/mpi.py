@@ -50,6 +50,7 @@ the worker entry :func:`run_mpi` starts under ``mpiexec``.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 
@@ -69,9 +70,16 @@ TAG_REQUEST = 21
 TAG_REPLY = 22
 #: simulated DADAO events per wall-clock second on the busiest rank when time_scale is None
 EVENTS_PER_SECOND = 400.0
-#: up to this many nodes every monitoring snapshot evaluates ∇F at every node (n gradients of
-#: each f_j); beyond, ∇F at the mean and the bound |‖∇F(x_i)‖ − ‖∇F(x̄)‖| <= L_F ‖x_i − x̄‖
+#: monitoring evaluates ∇F at the nodes' mean and bounds ‖∇F(x_i)‖ by
+#: ‖∇F(x̄)‖ + L_F ‖x_i − x̄‖; up to this many nodes, a snapshot whose mean is within FULL_CHECK
+#: times tol but whose bound is not conclusive evaluates ∇F at every node exactly
 FULL_MONITOR_MAX_NODES = 64
+FULL_CHECK = 2.0
+#: share of its CPU a rank may spend on DADAO's events when time_scale is chosen automatically
+#: (the rest absorbs message handling, monitoring and the scheduling jitter of shared cores)
+CPU_SHARE = 0.25
+#: per-event cost besides the gradient (ODE advance, Python dispatch, a message), seconds
+EVENT_OVERHEAD = 5e-5
 
 # report layout (floats) of each rank: counters, then the snapshot's partial sums, then x
 R_EVENTS, R_GRADS, R_COMMS, R_MSGS, R_LAG, R_SIM, R_SNAP, R_VALUE, R_DEFERRED, R_DROPPED = \
@@ -114,8 +122,10 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
         Seeds every rank's clocks and mini-batches (the run itself also depends on the
         machine's timing, so two runs are not identical).
     time_scale : float or None
-        Simulated time units per wall-clock second; None picks it so that the busiest rank
-        handles about ``EVENTS_PER_SECOND`` events per second.
+        Simulated time units per wall-clock second; None measures a local gradient of every
+        node and picks it so that each rank spends about ``CPU_SHARE`` of its share of the
+        cores on its events (at most ``EVENTS_PER_SECOND`` events per second per rank):
+        DADAO needs its full communication rate, which a rank that cannot keep up loses.
     max_events : int or None
         Cap on the events of all ranks (status 7); when neither ``max_time`` nor
         ``max_events`` is given, the simulator's default cap from the theoretical rate.
@@ -230,16 +240,13 @@ def _prepare(problem, graph, solver, n_procs, tol, max_time, random_state, *, ti
     # the busiest rank's event rate: its gradients plus the edges it owns
     load = np.bincount(owners, minlength=P).astype(float)
     np.add.at(load, owners[eu], lam)
-    if time_scale is None:
-        time_scale = EVENTS_PER_SECOND / float(load.max())
-    time_scale = positive_real(time_scale, "time_scale")
+    if time_scale is not None:
+        time_scale = positive_real(time_scale, "time_scale")
     if max_time is None and max_events is None:
         total_rate = n + float(lam.sum())
         max_events = int(min(_theory_time(problem, tol) * total_rate, 2**62))
     rows0 = range(n) if np.any(X0 != X0[0]) else [0]
     g0 = max(float(np.linalg.norm(problem.grad(X0[i]))) for i in rows0)
-    expected = 2.0 * (max_time if max_time is not None
-                      else max_events / (n + float(lam.sum())) / time_scale)
     rng = np.random.default_rng(random_state)
     seeds = rng.integers(2**63 - 1, size=P)
     common = dict(
@@ -257,6 +264,11 @@ def _prepare(problem, graph, solver, n_procs, tol, max_time, random_state, *, ti
         per_rank.append(dict(nodes=mine, x0=X0[mine], seed=int(seeds[r]),
                              packed=_mpi.local_packed(problem.packed, mine)))
     _warm_up(common, per_rank[0])
+    if time_scale is None:
+        time_scale = _auto_time_scale(common, per_rank, load)
+    common["time_scale"] = time_scale
+    expected = 2.0 * (max_time if max_time is not None
+                      else max_events / (n + float(lam.sum())) / time_scale)
     ctx = dict(g0=g0, X0=X0, chi1=chi1, chi2=chi2, rates=lam, time_scale=time_scale, n_procs=P,
                owners=owners, record_history=bool(record_history), expected_s=expected)
     return common, per_rank, ctx
@@ -374,6 +386,28 @@ class _Node:
         return G, float(value)
 
 
+def _auto_time_scale(common: dict, per_rank: list, load: np.ndarray) -> float:
+    """Simulated time units per second such that every rank keeps up with its events.
+
+    Times one local gradient of every node here (the workers' code, warmed up), adds a fixed
+    per-event overhead, and gives each rank ``CPU_SHARE`` of its share of the cores; never
+    more than ``EVENTS_PER_SECOND`` events per second on the busiest rank. A rank that cannot
+    keep up fires fewer gradients and delays its exchanges, and DADAO needs its full
+    communication rate, so the choice errs on the slow side.
+    """
+    rng = np.random.default_rng(0)
+    cost = np.zeros(len(per_rank))  # CPU seconds per simulated time unit
+    for r, local in enumerate(per_rank):
+        node = _Node(common, local)
+        for k in range(node.nodes.size):
+            t0 = time.perf_counter()
+            node.gradient(k, rng)
+            cost[r] += time.perf_counter() - t0  # one gradient per node per time unit
+        cost[r] += EVENT_OVERHEAD * load[r]
+    share = min(1.0, (os.cpu_count() or 1) / len(per_rank))
+    return float(min(EVENTS_PER_SECOND / load.max(), CPU_SHARE * share / cost.max()))
+
+
 def _warm_up(common: dict, local: dict) -> None:
     """Make every kernel the workers call compile here, once, into numba's cache (with the
     workers' argument types), instead of in every worker at the same time."""
@@ -401,7 +435,7 @@ def _worker(w: _mpi.Worker):
     n_own_max = int(np.bincount(owners).max())
     n_eval = n + 1 if c["full_monitor"] else 1
     size = R_HEAD + n_eval * d + n_own_max * d
-    monitor = _mpi.Monitor(w, size, period=c["monitor_interval"], control_size=1 + n * d)
+    monitor = _mpi.Monitor(w, size, period=c["monitor_interval"], control_size=2 + n * d)
     counters = np.zeros(R_HEAD)  # events, gradients, communications, messages, lag, time
     snap_done = 0
     G_part = np.zeros((n_eval, d))
@@ -488,7 +522,7 @@ def _worker(w: _mpi.Worker):
         return out
 
     # rank 0's side of the monitoring: snapshots, measures, history, stopping rule
-    snap = {"id": 0, "evaluated": True, "X": None}
+    snap = {"id": 0, "evaluated": True, "X": None, "full": False}
     history = {k: [] for k in ("time", "sim_time", "nit", "n_gradients", "n_communications",
                                "grad_rel", "grad_rel_mean", "consensus_error", "objective")}
     decision = None  # (status, detail) once rank 0 decided to stop
@@ -507,10 +541,16 @@ def _worker(w: _mpi.Worker):
             xbar = Xs.mean(axis=0)
             dev = np.linalg.norm(Xs - xbar, axis=1)
             g_bar = float(np.linalg.norm(G[-1])) / c["g0"]
-            if n_eval > 1:
+            slack = c["L_F"] * float(dev.max()) / c["g0"]
+            if snap["full"]:
                 grad_rel = float(np.linalg.norm(G[:-1], axis=1).max()) / c["g0"]
-            else:  # certified upper bound from the mean's gradient
-                grad_rel = g_bar + c["L_F"] * float(dev.max()) / c["g0"]
+            else:  # certified upper bound: |‖∇F(x_i)‖ − ‖∇F(x̄)‖| <= L_F ‖x_i − x̄‖
+                grad_rel = g_bar + slack
+            # the next snapshot evaluates every node only when that can decide the stop: the
+            # mean is near tol but the bound is not conclusive (n+1 gradients per f_j instead
+            # of one, so the monitor never costs more than the run)
+            snap["next_full"] = bool(c["full_monitor"] and g_bar <= FULL_CHECK * c["tol"]
+                                     < g_bar + slack)
             rec = dict(time=wall, sim_time=float(V[:, R_SIM].min()), nit=totals[R_EVENTS],
                        n_gradients=totals[R_GRADS], n_communications=totals[R_COMMS],
                        grad_rel=grad_rel, grad_rel_mean=g_bar,
@@ -533,18 +573,23 @@ def _worker(w: _mpi.Worker):
                 k = own_rows[r].size
                 Xs[own_rows[r]] = V[r, R_HEAD + n_eval * d:R_HEAD + (n_eval + k) * d] \
                     .reshape(k, d)
-            snap.update(id=snap["id"] + 1, evaluated=False, X=Xs)
+            full = snap.pop("next_full", False)
+            snap.update(id=snap["id"] + 1, evaluated=False, X=Xs, full=full)
             monitor.control[1] = snap["id"]
-            monitor.control[2:] = Xs.ravel()
+            monitor.control[2] = float(full)
+            monitor.control[3:] = Xs.ravel()
 
     def evaluate_snapshot():
         """This rank's share of the latest snapshot rank 0 published."""
         nonlocal snap_done, G_part, value_part
         sid = int(monitor.control[1])
         if sid > snap_done:
-            Xs = monitor.control[2:].reshape(n, d)
-            rows = np.vstack([Xs, Xs.mean(axis=0)]) if n_eval > 1 else Xs.mean(axis=0)[None]
-            G_part, value_part = node.partial_sums(rows)
+            Xs = monitor.control[3:].reshape(n, d)
+            G_part = np.zeros((n_eval, d))
+            if monitor.control[2] == 1.0:  # every node and the mean
+                G_part[:], value_part = node.partial_sums(np.vstack([Xs, Xs.mean(axis=0)]))
+            else:  # the mean only
+                G_part[-1:], value_part = node.partial_sums(Xs.mean(axis=0)[None])
             snap_done = sid
 
     # warm the kernels (numba's cache: a load, not a compilation) before the clocks start
@@ -561,10 +606,16 @@ def _worker(w: _mpi.Worker):
         now = sim_now()
         serve(now)
         if now - t_next > LAG_RESET:
-            # the process was not running: its clock restarts now (events lost, not bunched)
+            # the process was not running: its gradient clocks restart now (those events are
+            # lost, not bunched); its edge events are all kept, as pending exchanges
             while t_next < now:
+                a = int(np.searchsorted(cum, rng.random() * rate, side="right"))
+                if a < n_own:
+                    counters[R_DROPPED] += 1
+                else:
+                    pending[int(mine_e[min(a - n_own, mine_e.size - 1)])] += 1
+                    counters[R_EVENTS] += 1
                 t_next += rng.exponential(1.0 / rate)
-                counters[R_DROPPED] += 1
             counters[R_LAG] = max(counters[R_LAG], LAG_RESET)
         while t_next <= now:
             w.tick()
