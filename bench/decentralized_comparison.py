@@ -13,7 +13,10 @@ script runs that grid, plus DGD and EXTRA, on real data:
   L = max_i L_i, μ = min_i μ_i = α/n), so rows are comparable with the theory;
 * stopping: ``max_i ‖∇F(x_i)‖ / ‖∇F(0)‖ <= 1e-6`` (the issue's definition, monitored centrally
   by the simulator, not counted as communication), recomputed here from the final iterates;
-* every run is bounded (``--max-events`` events and ``--max-wall`` seconds of simulation);
+* every run is bounded by the same simulated-time budget ``--max-time`` (one unit ≈ one local
+  gradient per node for DADAO, one gradient round for the synchronous methods; default
+  20 √κ ln(1/ε), 20x DADAO's gradient bound without constants), plus ``--max-events`` and a
+  ``--max-wall`` safety stop;
   a run that stops before 1e-6 is reported as **not reached**, with the counts it spent;
 * theory: DADAO's bounds without constants, ``n √κ ln(1/ε)`` gradients and
   ``n √(χ₁χ₂) √κ ln(1/ε)`` communications (χ₁ = 1/λ₂⁺ of the Laplacian, χ₂ = ½ max effective
@@ -70,16 +73,29 @@ def parse_args(argv=None):
     p.add_argument("--n-samples", type=int, default=None,
                    help="random subset of the rows (default: the whole data set)")
     p.add_argument("--max-events", type=int, default=20_000_000)
-    p.add_argument("--max-wall", type=float, default=120.0, help="seconds per run")
+    p.add_argument("--max-time", type=float, default=None,
+                   help="simulated-time budget per run, the same for every method (~ local "
+                        "gradients per node); default 20 sqrt(kappa) ln(1/tol)")
+    p.add_argument("--max-wall", type=float, default=600.0,
+                   help="safety stop in seconds per run (reported as not reached)")
     p.add_argument("--sdp-max-edges", type=int, default=400)
+    p.add_argument("--monitor-interval", type=float, default=5.0,
+                   help="simulated time between the central checks, the same for every method "
+                        "(DADAO: ~1 gradient per node per unit; synchronous methods: 1 round)")
     p.add_argument("--plot-n", type=int, default=None,
                    help="size whose convergence curves are plotted (default: the middle one)")
     p.add_argument("--out", default=str(OUT))
+    p.add_argument("--name", default=None, help="file stem of the CSV and markdown")
+    p.add_argument("--from-csv", nargs="+", default=None,
+                   help="only rewrite <out>/<name>.md from these CSVs of earlier runs (merged)")
     args = p.parse_args(argv)
+    if args.max_time is None:
+        args.max_time = 20.0 * math.sqrt(args.kappa) * math.log(1.0 / args.tol)
     if args.quick:
         args.sizes, args.datasets = "16", "a9a"
         args.n_samples = args.n_samples or 4000
         args.max_events, args.max_wall = min(args.max_events, 2_000_000), min(args.max_wall, 20)
+        args.sdp_max_edges = min(args.sdp_max_edges, 60)
     return args
 
 
@@ -160,15 +176,42 @@ def plot_curves(histories, path: Path, title: str, tol: float):
     plt.close(fig)
 
 
+def read_rows(paths):
+    """Rows of earlier runs' CSVs, typed like the live ones."""
+    rows = []
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                for k in ("n", "edges", "status", "n_gradients", "n_communications"):
+                    r[k] = int(r[k])
+                for k in ("kappa", "alpha", "chi1", "chi2", "rel_grad", "sim_time", "wall_s",
+                          "theory_grads", "theory_comms", "grads_over_theory",
+                          "comms_over_theory"):
+                    r[k] = float(r[k])
+                r["reached"] = r["reached"] == "True"
+                r["error"] = r["status"] == -1
+                rows.append(r)
+    return rows
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.from_csv:
+        md = out / f"{args.name or 'comparison'}.md"
+        names = ["dadao", "dadao[sdp]", *ALL_SOLVERS[1:]]
+        write_markdown(read_rows(args.from_csv), md, names, args.tol)
+        print(md.read_text(encoding="utf-8"))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     plot_n = args.plot_n or sizes[len(sizes) // 2]
     solvers = args.solvers.split(",")
     rows = []
-    csv_path = out / ("comparison_quick.csv" if args.quick else "comparison.csv")
+    stem = args.name or ("comparison_quick" if args.quick else "comparison")
+    csv_path = out / f"{stem}.csv"
+    md = out / f"{stem}.md"
+    names = [s for s in ("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]) if s.split("[")[0] in solvers]
     fh = open(csv_path, "w", newline="", encoding="utf-8")
     writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -201,8 +244,10 @@ def main(argv=None) -> int:
                                 warnings.simplefilter("ignore")  # unconverged runs: in the table
                                 rec, res = run_solver(problem, A, solver, tol=args.tol,
                                                       max_events=args.max_events,
+                                                      max_time=args.max_time,
                                                       max_wall=args.max_wall, random_state=0,
-                                                      **opts)
+                                                      monitor_interval=args.monitor_interval,
+                                                      exact_monitor=False, **opts)
                         except Exception as exc:  # a failing method is a row, not a crash
                             rec = dict(solver=solver, reached=False, status=-1,
                                        rel_grad=math.nan, n_gradients=0, n_communications=0,
@@ -226,9 +271,8 @@ def main(argv=None) -> int:
                 if histories:
                     plot_curves(histories, out / f"convergence_{dataset}_{loss}_n{n}.png",
                                 f"{dataset}, {loss}, n = {n}, κ = {args.kappa:g}", args.tol)
+                write_markdown(rows, md, names, args.tol)  # after every block: partial runs
     fh.close()
-    md = out / ("comparison_quick.md" if args.quick else "comparison.md")
-    names = [s for s in ("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]) if s.split("[")[0] in solvers]
     write_markdown(rows, md, names, args.tol)
     print(md.read_text(encoding="utf-8"))
     print(f"wrote {csv_path}, {md} and the convergence plots in {out}")

@@ -23,22 +23,47 @@ from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
 
 @njit(cache=True)
 def ode_transition(tau, mode_a, mode_b, mode_R, mode_I, E):
-    """E ← exp(A τ) = Σ_k e^{a_k τ}(cos(b_k τ) R_k − sin(b_k τ) I_k) (in place, 6×6)."""
+    """E ← exp(A τ) = Σ_k e^{a_k τ}(cos(b_k τ) R_k − sin(b_k τ) I_k) (in place, 6×6), summed on
+    the block pattern of A's exponential (x, x̃ ← x, x̃; z, z̃ ← z, z̃; y, ỹ ← all)."""
     for r in range(6):
         for c in range(6):
             E[r, c] = 0.0
+    # DADAO's decay rates are small integer multiples of the slowest one (√(ν/L)/8 · {1,2,3}):
+    # one exponential, then powers, instead of one exponential per mode
+    base = 0.0
     for k in range(mode_a.shape[0]):
-        scale = 1.0 if mode_a[k] == 0.0 else np.exp(mode_a[k] * tau)
+        if mode_a[k] != 0.0 and (base == 0.0 or abs(mode_a[k]) < abs(base)):
+            base = mode_a[k]
+    q = np.exp(base * tau) if base != 0.0 else 1.0
+    for k in range(mode_a.shape[0]):
+        scale = 1.0
+        if mode_a[k] != 0.0:
+            ratio = mode_a[k] / base
+            p = int(ratio + 0.5)
+            if 1 <= p <= 8 and abs(ratio - p) <= 1e-12 * p:
+                for _ in range(p):
+                    scale *= q
+            else:
+                scale = np.exp(mode_a[k] * tau)
         if mode_b[k] == 0.0:
-            for r in range(6):
-                for c in range(6):
-                    E[r, c] += scale * mode_R[k, r, c]
+            _add_blocks(E, mode_R, k, scale)
         else:
-            cs = scale * np.cos(mode_b[k] * tau)
-            sn = scale * np.sin(mode_b[k] * tau)
-            for r in range(6):
-                for c in range(6):
-                    E[r, c] += cs * mode_R[k, r, c] - sn * mode_I[k, r, c]
+            _add_blocks(E, mode_R, k, scale * np.cos(mode_b[k] * tau))
+            _add_blocks(E, mode_I, k, -scale * np.sin(mode_b[k] * tau))
+
+
+@njit(cache=True, inline="always")
+def _add_blocks(E, M, k, w):
+    """E += w M[k] on the 20 entries of exp(Aτ)'s block pattern (the others stay 0)."""
+    for r in range(2):
+        for c in range(2):
+            E[r, c] += w * M[k, r, c]
+    for r in range(4, 6):
+        for c in range(4, 6):
+            E[r, c] += w * M[k, r, c]
+    for r in range(2, 4):
+        for c in range(6):
+            E[r, c] += w * M[k, r, c]
 
 
 @njit(cache=True)
@@ -106,7 +131,7 @@ def _locate_segment(t, seg_times, period):
 
 @njit(cache=True)
 def dadao_events(S, t_last, clock, seed,
-                 seg_times, period, seg_ptr, edge_u, edge_v, alias_prob, alias_idx, comm_rate,
+                 seg_times, period, seg_ptr, edge_uv, alias_pack, comm_rate,
                  mode_a, mode_b, mode_R, mode_I,
                  nu, gamma, gamma_t, delta_sum, beta, beta_t,
                  loss_code, is_sparse, X, indptr, indices, data, y, offsets, inv_n_total, reg,
@@ -117,8 +142,9 @@ def dadao_events(S, t_last, clock, seed,
     Events come from one merged Poisson clock of rate ``n + Λ_seg`` (``n`` gradient clocks of
     rate 1, edges of segment ``seg`` with total rate ``comm_rate[seg]``); an event is a gradient
     at a uniform node with probability ``n / (n + Λ_seg)``, else a communication on an edge drawn
-    from the segment's alias table (``alias_prob``, ``alias_idx``, local indices from
-    ``seg_ptr[seg]``). The nodes involved are first advanced by the ODE to the event time; then
+    from the segment's alias table (``alias_pack[e] = (probability, alias)``, local indices from
+    ``seg_ptr[seg]``; endpoints ``edge_uv[e]``). The nodes involved are first advanced by the
+    ODE to the event time; then
 
     * gradient at i (Eq. (5)): ``g = ∇f_i(x_i) − ν x_i − ỹ_i``; ``x_i −= γ g``,
       ``x̃_i −= γ̃ g``, ``ỹ_i += (δ + δ̃) g`` (a mini-batch estimate of ∇f_i when
@@ -183,9 +209,9 @@ def dadao_events(S, t_last, clock, seed,
             c = int(v)
             if c >= m:
                 c = m - 1
-            e = e0 + c if v - c < alias_prob[e0 + c] else e0 + alias_idx[e0 + c]
-            i = edge_u[e]
-            j = edge_v[e]
+            e = e0 + c if v - c < alias_pack[e0 + c, 0] else e0 + int(alias_pack[e0 + c, 1])
+            i = edge_uv[e, 0]
+            j = edge_uv[e, 1]
             _advance(S, t_last, i, t, mode_a, mode_b, mode_R, mode_I, E)
             _advance(S, t_last, j, t, mode_a, mode_b, mode_R, mode_I, E)
             Si = S[i]

@@ -221,8 +221,8 @@ def run_dadao(problem, info: GraphInfo, *, rng: np.random.Generator, monitor: Mo
             chunk = int(min(budget, CHUNK_EVENTS)) if math.isfinite(budget) else CHUNK_EVENTS
             ev, ng, nc = dadao_events(
                 S, t_last, clock, int(rng.integers(2**31 - 1)),
-                sched.seg_times, sched.period, sched.seg_ptr, sched.edge_u, sched.edge_v,
-                sched.alias_prob, sched.alias_idx, sched.comm_rate,
+                sched.seg_times, sched.period, sched.seg_ptr, sched.edge_uv, sched.alias_pack,
+                sched.comm_rate,
                 modes.a, modes.b, modes.R, modes.I,
                 c.NU, c.GAMMA, c.GAMMA_T, c.DELTA + c.DELTA_T, c.BETA, c.BETA_T,
                 p.loss_code, p.is_sparse, p.X, p.indptr, p.indices, p.data, p.y, p.offsets,

@@ -69,6 +69,8 @@ class EdgeSchedule(NamedTuple):
     alias_idx: np.ndarray  # local index within the segment
     comm_rate: np.ndarray  # (K,) total communication rate Λ of each segment
     rates: tuple  # per-segment edge rates, aligned with the segment's edge list
+    edge_uv: np.ndarray  # (m, 2) endpoints side by side (one cache line per drawn edge)
+    alias_pack: np.ndarray  # (m, 2) alias_prob and alias_idx (as float) side by side
 
 
 def edge_schedule(info: GraphInfo, rates) -> EdgeSchedule:
@@ -86,11 +88,13 @@ def edge_schedule(info: GraphInfo, rates) -> EdgeSchedule:
         als.append(alias)
         tot.append(lam.sum())
         ptr.append(ptr[-1] + seg.n_edges)
+    u, v = np.concatenate(us).astype(np.int64), np.concatenate(vs).astype(np.int64)
+    prob, alias = np.concatenate(ps), np.concatenate(als).astype(np.int64)
     return EdgeSchedule(
         np.asarray(info.switch_times, dtype=np.float64),
         0.0 if info.period is None else float(info.period),
-        np.asarray(ptr, dtype=np.int64),
-        np.concatenate(us).astype(np.int64), np.concatenate(vs).astype(np.int64),
-        np.concatenate(ps), np.concatenate(als).astype(np.int64), np.asarray(tot),
+        np.asarray(ptr, dtype=np.int64), u, v, prob, alias, np.asarray(tot),
         tuple(np.asarray(r, dtype=np.float64) for r in rates),
+        np.ascontiguousarray(np.stack([u, v], axis=1)),
+        np.ascontiguousarray(np.stack([prob, alias.astype(np.float64)], axis=1)),
     )

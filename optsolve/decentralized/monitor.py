@@ -60,10 +60,11 @@ Result fields (``OptimizeResult``, built by :meth:`Monitor.result`)
 x̄; ``grad_rel`` the stopping measure at the last check; ``consensus_error`` the RMS deviation
 ``sqrt((1/n) Σ ‖x_i − x̄‖²)``; ``n_gradients``, ``n_communications``, ``time``, ``nit`` (events);
 ``success``, ``status``, ``message`` (shared vocabulary of :mod:`optsolve._status`); ``history``
-(dict of arrays, one entry per check: ``time``, ``nit``, ``n_gradients``, ``n_communications``,
-``grad_rel`` (the stopping measure when evaluated in full, otherwise the screened value: a
-certified lower bound when above tol), ``grad_rel_mean`` (‖∇F(x̄)‖/‖∇F(x⁰)‖, always exact),
-``consensus_error``, ``objective`` (F(x̄))); plus engine extras.
+(dict of arrays, one entry for the start and one per check: ``time``, ``nit``,
+``n_gradients``, ``n_communications``, ``grad_rel`` (the stopping measure when evaluated in
+full, otherwise the screened value: a certified lower bound when above tol),
+``grad_rel_mean`` (‖∇F(x̄)‖/‖∇F(x⁰)‖, always exact), ``consensus_error``, ``objective``
+(F(x̄))); plus engine extras.
 """
 
 from __future__ import annotations
@@ -152,6 +153,13 @@ class Monitor:
         # unreachable: the reference gradient is floored at G0_FLOOR · max(1, ‖∇F(0)‖)
         floor = G0_FLOOR * max(1.0, float(np.linalg.norm(problem.grad(np.zeros_like(x0[0])))))
         self.g0 = 0.0 if g0 == 0.0 else max(g0, floor)
+        if self.record_history and self.g0 > 0.0:  # the start, so that curves begin at t = 0
+            exact, self.exact = self.exact, True
+            start = dict(time=0.0, nit=0, n_gradients=0, n_communications=0,
+                         **self._measures(self.x0))
+            self.exact = exact
+            for k, v in start.items():
+                self._hist[k].append(v)
 
     # -- engine side --------------------------------------------------------------------------
     def next_checkpoint(self, time: float, nit: int) -> tuple[float, float]:

@@ -257,6 +257,40 @@ def test_dgd_diminishing_step_approaches_the_optimum():
     assert np.abs(dimin.x - w).max() < 0.5 * np.abs(const.x - w).max()
 
 
+# -- mini-batches ----------------------------------------------------------------------------------
+def test_minibatch_gradients_match_numpy():
+    from optsolve.decentralized.baselines._rounds import local_gradients
+
+    prob, _, _ = _ridge_problem()
+    W = np.random.default_rng(0).standard_normal((N_NODES, prob.n_features))
+    G = local_gradients(prob, W, 5, np.random.default_rng(11))
+    draws = np.random.default_rng(11)
+    N, reg = prob.n_samples_total, prob.alpha / N_NODES
+    for i, (Xi, yi) in enumerate(prob.parts):
+        idx = draws.integers(0, Xi.shape[0], size=5)
+        ref = Xi.shape[0] / 5 * Xi[idx].T @ (Xi[idx] @ W[i] - yi[idx]) / N + reg * W[i]
+        assert_allclose(G[i], ref, rtol=1e-12)
+    assert_allclose(local_gradients(prob, W, None, None), prob.local_grads(W))
+
+
+@pytest.mark.parametrize("solver,opts", [("dgd", {}), ("adom+", {}),
+                                         ("extra", {"variant": "gradient_tracking"})])
+def test_minibatch_runs_count_one_gradient_per_node_and_round(solver, opts):
+    prob, _, _ = _ridge_problem()
+    runs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for seed in (0, 0, 1):
+            runs.append(solve(prob, cycle_graph(N_NODES), solver=solver, batch_size=3, tol=0.0,
+                              max_time=200, monitor_interval=50, random_state=seed, **opts))
+    a, b, c = runs
+    assert_allclose(a.x, b.x, rtol=0, atol=0)  # same seed, same draws
+    assert not np.allclose(a.x, c.x)
+    extra_grads = N_NODES if solver == "extra" else 0
+    assert a.n_gradients == N_NODES * 200 + extra_grads
+    assert a.grad_rel < 0.5  # progress down to the mini-batch noise floor
+
+
 # -- refusals ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("solver", ["msda", "adom+", "continuized"])
 def test_strongly_convex_methods_refuse_mu_zero(solver):

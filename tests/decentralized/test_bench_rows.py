@@ -17,9 +17,9 @@ def test_register_adds_the_suite_and_a_quick_row():
     assert len(problems) >= 3
     for p in problems:
         assert p.kind == "decentralized" and p.peer == "adom+" and p.tol == 1e-6
-        assert p.meta["kappa"] == pytest.approx(1e3)
-        problem, A, max_events = p.data
-        assert A.shape == (problem.n_nodes, problem.n_nodes) and max_events > 0
+        assert p.meta["kappa"] == pytest.approx(1e2)
+        problem, A, max_time = p.data
+        assert A.shape == (problem.n_nodes, problem.n_nodes) and max_time > 0
         # kappa = L / mu is what the row says it is
         assert problem.L / problem.mu == pytest.approx(p.meta["kappa"], rel=1e-9)
     peers = [s for s in suite.solvers if s.is_peer]

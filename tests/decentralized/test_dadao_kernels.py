@@ -112,8 +112,8 @@ def test_every_event_matches_numpy_reference():
     for step in range(300):
         gc_before, cc_before = gc.copy(), cc.copy()
         ev, ng, nc = dadao_events(
-            S, t_last, clock, step, sched.seg_times, sched.period, sched.seg_ptr, sched.edge_u,
-            sched.edge_v, sched.alias_prob, sched.alias_idx, sched.comm_rate, m.a, m.b, m.R, m.I,
+            S, t_last, clock, step, sched.seg_times, sched.period, sched.seg_ptr, sched.edge_uv,
+            sched.alias_pack, sched.comm_rate, m.a, m.b, m.R, m.I,
             c.NU, c.GAMMA, c.GAMMA_T, c.DELTA + c.DELTA_T, c.BETA, c.BETA_T, *p.kernel_args(),
             p.offsets, p.inv_n_total, p.reg, 0, np.zeros(1, np.int64), np.inf, 1, gc, cc,
             np.zeros(d))

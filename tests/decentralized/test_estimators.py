@@ -160,10 +160,7 @@ def test_input_not_modified():
     shutil.which("mpiexec") is None or importlib.util.find_spec("mpi4py") is None,
     reason="needs mpiexec and mpi4py (the [distributed] extra)")
 def test_mpi_backend_reaches_the_simulator_optimum():
-    import optsolve.decentralized as dec
-
-    if not hasattr(dec, "run_mpi"):
-        pytest.skip("optsolve.decentralized.run_mpi is not available on this branch")
+    pytest.importorskip("optsolve.decentralized.mpi", reason="MPI runner not on this branch")
     X, y = _regression(n=120, d=4)
     kw = dict(alpha=0.05, n_nodes=4, graph="cycle", tol=1e-6, random_state=0)
     sim = DecentralizedRidge(**kw).fit(X, y)

@@ -15,12 +15,15 @@ count three events (two gradients, one exchange).
 ==============  ===========================  ===========================  ==================
 solver          per round / activation       options (default: theory)    needs
 ==============  ===========================  ===========================  ==================
-'dgd'           n grads, |E| comms           step_size, schedule          (convex)
-'extra'         n grads, |E| comms           variant='extra', step_size   fixed graph
+'dgd'           n grads, |E| comms           step_size, schedule,         (convex)
+                                             batch_size
+'extra'         n grads, |E| comms           variant='extra', step_size,  fixed graph
+                                             batch_size
 'extra', GT     n grads, 2|E| comms          variant='gradient_tracking'  (convex)
 'msda'          n conj. grads, K|E| comms    degree (K), step_size,       μ > 0, fixed graph
                                              momentum
-'adom+'         n grads, 2T|E| comms         multi_consensus, n_consensus μ > 0
+'adom+'         n grads, 2T|E| comms         multi_consensus,             μ > 0
+                                             n_consensus, batch_size
 'continuized'   2 conj. grads, 1 comm        edge_weights, event_block    μ > 0, fixed graph
 ==============  ===========================  ===========================  ==================
 

@@ -53,6 +53,19 @@ def run_rounds(
                                 {} if extra is None else extra())
 
 
+def local_gradients(problem, X: np.ndarray, batch_size: int | None, rng) -> np.ndarray:
+    """``∇f_i(X[i])`` for every node, or with ``batch_size`` the unbiased mini-batch estimates
+    from ``batch_size`` local samples drawn uniformly with replacement (as DADAO's stochastic
+    gradients; one mini-batch counts as one gradient)."""
+    if batch_size is None:
+        return problem.local_grads(X)
+    out = np.empty_like(X)
+    for i in range(problem.n_nodes):
+        idx = rng.integers(0, problem.n_samples[i], size=batch_size)
+        problem.local_grad_batch(i, X[i], idx, out=out[i])
+    return out
+
+
 def theory_rounds(rate: float, tol: float, safety: float = 10.0) -> float:
     """Rounds for a linear rate ``(1 − rate)^k`` to gain ``tol``, times ``safety`` (caps)."""
     rate = min(max(rate, 1e-12), 1.0)

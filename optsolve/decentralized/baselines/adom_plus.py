@@ -46,7 +46,7 @@ import numpy as np
 
 from ._gossip import all_gossips, segment_gossip
 from ._options import boolean, positive_int_or_none
-from ._rounds import run_rounds, theory_rounds
+from ._rounds import local_gradients, run_rounds, theory_rounds
 
 
 def adom_plus_parameters(L: float, mu: float, chi: float) -> dict:
@@ -66,6 +66,7 @@ def adom_plus_parameters(L: float, mu: float, chi: float) -> dict:
 OPTIONS = {
     "multi_consensus": (True, boolean),
     "n_consensus": (None, positive_int_or_none),
+    "batch_size": (None, positive_int_or_none),
 }
 
 
@@ -91,11 +92,13 @@ def default_max_events(problem, info, tol, options) -> int:
 
 def run_adom_plus(problem, info, *, rng, monitor, options):
     """ADOM+ engine (contract in :mod:`optsolve.decentralized.monitor`). Options:
-    ``multi_consensus`` (default True), ``n_consensus`` (T, default ⌈χ ln 2⌉). On a
+    ``multi_consensus`` (default True), ``n_consensus`` (T, default ⌈χ ln 2⌉), ``batch_size``
+    (None: full local gradients; else mini-batches drawn from ``rng``). On a
     :class:`~optsolve.decentralized.TimeVaryingGraph`, χ is the worst over the graphs and each
     gossip product uses the graph active at the iteration's time."""
     T, chi_eff = _consensus(info, options)
     p = adom_plus_parameters(problem.L, problem.mu, chi_eff)
+    batch = options["batch_size"]
 
     def W_T(V, g):
         """``(I − (I − Λ/λ_max)^T) V`` by T sparse products."""
@@ -105,6 +108,7 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         return V - R
 
     X = monitor.x0
+    d = X.shape[1]
     zeros = np.zeros_like(X)
     s = {"x": X, "xf": X.copy(), "y": zeros.copy(), "yf": zeros.copy(), "z": zeros.copy(),
          "zf": zeros.copy(), "m": zeros.copy()}
@@ -116,7 +120,7 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         xg = p["tau1"] * x + (1.0 - p["tau1"]) * s["xf"]
         yg = p["sigma1"] * y + (1.0 - p["sigma1"]) * s["yf"]
         zg = p["sigma1"] * z + (1.0 - p["sigma1"]) * s["zf"]
-        r = problem.local_grads(xg) - p["nu"] * xg
+        r = local_gradients(problem, xg, batch, rng) - p["nu"] * xg
         # lines 2 and 6 are implicit in (x⁺, y⁺): x⁺ = a + c y⁺, then y⁺ solves a scalar equation
         a = (x + p["eta"] * p["alpha"] * xg - p["eta"] * r) / (1.0 + p["eta"] * p["alpha"])
         y_new = (y + p["theta"] * p["beta"] * r - (p["theta"] / p["nu"]) * (yg + zg)
@@ -125,10 +129,12 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         s["xf"] = xg + p["tau2"] * (x_new - x)
         s["yf"] = yg + p["sigma2"] * (y_new - y)
         u = (p["gamma"] / p["nu"]) * (yg + zg) + s["m"]
-        Wu = W_T(u, g)
+        # both gossiped vectors go through the same T products side by side
+        Wboth = W_T(np.hstack([u, yg + zg]), g)
+        Wu, Wyz = Wboth[:, :d], Wboth[:, d:]
         s["z"] = z + p["gamma"] * p["delta"] * (zg - z) - Wu
         s["m"] = u - Wu
-        s["zf"] = zg - p["zeta"] * W_T(yg + zg, g)
+        s["zf"] = zg - p["zeta"] * Wyz
         s["x"], s["y"] = x_new, y_new
         return 2 * T * g.n_edges, T
 

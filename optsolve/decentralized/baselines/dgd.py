@@ -39,8 +39,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._gossip import all_gossips, segment_gossip
-from ._options import choice, positive_float_or_none
-from ._rounds import run_rounds
+from ._options import choice, positive_float_or_none, positive_int_or_none
+from ._rounds import local_gradients, run_rounds
 
 #: fraction of the stability bound η < (1 + λ_min(W)) / L (Yuan, Ling & Yin 2016, Thm. 1)
 DGD_STEP_FRACTION = 0.5
@@ -50,6 +50,7 @@ DGD_DEFAULT_ROUNDS = 20_000
 OPTIONS = {
     "step_size": (None, positive_float_or_none),
     "schedule": ("constant", choice("constant", "diminishing")),
+    "batch_size": (None, positive_int_or_none),
 }
 
 
@@ -64,16 +65,18 @@ def default_max_events(problem, info, tol, options) -> int:
 
 def run_dgd(problem, info, *, rng, monitor, options):
     """DGD engine (contract in :mod:`optsolve.decentralized.monitor`). Options: ``step_size``
-    (η₀, default :func:`dgd_step_size`), ``schedule`` ('constant' | 'diminishing')."""
+    (η₀, default :func:`dgd_step_size`), ``schedule`` ('constant' | 'diminishing'),
+    ``batch_size`` (None: full local gradients; else mini-batches drawn from ``rng``)."""
     eta0 = options["step_size"] or dgd_step_size(info, problem.L)
     diminishing = options["schedule"] == "diminishing"
+    batch = options["batch_size"]
     s = {"X": monitor.x0}
 
     def step(k: int, time: float):
         g = segment_gossip(info, info.index_at(time))
         eta = eta0 / np.sqrt(k + 1.0) if diminishing else eta0
         X = s["X"]
-        s["X"] = g.metropolis @ X - eta * problem.local_grads(X)
+        s["X"] = g.metropolis @ X - eta * local_gradients(problem, X, batch, rng)
         return g.n_edges, 1
 
     return run_rounds(monitor, step, lambda: s["X"], grads_per_round=problem.n_nodes,

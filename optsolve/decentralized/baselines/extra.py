@@ -45,8 +45,8 @@ Examples
 from __future__ import annotations
 
 from ._gossip import all_gossips, segment_gossip
-from ._options import choice, fixed_graph, positive_float_or_none
-from ._rounds import run_rounds, theory_rounds
+from ._options import choice, fixed_graph, positive_float_or_none, positive_int_or_none
+from ._rounds import local_gradients, run_rounds, theory_rounds
 
 #: EXTRA converges for α < 2 λ_min(W̃) / L (Shi et al. 2015, Thm. 3.3); default: half of it
 EXTRA_STEP_FRACTION = 0.5
@@ -61,6 +61,7 @@ VARIANTS = ("extra", "gradient_tracking")
 OPTIONS = {
     "variant": ("extra", choice(*VARIANTS)),
     "step_size": (None, positive_float_or_none),
+    "batch_size": (None, positive_int_or_none),
 }
 
 
@@ -83,13 +84,15 @@ def default_max_events(problem, info, tol, options) -> int:
 def run_extra(problem, info, *, rng, monitor, options):
     """EXTRA / gradient-tracking engine (contract in :mod:`optsolve.decentralized.monitor`).
     Options: ``variant`` ('extra' | 'gradient_tracking'), ``step_size`` (α, default
-    :func:`extra_step_size`)."""
+    :func:`extra_step_size`), ``batch_size`` (None: full local gradients; else mini-batches
+    drawn from ``rng``, which leaves a noise floor)."""
     variant = options["variant"]
     if variant == "extra":
         fixed_graph("extra", info)
     alpha = options["step_size"] or extra_step_size(info, problem.L, variant)
+    batch = options["batch_size"]
     X = monitor.x0
-    G = problem.local_grads(X)
+    G = local_gradients(problem, X, batch, rng)
     s = {"X": X, "G": G, "Y": G.copy(), "Xprev": None, "WXprev": None, "Gprev": None}
 
     def step_extra(k: int, time: float):
@@ -101,13 +104,13 @@ def run_extra(problem, info, *, rng, monitor, options):
             # (I + W) x^{k+1} − W̃ x^k − α[∇f(x^{k+1}) − ∇f(x^k)]; W x^k is last round's product
             Xn = s["X"] + WX - 0.5 * (s["Xprev"] + s["WXprev"]) - alpha * (s["G"] - s["Gprev"])
         s["Xprev"], s["WXprev"], s["Gprev"] = s["X"], WX, s["G"]
-        s["X"], s["G"] = Xn, problem.local_grads(Xn)
+        s["X"], s["G"] = Xn, local_gradients(problem, Xn, batch, rng)
         return g.n_edges, 1
 
     def step_tracking(k: int, time: float):
         g = segment_gossip(info, info.index_at(time))
         Xn = g.metropolis @ s["X"] - alpha * s["Y"]
-        Gn = problem.local_grads(Xn)
+        Gn = local_gradients(problem, Xn, batch, rng)
         s["Y"] = g.metropolis @ s["Y"] + Gn - s["G"]
         s["X"], s["G"] = Xn, Gn
         return 2 * g.n_edges, 1
