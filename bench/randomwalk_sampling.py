@@ -127,7 +127,25 @@ def markdown(rows) -> str:
             f"| {r['n_trace_cov']:.4g} | {r['trace_V_theory']:.4g} | {r['sim_over_theory']:.2f} "
             f"| {rel:.3f} | {r['n_mse']:.4g} | {r['tvd']:.4f} |"
         )
+    lines += ["", *verdict(rows)]
     return "\n".join(lines) + "\n"
+
+
+def verdict(rows) -> list[str]:
+    """One line per (graph, base): simulated/closed-form range and the log-log slope of the
+    simulated trace over α ∈ {5, 10, 20, 50} (−1 is the paper's 1/α)."""
+    out = []
+    for g, base in dict.fromkeys((r["graph"], r["base"]) for r in rows):
+        sel = {r["alpha"]: r for r in rows if r["graph"] == g and r["base"] == base}
+        tail = [a for a in (5.0, 10.0, 20.0, 50.0) if a in sel]
+        ratios = [r["sim_over_theory"] for r in sel.values()]
+        slope = float("nan")
+        if len(tail) > 1:
+            slope = np.polyfit(np.log(tail), np.log([sel[a]["n_trace_cov"] for a in tail]), 1)[0]
+        out.append(f"- {g}, {base}: simulated / closed form in [{min(ratios):.2f}, "
+                   f"{max(ratios):.2f}]; slope of log n·tr Cov against log α (α ≥ 5) "
+                   f"{slope:.2f}")
+    return out
 
 
 def plot(rows, curves, out_dir: Path) -> None:

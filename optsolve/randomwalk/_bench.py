@@ -11,9 +11,10 @@ Suite ``randomwalk``:
   timed call then draws exactly that many steps, so the time is the cost of a sample of that
   accuracy (walk cost per step included).
 * *token SGD*: wall time for the token's iterate to come within relative error
-  ``TOKEN_SGD_TOL`` of the centralized optimum θ* (ℓ2-logistic regression on ijcnn1 over 100
-  agents of a power-law graph, each holding a block of the label-sorted samples, or a
-  synthetic problem when the data file is absent), SRRW against the Metropolis–Hastings token
+  ``TOKEN_SGD_TOL`` of the centralized optimum θ*, for each of ``TOKEN_SGD_SEEDS`` seeds
+  (ℓ2-logistic regression on ijcnn1 over 100 agents of a power-law graph, each holding a block
+  of the label-sorted samples, or a synthetic problem when the data file is absent), with the
+  same steps β_n = 20 (n+1)^-0.9 for every walk; SRRW against the Metropolis–Hastings token
   (the peer, same target), the non-backtracking and simple random walks (importance-reweighted)
   and i.i.d. agent sampling.
 
@@ -34,6 +35,7 @@ SAMPLING_TVD_TOL = 0.1
 SAMPLING_SEEDS = 10
 SAMPLING_MAX_STEPS = 200_000
 TOKEN_SGD_TOL = 0.05
+TOKEN_SGD_SEEDS = 3
 TOKEN_SGD_MAX_STEPS = 200_000
 TOKEN_SGD_N_AGENTS = 100
 TOKEN_SGD_PARTITION = "sorted"  # agents hold contiguous label-sorted blocks: their data differ
@@ -297,7 +299,7 @@ def _token_problems(tol=TOKEN_SGD_TOL, max_steps=TOKEN_SGD_MAX_STEPS):
             name=f"randomwalk/token_sgd/{name}/power_law_{problem.n_nodes}",
             kind="token_sgd",
             data={"problem": problem, "graph": A, "theta_star": theta, "max_steps": max_steps,
-                  "step_size": TOKEN_SGD_STEP_SIZE},
+                  "step_size": TOKEN_SGD_STEP_SIZE, "seeds": tuple(range(TOKEN_SGD_SEEDS))},
             metric="rel_error",
             tol=tol,
             peer="token[mh]",
@@ -315,17 +317,22 @@ def _token(walk: str, alpha: float = 0.0):
         theta = d["theta_star"]
         scale = float(np.linalg.norm(theta))
 
-        def solve():
-            def stop(intermediate_result):
-                if np.linalg.norm(intermediate_result.x - theta) <= problem.tol * scale:
-                    raise StopIteration
+        def stop(intermediate_result):
+            if np.linalg.norm(intermediate_result.x - theta) <= problem.tol * scale:
+                raise StopIteration
 
-            res = token_sgd(d["problem"], d["graph"], walk=walk, alpha=alpha,
-                            n_steps=d["max_steps"], step_size=d.get("step_size", "auto"),
-                            random_state=0, callback=stop,
-                            history_every=TOKEN_SGD_CHECK_EVERY)
-            err = float(np.linalg.norm(res.x - theta) / scale)
-            return SolveOutcome(err, float(d["problem"].value(res.x)), int(res.nit))
+        def solve():
+            errs, steps, fun = [], [], 0.0
+            for seed in d.get("seeds", (0,)):
+                res = token_sgd(d["problem"], d["graph"], walk=walk, alpha=alpha,
+                                n_steps=d["max_steps"], step_size=d.get("step_size", "auto"),
+                                random_state=seed, callback=stop,
+                                history_every=TOKEN_SGD_CHECK_EVERY)
+                errs.append(float(np.linalg.norm(res.x - theta) / scale))
+                steps.append(int(res.nit))
+                fun = max(fun, float(res.fun))
+            # the worst seed decides whether the row reached the tolerance
+            return SolveOutcome(max(errs), fun, int(np.mean(steps)))
 
         return solve
 

@@ -139,70 +139,14 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
-def base_walk_run(cur, U, indptr, table, visits, path):
-    """The base chain (``base_move``) over ``U.shape[0]`` steps, reading the records of
-    ``table`` (``cum``, next node, its row bounds): the same nodes as ``base_move`` for the
-    same uniforms. In place: ``visits``, ``path`` (when non-empty). Returns the last two
-    nodes."""
-    record = path.shape[0] > 0
-    cum = table[:, 0]
-    start, stop = indptr[cur], indptr[cur + 1]
-    prev = -1
-    for t in range(U.shape[0]):
-        k = _pick(cum, start, stop, U[t] * cum[stop - 1])
-        nxt = int(table[k, 1])
-        start = int(table[k, 2])
-        stop = int(table[k, 3])
-        visits[nxt] += 1
-        if record:
-            path[t] = nxt
-        prev = cur
-        cur = nxt
-    return cur, prev
-
-
-@njit(cache=True)
-def nbrw_walk_run(cur, prev, U, indptr, table, visits, path):
-    """The non-backtracking walk (``nbrw_move``) over ``U.shape[0]`` steps, reading the
-    records of ``table``: the same nodes as ``nbrw_move`` for the same uniforms. In place:
-    ``visits``, ``path`` (when non-empty). Returns the last two nodes."""
-    record = path.shape[0] > 0
-    start, stop = indptr[cur], indptr[cur + 1]
-    for t in range(U.shape[0]):
-        d = stop - 1 - start  # the last slot of the row is cur itself
-        u = U[t]
-        if prev < 0 or d == 1:
-            k = start + min(int(u * d), d - 1)
-        else:
-            k = start + min(int(u * (d - 1)), d - 2)
-            if int(table[k, 1]) >= prev:
-                k += 1
-        nxt = int(table[k, 1])
-        start = int(table[k, 2])
-        stop = int(table[k, 3])
-        visits[nxt] += 1
-        if record:
-            path[t] = nxt
-        prev = cur
-        cur = nxt
-    return cur, prev
-
-
-@njit(cache=True)
 def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-             visits, path, buf, table):
+             visits, path, buf):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
     ``path`` is non-empty), and for the SRRW the empirical measure (``lq``). Returns the last
     node, the node before it and ``log s``.
     """
-    if walk == WALK_MH or walk == WALK_SRW:
-        cur, prev = base_walk_run(cur, U, indptr, table, visits, path)
-        return cur, prev, log_s
-    if walk == WALK_NBRW:
-        cur, prev = nbrw_walk_run(cur, prev, U, indptr, table, visits, path)
-        return cur, prev, log_s
     record = path.shape[0] > 0
     for t in range(U.shape[0]):
         nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)

@@ -33,9 +33,6 @@ class BaseChain(NamedTuple):
     ``indptr`` / ``indices`` / ``p`` / ``cum`` describe the extended rows (neighbours, then the
     self slot); ``cum`` holds the running sums of ``p`` within each row, accumulated left to
     right. ``mu`` is the chain's stationary law, ``degree`` the number of neighbours.
-    ``table`` repeats, per slot ``k`` of node ``j = indices[k]``, ``(cum[k], j, indptr[j],
-    indptr[j + 1])`` in one record, so that a base-chain step reads one row of records and
-    finds the next row's bounds there (one dependent memory access per step instead of three).
     """
 
     name: str
@@ -46,7 +43,6 @@ class BaseChain(NamedTuple):
     mu: np.ndarray  # float64 (n,)
     log_mu: np.ndarray  # float64 (n,)
     degree: np.ndarray  # int64 (n,)
-    table: np.ndarray  # float64 (nnz + n, 4): cum, j, indptr[j], indptr[j + 1]
 
     @property
     def n_nodes(self) -> int:
@@ -133,5 +129,4 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
 
     cum = row_cumsum(indptr, p)
     mu = stationary_law(A, base)
-    table = np.column_stack([cum, indices, indptr[indices], indptr[indices + 1]])
-    return BaseChain(base, indptr, indices, p, cum, mu, np.log(mu), deg, table)
+    return BaseChain(base, indptr, indices, p, cum, mu, np.log(mu), deg)

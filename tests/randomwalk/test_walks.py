@@ -61,8 +61,8 @@ def test_empirical_measure_converges_to_target(base):
 
 
 def test_sampler_loops_follow_the_moves():
-    """The samplers' record-reading loops pick the nodes of the per-step moves (the ones
-    token SGD uses) for the same uniforms."""
+    """The samplers' loop picks the nodes of the per-step moves (the ones token SGD uses)
+    for the same uniforms."""
     from optsolve.randomwalk import _kernels as K
 
     g = make_graph("power_law", 40, random_state=5)
@@ -71,8 +71,7 @@ def test_sampler_loops_follow_the_moves():
         ch = base_chain(g, base)
         path = np.empty(U.size, dtype=np.int32)
         K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
-                   ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path, np.empty(41),
-                   ch.table)
+                   ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path, np.empty(41))
         cur, prev = 3, -1
         for t, u in enumerate(U):
             nxt = K.move(walk, cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
