@@ -292,6 +292,18 @@ def _finish(problem, out, ctx, t_launch):
     else:
         grad_rel = consensus = fun = float("nan")
         status, detail = Status.NON_FINITE, detail or "a node's state is not finite"
+    history = out["history"] if ctx["record_history"] else None
+    if history is not None and g0:
+        # as the simulator's, the history starts with the initial point (t = 0, grad_rel = 1)
+        X0 = ctx["X0"]
+        x0bar = X0.mean(axis=0)
+        start = dict(time=0.0, sim_time=0.0, nit=0, n_gradients=0, n_communications=0,
+                     grad_rel=1.0, grad_rel_mean=float(np.linalg.norm(problem.grad(x0bar))) / g0,
+                     consensus_error=float(np.sqrt(np.mean(np.sum((X0 - x0bar) ** 2, axis=1)))),
+                     objective=float(problem.value(x0bar)))
+        counts = ("nit", "n_gradients", "n_communications")
+        history = {k: np.r_[start[k], v].astype(np.int64 if k in counts else np.float64)
+                   for k, v in history.items()}
     if status != Status.SUCCESS:
         warn_status("dadao (mpi)", status, detail, stacklevel=4)
     return make_result(
@@ -299,7 +311,7 @@ def _finish(problem, out, ctx, t_launch):
         message=termination_message(status, detail), nit=int(out["nit"]), x_mean=xbar,
         grad_rel=grad_rel, consensus_error=consensus, n_gradients=int(out["n_gradients"]),
         n_communications=int(out["n_communications"]), time=float(out["time"]),
-        history=out["history"] if ctx["record_history"] else None, solver="dadao",
+        history=history, solver="dadao",
         chi1=ctx["chi1"], chi2=ctx["chi2"], rates=ctx["rates"],
         sim_time=float(out["sim_time"]), time_scale=ctx["time_scale"],
         n_procs=ctx["n_procs"], owners=ctx["owners"], n_messages=int(out["n_messages"]),
