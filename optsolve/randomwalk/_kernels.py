@@ -64,33 +64,17 @@ def _pick(cum, start, stop, t):
     return k
 
 
-@njit(cache=True)
-def row_guide(indptr, cum):
-    """Guide table of each row (Chen 1974): ``guide[start + m]`` = first slot ``k`` of the
-    row with ``cum[k] > m * total / D``, ``D`` the row length, ``m = 0 .. D-1``."""
-    guide = np.empty(cum.shape[0], dtype=np.int32)
-    for i in range(indptr.shape[0] - 1):
-        start, stop = indptr[i], indptr[i + 1]
-        d = stop - start
-        total = cum[stop - 1]
-        k = start
-        for m in range(d):
-            level = m * total / d
-            while k < stop - 1 and cum[k] <= level:
-                k += 1
-            guide[start + m] = k
-    return guide
-
-
 @njit(cache=True, inline="always")
-def base_move(cur, u, indptr, indices, cum, guide):
+def base_move(cur, u, indptr, indices, cum):
     """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``t = u * P(cur,
-    .).sum()``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), found from the guide
-    slot of ``floor(u D)`` by stepping back and forth: exact for any guide, O(1) expected."""
+    .).sum()``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), searched from slot
+    ``floor(u D)`` (``D`` the row length) back and forth: exact from any start, and one or two
+    comparisons when the row is near uniform (SRW rows are; MH rows nearly), where a scan from
+    the row start costs D/2 unpredictable branches."""
     start, stop = indptr[cur], indptr[cur + 1]
     t = u * cum[stop - 1]
     d = stop - start
-    k = guide[start + min(int(u * d), d - 1)]
+    k = start + min(int(u * d), d - 1)
     while k > start and t < cum[k - 1]:
         k -= 1
     while k < stop and t >= cum[k]:
@@ -143,7 +127,7 @@ def nbrw_move(cur, prev, u, indptr, indices):
 
 
 @njit(cache=True, inline="always")
-def move(walk, cur, prev, u, indptr, indices, p, cum, guide, lq, alpha, buf):
+def move(walk, cur, prev, u, indptr, indices, p, cum, lq, alpha, buf):
     """One move of any walk from ``cur`` (``prev`` is the node before it, -1 at the start)."""
     if walk == WALK_SRRW:
         return srrw_move(cur, u, indptr, indices, p, lq, alpha, buf)
@@ -152,7 +136,7 @@ def move(walk, cur, prev, u, indptr, indices, p, cum, guide, lq, alpha, buf):
     if walk == WALK_IID:
         n = indptr.shape[0] - 1
         return min(int(u * n), n - 1)
-    return base_move(cur, u, indptr, indices, cum, guide)
+    return base_move(cur, u, indptr, indices, cum)
 
 
 @njit(cache=True, inline="always")
@@ -170,7 +154,7 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
-def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, guide, lq, log_mu, alpha, a,
+def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a,
              log_s, visits, path, buf):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
@@ -180,7 +164,7 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, guide, lq, log_mu,
     """
     record = path.shape[0] > 0
     for t in range(U.shape[0]):
-        nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, guide, lq, alpha, buf)
+        nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)
         if walk == WALK_SRRW:
             log_s = measure_update(lq, log_mu, nxt, n0 + t, a, log_s)
         visits[nxt] += 1
@@ -254,7 +238,7 @@ def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xind
 
 
 @njit(cache=True)
-def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, guide, lq, log_mu, alpha, a, log_s,
+def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
               visits, inv_mu, step_size, b, theta, theta_avg, avg_start, loss_code, is_sparse, X,
               Xindptr, Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf):
     """``U.shape[0]`` steps of token SGD (SA-SRRW, Hu et al. 2024, Algorithm 1) from step
@@ -277,7 +261,7 @@ def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, guide, lq, log_mu
     for t in range(U.shape[0]):
         n = n0 + t
         u = U[t]
-        nxt = move(walk, cur, prev, u[0], indptr, indices, p, cum, guide, lq, alpha, buf)
+        nxt = move(walk, cur, prev, u[0], indptr, indices, p, cum, lq, alpha, buf)
         if walk == WALK_SRRW:
             log_s = measure_update(lq, log_mu, nxt, n, a, log_s)
         visits[nxt] += 1

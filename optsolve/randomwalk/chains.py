@@ -32,9 +32,7 @@ class BaseChain(NamedTuple):
 
     ``indptr`` / ``indices`` / ``p`` / ``cum`` describe the extended rows (neighbours, then the
     self slot); ``cum`` holds the running sums of ``p`` within each row, accumulated left to
-    right, and ``guide`` each row's guide table (``_kernels.row_guide``), which makes the base
-    chain's inverse-CDF draw O(1). ``mu`` is the chain's stationary law, ``degree`` the number
-    of neighbours.
+    right. ``mu`` is the chain's stationary law, ``degree`` the number of neighbours.
     """
 
     name: str
@@ -42,7 +40,6 @@ class BaseChain(NamedTuple):
     indices: np.ndarray  # int32 (nnz + n,)
     p: np.ndarray  # float64 (nnz + n,)
     cum: np.ndarray  # float64 (nnz + n,)
-    guide: np.ndarray  # int32 (nnz + n,)
     mu: np.ndarray  # float64 (n,)
     log_mu: np.ndarray  # float64 (n,)
     degree: np.ndarray  # int64 (n,)
@@ -128,9 +125,8 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
     p = np.empty(indptr[-1])
     indices[~is_self], p[~is_self] = cols, p_edge
     indices[is_self], p[is_self] = np.arange(n), p_self
-    from ._kernels import row_cumsum, row_guide
+    from ._kernels import row_cumsum
 
     cum = row_cumsum(indptr, p)
-    guide = row_guide(indptr, cum)
     mu = stationary_law(A, base)
-    return BaseChain(base, indptr, indices, p, cum, guide, mu, np.log(mu), deg)
+    return BaseChain(base, indptr, indices, p, cum, mu, np.log(mu), deg)

@@ -95,19 +95,19 @@ def test_srrw_move_alpha_zero_is_base_move_bitwise(graph):
     for i in range(n):
         for u in np.random.default_rng(i).random(2000):
             assert K.srrw_move(i, u, ch.indptr, ch.indices, ch.p, lq, 0.0, buf) == \
-                K.base_move(i, u, ch.indptr, ch.indices, ch.cum, ch.guide)
+                K.base_move(i, u, ch.indptr, ch.indices, ch.cum)
 
 
 def test_base_move_matches_P(graph):
     ch = base_chain(graph, "mh")
-    Phat = empirical_rows(lambda i, u: K.base_move(i, u, ch.indptr, ch.indices, ch.cum, ch.guide))
+    Phat = empirical_rows(lambda i, u: K.base_move(i, u, ch.indptr, ch.indices, ch.cum))
     np.testing.assert_allclose(Phat, ch.to_dense(), atol=2 / GRID)
 
 
 @pytest.mark.parametrize("kind", ["power_law", "star", "community"])
-def test_guided_base_move_is_the_inverse_cdf(kind):
-    """The guide table only changes where the search starts: base_move returns the first
-    slot with t < cum for every u, including u on the guide's own levels."""
+def test_base_move_is_the_inverse_cdf(kind):
+    """Searching from slot floor(u D) only changes where the search starts: base_move returns
+    the first slot with t < cum for every u, including u on the levels k / D."""
     g = make_graph(kind, 60, random_state=1)
     for base in ("mh", "srw"):
         ch = base_chain(g, base)
@@ -121,7 +121,7 @@ def test_guided_base_move_is_the_inverse_cdf(kind):
                 hit = np.flatnonzero(t < ch.cum[start:stop])
                 expected = ch.indices[start + hit[0]] if hit.size else ch.indices[
                     start + np.flatnonzero(np.diff(np.r_[0.0, ch.cum[start:stop]]) > 0)[-1]]
-                assert K.base_move(i, uu, ch.indptr, ch.indices, ch.cum, ch.guide) == expected
+                assert K.base_move(i, uu, ch.indptr, ch.indices, ch.cum) == expected
 
 
 def test_long_rows_are_bisected_like_scanned():
@@ -175,7 +175,7 @@ def test_token_step_matches_numpy(ridge_problem, batch):
     inv_mu = np.full(prob.n_nodes, float(prob.n_nodes))
     step_size, b, cur = 0.05, 0.9, 2
     nxt, prev, _ = K.token_run(
-        K.WALK_SRRW, cur, -1, 0, u[None, :], ch.indptr, ch.indices, ch.p, ch.cum, ch.guide, lq,
+        K.WALK_SRRW, cur, -1, 0, u[None, :], ch.indptr, ch.indices, ch.p, ch.cum, lq,
         ch.log_mu, 5.0, 0.8, 0.0, visits, inv_mu, step_size, b, theta, avg, 0, pk.loss_code,
         pk.is_sparse, pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total,
         pk.reg, np.empty(4, np.int64), np.empty(3), np.empty(8))

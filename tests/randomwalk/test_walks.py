@@ -70,12 +70,11 @@ def test_sampler_loops_follow_the_moves():
     for walk, base in ((K.WALK_MH, "mh"), (K.WALK_SRW, "srw"), (K.WALK_NBRW, "srw")):
         ch = base_chain(g, base)
         path = np.empty(U.size, dtype=np.int32)
-        K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, ch.guide, np.zeros(40),
+        K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
                    ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path, np.empty(41))
         cur, prev = 3, -1
         for t, u in enumerate(U):
-            nxt = K.move(walk, cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, ch.guide,
-                         np.zeros(40),
+            nxt = K.move(walk, cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
                          0.0, np.empty(41))
             assert nxt == path[t]
             prev, cur = cur, nxt
