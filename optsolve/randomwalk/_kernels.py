@@ -154,24 +154,51 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
-def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a,
-             log_s, visits, path, buf):
+def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
+             visits, path, buf):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
     ``path`` is non-empty), and for the SRRW the empirical measure (``lq``). Returns the last
-    node, the node before it and ``log s``.
+    node, the node before it and ``log s``. Each walk has its own loop (the moves of
+    :func:`move`): one generic loop over a runtime ``walk`` ran at half the speed.
     """
     record = path.shape[0] > 0
-    for t in range(U.shape[0]):
-        nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)
-        if walk == WALK_SRRW:
+    m = U.shape[0]
+    if walk == WALK_MH or walk == WALK_SRW:
+        for t in range(m):
+            nxt = base_move(cur, U[t], indptr, indices, cum)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_NBRW:
+        for t in range(m):
+            nxt = nbrw_move(cur, prev, U[t], indptr, indices)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_IID:
+        n = indptr.shape[0] - 1
+        for t in range(m):
+            nxt = min(int(U[t] * n), n - 1)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    else:
+        for t in range(m):
+            nxt = srrw_move(cur, U[t], indptr, indices, p, lq, alpha, buf)
             log_s = measure_update(lq, log_mu, nxt, n0 + t, a, log_s)
-        visits[nxt] += 1
-        if record:
-            path[t] = nxt
-        prev = cur
-        cur = nxt
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
     return cur, prev, log_s
 
 
