@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..problems._partitioned_kernels import loss_derivative
+from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
 
 WALK_SRRW, WALK_SRW, WALK_MH, WALK_NBRW, WALK_IID = 0, 1, 2, 3, 4
 #: rows up to this length are scanned linearly, longer rows (hubs) bisected
@@ -203,28 +203,6 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
 
 
 @njit(cache=True, inline="always")
-def _accumulate_dense(loss_code, X, y, r, w, coef, out):
-    """out += coef * l'(x_r^T w, y_r) x_r for a dense row."""
-    z = 0.0
-    for j in range(X.shape[1]):
-        z += X[r, j] * w[j]
-    g = loss_derivative(loss_code, z, y[r]) * coef
-    for j in range(X.shape[1]):
-        out[j] += g * X[r, j]
-
-
-@njit(cache=True, inline="always")
-def _accumulate_sparse(loss_code, indptr, indices, data, y, r, w, coef, out):
-    """out += coef * l'(x_r^T w, y_r) x_r for a CSR row."""
-    z = 0.0
-    for k in range(indptr[r], indptr[r + 1]):
-        z += data[k] * w[indices[k]]
-    g = loss_derivative(loss_code, z, y[r]) * coef
-    for k in range(indptr[r], indptr[r + 1]):
-        out[indices[k]] += g * data[k]
-
-
-@njit(cache=True, inline="always")
 def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xindptr, Xindices,
                Xdata, y, offsets, inv_n_total, reg, rows, grad):
     """In place ``theta += beta * H(theta, node)`` with ``H = -weight * g``, ``g`` the gradient of
@@ -234,31 +212,19 @@ def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xind
     replacement, data term scaled by ``m_node / len(u_batch)``.
 
     ``weight = 1 / mu_node`` makes the stationary mean of ``H`` equal ``-grad F`` (the importance
-    weight of the walk's stationary law ``mu``). The row loops are specialized on the storage
-    here, once per step, rather than per row.
+    weight of the walk's stationary law ``mu``).
     """
     start, stop = offsets[node], offsets[node + 1]
     nb = u_batch.shape[0]
     m = stop - start
-    for q in range(grad.shape[0]):
-        grad[q] = reg * theta[q]
-    for k in range(nb):
-        rows[k] = start + min(int(u_batch[k] * m), m - 1)
-    coef = inv_n_total if nb == 0 else inv_n_total * m / nb
-    if is_sparse:
-        if nb == 0:
-            for r in range(start, stop):
-                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, r, theta, coef, grad)
-        else:
-            for k in range(nb):
-                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, rows[k], theta, coef,
-                                   grad)
-    elif nb == 0:
-        for r in range(start, stop):
-            _accumulate_dense(loss_code, X, y, r, theta, coef, grad)
+    if nb == 0:
+        local_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, start, stop, theta,
+                        inv_n_total, reg, grad)
     else:
         for k in range(nb):
-            _accumulate_dense(loss_code, X, y, rows[k], theta, coef, grad)
+            rows[k] = start + min(int(u_batch[k] * m), m - 1)
+        batch_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, rows[:nb], m / nb,
+                        theta, inv_n_total, reg, grad)
     step = beta * weight
     for q in range(theta.shape[0]):
         theta[q] -= step * grad[q]
