@@ -247,7 +247,7 @@ def _prepare(problem, graph, solver, n_procs, tol, max_time, random_state, *, ti
         total_rate = n + float(lam.sum())
         max_events = int(min(_theory_time(problem, tol) * total_rate, 2**62))
     rows0 = range(n) if np.any(X0 != X0[0]) else [0]
-    g0 = max(float(np.linalg.norm(problem.grad(X0[i]))) for i in rows0)
+    g0 = float(np.linalg.norm(problem.grads(X0[rows0]), axis=1).max())
     rng = np.random.default_rng(random_state)
     seeds = rng.integers(2**63 - 1, size=P)
     common = dict(
@@ -287,7 +287,7 @@ def _finish(problem, out, ctx, t_launch):
     xbar = X.mean(axis=0)
     finite = bool(np.all(np.isfinite(X)))
     if finite:
-        grad_rel = max(float(np.linalg.norm(problem.grad(x))) for x in X) / g0 if g0 else 0.0
+        grad_rel = float(np.linalg.norm(problem.grads(X), axis=1).max()) / g0 if g0 else 0.0
         consensus = float(np.sqrt(np.mean(np.sum((X - xbar) ** 2, axis=1))))
         fun = float(problem.value(xbar))
     else:
