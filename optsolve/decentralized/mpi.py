@@ -175,7 +175,11 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
     >>> bool(np.allclose(res.x, prob.solution(), atol=1e-3))  # doctest: +SKIP
     True
     """
+    from .solver import positive_real
+
     t_launch = time.perf_counter()
+    if timeout is not None:
+        timeout = positive_real(timeout, "timeout")
     common, per_rank, ctx = _prepare(
         problem, graph, solver, n_procs, tol, max_time, random_state, time_scale=time_scale,
         max_events=max_events, rates=rates, rate_scale=rate_scale, batch_size=batch_size, x0=x0,

@@ -94,6 +94,15 @@ def _as_targets(y: Any, n_rows: int, name: str, *, numeric: bool = True) -> np.n
     return arr.copy()
 
 
+def as_generator(random_state, name: str = "random_state") -> np.random.Generator:
+    """``numpy.random.default_rng(random_state)``, with an error naming the argument."""
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be None, an int >= 0, a SeedSequence or a numpy "
+                        f"Generator, got {random_state!r}") from exc
+
+
 def partition_data(
     X: Any,
     y: Any,
@@ -140,12 +149,14 @@ def partition_data(
     yy = _as_targets(y, A.shape[0], "y", numeric=False)
     n = A.shape[0]
     n_nodes = check_positive_int(n_nodes, "n_nodes")
+    if A.shape[1] == 0:
+        raise ValueError("X has no features (0 columns)")
     if n_nodes > n:
         raise ValueError(
-            f"n_nodes={n_nodes} exceeds the number of samples ({n}): every node needs data"
+            f"n_nodes={n_nodes} exceeds the number of samples of X ({n}): every node needs data"
         )
     check_in_choices(how, "how", ("iid", "sorted", "dirichlet"))
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     if how == "iid":
         parts = np.array_split(rng.permutation(n), n_nodes)
     elif how == "sorted":
@@ -235,7 +246,7 @@ class DecentralizedProblem:
                 raise TypeError(f"parts[{i}] must be a pair (X_i, y_i)")
             Xi = _as_rows(part[0], f"parts[{i}] X")
             if Xi.shape[0] == 0:
-                raise ValueError(f"parts[{i}] has no samples: every node (agent) needs data")
+                raise ValueError(f"parts[{i}] X has no samples: every node (agent) needs data")
             Xs.append(Xi)
             ys.append(_as_targets(part[1], Xi.shape[0], f"parts[{i}] y",
                                   numeric=loss == "ridge"))
@@ -246,7 +257,7 @@ class DecentralizedProblem:
                     f"parts[{i}] has {Xi.shape[1]} features but parts[0] has {d}"
                 )
         if d == 0:
-            raise ValueError("the parts have no features")
+            raise ValueError("the parts' X have no features (0 columns)")
         self.loss = loss
         self.alpha = float(alpha)
         self.n_nodes = len(Xs)
@@ -259,7 +270,7 @@ class DecentralizedProblem:
             classes = np.unique(y_all)
             if classes.size != 2:
                 raise ValueError(
-                    f"logistic needs exactly two distinct labels over all parts, got "
+                    f"logistic needs exactly two distinct labels in the parts' y, got "
                     f"{classes.size}: {classes[:5].tolist()}"
                 )
             self.classes_ = classes

@@ -184,7 +184,7 @@ def test_partition_bad_data():
 def test_problem_bad_input():
     X, y = _data()
     parts = partition_data(X, y, 3, random_state=0)
-    with pytest.raises(ValueError, match=r"parts\[1\] has no samples"):
+    with pytest.raises(ValueError, match=r"parts\[1\] X has no samples"):
         DecentralizedProblem.ridge([parts[0], (X[:0], y[:0])], 1.0)
     with pytest.raises(ValueError, match=r"parts\[1\] has 4 features but parts\[0\] has 5"):
         DecentralizedProblem.ridge([parts[0], (X[:5, :4], y[:5])], 1.0)
