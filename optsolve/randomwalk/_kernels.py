@@ -66,9 +66,24 @@ def _pick(cum, start, stop, t):
 
 @njit(cache=True, inline="always")
 def base_move(cur, u, indptr, indices, cum):
-    """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``u * P(cur, .).sum()``."""
+    """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``t = u * P(cur,
+    .).sum()``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), searched from slot
+    ``floor(u D)`` (``D`` the row length) back and forth: exact from any start, and one or two
+    comparisons when the row is near uniform (SRW rows are; MH rows nearly), where a scan from
+    the row start costs D/2 unpredictable branches."""
     start, stop = indptr[cur], indptr[cur + 1]
-    return indices[_pick(cum, start, stop, u * cum[stop - 1])]
+    t = u * cum[stop - 1]
+    d = stop - start
+    k = start + min(int(u * d), d - 1)
+    while k > start and t < cum[k - 1]:
+        k -= 1
+    while k < stop and t >= cum[k]:
+        k += 1
+    if k == stop:  # t rounded up to the row total: the last slot with positive weight
+        k = stop - 1
+        while k > start and cum[k] == cum[k - 1]:
+            k -= 1
+    return indices[k]
 
 
 @njit(cache=True, inline="always")
@@ -145,18 +160,45 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
     ``path`` is non-empty), and for the SRRW the empirical measure (``lq``). Returns the last
-    node, the node before it and ``log s``.
+    node, the node before it and ``log s``. Each walk has its own loop (the moves of
+    :func:`move`): one generic loop over a runtime ``walk`` ran at half the speed.
     """
     record = path.shape[0] > 0
-    for t in range(U.shape[0]):
-        nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)
-        if walk == WALK_SRRW:
+    m = U.shape[0]
+    if walk == WALK_MH or walk == WALK_SRW:
+        for t in range(m):
+            nxt = base_move(cur, U[t], indptr, indices, cum)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_NBRW:
+        for t in range(m):
+            nxt = nbrw_move(cur, prev, U[t], indptr, indices)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_IID:
+        n = indptr.shape[0] - 1
+        for t in range(m):
+            nxt = min(int(U[t] * n), n - 1)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    else:
+        for t in range(m):
+            nxt = srrw_move(cur, U[t], indptr, indices, p, lq, alpha, buf)
             log_s = measure_update(lq, log_mu, nxt, n0 + t, a, log_s)
-        visits[nxt] += 1
-        if record:
-            path[t] = nxt
-        prev = cur
-        cur = nxt
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
     return cur, prev, log_s
 
 
