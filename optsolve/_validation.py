@@ -202,3 +202,19 @@ class CheckedOptions:
 
     def resolve(self, options: Any, name: str = "options") -> dict:
         return validate_options(options, self.defaults, self.checks, self.solver, name)
+
+
+def as_generator(random_state: Any, name: str = "random_state") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from None, an int, a SeedSequence, a Generator (used as is)
+    or a legacy ``RandomState`` (which seeds a new Generator); anything else is a ``TypeError``
+    naming ``name``."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
+    if isinstance(random_state, bool):
+        raise TypeError(f"{name} must be None, an int >= 0, a SeedSequence or a numpy "
+                        f"Generator, got {random_state!r}")
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be None, an int >= 0, a SeedSequence or a numpy "
+                        f"Generator, got {random_state!r}") from exc

@@ -809,9 +809,7 @@ def _register_randomwalk():
              adjacency, matrix="graph", rows=("graph",), expect=GRAPH_EXPECT,
              bad_params=[{"alpha": -1.0}, {"alpha": np.nan}, {"n_steps": 0}, {"n_steps": 2.5},
                          {"base": "nope"}, {"start": 100}, {"start": 1.5}, {"x0": np.ones(3)},
-                         {"x0": -np.ones(8)}, {"random_state": "x"}],
-             xfail={"bad_param9": "randomwalk/walks.py as_generator lets numpy's SeedSequence "
-                                  "TypeError through, without naming random_state"})
+                         {"x0": -np.ones(8)}, {"random_state": "x"}])
     register("asymptotic_covariance",
              lambda graph, **p: asymptotic_covariance(graph, **{"alpha": 5.0, **p}),
              adjacency, matrix="graph", rows=("graph",), expect=GRAPH_EXPECT,
@@ -828,9 +826,7 @@ def _register_randomwalk():
                          {"step_size": "nope"}, {"regime": "nope"}, {"batch_size": 0},
                          {"x0": np.zeros(3)}, {"start": 100}, {"tol": -1.0}, {"callback": 3},
                          {"history_every": 0}, {"problem": "nope"},
-                         {"problem": _ridge_problem(n_nodes=5)}],
-             xfail={"bad_param10": "randomwalk/token_sgd.py calls a non-callable callback: "
-                                   "'int' object is not callable, raised mid-run"})
+                         {"problem": _ridge_problem(n_nodes=5)}])
     for name, make, data in (("TokenSGDRegressor", TokenSGDRegressor, _regression),
                              ("TokenSGDClassifier", TokenSGDClassifier, _binary)):
         register(name, _fit_coef(lambda _m=make, **p: _m(**{
@@ -838,11 +834,7 @@ def _register_randomwalk():
                  estimator=True,
                  bad_params=[{"n_agents": 0}, {"walk": "nope"}, {"alpha": -1.0},
                              {"graph": "nope"}, {"n_steps": 0}, {"step_size": -1.0},
-                             {"l2_reg": -1.0}, {"partition": "nope"}],
-                 xfail={"bad_param3": "randomwalk/estimators.py passes graph='nope' to "
-                                      "make_graph, whose error names 'kind', not graph",
-                        "one_sample": "randomwalk/estimators.py: the error on one sample names "
-                                      "neither X nor y"})
+                             {"l2_reg": -1.0}, {"partition": "nope"}])
     register("randomwalk.run_mpi", _without_launch(run_mpi), problem_graph, matrix="", rows=(),
              bad_params=[{"walk": "nope"}, {"alpha": -1.0}, {"n_steps": 0}, {"n_procs": 0},
                          {"n_procs": 5}, {"step_size": -1.0}, {"regime": "nope"},

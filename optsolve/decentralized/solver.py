@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..problems.partitioned import as_generator
+from .._validation import as_generator
 from .monitor import Monitor
 from .topology import as_graph_info
 

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import special
 
-from .._validation import check_array_finite, check_in_choices, check_positive_int
+from .._validation import as_generator, check_array_finite, check_in_choices, check_positive_int
 from . import _partitioned_kernels as _k
 
 __all__ = ["DecentralizedProblem", "PackedData", "partition_data"]
@@ -92,15 +92,6 @@ def _as_targets(y: Any, n_rows: int, name: str, *, numeric: bool = True) -> np.n
     elif arr.dtype.kind == "f":
         check_array_finite(arr, name)
     return arr.copy()
-
-
-def as_generator(random_state, name: str = "random_state") -> np.random.Generator:
-    """``numpy.random.default_rng(random_state)``, with an error naming the argument."""
-    try:
-        return np.random.default_rng(random_state)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be None, an int >= 0, a SeedSequence or a numpy "
-                        f"Generator, got {random_state!r}") from exc
 
 
 def partition_data(

@@ -120,6 +120,9 @@ class _TokenSGDBase(SolverEstimatorMixin, BaseEstimator):
 
     def _graph(self, rng):
         if isinstance(self.graph, str):
+            if self.graph not in GRAPH_KINDS:
+                raise ValueError(f"graph must be one of {sorted(GRAPH_KINDS)}, an adjacency "
+                                 f"matrix or a networkx graph, got {self.graph!r}")
             return make_graph(self.graph, self.n_agents, random_state=rng.randint(2**31 - 1))
         A = graph_adjacency(self.graph, "graph")
         if A.shape[0] != self.n_agents:
@@ -133,7 +136,7 @@ class _TokenSGDBase(SolverEstimatorMixin, BaseEstimator):
         result)."""
         if X.shape[0] < self.n_agents:
             raise ValueError(
-                f"n_samples = {X.shape[0]} is smaller than n_agents = {self.n_agents}: every "
+                f"X has {X.shape[0]} sample(s), fewer than n_agents = {self.n_agents}: every "
                 "agent needs at least one sample"
             )
         parts = partition_data(self._design(X), y, self.n_agents, how=self.partition,
@@ -270,7 +273,7 @@ class TokenSGDClassifier(ClassifierMixin, _TokenSGDBase):
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ValueError(
-                f"TokenSGDClassifier needs samples of at least 2 classes, got 1 class: "
+                f"TokenSGDClassifier needs samples of at least 2 classes in y, got 1 class: "
                 f"{self.classes_[0]!r}"
             )
         rng = self._rng()

@@ -289,6 +289,8 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     setup = prepare_token(problem, graph, walk, alpha, base=base, step_size=step_size,
                           regime=regime, batch_size=batch_size)
     n_steps = check_steps(n_steps)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     if not isinstance(averaging, bool | np.bool_):
         raise TypeError(f"averaging must be a bool, got {type(averaging).__name__}")
     if averaging:

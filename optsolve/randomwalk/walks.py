@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from .._validation import as_generator
 from . import _kernels
 from .chains import BASE_CHAINS, WALKS, BaseChain, base_chain
 
@@ -38,14 +39,6 @@ def check_steps(n_steps, name: str = "n_steps") -> int:
     if n_steps < 1:
         raise ValueError(f"{name} must be >= 1, got {n_steps}")
     return int(n_steps)
-
-
-def as_generator(random_state) -> np.random.Generator:
-    """``numpy.random.Generator`` from None, an int, a SeedSequence, a Generator (used as is)
-    or a legacy ``RandomState`` (which seeds a new Generator)."""
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
-    return np.random.default_rng(random_state)
 
 
 def as_chain(graph, base: str) -> BaseChain:
