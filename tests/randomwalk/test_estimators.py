@@ -43,7 +43,7 @@ def test_regressor_sparse_graph_object_and_history(regression):
     assert dense.history_["error"][-1] < 0.05 * dense.history_["error"][0]
     with pytest.raises(ValueError, match="n_agents"):
         TokenSGDRegressor(n_agents=12, graph=g).fit(X, y)
-    with pytest.raises(ValueError, match="n_samples = 5"):
+    with pytest.raises(ValueError, match="X has 5 sample"):
         TokenSGDRegressor(n_agents=10).fit(X[:5], y[:5])
     with pytest.raises(ValueError, match="alpha"):
         TokenSGDRegressor(alpha=-1.0).fit(X, y)
