@@ -19,7 +19,7 @@ import optsolve  # noqa: E402
 
 project = "optsolve"
 author = "the optsolve developers"
-copyright = "2026, the optsolve developers"  # noqa: A001
+copyright = "2026, the optsolve developers"
 version = release = optsolve.__version__
 
 extensions = [

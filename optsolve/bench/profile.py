@@ -58,7 +58,8 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
     ax.set_title(title or "performance profile")
     ax.grid(True, which="both", alpha=0.3)
     if outside:
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=1 + len(solvers) // 16)
+        ncol = 1 + len(solvers) // 16
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=ncol)
     else:
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
