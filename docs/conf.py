@@ -13,7 +13,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MPLBACKEND", "Agg")
+# The notebook kernels inherit this environment: a non-interactive MPLBACKEND (CI sets Agg)
+# would replace the inline backend and the figures of notebooks without ``%matplotlib inline``
+# would never reach the page.
+os.environ.pop("MPLBACKEND", None)
 
 import optsolve  # noqa: E402
 
