@@ -47,8 +47,10 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_align": "left",
-    "secondary_sidebar_items": ["page-toc"],
+    "secondary_sidebar_items": {"**": ["page-toc"], "benchmarks": []},
 }
+# single pages without siblings: no empty "Section Navigation" column
+html_sidebars = {"index": [], "getting_started": [], "benchmarks": []}
 html_show_sourcelink = False
 
 # autodoc / autosummary / numpydoc
