@@ -84,6 +84,65 @@ def apply_transition(Si, E):
 
 
 @njit(cache=True)
+def gradient_jump(Si, g, nu, gamma, gamma_t, delta_sum):
+    """DADAO's gradient jump at one node (Nabli & Oyallon 2023, Eq. (5)), in place on its
+    (6, d) state ``Si = (x, x̃, y, ỹ, z, z̃)`` given ``g = ∇f_i(x)`` (or an unbiased estimate)::
+
+        ĝ = g − ν x − ỹ,    x −= γ ĝ,    x̃ −= γ̃ ĝ,    ỹ += (δ + δ̃) ĝ
+
+    (``delta_sum`` = δ + δ̃).
+    """
+    for k in range(Si.shape[1]):
+        gk = g[k] - nu * Si[0, k] - Si[3, k]
+        Si[0, k] -= gamma * gk
+        Si[1, k] -= gamma_t * gk
+        Si[3, k] += delta_sum * gk
+
+
+@njit(cache=True, inline="always")
+def _message(Si, k):
+    """What a node sends in Eq. (6), coordinate k: y + z."""
+    return Si[2, k] + Si[4, k]
+
+
+@njit(cache=True, inline="always")
+def _gossip_half(Si, k, mk, beta, beta_t):
+    """One end of Eq. (6) on coordinate k: z += β m, z̃ += β̃ m."""
+    Si[4, k] += beta * mk
+    Si[5, k] += beta_t * mk
+
+
+@njit(cache=True)
+def gossip_jump(Si, Sj, beta, beta_t):
+    """DADAO's communication jump on edge (i, j) (Nabli & Oyallon 2023, Eq. (6)), in place on
+    both (6, d) states::
+
+        m = (y_i + z_i) − (y_j + z_j),   z_i −= β m,   z_j += β m,   z̃_i −= β̃ m,   z̃_j += β̃ m
+
+    (``Σ z`` and ``Σ z̃`` are conserved). The two halves are :func:`gossip_half_jump`.
+    """
+    for k in range(Si.shape[1]):
+        mk = _message(Si, k) - _message(Sj, k)
+        _gossip_half(Si, k, -mk, beta, beta_t)
+        _gossip_half(Sj, k, mk, beta, beta_t)
+
+
+@njit(cache=True)
+def gossip_message(Si, out):
+    """out ← y + z of one node's (6, d) state: what a node sends to its neighbour in Eq. (6)."""
+    for k in range(Si.shape[1]):
+        out[k] = _message(Si, k)
+
+
+@njit(cache=True)
+def gossip_half_jump(Si, m, sign, beta, beta_t):
+    """One end of :func:`gossip_jump` given the difference ``m`` (Eq. (6) split across two
+    processes): ``z += sign β m``, ``z̃ += sign β̃ m`` (``sign`` = −1 at i, +1 at j)."""
+    for k in range(Si.shape[1]):
+        _gossip_half(Si, k, sign * m[k], beta, beta_t)
+
+
+@njit(cache=True)
 def positions_at(S, t_last, t, mode_a, mode_b, mode_R, mode_I, out):
     """out[i] ← x_i(t), every node's x advanced by the ODE from ``t_last[i]`` to ``t``
     (the states themselves are not modified)."""
@@ -146,11 +205,9 @@ def dadao_events(S, t_last, clock, seed,
     ``seg_ptr[seg]``; endpoints ``edge_uv[e]``). The nodes involved are first advanced by the
     ODE to the event time; then
 
-    * gradient at i (Eq. (5)): ``g = ∇f_i(x_i) − ν x_i − ỹ_i``; ``x_i −= γ g``,
-      ``x̃_i −= γ̃ g``, ``ỹ_i += (δ + δ̃) g`` (a mini-batch estimate of ∇f_i when
-      ``batch_size > 0``);
-    * communication on (i, j) (Eq. (6)): ``m = (y_i + z_i) − (y_j + z_j)``;
-      ``z_i −= β m``, ``z_j += β m``, ``z̃_i −= β̃ m``, ``z̃_j += β̃ m``.
+    * gradient at i: :func:`gradient_jump` (Eq. (5)) with ∇f_i(x_i), or a mini-batch
+      estimate of it when ``batch_size > 0``;
+    * communication on (i, j): :func:`gossip_jump` (Eq. (6)).
 
     A wait crossing ``t_stop`` or a segment switch is discarded (memorylessness) and the clock
     restarts there. Returns ``(events, gradients, communications)``; ``clock[0]`` holds the
@@ -194,12 +251,7 @@ def dadao_events(S, t_last, clock, seed,
             else:
                 local_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, offsets[i],
                                 offsets[i + 1], xi, inv_n_total, reg, g)
-            Si = S[i]
-            for k in range(Si.shape[1]):
-                gk = g[k] - nu * Si[0, k] - Si[3, k]
-                Si[0, k] -= gamma * gk
-                Si[1, k] -= gamma_t * gk
-                Si[3, k] += delta_sum * gk
+            gradient_jump(S[i], g, nu, gamma, gamma_t, delta_sum)
             grad_count[i] += 1
             n_g += 1
         else:
@@ -214,14 +266,7 @@ def dadao_events(S, t_last, clock, seed,
             j = edge_uv[e, 1]
             _advance(S, t_last, i, t, mode_a, mode_b, mode_R, mode_I, E)
             _advance(S, t_last, j, t, mode_a, mode_b, mode_R, mode_I, E)
-            Si = S[i]
-            Sj = S[j]
-            for k in range(Si.shape[1]):
-                mk = Si[2, k] + Si[4, k] - Sj[2, k] - Sj[4, k]
-                Si[4, k] -= beta * mk
-                Sj[4, k] += beta * mk
-                Si[5, k] -= beta_t * mk
-                Sj[5, k] += beta_t * mk
+            gossip_jump(S[i], S[j], beta, beta_t)
             comm_count[e] += 1
             n_c += 1
         n_ev += 1

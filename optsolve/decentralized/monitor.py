@@ -48,11 +48,13 @@ Stopping rule (checked in this order):
 5. ``nit >= max_events`` (the user's, or when neither ``max_time`` nor ``max_events`` is given,
    a default cap derived from the method's theoretical rate) → ``Status.MAX_EVENTS``.
 
-Evaluating ``max_i ‖∇F(x_i)‖`` costs n full-data gradients. It is screened with
-``|‖∇F(x_i)‖ − ‖∇F(x̄)‖| ≤ L_F ‖x_i − x̄‖`` (``L_F = Σ L_i``): when the bound decides, no node
-gradient is evaluated; otherwise nodes are evaluated farthest-from-average first and the scan
-stops at the first node above ``tol`` — unless ``exact_monitor`` asks for the full maximum at
-every check (the default when n·N·d is small).
+Evaluating ``max_i ‖∇F(x_i)‖`` costs n full-data gradients, computed together in one pass over
+the data (:meth:`~optsolve.problems.partitioned.DecentralizedProblem.grads`: two matrix
+products). It is screened with ``|‖∇F(x_i)‖ − ‖∇F(x̄)‖| ≤ L_F ‖x_i − x̄‖`` (``L_F = Σ L_i``):
+when the bound decides, no node gradient is evaluated; otherwise nodes are evaluated
+farthest-from-average first, in blocks of doubling size, and the scan stops at the first block
+with a node above ``tol`` — unless ``exact_monitor`` asks for the full maximum at every check
+(the default when n·N·d is small).
 
 Result fields (``OptimizeResult``, built by :meth:`Monitor.result`)
 ------------------------------------------------------------------
@@ -147,11 +149,14 @@ class Monitor:
         self._hist: dict[str, list] = {k: [] for k in (
             "time", "nit", "n_gradients", "n_communications", "grad_rel", "grad_rel_mean",
             "consensus_error", "objective")}
-        g0 = max(float(np.linalg.norm(problem.grad(self.x0[i])))
-                 for i in _distinct_rows(self.x0))
+        # ∇F at the distinct starting points and at 0, in one pass over the data
+        G = problem.grads(np.vstack([self.x0[_distinct_rows(self.x0)],
+                                     np.zeros((1, self.x0.shape[1]))]))
+        norms = np.linalg.norm(G, axis=1)
+        g0 = float(norms[:-1].max())
         # a start at (or within rounding of) the optimum would make the relative measure
         # unreachable: the reference gradient is floored at G0_FLOOR · max(1, ‖∇F(0)‖)
-        floor = G0_FLOOR * max(1.0, float(np.linalg.norm(problem.grad(np.zeros_like(x0[0])))))
+        floor = G0_FLOOR * max(1.0, float(norms[-1]))
         self.g0 = 0.0 if g0 == 0.0 else max(g0, floor)
         if self.record_history and self.g0 > 0.0:  # the start, so that curves begin at t = 0
             exact, self.exact = self.exact, True
@@ -209,27 +214,36 @@ class Monitor:
         prob = self.problem
         xbar = X.mean(axis=0)
         dev = np.linalg.norm(X - xbar, axis=1)
-        g_bar = float(np.linalg.norm(prob.grad(xbar))) / self.g0
-        out = dict(grad_rel_mean=g_bar, consensus_error=float(np.sqrt(np.mean(dev**2))),
-                   objective=float(prob.value(xbar)))
-        out["grad_rel"] = self._max_grad_rel(X, g_bar, dev)
-        return out
+        if self.exact:  # ∇F at every node and at the mean: one pass over the data
+            G = prob.grads(np.vstack([X, xbar]))
+            norms = np.linalg.norm(G, axis=1) / self.g0
+            g_bar, grad_rel = float(norms[-1]), float(norms[:-1].max())
+        else:
+            g_bar = float(np.linalg.norm(prob.grad(xbar))) / self.g0
+            grad_rel = self._screened_grad_rel(X, g_bar, dev)
+        return dict(grad_rel_mean=g_bar, consensus_error=float(np.sqrt(np.mean(dev**2))),
+                    objective=float(prob.value(xbar)), grad_rel=grad_rel)
 
-    def _max_grad_rel(self, X, g_bar, dev) -> float:
+    def _screened_grad_rel(self, X, g_bar, dev) -> float:
+        """``max_i ‖∇F(x_i)‖ / g0`` as far as it decides the stop, screened by the L_F bound."""
         slack = self.L_F * dev / self.g0  # |‖∇F(x_i)‖ − ‖∇F(x̄)‖| / g0 ≤ slack_i
-        if not self.exact:
-            if g_bar + slack.max() <= self.tol:
-                return g_bar + float(slack.max())  # certified: every node is below tol
-            if g_bar - slack.max() > self.tol:
-                # some node is above tol; the farthest node's lower bound, for the record
-                return max(g_bar - float(slack.min()), self.tol * (1 + 1e-12))
-        best = 0.0
-        for i in np.argsort(-dev, kind="stable"):
-            if best > self.tol and not self.exact:
-                break
-            if g_bar + slack[i] <= best:
-                continue  # cannot exceed the current maximum
-            best = max(best, float(np.linalg.norm(self.problem.grad(X[i]))) / self.g0)
+        if g_bar + slack.max() <= self.tol:
+            return g_bar + float(slack.max())  # certified: every node is below tol
+        if g_bar - slack.max() > self.tol:
+            # some node is above tol; the farthest node's lower bound, for the record
+            return max(g_bar - float(slack.min()), self.tol * (1 + 1e-12))
+        # farthest from the mean first, in blocks of doubling size (one pass over the data per
+        # block), until a node is above tol
+        order = np.argsort(-dev, kind="stable")
+        best, start, size = 0.0, 0, 1
+        while start < order.size and best <= self.tol:
+            block = order[start:start + size]
+            block = block[g_bar + slack[block] > best]  # the others cannot exceed the maximum
+            if block.size:
+                G = self.problem.grads(X[block])
+                best = max(best, float(np.linalg.norm(G, axis=1).max()) / self.g0)
+            start += size
+            size *= 2
         return best
 
     def _stop(self, status: Status, detail: str | None = None) -> bool:

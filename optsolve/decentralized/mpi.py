@@ -12,23 +12,24 @@ gradient at each of its nodes at rate 1 and a communication on each edge ``(i, j
 arrives, the node concerned is first advanced to the current time by the exact ODE flow
 (:func:`optsolve.decentralized._kernels._advance`, the simulator's spectral ``exp(Aτ)``); then
 
-* gradient at ``i`` (Nabli & Oyallon 2023, Eq. (5)): ``g = ∇f_i(x_i) − ν x_i − ỹ_i``;
-  ``x_i −= γ g``, ``x̃_i −= γ̃ g``, ``ỹ_i += (δ + δ̃) g``;
-* communication on ``(i, j)`` (Eq. (6)): when ``j`` lives on the same rank the jump is applied
-  at once, as in the simulator. Otherwise ``i``'s rank sends ``y_i + z_i`` to ``j``'s rank
-  (one message); on arrival ``j`` computes ``m = (y_i + z_i) − (y_j + z_j)``, applies ``z_j +=
-  β m``, ``z̃_j += β̃ m`` and sends ``m`` back (one message), and ``i`` applies ``z_i −= β m``,
-  ``z̃_i −= β̃ m`` when it arrives. Both ends apply the same ``m``, so ``Σ z`` and ``Σ z̃`` are
-  conserved exactly as in the simulator; the only difference from the simulated run is the
-  message delay between the two halves of the jump (``time_scale`` × latency in simulated
-  units), which leaves the fixed point — the optimum — unchanged. A node takes part in one
-  exchange at a time, so that delayed jumps never overlap and pile up on a node: an edge event
-  whose hosted end is mid-exchange waits until it is free, and a request reaching a node
-  whose own request is in flight is answered right after that request's reply
-  (``n_deferred``). Requests always go from the lower node index to the higher one (the edge
-  ``(i, j)``, ``i < j``, is driven by ``i``), so these waits cannot form a cycle: no deadlock.
-  No event is lost: DADAO's constants need the full communication rate (``χ₁χ₂ <= 1/2``);
-  with fewer exchanges than its clocks ask for, the dynamics diverge.
+* gradient at ``i`` (Nabli & Oyallon 2023, Eq. (5)): the simulator's
+  :func:`~optsolve.decentralized._kernels.gradient_jump`;
+* communication on ``(i, j)`` (Eq. (6)): when ``j`` lives on the same rank the simulator's
+  :func:`~optsolve.decentralized._kernels.gossip_jump` is applied at once. Otherwise its two
+  halves are split: ``i``'s rank sends ``y_i + z_i`` to ``j``'s rank (one message); on arrival
+  ``j`` computes ``m = (y_i + z_i) − (y_j + z_j)``, applies ``z_j += β m``, ``z̃_j += β̃ m``
+  and sends ``m`` back (one message), and ``i`` applies ``z_i −= β m``, ``z̃_i −= β̃ m`` when
+  it arrives (:func:`~optsolve.decentralized._kernels.gossip_half_jump` at each end).
+  Both ends apply the same ``m``, so ``Σ z`` and ``Σ z̃`` are conserved exactly as in the simulator;
+  the only difference from the simulated run is the message delay between the two halves of the jump
+  (``time_scale`` × latency in simulated units), which leaves the fixed point — the optimum —
+  unchanged. A node takes part in one exchange at a time, so that delayed jumps never overlap and
+  pile up on a node: an edge event whose hosted end is mid-exchange waits until it is free, and a
+  request reaching a node whose own request is in flight is answered right after that request's
+  reply (``n_deferred``). Requests always go from the lower node index to the higher one (the edge
+  ``(i, j)``, ``i < j``, is driven by ``i``), so these waits cannot form a cycle: no deadlock. No
+  event is lost: DADAO's constants need the full communication rate (``χ₁χ₂ <= 1/2``); with fewer
+  exchanges than its clocks ask for, the dynamics diverge.
 
 A rank that was not scheduled for a while (its clock more than ``LAG_RESET`` simulated units
 behind) restarts its clock at the current time rather than firing the overdue events in a
@@ -174,7 +175,11 @@ def run_mpi(problem, graph, solver: str = "dadao", n_procs: int | None = None,
     >>> bool(np.allclose(res.x, prob.solution(), atol=1e-3))  # doctest: +SKIP
     True
     """
+    from .solver import positive_real
+
     t_launch = time.perf_counter()
+    if timeout is not None:
+        timeout = positive_real(timeout, "timeout")
     common, per_rank, ctx = _prepare(
         problem, graph, solver, n_procs, tol, max_time, random_state, time_scale=time_scale,
         max_events=max_events, rates=rates, rate_scale=rate_scale, batch_size=batch_size, x0=x0,
@@ -246,7 +251,7 @@ def _prepare(problem, graph, solver, n_procs, tol, max_time, random_state, *, ti
         total_rate = n + float(lam.sum())
         max_events = int(min(_theory_time(problem, tol) * total_rate, 2**62))
     rows0 = range(n) if np.any(X0 != X0[0]) else [0]
-    g0 = max(float(np.linalg.norm(problem.grad(X0[i]))) for i in rows0)
+    g0 = float(np.linalg.norm(problem.grads(X0[rows0]), axis=1).max())
     rng = np.random.default_rng(random_state)
     seeds = rng.integers(2**63 - 1, size=P)
     common = dict(
@@ -286,7 +291,7 @@ def _finish(problem, out, ctx, t_launch):
     xbar = X.mean(axis=0)
     finite = bool(np.all(np.isfinite(X)))
     if finite:
-        grad_rel = max(float(np.linalg.norm(problem.grad(x))) for x in X) / g0 if g0 else 0.0
+        grad_rel = float(np.linalg.norm(problem.grads(X), axis=1).max()) / g0 if g0 else 0.0
         consensus = float(np.sqrt(np.mean(np.sum((X - xbar) ** 2, axis=1))))
         fun = float(problem.value(xbar))
     else:
@@ -365,18 +370,21 @@ class _Node:
                                 self.g)
         else:
             _pk.local_grad_into(*self.data, start, stop, Si[0], self.inv_n, self.reg, self.g)
-        gk = self.g - c["nu"] * Si[0] - Si[3]
-        Si[0] -= c["gamma"] * gk
-        Si[1] -= c["gamma_t"] * gk
-        Si[3] += c["delta_sum"] * gk
+        _kernels.gradient_jump(Si, self.g, c["nu"], c["gamma"], c["gamma_t"], c["delta_sum"])
 
     def gossip_value(self, k: int) -> np.ndarray:
-        return self.S[k, 2] + self.S[k, 4]  # y + z
+        """``y + z`` of node ``k``: what it sends in Eq. (6)."""
+        out = np.empty(self.S.shape[2])
+        _kernels.gossip_message(self.S[k], out)
+        return out
 
     def jump(self, k: int, m: np.ndarray, sign: float) -> None:
         """Eq. (6) at one end: ``z += sign β m``, ``z̃ += sign β̃ m``."""
-        self.S[k, 4] += (sign * self.c["beta"]) * m
-        self.S[k, 5] += (sign * self.c["beta_t"]) * m
+        _kernels.gossip_half_jump(self.S[k], m, sign, self.c["beta"], self.c["beta_t"])
+
+    def gossip(self, ku: int, kv: int) -> None:
+        """Eq. (6) on an edge whose two ends are hosted here, as in the simulator."""
+        _kernels.gossip_jump(self.S[ku], self.S[kv], self.c["beta"], self.c["beta_t"])
 
     def positions(self, t: float) -> np.ndarray:
         """``x_i(t)`` of the hosted nodes, the states untouched."""
@@ -426,6 +434,8 @@ def _warm_up(common: dict, local: dict) -> None:
     node = _Node(common, local)
     node.advance(0, 1.0)
     node.gradient(0, np.random.default_rng(0))
+    node.jump(0, node.gossip_value(0), 1.0)
+    node.gossip(0, 0)
     node.positions(1.0)
     node.partial_sums(node.S[:1, 0].copy())
 
@@ -512,9 +522,7 @@ def _worker(w: _mpi.Worker):
             node.advance(ku, now_sim)
             if kv is not None:  # both ends here: the jump at once, as in the simulator
                 node.advance(kv, now_sim)
-                m = node.gossip_value(ku) - node.gossip_value(kv)
-                node.jump(ku, m, -1.0)
-                node.jump(kv, m, +1.0)
+                node.gossip(ku, kv)
                 counters[R_COMMS] += 1
             else:
                 send(np.r_[float(e), 0.0, node.gossip_value(ku)], int(owners[ev[e]]),

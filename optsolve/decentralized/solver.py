@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..problems.partitioned import as_generator
 from .monitor import Monitor
 from .topology import as_graph_info
 
@@ -254,7 +255,7 @@ def solve(problem, graph, solver: str = "dadao", tol: float = 1e-6,
     check_time = None if check_time is None else positive_real(check_time, "monitor_interval")
     check_events = positive_int_or_none(options.get("monitor_every", method.check_events),
                                         "monitor_every")
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     default_cap = None
     if max_time is None and max_events is None:
         default_cap = int(_resolve(method.default_max_events)(problem, info, tol, opts))

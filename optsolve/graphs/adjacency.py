@@ -37,6 +37,12 @@ def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
     scipy.sparse.csr_matrix
         The adjacency, without explicit zeros, indices sorted.
 
+    Raises
+    ------
+    ValueError
+        For a matrix that is not square or has non-finite weights (the other properties of a
+        communication graph are checked by :func:`check_graph`).
+
     Examples
     --------
     >>> import numpy as np
@@ -73,6 +79,10 @@ def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
         if arr.ndim != 2:
             raise ValueError(f"{name} adjacency must be a 2-D array, got {arr.ndim} dimension(s)")
         A = sp.csr_matrix(arr)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name} adjacency must be square, got shape {A.shape}")
+    if A.nnz and not np.all(np.isfinite(A.data)):
+        raise ValueError(f"{name} adjacency has non-finite weights")
     A.eliminate_zeros()
     A.sort_indices()
     return A

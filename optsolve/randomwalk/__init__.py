@@ -24,6 +24,7 @@ _LAZY = {
     "TokenSGDClassifier": ".estimators",
     "partition_data": "..problems.partitioned",
     "DecentralizedProblem": "..problems.partitioned",
+    "run_mpi": ".mpi",
 }
 
 __all__ = sorted([*_LAZY, "token_sgd"])

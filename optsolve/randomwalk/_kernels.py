@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..problems._partitioned_kernels import loss_derivative
+from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
 
 WALK_SRRW, WALK_SRW, WALK_MH, WALK_NBRW, WALK_IID = 0, 1, 2, 3, 4
 #: rows up to this length are scanned linearly, longer rows (hubs) bisected
@@ -66,9 +66,24 @@ def _pick(cum, start, stop, t):
 
 @njit(cache=True, inline="always")
 def base_move(cur, u, indptr, indices, cum):
-    """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``u * P(cur, .).sum()``."""
+    """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``t = u * P(cur,
+    .).sum()``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), searched from slot
+    ``floor(u D)`` (``D`` the row length) back and forth: exact from any start, and one or two
+    comparisons when the row is near uniform (SRW rows are; MH rows nearly), where a scan from
+    the row start costs D/2 unpredictable branches."""
     start, stop = indptr[cur], indptr[cur + 1]
-    return indices[_pick(cum, start, stop, u * cum[stop - 1])]
+    t = u * cum[stop - 1]
+    d = stop - start
+    k = start + min(int(u * d), d - 1)
+    while k > start and t < cum[k - 1]:
+        k -= 1
+    while k < stop and t >= cum[k]:
+        k += 1
+    if k == stop:  # t rounded up to the row total: the last slot with positive weight
+        k = stop - 1
+        while k > start and cum[k] == cum[k - 1]:
+            k -= 1
+    return indices[k]
 
 
 @njit(cache=True, inline="always")
@@ -145,41 +160,46 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
     ``path`` is non-empty), and for the SRRW the empirical measure (``lq``). Returns the last
-    node, the node before it and ``log s``.
+    node, the node before it and ``log s``. Each walk has its own loop (the moves of
+    :func:`move`): one generic loop over a runtime ``walk`` ran at half the speed.
     """
     record = path.shape[0] > 0
-    for t in range(U.shape[0]):
-        nxt = move(walk, cur, prev, U[t], indptr, indices, p, cum, lq, alpha, buf)
-        if walk == WALK_SRRW:
+    m = U.shape[0]
+    if walk == WALK_MH or walk == WALK_SRW:
+        for t in range(m):
+            nxt = base_move(cur, U[t], indptr, indices, cum)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_NBRW:
+        for t in range(m):
+            nxt = nbrw_move(cur, prev, U[t], indptr, indices)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    elif walk == WALK_IID:
+        n = indptr.shape[0] - 1
+        for t in range(m):
+            nxt = min(int(U[t] * n), n - 1)
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
+    else:
+        for t in range(m):
+            nxt = srrw_move(cur, U[t], indptr, indices, p, lq, alpha, buf)
             log_s = measure_update(lq, log_mu, nxt, n0 + t, a, log_s)
-        visits[nxt] += 1
-        if record:
-            path[t] = nxt
-        prev = cur
-        cur = nxt
+            visits[nxt] += 1
+            if record:
+                path[t] = nxt
+            prev = cur
+            cur = nxt
     return cur, prev, log_s
-
-
-@njit(cache=True, inline="always")
-def _accumulate_dense(loss_code, X, y, r, w, coef, out):
-    """out += coef * l'(x_r^T w, y_r) x_r for a dense row."""
-    z = 0.0
-    for j in range(X.shape[1]):
-        z += X[r, j] * w[j]
-    g = loss_derivative(loss_code, z, y[r]) * coef
-    for j in range(X.shape[1]):
-        out[j] += g * X[r, j]
-
-
-@njit(cache=True, inline="always")
-def _accumulate_sparse(loss_code, indptr, indices, data, y, r, w, coef, out):
-    """out += coef * l'(x_r^T w, y_r) x_r for a CSR row."""
-    z = 0.0
-    for k in range(indptr[r], indptr[r + 1]):
-        z += data[k] * w[indices[k]]
-    g = loss_derivative(loss_code, z, y[r]) * coef
-    for k in range(indptr[r], indptr[r + 1]):
-        out[indices[k]] += g * data[k]
 
 
 @njit(cache=True, inline="always")
@@ -192,31 +212,19 @@ def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xind
     replacement, data term scaled by ``m_node / len(u_batch)``.
 
     ``weight = 1 / mu_node`` makes the stationary mean of ``H`` equal ``-grad F`` (the importance
-    weight of the walk's stationary law ``mu``). The row loops are specialized on the storage
-    here, once per step, rather than per row.
+    weight of the walk's stationary law ``mu``).
     """
     start, stop = offsets[node], offsets[node + 1]
     nb = u_batch.shape[0]
     m = stop - start
-    for q in range(grad.shape[0]):
-        grad[q] = reg * theta[q]
-    for k in range(nb):
-        rows[k] = start + min(int(u_batch[k] * m), m - 1)
-    coef = inv_n_total if nb == 0 else inv_n_total * m / nb
-    if is_sparse:
-        if nb == 0:
-            for r in range(start, stop):
-                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, r, theta, coef, grad)
-        else:
-            for k in range(nb):
-                _accumulate_sparse(loss_code, Xindptr, Xindices, Xdata, y, rows[k], theta, coef,
-                                   grad)
-    elif nb == 0:
-        for r in range(start, stop):
-            _accumulate_dense(loss_code, X, y, r, theta, coef, grad)
+    if nb == 0:
+        local_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, start, stop, theta,
+                        inv_n_total, reg, grad)
     else:
         for k in range(nb):
-            _accumulate_dense(loss_code, X, y, rows[k], theta, coef, grad)
+            rows[k] = start + min(int(u_batch[k] * m), m - 1)
+        batch_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, rows[:nb], m / nb,
+                        theta, inv_n_total, reg, grad)
     step = beta * weight
     for q in range(theta.shape[0]):
         theta[q] -= step * grad[q]

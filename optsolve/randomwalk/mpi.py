@@ -25,6 +25,7 @@ worker entry that :func:`run_mpi` starts under ``mpiexec``.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 
@@ -105,6 +106,9 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
     True
     """
     t_launch = time.perf_counter()
+    if timeout is not None:
+        timeout = _seconds(timeout, "timeout")
+    liveness_timeout = _seconds(liveness_timeout, "liveness_timeout")
     common, per_rank, ctx = _prepare(
         problem, graph, walk, alpha, n_steps, n_procs, random_state, step_size=step_size,
         regime=regime, batch_size=batch_size, averaging=averaging, base=base, x0=x0,
@@ -114,6 +118,15 @@ def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: in
         timeout = 120.0 + 1e-3 * ctx["n_steps"]
     out = _mpi.launch("optsolve.randomwalk.mpi", common, per_rank, timeout=float(timeout))
     return _finish(problem, out, ctx, t_launch)
+
+
+def _seconds(value, name: str) -> float:
+    """A finite duration > 0 in seconds, or an error naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be finite and > 0 seconds, got {value!r}")
+    return float(value)
 
 
 def _prepare(problem, graph, walk, alpha, n_steps, n_procs, random_state, *, step_size, regime,

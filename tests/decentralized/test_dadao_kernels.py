@@ -11,6 +11,10 @@ from optsolve.decentralized import DecentralizedProblem, partition_data
 from optsolve.decentralized._kernels import (
     apply_transition,
     dadao_events,
+    gossip_half_jump,
+    gossip_jump,
+    gossip_message,
+    gradient_jump,
     ode_transition,
     positions_at,
 )
@@ -77,6 +81,44 @@ def test_positions_at_reference():
     ref = np.stack([(expm(A * (3.5 - t_last[i])) @ S[i])[0] for i in range(5)])
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(S, S0)  # the states are not modified
+
+
+@pytest.mark.parametrize("d", [1, 7])
+def test_jumps_match_numpy_reference(d):
+    # Eq. (5) and Eq. (6) written out in numpy, and the two halves of the gossip jump (as the
+    # MPI ranks apply them) equal to the whole jump
+    rng = np.random.default_rng(5)
+    nu, gamma, gamma_t, dsum, beta, beta_t = 0.3, 0.1, 0.7, 1.2, 0.5, 3.0
+    S = rng.standard_normal((6, d))
+    g = rng.standard_normal(d)
+    ref = S.copy()
+    gh = g - nu * ref[0] - ref[3]
+    ref[0] -= gamma * gh
+    ref[1] -= gamma_t * gh
+    ref[3] += dsum * gh
+    gradient_jump(S, g, nu, gamma, gamma_t, dsum)
+    np.testing.assert_allclose(S, ref, rtol=1e-14, atol=1e-14)
+
+    Si, Sj = rng.standard_normal((2, 6, d))
+    m = Si[2] + Si[4] - Sj[2] - Sj[4]
+    ri, rj = Si.copy(), Sj.copy()
+    ri[4] -= beta * m
+    rj[4] += beta * m
+    ri[5] -= beta_t * m
+    rj[5] += beta_t * m
+    hi, hj = Si.copy(), Sj.copy()
+    gossip_jump(Si, Sj, beta, beta_t)
+    np.testing.assert_allclose(Si, ri, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(Sj, rj, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(Si[4] + Sj[4], hi[4] + hj[4], rtol=1e-13, atol=1e-13)
+    mi, mj = np.empty(d), np.empty(d)
+    gossip_message(hi, mi)
+    gossip_message(hj, mj)
+    np.testing.assert_array_equal(mi, hi[2] + hi[4])
+    gossip_half_jump(hj, mi - mj, +1.0, beta, beta_t)
+    gossip_half_jump(hi, mi - mj, -1.0, beta, beta_t)
+    np.testing.assert_array_equal(hi, Si)
+    np.testing.assert_array_equal(hj, Sj)
 
 
 @pytest.mark.parametrize("weights", [[1.0], [1.0, 1.0, 2.0], np.arange(1, 40.0) ** 2,

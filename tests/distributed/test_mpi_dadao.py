@@ -3,6 +3,7 @@ form), with one node per process or several; a killed process ends the run with 
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -74,3 +75,16 @@ def test_bad_input_is_refused_before_launching():
         A = np.zeros((4, 4))
         A[0, 1] = A[1, 0] = A[2, 3] = A[3, 2] = 1
         run_mpi(prob, A)
+
+
+@pytest.mark.parametrize("n_nodes", [2, 3, 40])
+def test_n_procs_none_is_one_process_per_node_up_to_the_cpu_count(n_nodes):
+    # zero targets: the gradient vanishes at the start, so the run returns before mpiexec
+    X = np.random.default_rng(0).standard_normal((2 * n_nodes, 3))
+    prob = DecentralizedProblem.ridge(
+        partition_data(X, np.zeros(2 * n_nodes), n_nodes, random_state=0), 0.5)
+    graph = make_graph("path", n_nodes)
+    res = run_mpi(prob, graph, n_procs=None)
+    assert res.success and res.n_procs == min(n_nodes, os.cpu_count() or 1)
+    counts = np.bincount(res.owners)
+    assert counts.size == res.n_procs and counts.max() - counts.min() <= 1

@@ -64,6 +64,24 @@ def test_local_functions_match_numpy_reference(loss, sparse):
         np.testing.assert_allclose(G[i], prob.local_grad(i, W[i]), rtol=1e-13)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss", ["ridge", "logistic"])
+@pytest.mark.parametrize("k", [0, 1, 7])
+def test_grads_equal_grad_row_by_row(loss, sparse, k, monkeypatch):
+    prob, _, _ = _make(loss, sparse)
+    rng = np.random.default_rng(2)
+    W = 3.0 * rng.standard_normal((k, prob.n_features))
+    W0 = W.copy()
+    ref = np.array([prob.grad(w) for w in W]).reshape(k, prob.n_features)
+    np.testing.assert_allclose(prob.grads(W), ref, rtol=1e-11, atol=1e-13)
+    # chunked over the rows of W: one row per pass gives the same result
+    monkeypatch.setattr("optsolve.problems.partitioned.GRADS_BLOCK_ENTRIES", 1)
+    np.testing.assert_allclose(prob.grads(np.asfortranarray(W)), ref, rtol=1e-11, atol=1e-13)
+    np.testing.assert_array_equal(W, W0)
+    with pytest.raises(ValueError, match="W must have shape"):
+        prob.grads(W[:, :-1] if k else np.zeros(prob.n_features))
+
+
 def test_minibatch_estimate_is_unbiased():
     prob, _, _ = _make("logistic")
     rng = np.random.default_rng(2)
@@ -166,7 +184,7 @@ def test_partition_bad_data():
 def test_problem_bad_input():
     X, y = _data()
     parts = partition_data(X, y, 3, random_state=0)
-    with pytest.raises(ValueError, match=r"parts\[1\] has no samples"):
+    with pytest.raises(ValueError, match=r"parts\[1\] X has no samples"):
         DecentralizedProblem.ridge([parts[0], (X[:0], y[:0])], 1.0)
     with pytest.raises(ValueError, match=r"parts\[1\] has 4 features but parts\[0\] has 5"):
         DecentralizedProblem.ridge([parts[0], (X[:5, :4], y[:5])], 1.0)

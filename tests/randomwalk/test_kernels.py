@@ -104,6 +104,26 @@ def test_base_move_matches_P(graph):
     np.testing.assert_allclose(Phat, ch.to_dense(), atol=2 / GRID)
 
 
+@pytest.mark.parametrize("kind", ["power_law", "star", "community"])
+def test_base_move_is_the_inverse_cdf(kind):
+    """Searching from slot floor(u D) only changes where the search starts: base_move returns
+    the first slot with t < cum for every u, including u on the levels k / D."""
+    g = make_graph(kind, 60, random_state=1)
+    for base in ("mh", "srw"):
+        ch = base_chain(g, base)
+        for i in range(60):
+            start, stop = ch.indptr[i], ch.indptr[i + 1]
+            d = stop - start
+            u = np.r_[np.random.default_rng(i).random(300), np.arange(d) / d,
+                      np.nextafter(np.arange(1, d + 1) / d, 0)]
+            for uu in u:
+                t = uu * ch.cum[stop - 1]
+                hit = np.flatnonzero(t < ch.cum[start:stop])
+                expected = ch.indices[start + hit[0]] if hit.size else ch.indices[
+                    start + np.flatnonzero(np.diff(np.r_[0.0, ch.cum[start:stop]]) > 0)[-1]]
+                assert K.base_move(i, uu, ch.indptr, ch.indices, ch.cum) == expected
+
+
 def test_long_rows_are_bisected_like_scanned():
     """A hub longer than LINEAR_SCAN_MAX: bisection picks the node the linear scan would."""
     star = make_graph("star", 3 * K.LINEAR_SCAN_MAX)
@@ -155,10 +175,10 @@ def test_token_step_matches_numpy(ridge_problem, batch):
     inv_mu = np.full(prob.n_nodes, float(prob.n_nodes))
     step_size, b, cur = 0.05, 0.9, 2
     nxt, prev, _ = K.token_run(
-        K.WALK_SRRW, cur, -1, 0, u[None, :], ch.indptr, ch.indices, ch.p, ch.cum, lq, ch.log_mu,
-        5.0, 0.8, 0.0, visits, inv_mu, step_size, b, theta, avg, 0, pk.loss_code, pk.is_sparse,
-        pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total, pk.reg,
-        np.empty(4, np.int64), np.empty(3), np.empty(8))
+        K.WALK_SRRW, cur, -1, 0, u[None, :], ch.indptr, ch.indices, ch.p, ch.cum, lq,
+        ch.log_mu, 5.0, 0.8, 0.0, visits, inv_mu, step_size, b, theta, avg, 0, pk.loss_code,
+        pk.is_sparse, pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets, pk.inv_n_total,
+        pk.reg, np.empty(4, np.int64), np.empty(3), np.empty(8))
     # from x_0 = mu the SRRW moves like P: the MH row of node 2 on a cycle
     row = ch.indices[ch.indptr[cur]:ch.indptr[cur + 1]]
     cum = ch.cum[ch.indptr[cur]:ch.indptr[cur + 1]]
