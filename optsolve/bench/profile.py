@@ -45,7 +45,9 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
     finite = ratios[np.isfinite(ratios)]
     tau_max = max(2.0, float(finite.max()) * 1.5) if finite.size else 10.0
     taus = np.logspace(0, np.log10(tau_max), 200)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    # more than a few solvers: the legend goes right of the axes so it never hides the curves
+    outside = len(solvers) > 6
+    fig, ax = plt.subplots(figsize=(9.6, 4.8) if outside else (6.4, 4.2))
     for j, s in enumerate(solvers):
         rho = [(ratios[:, j] <= t).mean() for t in taus]
         ax.step(taus, rho, where="post", label=s)
@@ -55,9 +57,13 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
     ax.set_ylabel(r"fraction of problems with ratio $\leq \tau$")
     ax.set_title(title or "performance profile")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    if outside:
+        ncol = 1 + len(solvers) // 16
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=ncol)
+    else:
+        ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

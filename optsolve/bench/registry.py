@@ -130,7 +130,14 @@ _REGISTRY: Registry | None = None
 
 
 def get_registry() -> Registry:
-    """Build (once) the registry: built-in suites plus every family's ``_bench.register``."""
+    """Build (once) the registry: built-in suites plus every family's ``_bench.register``.
+
+    Examples
+    --------
+    >>> from optsolve.bench import get_registry
+    >>> "quick" in get_registry().names()
+    True
+    """
     global _REGISTRY
     if _REGISTRY is not None:
         return _REGISTRY

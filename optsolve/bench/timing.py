@@ -38,6 +38,13 @@ def time_callable(
 
     Returns ``(median_seconds, all_times, last_return_value)``. When ``max_seconds`` is given,
     stops repeating once the timed calls together exceed it (at least one timed call is made).
+
+    Examples
+    --------
+    >>> from optsolve.bench import time_callable
+    >>> median, times, value = time_callable(lambda: sum(range(1000)), repeats=3)
+    >>> len(times), value
+    (3, 499500)
     """
     for _ in range(warmup):
         fn()

@@ -147,8 +147,8 @@ def altmin(
     rank : int
         Target rank, ``1 <= rank < min(m, n)``.
     solver : {"sketched", "exact"}
-        ``"sketched"``: per-row sketch-and-precondition solves, O~(|Omega| rank) per sweep
-        (Gu et al. 2024). ``"exact"``: k x k normal equations per row, O(|Omega| rank^2)
+        ``"sketched"``: per-row sketch-and-precondition solves, ``O~(|Omega| rank)`` per sweep
+        (Gu et al. 2024). ``"exact"``: k x k normal equations per row, ``O(|Omega| rank^2)``
         (Jain et al. 2013).
     alpha : float >= 0
         Ridge weight. With ``alpha == 0`` and no biases the fixed factor is re-orthonormalized

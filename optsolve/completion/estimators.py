@@ -46,8 +46,8 @@ class AltMinCompletion(
     observed entries by minimizing ``sum_Omega (M_ij - mu - b_i - c_j - u_i . v_j)^2
     + alpha (||U||_F^2 + ||V||_F^2 + ||b||^2 + ||c||^2)``. Each alternating half-step solves
     one ridge regression per row; ``solver="sketched"`` solves them by sketch-and-precondition
-    (Gu, Song, Yin & Zhang 2024, O~(|Omega| k) per sweep), ``solver="exact"`` by the k x k
-    normal equations (Jain, Netrapalli & Sanghavi 2013, O(|Omega| k^2)).
+    (Gu, Song, Yin & Zhang 2024, ``O~(|Omega| k)`` per sweep), ``solver="exact"`` by the k x k
+    normal equations (Jain, Netrapalli & Sanghavi 2013, ``O(|Omega| k^2)``).
 
     Input forms: ``fit(X)`` with a scipy.sparse matrix (its stored entries are the
     observations, explicit zeros included) or a dense array with NaN for missing entries;
@@ -97,17 +97,17 @@ class AltMinCompletion(
     ----------
     U_ : ndarray of shape (n_rows, rank)
         Row factors (grows with :meth:`fold_in` / :meth:`partial_fit`).
-    V_ : ndarray of shape (n_features_in_, rank)
+    V_ : ndarray of shape ``(n_features_in_, rank)``
         Column factors.
     row_bias_ : ndarray of shape (n_rows,)
         Row offsets ``b`` (zeros without biases).
-    col_bias_ : ndarray of shape (n_features_in_,)
+    col_bias_ : ndarray of shape ``(n_features_in_,)``
         Column offsets ``c`` (zeros without biases).
     mean_ : float
         Global offset ``mu`` (0 without biases).
     alpha_ : float
         The ridge weight used.
-    observed_ : scipy.sparse.csr_matrix of shape (n_rows, n_features_in_)
+    observed_ : scipy.sparse.csr_matrix of shape ``(n_rows, n_features_in_)``
         The observations fitted so far (kept for :meth:`partial_fit`).
     n_features_in_ : int
         Number of columns.
@@ -378,11 +378,11 @@ class AltMinCompletion(
 
         Parameters
         ----------
-        X : None, scipy.sparse matrix or array-like of shape (n_rows, n_features_in_)
+        X : None, scipy.sparse matrix or array-like of shape ``(n_rows, n_features_in_)``
 
         Returns
         -------
-        completed : ndarray of shape (n_rows, n_features_in_)
+        completed : ndarray of shape ``(n_rows, n_features_in_)``
         """
         check_is_fitted(self)
         if X is None:

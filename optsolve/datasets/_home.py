@@ -14,6 +14,12 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     ``data_home`` if given, else ``$OPTSOLVE_DATA``, else ``~/optsolve_data``. The folder may be
     read-only (CI mounts the shared copy without write bits): downloads and parsed caches then
     go to :func:`get_cache_home`.
+
+    Examples
+    --------
+    >>> from optsolve.datasets import get_data_home
+    >>> get_data_home("/tmp/my_data").name
+    'my_data'
     """
     if data_home is not None:
         return Path(data_home).expanduser()

@@ -124,7 +124,15 @@ def _with_int32_indices(X: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def available_libsvm(data_home: str | os.PathLike | None = None) -> list[str]:
-    """Names of the known LIBSVM data sets present locally (no download)."""
+    """Names of the known LIBSVM data sets present locally (no download).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from optsolve.datasets import available_libsvm
+    >>> available_libsvm(tempfile.mkdtemp())  # an empty folder holds none
+    []
+    """
     home = get_data_home(data_home)
     return [name for name, info in LIBSVM_DATASETS.items() if _find_local(info, home)]
 

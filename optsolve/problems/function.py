@@ -39,7 +39,7 @@ def _central_difference(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) 
 
 
 class FunctionProblem(EqualityConstrainedProblem):
-    """``min fun(x) s.t. cons(x) = 0`` from callables, in the pycutest method names.
+    """Problem ``min fun(x)`` subject to ``cons(x) = 0`` from callables, in pycutest's method names.
 
     Missing derivatives are approximated by central differences (one
     :class:`FiniteDifferenceWarning` at construction lists them): ``grad`` from ``fun``, ``jac``

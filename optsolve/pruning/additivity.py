@@ -60,7 +60,8 @@ def check_additivity(
     -------
     result : Bunch
         ``joint`` and ``summed`` (arrays of length n_trials), ``layer_sparsity``, ``correlation``
-        (Pearson, of joint vs summed) and ``relative_error`` (median of |joint − summed| / joint).
+        (Pearson, of joint vs summed) and ``relative_error`` (median of
+        ``|joint − summed| / joint``).
 
     Examples
     --------

@@ -248,6 +248,13 @@ def lamp_scores(weight: np.ndarray) -> np.ndarray:
     """LAMP scores of a layer (Lee et al., 2021, Eq. 2), in the order of ``weight.ravel()``.
 
     With the weights sorted by increasing magnitude, ``score(u) = w_u² / Σ_{v ≥ u} w_v²``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optsolve.pruning import lamp_scores
+    >>> lamp_scores(np.array([[3.0, -1.0], [2.0, 0.5]])).round(3)
+    array([1.   , 0.071, 0.308, 0.018])
     """
     w = as_float_array(weight, "weight")
     check_array_finite(w, "weight")

@@ -89,6 +89,17 @@ def harmonic_system(W, labeled, Y_labeled, ridge: float = 0.0):
 
     Raises ``ValueError`` naming the first connected component of ``W`` that holds no labelled
     node (``L_uu`` is singular there, unless ``ridge > 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optsolve.bcd.forest import harmonic_system, lattice_graph
+    >>> W = lattice_graph((3, 3))
+    >>> labeled = np.zeros(9, dtype=bool)
+    >>> labeled[[0, 8]] = True
+    >>> A, B = harmonic_system(W, labeled, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> A.shape, B.shape
+    ((7, 7), (7, 2))
     """
     W = sp.csr_matrix(W, dtype=np.float64)
     labeled = np.asarray(labeled, dtype=bool)
