@@ -48,6 +48,19 @@ EXTRAS = {
         "networkx>=3.0",
     ],
     "torch": ["torch>=2.1"],
+    # the documentation site: python -m sphinx -W -b html docs docs/_build/html
+    "docs": [
+        "sphinx==9.0.4",
+        "pydata-sphinx-theme==0.24.0",
+        "numpydoc==1.11.0",
+        "myst-nb==1.4.0",
+        "sphinx-mathjax-offline==0.0.2",
+        "ipykernel>=6.20",
+        "matplotlib>=3.7",
+        "networkx>=3.0",
+        "threadpoolctl>=3.1",
+        "tqdm>=4.60",
+    ],
 }
 
 setup(

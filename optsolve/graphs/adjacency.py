@@ -127,7 +127,14 @@ def check_graph(graph: Any, name: str = "graph", *, require_connected: bool = Tr
 
 
 def connected_components(graph: Any) -> tuple[int, np.ndarray]:
-    """Number of connected components and the component label of each node."""
+    """Number of connected components and the component label of each node.
+
+    Examples
+    --------
+    >>> from optsolve.graphs import path_graph
+    >>> connected_components(path_graph(3))[0]
+    1
+    """
     return csgraph.connected_components(as_adjacency(graph), directed=False)
 
 

@@ -38,14 +38,26 @@ def _from_edges(n: int, rows, cols, weights=None) -> sp.csr_matrix:
 
 
 def path_graph(n: int) -> sp.csr_matrix:
-    """Path 0 - 1 - ... - (n-1)."""
+    """Path 0 - 1 - ... - (n-1).
+
+    Examples
+    --------
+    >>> path_graph(3).toarray().astype(int).tolist()
+    [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    """
     n = check_positive_int(n, "n")
     i = np.arange(n - 1)
     return _from_edges(n, i, i + 1)
 
 
 def cycle_graph(n: int) -> sp.csr_matrix:
-    """Ring of ``n >= 3`` nodes."""
+    """Ring of ``n >= 3`` nodes.
+
+    Examples
+    --------
+    >>> cycle_graph(4).toarray().astype(int).tolist()
+    [[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0]]
+    """
     n = check_positive_int(n, "n")
     if n < 3:
         raise ValueError(f"n must be >= 3 for a cycle, got {n}")
@@ -54,20 +66,38 @@ def cycle_graph(n: int) -> sp.csr_matrix:
 
 
 def complete_graph(n: int) -> sp.csr_matrix:
-    """All pairs connected."""
+    """All pairs connected.
+
+    Examples
+    --------
+    >>> complete_graph(5).nnz // 2  # n (n - 1) / 2 edges
+    10
+    """
     n = check_positive_int(n, "n")
     r, c = np.triu_indices(n, 1)
     return _from_edges(n, r, c)
 
 
 def star_graph(n: int) -> sp.csr_matrix:
-    """Node 0 connected to every other node."""
+    """Node 0 connected to every other node.
+
+    Examples
+    --------
+    >>> star_graph(5).getrow(0).nnz, star_graph(5).getrow(3).nnz
+    (4, 1)
+    """
     n = check_positive_int(n, "n")
     return _from_edges(n, np.zeros(n - 1, dtype=np.int64), np.arange(1, n))
 
 
 def grid_graph(rows: int, cols: int, *, periodic: bool = False) -> sp.csr_matrix:
-    """2-D lattice with 4-neighbour edges (a torus when ``periodic``); node ``i*cols + j``."""
+    """2-D lattice with 4-neighbour edges (a torus when ``periodic``); node ``i*cols + j``.
+
+    Examples
+    --------
+    >>> grid_graph(3, 4).nnz // 2, grid_graph(4, 4, periodic=True).nnz // 2
+    (17, 32)
+    """
     rows, cols = check_positive_int(rows, "rows"), check_positive_int(cols, "cols")
     idx = np.arange(rows * cols).reshape(rows, cols)
     r = [idx[:, :-1].ravel(), idx[:-1, :].ravel()]
@@ -123,7 +153,14 @@ def _triangle_pairs(n: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def erdos_renyi_graph(n: int, p: float, *, random_state=None) -> sp.csr_matrix:
     """G(n, p): each pair connected independently with probability ``p`` (O(edges) memory
-    above ``DENSE_PAIRS_MAX_NODES`` nodes)."""
+    above ``DENSE_PAIRS_MAX_NODES`` nodes).
+
+    Examples
+    --------
+    >>> A = erdos_renyi_graph(100, 0.1, random_state=0)
+    >>> A.shape, bool(300 < A.nnz // 2 < 700)  # about p n (n - 1) / 2 = 495 edges
+    ((100, 100), True)
+    """
     n = check_positive_int(n, "n")
     check_scalar_in_range(p, "p", low=0, high=1)
     rng = check_random_state(random_state)
@@ -139,6 +176,12 @@ def random_geometric_graph(n: int, radius: float, *, dim: int = 2, random_state=
     """Nodes uniform in the unit cube, connected when closer than ``radius``.
 
     Returns ``(adjacency, positions)``.
+
+    Examples
+    --------
+    >>> A, pos = random_geometric_graph(50, 0.3, random_state=0)
+    >>> A.shape, pos.shape
+    ((50, 50), (50, 2))
     """
     from scipy.spatial import cKDTree
 
@@ -153,7 +196,13 @@ def random_geometric_graph(n: int, radius: float, *, dim: int = 2, random_state=
 def barbell_graph(n: int) -> sp.csr_matrix:
     """Two complete graphs on ``ceil(n/2)`` and ``floor(n/2)`` nodes joined by a single edge
     (the bridge ``(ceil(n/2) - 1, ceil(n/2))``): the poorly connected graph of DADAO's
-    experiments, with χ₁ growing like n² while the cliques mix instantly."""
+    experiments, with χ₁ growing like n² while the cliques mix instantly.
+
+    Examples
+    --------
+    >>> barbell_graph(8).nnz // 2  # two K_4 (6 edges each) and the bridge
+    13
+    """
     n = check_positive_int(n, "n")
     if n < 4:
         raise ValueError(f"n must be >= 4 for a barbell, got {n}")
@@ -168,7 +217,14 @@ def barbell_graph(n: int) -> sp.csr_matrix:
 def power_law_graph(n: int, m: int = 2, *, random_state=None) -> sp.csr_matrix:
     """Barabási–Albert preferential attachment: each new node links to ``m`` existing nodes
     chosen with probability proportional to their degree (a power-law degree tail, exponent 3).
-    Connected by construction."""
+    Connected by construction.
+
+    Examples
+    --------
+    >>> A = power_law_graph(200, m=2, random_state=0)
+    >>> A.nnz // 2, int(A.getnnz(axis=1).max()) > 10  # (n - m - 1) m + m edges, a heavy tail
+    (396, True)
+    """
     n = check_positive_int(n, "n")
     m = check_positive_int(m, "m")
     if m >= n:
@@ -201,7 +257,15 @@ def community_graph(
     """Stochastic block model: ``n_blocks`` near-equal communities, an edge inside a community
     with probability ``p_in`` (default ``min(1, 3 log(n) / block size)``, a well-connected
     block) and across with ``p_out`` (default ``p_in / 50``). May be disconnected; see
-    :func:`make_graph`."""
+    :func:`make_graph`.
+
+    Examples
+    --------
+    >>> A = community_graph(100, n_blocks=2, p_in=0.3, p_out=0.01, random_state=0)
+    >>> inside = A[:50, :50].nnz + A[50:, 50:].nnz
+    >>> bool(inside > 10 * A[:50, 50:].nnz)
+    True
+    """
     n = check_positive_int(n, "n")
     n_blocks = check_positive_int(n_blocks, "n_blocks")
     if n_blocks > n:

@@ -29,7 +29,14 @@ SOLVE_BATCH = 256
 
 def weighted_laplacian(graph: Any, weights=None) -> sp.csr_matrix:
     """``Λ = Σ w_ij (e_i − e_j)(e_i − e_j)ᵀ``; ``weights`` has one entry per edge of
-    :func:`~optsolve.graphs.edge_list` (default: the adjacency's weights)."""
+    :func:`~optsolve.graphs.edge_list` (default: the adjacency's weights).
+
+    Examples
+    --------
+    >>> from optsolve.graphs import path_graph
+    >>> weighted_laplacian(path_graph(3), [2.0, 1.0]).toarray().tolist()
+    [[2.0, -2.0, 0.0], [-2.0, 3.0, -1.0], [0.0, -1.0, 1.0]]
+    """
     A = check_graph(graph)
     rows, cols = edge_list(A)
     if weights is None:

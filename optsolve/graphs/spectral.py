@@ -12,7 +12,14 @@ __all__ = ["laplacian", "metropolis_weights", "spectral_gap"]
 
 
 def laplacian(adjacency, *, normalized: bool = False) -> sp.csr_matrix:
-    """Graph Laplacian ``D - A`` (or ``I - D^{-1/2} A D^{-1/2}``) as CSR."""
+    """Graph Laplacian ``D - A`` (or ``I - D^{-1/2} A D^{-1/2}``) as CSR.
+
+    Examples
+    --------
+    >>> from optsolve.graphs import path_graph
+    >>> laplacian(path_graph(3)).toarray().tolist()
+    [[1.0, -1.0, 0.0], [-1.0, 2.0, -1.0], [0.0, -1.0, 1.0]]
+    """
     A = check_graph(adjacency, require_connected=False)
     return sp.csr_matrix(csgraph.laplacian(A, normed=normalized))
 
@@ -20,7 +27,14 @@ def laplacian(adjacency, *, normalized: bool = False) -> sp.csr_matrix:
 def metropolis_weights(adjacency) -> sp.csr_matrix:
     """Metropolis–Hastings gossip matrix: symmetric, doubly stochastic, W_ij = 1/(1+max(d_i,d_j))
     on edges (Xiao & Boyd, 2004). A directed graph is refused: its Metropolis matrix would not
-    be doubly stochastic."""
+    be doubly stochastic.
+
+    Examples
+    --------
+    >>> from optsolve.graphs import path_graph
+    >>> metropolis_weights(path_graph(3)).toarray().round(3).tolist()
+    [[0.667, 0.333, 0.0], [0.333, 0.333, 0.333], [0.0, 0.333, 0.667]]
+    """
     A = check_graph(adjacency, require_connected=False)
     deg = np.diff(A.indptr)
     A = A.tocoo()

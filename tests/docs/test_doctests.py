@@ -109,21 +109,6 @@ WITHOUT_EXAMPLE = {
     "TimedComparison": "record returned by compare_solvers",
     "run_suite": "runs a whole benchmark suite (minutes)",
     "get_cache_home": "machine-dependent path",
-    # optsolve.graphs is owned by the lead: examples proposed, not yet added
-    "barbell_graph": "optsolve.graphs",
-    "community_graph": "optsolve.graphs",
-    "complete_graph": "optsolve.graphs",
-    "connected_components": "optsolve.graphs",
-    "cycle_graph": "optsolve.graphs",
-    "erdos_renyi_graph": "optsolve.graphs",
-    "grid_graph": "optsolve.graphs",
-    "laplacian": "optsolve.graphs",
-    "metropolis_weights": "optsolve.graphs",
-    "path_graph": "optsolve.graphs",
-    "power_law_graph": "optsolve.graphs",
-    "random_geometric_graph": "optsolve.graphs",
-    "star_graph": "optsolve.graphs",
-    "weighted_laplacian": "optsolve.graphs",
 }
 
 
