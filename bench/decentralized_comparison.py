@@ -148,6 +148,9 @@ def plot_curves(histories, path: Path, title: str, tol: float):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # one colour per method whatever subset a panel has
+    colors = dict(zip(("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]),
+                      plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
     graphs = [g for g in ALL_GRAPHS if g in histories]
     if not graphs:
         return
@@ -158,7 +161,8 @@ def plot_curves(histories, path: Path, title: str, tol: float):
                              else hist["grad_rel"], dtype=float)
             for i, key in enumerate(("n_gradients", "n_communications")):
                 x = np.asarray(hist[key], dtype=float)
-                axes[i, j].loglog(np.maximum(x, 1), rel, label=solver, lw=1.3)
+                axes[i, j].loglog(np.maximum(x, 1), rel, label=solver, lw=1.3,
+                                  color=colors.get(solver))
         for i, key in enumerate(("local gradients", "communications")):
             ax = axes[i, j]
             ax.axhline(tol, color="k", lw=0.6, ls=":")
@@ -169,7 +173,11 @@ def plot_curves(histories, path: Path, title: str, tol: float):
         axes[1, j].set_ylim(tol / 10, 2)
     axes[0, 0].set_ylabel("max_i ‖∇F(x_i)‖ / ‖∇F(0)‖")
     axes[1, 0].set_ylabel("max_i ‖∇F(x_i)‖ / ‖∇F(0)‖")
-    axes[0, -1].legend(fontsize=7)
+    handles = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    axes[0, -1].legend(handles.values(), handles.keys(), fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
