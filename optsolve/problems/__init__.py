@@ -13,10 +13,10 @@
 
 from . import library
 from .base import EqualityConstrainedProblem
+from .catalog import get_problem, list_problems
 from .cutest import PAPER_CUTEST_PROBLEMS, CUTEstProblem, CUTEstUnavailableError
 from .cutest_env import cutest_status
 from .function import FiniteDifferenceWarning, FunctionProblem
-from .catalog import get_problem, list_problems
 from .library import PROBLEMS
 from .s2mpj import (
     S2MPJProblem,

@@ -242,7 +242,7 @@ def s2mpj_info(name: str) -> dict:
     return info
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _size_parameters(file_name: str) -> tuple:
     source = _problem_path(file_name).read_text(encoding="utf-8", errors="replace")
     params = []

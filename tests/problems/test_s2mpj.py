@@ -140,7 +140,7 @@ def test_size_parameters():
     assert "N=50" in p.source
     assert S2MPJProblem("HS28").size_params == {}
     params = s2mpj_size_parameters("MANCINONE")
-    assert list(params)[0] == "N" and len(params) == 4
+    assert next(iter(params)) == "N" and len(params) == 4
     # a later parameter alone: the earlier ones keep their defaults
     q = S2MPJProblem("MANCINONE", BETA=params["BETA"])
     assert q.n == params["N"] and q.size_params == params
@@ -202,7 +202,7 @@ def test_bad_names(bad, error, match):
 
 
 def test_bad_parameters_and_sources():
-    with pytest.raises(ValueError, match="no size parameter M.*N=10"):
+    with pytest.raises(ValueError, match=r"no size parameter M.*N=10"):
         S2MPJProblem("INTEQNE", M=3)
     with pytest.raises(ValueError, match="unknown problem source"):
         get_problem("pycutest:HS28")
