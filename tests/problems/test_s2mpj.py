@@ -222,3 +222,10 @@ def test_import_stays_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_builtin_trigon1ne_is_the_residual_of_s2mpj_trigon1():
+    # TRIGON1 (least squares, in S2MPJ) = Σ c_i² of TRIGON1NE (not in S2MPJ, built in)
+    ne, ls = get_problem("TRIGON1NE"), S2MPJProblem("TRIGON1")
+    for x in (ne.x0, np.random.default_rng(0).standard_normal(ne.n)):
+        assert np.isclose(np.sum(ne.cons(x) ** 2), ls.obj(x), rtol=1e-12)
