@@ -1,21 +1,35 @@
-"""Run a suite: every applicable (problem, solver) pair, timed, into a table, CSV and PNG."""
+"""Run a suite: every applicable (problem, solver) pair, timed, into a table, CSV and PNG.
+
+Every pair ends with a status: ``solved`` (the problem's accuracy measure reached its
+tolerance), ``failed`` (with the reason: the measure reached, the solver's own message),
+``timeout`` (an isolated run over its time limit) or ``error`` (an exception, its message).
+Rows are appended to ``<suite>.csv`` as they finish, so an interrupted run loses nothing and
+``resume=True`` skips the pairs already there.
+"""
 
 from __future__ import annotations
 
 import csv
 import logging
 import math
+import pickle
 import platform
+import subprocess
+import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
-from .registry import BenchProblem, Suite, get_registry
+from .registry import BenchProblem, SolveOutcome, Suite, get_registry
 from .timing import blas_threads, time_callable
 
 logger = logging.getLogger("optsolve.bench")
 
-__all__ = ["BenchRecord", "format_table", "run_suite", "write_csv"]
+__all__ = ["STATUSES", "BenchRecord", "format_table", "run_suite", "write_csv"]
+
+#: the statuses a row can end with
+STATUSES = ("solved", "failed", "timeout", "error")
 
 
 @dataclass
@@ -39,6 +53,11 @@ class BenchRecord:
     blas_threads: int
     versions: str
     error: str = ""
+    status: str = ""
+    reason: str = ""
+    kind: str = ""
+    n_vars: int = -1
+    evals: int = -1
 
 
 def _versions() -> str:
@@ -55,39 +74,113 @@ def _versions() -> str:
     )
 
 
+def _status(problem: BenchProblem, outcome: SolveOutcome) -> tuple[bool, str, str]:
+    reached = bool(outcome.success and outcome.metric_value <= problem.tol)
+    if reached:
+        return True, "solved", ""
+    message = str(outcome.extra.get("message", "")).strip()
+    if not math.isfinite(outcome.metric_value):
+        why = f"{problem.metric} not finite"
+    else:
+        why = f"{problem.metric} {outcome.metric_value:.1e} > tol {problem.tol:.0e}"
+    return False, "failed", why + (f" ({message})" if message else "")
+
+
+def _record(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str, *,
+            time_s: float, outcome: SolveOutcome | None, status: str = "",
+            reason: str = "") -> BenchRecord:
+    if outcome is None:
+        outcome = SolveOutcome(metric_value=math.nan, success=False)
+        reached = False
+    else:
+        reached, status, reason = _status(problem, outcome)
+    ver = versions if solver.version is None else f"{versions};{solver.name}={solver.version()}"
+    evals = outcome.extra.get("evals", -1)
+    return BenchRecord(
+        suite=suite.name, problem=problem.name, solver=solver.name, is_peer=solver.is_peer,
+        time_s=time_s, metric=problem.metric, metric_value=float(outcome.metric_value),
+        tol=problem.tol, reached=reached, objective=float(outcome.objective),
+        n_iter=int(outcome.n_iter), peer=problem.peer or "", ratio_vs_peer=math.nan,
+        backend="numpy", blas_threads=threads, versions=ver,
+        error=reason if status in ("error", "timeout") else "", status=status, reason=reason,
+        kind=problem.kind, n_vars=int(problem.meta.get("n", -1)),
+        evals=int(evals) if evals is not None else -1,
+    )
+
+
+def _solve_here(suite: Suite, problem: BenchProblem, solver, threads: int):
+    """Prepare and time ``solver`` on ``problem`` in this process: (seconds, outcome)."""
+    solve = solver.prepare(problem)
+    with blas_threads(threads):
+        if suite.warmup_problem is not None and solver.applies_to(suite.warmup_problem):
+            solver.prepare(suite.warmup_problem)()  # compile / load kernels outside the timing
+        t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=suite.warmup,
+                                      max_seconds=30)
+    return t, outcome
+
+
 def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str):
     try:
-        solve = solver.prepare(problem)
-        with blas_threads(threads):
-            t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=1, max_seconds=30)
-        reached = bool(outcome.success and outcome.metric_value <= problem.tol)
-        err = ""
+        t, outcome = _solve_here(suite, problem, solver, threads)
     except Exception as exc:  # a failing contender is a row, not a crash of the whole run
         logger.warning("%s on %s failed: %s", solver.name, problem.name, exc)
-        t, reached, err = math.nan, False, f"{type(exc).__name__}: {exc}"
-        from .registry import SolveOutcome
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=f"{type(exc).__name__}: {exc}")
+    return _record(suite, problem, solver, threads, versions, time_s=t, outcome=outcome)
 
-        outcome = SolveOutcome(metric_value=math.nan, success=False)
-    ver = versions if solver.version is None else f"{versions};{solver.name}={solver.version()}"
-    return BenchRecord(
-        suite=suite.name,
-        problem=problem.name,
-        solver=solver.name,
-        is_peer=solver.is_peer,
-        time_s=t,
-        metric=problem.metric,
-        metric_value=float(outcome.metric_value),
-        tol=problem.tol,
-        reached=reached,
-        objective=float(outcome.objective),
-        n_iter=int(outcome.n_iter),
-        peer=problem.peer or "",
-        ratio_vs_peer=math.nan,
-        backend="numpy",
-        blas_threads=threads,
-        versions=ver,
-        error=err,
-    )
+
+def _run_isolated(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str,
+                  time_limit: float | None):
+    """The same in a fresh interpreter (``python -m optsolve.bench.worker``), killed after
+    ``time_limit`` seconds: a hung or crashing solver costs one row."""
+    payload = pickle.dumps({"suite": suite.name, "solver": solver.name, "problem": problem,
+                            "threads": threads, "selection": suite.selection})
+    try:
+        proc = subprocess.run([sys.executable, "-m", "optsolve.bench.worker"], input=payload,
+                              capture_output=True, timeout=time_limit, check=False)
+    except subprocess.TimeoutExpired:
+        logger.warning("%s on %s: timeout after %g s", solver.name, problem.name, time_limit)
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="timeout", reason=f"over the {time_limit:g} s time limit")
+    lines = [ln for ln in proc.stdout.decode(errors="replace").splitlines()
+             if ln.startswith(worker_prefix())]
+    if not lines:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        reason = f"worker exited with code {proc.returncode}: " + " | ".join(tail)
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=reason[:500])
+    result = pickle.loads(bytes.fromhex(lines[-1][len(worker_prefix()):]))
+    if "error" in result:
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=result["error"])
+    return _record(suite, problem, solver, threads, versions, time_s=result["time_s"],
+                   outcome=result["outcome"])
+
+
+def worker_prefix() -> str:
+    return "OPTSOLVE-BENCH-RESULT "
+
+
+def _read_csv(path: Path) -> dict[tuple[str, str], BenchRecord]:
+    types = {f.name: f.type for f in fields(BenchRecord)}
+    done = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            values: dict[str, Any] = {}
+            for name, kind in types.items():
+                raw = row.get(name, "")
+                if kind in ("float", float):
+                    values[name] = float(raw) if raw not in ("", None) else math.nan
+                elif kind in ("int", int):
+                    values[name] = int(float(raw)) if raw not in ("", None) else -1
+                elif kind in ("bool", bool):
+                    values[name] = raw == "True"
+                else:
+                    values[name] = raw or ""
+            record = BenchRecord(**values)
+            if record.status:  # rows of an older runner carry no status: run them again
+                done[(record.problem, record.solver)] = record
+    return done
 
 
 def run_suite(
@@ -98,6 +191,10 @@ def run_suite(
     solvers: Sequence[str] | None = None,
     problems: Sequence[str] | None = None,
     plot: bool = True,
+    selection: dict | None = None,
+    time_limit: float | None = None,
+    isolate: bool | None = None,
+    resume: bool = False,
 ) -> list[BenchRecord]:
     """Run suite ``name`` and write ``<suite>.csv`` and ``<suite>_profile.png`` to ``out_dir``.
 
@@ -106,22 +203,43 @@ def run_suite(
     name : str
         Suite name (``optsolve bench --list`` shows them).
     out_dir : path
-        Folder for the CSV and the performance-profile PNG (created).
+        Folder for the CSV and the profile PNG (created).
     threads : int
         BLAS threads given to every contender (recorded in each row).
     solvers, problems : sequence of str, optional
         Keep only the solvers / problems whose name contains one of these substrings.
     plot : bool
-        Write the Dolan–Moré performance profile PNG (needs matplotlib).
+        Write the profiles PNG (needs matplotlib): per group of solvers that attempted the same
+        problems, the Dolan–Moré performance profile and, when evaluation counts are known, the
+        Moré–Wild data profile.
+    selection : dict, optional
+        Suite-specific problem selection handed to its problem sets (the ``cutest`` suite reads
+        ``source``, ``names``, ``max_n``, ``constraints``); stored in ``suite.selection``.
+    time_limit : float, optional
+        Seconds per (problem, solver) pair; needs isolation (a run over it ends as ``timeout``).
+        Default: the suite's own limit.
+    isolate : bool, optional
+        Run every pair in a subprocess. Default: the suite's setting (on for ``cutest``).
+    resume : bool
+        Keep the rows of an existing ``<suite>.csv`` and run only the missing pairs.
 
     Returns
     -------
     records : list of BenchRecord
-        One per (problem, solver) pair that applies. ``ratio_vs_peer`` is this solver's time
-        divided by the problem's peer's time (below 1: faster than the peer); it is NaN when
+        One per (problem, solver) pair that applies, each with ``status`` (``solved``,
+        ``failed``, ``timeout``, ``error``) and ``reason``. ``ratio_vs_peer`` is this solver's
+        time divided by the problem's peer's time (below 1: faster than the peer); it is NaN when
         either did not reach the problem's tolerance.
     """
     suite = get_registry()[name]
+    suite.selection = dict(selection or {})
+    isolate = suite.isolate if isolate is None else bool(isolate)
+    time_limit = suite.time_limit if time_limit is None else float(time_limit)
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
+    if time_limit is not None and not isolate:
+        raise ValueError("time_limit needs isolate=True (a solve is only stoppable in a "
+                         "subprocess)")
     available = []
     for s in suite.solvers:
         ok, why = s.available()
@@ -130,23 +248,45 @@ def run_suite(
         elif not ok:
             suite.notes.append(f"skipped solver: {why}")
     versions = _versions()
-    records: list[BenchRecord] = []
-    for problem in suite.problems():
-        if problems and not any(k in problem.name for k in problems):
-            continue
-        rows = [
-            _run_one(suite, problem, s, threads, versions)
-            for s in available
-            if s.applies_to(problem)
-        ]
-        peer_row = next((r for r in rows if r.solver == problem.peer), None)
-        for r in rows:
-            if peer_row is not None and r.reached and peer_row.reached and peer_row.time_s > 0:
-                r.ratio_vs_peer = r.time_s / peer_row.time_s
-        records.extend(rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(records, out / f"{name}.csv")
+    csv_path = out / f"{name}.csv"
+    done = _read_csv(csv_path) if resume and csv_path.is_file() else {}
+    if done:
+        suite.notes.append(f"resumed: {len(done)} rows kept from {csv_path}")
+    field_names = [f.name for f in fields(BenchRecord)]
+    records: list[BenchRecord] = []
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=field_names)
+        writer.writeheader()
+        for row in done.values():
+            writer.writerow(asdict(row))
+        fh.flush()
+        for problem in suite.problems():
+            if problems and not any(k in problem.name for k in problems):
+                continue
+            rows = []
+            for s in available:
+                if not s.applies_to(problem):
+                    continue
+                if (problem.name, s.name) in done:
+                    rows.append(done[(problem.name, s.name)])
+                    continue
+                if isolate:
+                    row = _run_isolated(suite, problem, s, threads, versions, time_limit)
+                else:
+                    row = _run_one(suite, problem, s, threads, versions)
+                logger.info("%s / %s: %s %s", problem.name, s.name, row.status, row.reason)
+                writer.writerow(asdict(row))
+                fh.flush()
+                rows.append(row)
+            peer_row = next((r for r in rows if r.solver == problem.peer), None)
+            for r in rows:
+                if (peer_row is not None and r.reached and peer_row.reached
+                        and peer_row.time_s > 0):
+                    r.ratio_vs_peer = r.time_s / peer_row.time_s
+            records.extend(rows)
+    write_csv(records, csv_path)  # once more, with the ratios
     if plot and records:
         from .profile import performance_profile
 
@@ -156,36 +296,47 @@ def run_suite(
 
 def write_csv(records: Sequence[BenchRecord], path: str | Path) -> None:
     """Write the records (one row each, every field a column)."""
-    fields = list(BenchRecord.__dataclass_fields__)
+    field_names = [f.name for f in fields(BenchRecord)]
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
+        w = csv.DictWriter(fh, fieldnames=field_names)
         w.writeheader()
         for r in records:
             w.writerow(asdict(r))
 
 
 def format_table(records: Sequence[BenchRecord]) -> str:
-    """Fixed-column text table: problem, solver, time, accuracy reached, ratio vs peer."""
-    head = (
-        f"{'problem':<38} {'solver':<26} {'time [s]':>10} {'metric':>8} {'reached':>10} "
-        f"{'tol':>8} {'objective':>14} {'iters':>7} {'vs peer':>9}"
-    )
-    lines = [head, "-" * len(head)]
+    """Text table: problem, solver, status, time, accuracy reached, objective, ratio vs peer.
+
+    Columns are as wide as their longest entry (no name is cut).
+    """
+    header = ("problem", "solver", "status", "time [s]", "metric", "reached", "tol",
+              "objective", "iters", "vs peer")
+    body = []
     for r in records:
-        ok = "" if r.reached else " !"
         ratio = "peer" if r.solver == r.peer else (
             "n/a" if math.isnan(r.ratio_vs_peer) else f"{r.ratio_vs_peer:.2f}x"
         )
-        t = "failed" if math.isnan(r.time_s) else f"{r.time_s:.4f}"
-        lines.append(
-            f"{r.problem[:38]:<38} {r.solver[:26]:<26} {t:>10} {r.metric[:8]:>8} "
-            f"{r.metric_value:>10.2e}{ok:<2}{r.tol:>6.0e} {r.objective:>14.7g} {r.n_iter:>7d} "
-            f"{ratio:>9}"
-        )
-        if r.error:
-            lines.append(f"    error: {r.error[:150]}")
+        t = "-" if math.isnan(r.time_s) else f"{r.time_s:.4f}"
+        obj = "n/a" if math.isnan(r.objective) else f"{r.objective:.7g}"
+        reached = "-" if math.isnan(r.metric_value) else f"{r.metric_value:.2e}"
+        body.append((r.problem, r.solver, r.status or ("solved" if r.reached else "failed"), t,
+                     r.metric, reached, f"{r.tol:.0e}", obj, str(r.n_iter), ratio))
+    widths = [max(len(row[j]) for row in [header, *body]) for j in range(len(header))]
+    left = {0, 1, 2, 4}
+
+    def fmt(row):
+        return "  ".join(c.ljust(w) if j in left else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+
+    lines = [fmt(header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+    for r, row in zip(records, body, strict=True):
+        lines.append(fmt(row))
+        if r.reason:
+            lines.append(f"    {r.status}: {r.reason}")
+    counts = {s: sum(r.status == s for r in records) for s in STATUSES}
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no rows")
     lines.append(
-        "time = median of repeats after a warm-up; 'vs peer' = time / peer's time (< 1 is "
-        "faster); '!' = tolerance not reached (no ratio)."
+        "time = median of the timed repeats (compilation excluded); 'vs peer' = time / peer's "
+        "time (< 1 is faster); objective 'n/a' = the contender optimizes another objective."
     )
     return "\n".join(lines)
