@@ -100,6 +100,11 @@ class Suite:
     isolate: bool = False
     #: seconds per pair when isolated (None: no limit)
     time_limit: float | None = None
+    #: isolated solves: a new worker process for every problem (else one for the whole run,
+    #: replaced only after a timeout or a crash)
+    fresh_worker_per_problem: bool = True
+    #: solvers that already solved ``warmup_problem`` in this process
+    warmed: set[str] = field(default_factory=set)
     #: problem selection of the current run (``run_suite(selection=...)``), read by problem
     #: sets that take one argument
     selection: dict[str, Any] = field(default_factory=dict)

@@ -10,12 +10,17 @@ Rows are appended to ``<suite>.csv`` as they finish, so an interrupted run loses
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
+import os
 import pickle
 import platform
+import select
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -58,6 +63,7 @@ class BenchRecord:
     kind: str = ""
     n_vars: int = -1
     evals: int = -1
+    extra: str = ""
 
 
 def _versions() -> str:
@@ -96,6 +102,8 @@ def _record(suite: Suite, problem: BenchProblem, solver, threads: int, versions:
         reached, status, reason = _status(problem, outcome)
     ver = versions if solver.version is None else f"{versions};{solver.name}={solver.version()}"
     evals = outcome.extra.get("evals", -1)
+    scalars = {k: v for k, v in outcome.extra.items()
+               if isinstance(v, (str, bool, int, float)) and k != "message"}
     return BenchRecord(
         suite=suite.name, problem=problem.name, solver=solver.name, is_peer=solver.is_peer,
         time_s=time_s, metric=problem.metric, metric_value=float(outcome.metric_value),
@@ -105,6 +113,7 @@ def _record(suite: Suite, problem: BenchProblem, solver, threads: int, versions:
         error=reason if status in ("error", "timeout") else "", status=status, reason=reason,
         kind=problem.kind, n_vars=int(problem.meta.get("n", -1)),
         evals=int(evals) if evals is not None else -1,
+        extra=json.dumps(scalars, sort_keys=True) if scalars else "",
     )
 
 
@@ -112,8 +121,10 @@ def _solve_here(suite: Suite, problem: BenchProblem, solver, threads: int):
     """Prepare and time ``solver`` on ``problem`` in this process: (seconds, outcome)."""
     solve = solver.prepare(problem)
     with blas_threads(threads):
-        if suite.warmup_problem is not None and solver.applies_to(suite.warmup_problem):
+        if (suite.warmup_problem is not None and solver.name not in suite.warmed
+                and solver.applies_to(suite.warmup_problem)):
             solver.prepare(suite.warmup_problem)()  # compile / load kernels outside the timing
+            suite.warmed.add(solver.name)
         t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=suite.warmup,
                                       max_seconds=30)
     return t, outcome
@@ -129,36 +140,81 @@ def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions
     return _record(suite, problem, solver, threads, versions, time_s=t, outcome=outcome)
 
 
+class _Worker:
+    """A ``python -m optsolve.bench.worker`` subprocess answering one solve at a time."""
+
+    def __init__(self):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "optsolve.bench.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.log)
+        self.buffer = b""
+
+    def solve(self, request: dict, time_limit: float | None) -> dict | None:
+        """The worker's answer, or None when it overran ``time_limit`` (it is then killed)."""
+        from .worker import PREFIX
+
+        self.proc.stdin.write(pickle.dumps(request).hex().encode() + b"\n")
+        self.proc.stdin.flush()
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        marker = PREFIX.encode()
+        fd = self.proc.stdout.fileno()
+        while True:
+            at = self.buffer.find(marker)
+            end = self.buffer.find(b"\n", at) if at >= 0 else -1
+            if end >= 0:
+                line, self.buffer = self.buffer[at + len(marker):end], self.buffer[end + 1:]
+                return pickle.loads(bytes.fromhex(line.decode()))
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                self.close()
+                return None
+            ready, _, _ = select.select([fd], [], [], wait)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise RuntimeError(self.crash_report())
+                self.buffer += chunk
+
+    def crash_report(self) -> str:
+        self.proc.wait(timeout=10)
+        self.log.seek(0)
+        tail = self.log.read().decode(errors="replace").strip().splitlines()[-3:]
+        return f"worker exited with code {self.proc.returncode}: " + " | ".join(tail)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
 def _run_isolated(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str,
-                  time_limit: float | None):
-    """The same in a fresh interpreter (``python -m optsolve.bench.worker``), killed after
-    ``time_limit`` seconds: a hung or crashing solver costs one row."""
-    payload = pickle.dumps({"suite": suite.name, "solver": solver.name, "problem": problem,
-                            "threads": threads, "selection": suite.selection})
+                  time_limit: float | None, pool: dict):
+    """The same in a worker subprocess, killed (and replaced) after ``time_limit`` seconds: a
+    hung or crashing solver costs one row."""
+    request = {"suite": suite.name, "module": getattr(solver.prepare, "__module__", ""),
+               "solver": solver.name, "problem": problem, "threads": threads,
+               "selection": suite.selection}
+    worker = pool.get("worker")
+    if worker is None or worker.proc.poll() is not None:
+        worker = pool["worker"] = _Worker()
     try:
-        proc = subprocess.run([sys.executable, "-m", "optsolve.bench.worker"], input=payload,
-                              capture_output=True, timeout=time_limit, check=False)
-    except subprocess.TimeoutExpired:
+        result = worker.solve(request, time_limit)
+    except RuntimeError as exc:
+        pool.pop("worker", None)
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=str(exc)[:500])
+    if result is None:
+        pool.pop("worker", None)
         logger.warning("%s on %s: timeout after %g s", solver.name, problem.name, time_limit)
         return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
                        status="timeout", reason=f"over the {time_limit:g} s time limit")
-    lines = [ln for ln in proc.stdout.decode(errors="replace").splitlines()
-             if ln.startswith(worker_prefix())]
-    if not lines:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        reason = f"worker exited with code {proc.returncode}: " + " | ".join(tail)
-        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
-                       status="error", reason=reason[:500])
-    result = pickle.loads(bytes.fromhex(lines[-1][len(worker_prefix()):]))
     if "error" in result:
         return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
                        status="error", reason=result["error"])
     return _record(suite, problem, solver, threads, versions, time_s=result["time_s"],
                    outcome=result["outcome"])
-
-
-def worker_prefix() -> str:
-    return "OPTSOLVE-BENCH-RESULT "
 
 
 def _read_csv(path: Path) -> dict[tuple[str, str], BenchRecord]:
@@ -256,6 +312,7 @@ def run_suite(
         suite.notes.append(f"resumed: {len(done)} rows kept from {csv_path}")
     field_names = [f.name for f in fields(BenchRecord)]
     records: list[BenchRecord] = []
+    pool: dict = {}  # the isolated solves' worker; a fresh one per problem
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=field_names)
         writer.writeheader()
@@ -273,19 +330,23 @@ def run_suite(
                     rows.append(done[(problem.name, s.name)])
                     continue
                 if isolate:
-                    row = _run_isolated(suite, problem, s, threads, versions, time_limit)
+                    row = _run_isolated(suite, problem, s, threads, versions, time_limit, pool)
                 else:
                     row = _run_one(suite, problem, s, threads, versions)
                 logger.info("%s / %s: %s %s", problem.name, s.name, row.status, row.reason)
                 writer.writerow(asdict(row))
                 fh.flush()
                 rows.append(row)
+            if "worker" in pool and suite.fresh_worker_per_problem:
+                pool.pop("worker").close()
             peer_row = next((r for r in rows if r.solver == problem.peer), None)
             for r in rows:
                 if (peer_row is not None and r.reached and peer_row.reached
                         and peer_row.time_s > 0):
                     r.ratio_vs_peer = r.time_s / peer_row.time_s
             records.extend(rows)
+    if "worker" in pool:
+        pool.pop("worker").close()
     write_csv(records, csv_path)  # once more, with the ratios
     if plot and records:
         from .profile import performance_profile

@@ -1,34 +1,62 @@
-"""One isolated benchmark solve: ``python -m optsolve.bench.worker`` (used by the runner).
+"""Isolated benchmark solves: ``python -m optsolve.bench.worker`` (used by the runner).
 
-Reads a pickled request ``{suite, solver, problem, threads, selection}`` on stdin, prepares and
-times the solver on the problem as the runner would in-process, and prints one line
-``OPTSOLVE-BENCH-RESULT <hex of the pickled result>`` (``{time_s, outcome}`` or ``{error}``).
+The worker reads requests ``{suite, module, solver, problem, threads, selection}`` (pickled,
+hex-encoded, one per line) on stdin, prepares and times the solver on the problem as the runner
+would in-process, and answers each with one line ``OPTSOLVE-BENCH-RESULT <hex pickle>``
+(``{time_s, outcome}`` or ``{error}``). Only the module that registered the solver is imported,
+so a worker starts in the time of one solver family's imports. The runner kills a worker whose
+solve overruns its time limit and starts a fresh one.
 """
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import sys
 import traceback
 
+PREFIX = "OPTSOLVE-BENCH-RESULT "
 
-def main() -> int:
-    from .registry import get_registry
-    from .runner import _solve_here, worker_prefix
 
-    request = pickle.loads(sys.stdin.buffer.read())
+def _suite(name: str, module: str, cache: dict):
+    from .registry import Registry
+
+    key = (name, module)
+    if key not in cache:
+        reg = Registry()
+        from . import builtin
+
+        builtin.register(reg)
+        if module and module != builtin.__name__:
+            importlib.import_module(module).register(reg)
+        cache[key] = reg[name]
+    return cache[key]
+
+
+def handle(request: dict, cache: dict) -> dict:
+    from .runner import _solve_here
+
     try:
-        suite = get_registry()[request["suite"]]
+        suite = _suite(request["suite"], request.get("module", ""), cache)
         suite.selection = request.get("selection", {})
         solver = next(s for s in suite.solvers if s.name == request["solver"])
         t, outcome = _solve_here(suite, request["problem"], solver, request["threads"])
-        result = {"time_s": t, "outcome": outcome}
+        return {"time_s": t, "outcome": outcome}
     except Exception as exc:  # reported as the row's error, with the place it happened
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        result = {"error": f"{type(exc).__name__}: {exc} (at {where.filename.split('/')[-1]}:"
-                           f"{where.lineno})"}
-    sys.stdout.write(worker_prefix() + pickle.dumps(result).hex() + "\n")
-    sys.stdout.flush()
+        return {"error": f"{type(exc).__name__}: {exc} (at {where.filename.split('/')[-1]}:"
+                         f"{where.lineno})"}
+
+
+def main() -> int:
+    cache: dict = {}
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        result = handle(pickle.loads(bytes.fromhex(line)), cache)
+        sys.stdout.write("\n" + PREFIX + pickle.dumps(result).hex() + "\n")
+        sys.stdout.flush()
     return 0
 
 

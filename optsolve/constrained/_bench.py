@@ -150,12 +150,31 @@ CONTENDERS = {
 }
 
 
+def diagnose(problem: Any, x: np.ndarray) -> dict:
+    """Why ``x`` is not a KKT point: ``‖c‖∞``, ``‖∇f + Gᵀλ_LS‖∞`` and the rank of ``G``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = np.asarray(problem._grad(x), dtype=float)
+        c = np.asarray(problem._cons(x), dtype=float)
+        G = problem._jac(x)
+        G = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(c)) and np.all(np.isfinite(G))):
+            return {"finite": False}
+        lam = np.linalg.lstsq(G.T, -g, rcond=None)[0]
+        return {"finite": True, "cviol": float(np.max(np.abs(c))),
+                "stationarity": float(np.max(np.abs(g + G.T @ lam))),
+                "jac_rank": int(np.linalg.matrix_rank(G)), "m": int(problem.m)}
+
+
 def outcome_of(problem: Any, out: dict) -> SolveOutcome:
-    kkt = kkt_least_squares(problem, np.asarray(out["x"], dtype=float))
+    x = np.asarray(out["x"], dtype=float)
+    kkt = kkt_least_squares(problem, x)
+    extra = {"n_inner": out["n_inner"], "evals": out["evals"],
+             "message": str(out.get("message", "")), "solver_success": bool(out["success"])}
+    if not kkt <= KKT_TOL:
+        extra.update(diagnose(problem, x))
     return SolveOutcome(metric_value=kkt, objective=float(out["fun"]), n_iter=int(out["nit"]),
-                        success=bool(np.isfinite(kkt)),
-                        extra={"n_inner": out["n_inner"], "evals": out["evals"],
-                               "message": str(out.get("message", ""))})
+                        success=bool(np.isfinite(kkt)), extra=extra)
 
 
 # ---- problem sets -----------------------------------------------------------------------------
