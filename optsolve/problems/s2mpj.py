@@ -485,25 +485,44 @@ class S2MPJProblem(EqualityConstrainedProblem):
             return sp.csr_matrix(M, dtype=np.float64)
         return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=np.float64)
 
+    # S2MPJ evaluates every element in Python, and values come almost free with derivatives:
+    # one evaluation serves f and ∇f (and c and J) at the same point (solvers ask for both)
+    def _at(self, kind: str, x: np.ndarray, compute):
+        cache = self.__dict__.setdefault("_last", {})
+        hit = cache.get(kind)
+        if hit is not None and np.array_equal(hit[0], x):
+            return hit[1]
+        value = compute(x)
+        cache[kind] = (x.copy(), value)
+        return value
+
+    def _objective_and_gradient(self, x):
+        f, g = self._p.fgx(x)[:2]
+        return float(f), _column(g, self.n)
+
+    def _constraints_and_jacobian(self, x):
+        c, J = self._p.cJx(x)[:2]
+        return _column(c, self.m) - self._shift, J
+
     def _obj(self, x):
         if not self.has_objective:
             return 0.0
-        return float(self._p.fx(x))
+        return self._at("f", x, self._objective_and_gradient)[0]
 
     def _grad(self, x):
         if not self.has_objective:
             return np.zeros(self.n)
-        return _column(self._p.fgx(x)[1], self.n)
+        return self._at("f", x, self._objective_and_gradient)[1].copy()
 
     def _cons(self, x):
         if not self.m:
             return np.zeros(0)
-        return _column(self._p.cx(x), self.m) - self._shift
+        return self._at("c", x, self._constraints_and_jacobian)[0].copy()
 
     def _jac(self, x):
         if not self.m:
             return self._format(sp.csr_matrix((0, self.n)))
-        return self._format(self._p.cJx(x)[1])
+        return self._format(self._at("c", x, self._constraints_and_jacobian)[1])
 
     def _hess(self, x, v):
         if self.m:
