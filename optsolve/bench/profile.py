@@ -69,24 +69,29 @@ def data_profile_costs(records: Sequence) -> tuple[list[str], np.ndarray] | None
     return solvers, costs
 
 
-def solver_groups(records: Sequence) -> list[tuple[str, list]]:
-    """Split records into groups of solvers that attempted exactly the same problems.
+def _kind(r) -> str:
+    return getattr(r, "kind", "") or r.problem.split("/")[0]
 
-    Returns ``[(label, records_of_the_group), ...]``, largest group first; the label names the
-    problem kinds (or the suite section) of the group.
+
+def solver_groups(records: Sequence) -> list[tuple[str, list]]:
+    """Split records into suite sections whose solvers all attempt the same problems.
+
+    A section is a problem kind (``lasso``, ``nlp_eq``...) with the solvers that apply to it;
+    kinds attempted by the same set of solvers share one group. A solver applying to several
+    kinds (say Lasso and L1-logistic) appears in each of their groups, beside the peers of
+    that kind only. Returns ``[(label, records_of_the_group), ...]``, largest group first.
     """
-    attempted: dict[str, set] = defaultdict(set)
+    solvers_of: dict[str, set] = defaultdict(set)
     for r in records:
         if _attempted(r):
-            attempted[r.solver].add(r.problem)
-    groups: dict[frozenset, list[str]] = defaultdict(list)
-    for solver, problems in attempted.items():
-        groups[frozenset(problems)].append(solver)
+            solvers_of[_kind(r)].add(r.solver)
+    kinds_of: dict[frozenset, list[str]] = defaultdict(list)
+    for kind, solvers in solvers_of.items():
+        kinds_of[frozenset(solvers)].append(kind)
     out = []
-    for problems, solvers in groups.items():
-        rows = [r for r in records if r.solver in solvers and r.problem in problems]
-        kinds = sorted({getattr(r, "kind", "") or r.problem.split("/")[0] for r in rows})
-        out.append((", ".join(kinds), rows))
+    for solvers, kinds in kinds_of.items():
+        rows = [r for r in records if r.solver in solvers and _kind(r) in kinds]
+        out.append((", ".join(sorted(kinds)), rows))
     out.sort(key=lambda g: (-len({r.problem for r in g[1]}), g[0]))
     return out
 

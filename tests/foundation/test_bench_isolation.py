@@ -67,6 +67,14 @@ def test_profiles_group_solvers_that_attempt_the_same_problems():
     assert data_profile_costs([_rec("a/1", "s1", 1.0, evals=-1)]) is None
 
 
+def test_a_solver_of_two_sections_joins_the_peers_of_each():
+    # like optsolve.bcd on Lasso and L1-logistic, sklearn.cd on Lasso, liblinear on L1-logistic
+    recs = [_rec("lasso/1", "bcd", 1.0, kind="lasso"), _rec("lasso/1", "cd", 2.0, kind="lasso"),
+            _rec("l1/1", "bcd", 1.0, kind="l1"), _rec("l1/1", "liblinear", 0.5, kind="l1")]
+    groups = {label: {r.solver for r in rows} for label, rows in solver_groups(recs)}
+    assert groups == {"lasso": {"bcd", "cd"}, "l1": {"bcd", "liblinear"}}
+
+
 def test_profile_png_has_a_panel_per_group(tmp_path):
     from optsolve.bench.profile import performance_profile
 
