@@ -96,6 +96,10 @@ def solver_groups(records: Sequence) -> list[tuple[str, list]]:
     return out
 
 
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def _style(j: int) -> dict:
     import matplotlib.pyplot as plt
 
@@ -139,7 +143,7 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
         _step_profile(ax, solvers, ratios, "performance")
         ax.set_xlabel(r"performance ratio $\tau$ (time / best time), log$_2$ scale")
         ax.set_ylabel("fraction of problems solved")
-        ax.set_title(f"{label}: performance profile\n{n_problems} problems, "
+        ax.set_title(f"{label}: performance profile\n{n_problems} problem{_s(n_problems)}, "
                      f"{len(solvers)} solvers, {tol_text}", fontsize=9)
         if ncols == 2:
             ax2 = axes[i, 1]
@@ -151,7 +155,7 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
             else:
                 _step_profile(ax2, costs[0], costs[1], "data")
                 ax2.set_xlabel(r"evaluations / ($n_p$ + 1), log$_2$ scale")
-                ax2.set_title(f"{label}: data profile\n{n_problems} problems, "
+                ax2.set_title(f"{label}: data profile\n{n_problems} problem{_s(n_problems)}, "
                               f"{len(solvers)} solvers, {tol_text}", fontsize=9)
         axes[i, ncols - 1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                                   borderaxespad=0.0, frameon=False)
