@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import math
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from optsolve.bench import get_registry, run_suite
-from optsolve.problems import list_s2mpj_problems, s2mpj_status
+from optsolve.problems import list_s2mpj_problems, s2mpj_info, s2mpj_status
 
 SOLVERS = {  # substring filter of the runner -> row label
     "optsolve.eal[kaczmarz]": "minimize_eq (default)",
@@ -103,9 +104,11 @@ def summarize(records, total: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 small problems only")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per solve")
     parser.add_argument("--max-n", type=int, default=1000)
     parser.add_argument("--fresh", action="store_true", help="ignore the rows of a previous run")
+    parser.add_argument("--retry-timeouts", action="store_true",
+                        help="run again the solves a previous run ended as timeout")
     parser.add_argument("--out", default="bench/results/cutest_equality")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -113,9 +116,21 @@ def main(argv=None) -> int:
     if not ok:
         raise SystemExit(why)
     names = list_s2mpj_problems(constraints="equality", max_n=args.max_n)
+    # the square and underdetermined systems first, then the ~70 overdetermined ones (m > n,
+    # mostly data-fitting residuals, feasible only when the data are consistent)
+    info = {name: s2mpj_info(name) for name in names}
+    names.sort(key=lambda name: (info[name]["m"] > info[name]["n"], info[name]["n"], name))
     if args.quick:
         names = [n for n in names if n in ("HS28", "BT2", "HS6", "HS7", "MWRIGHT", "BOOTH",
                                           "HELIXNE", "ORTHREGB")]
+    path = Path(args.out, "cutest.csv")
+    if args.retry_timeouts and path.is_file():
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["status"])
+            writer.writeheader()
+            writer.writerows(r for r in rows if r["status"] != "timeout")
     # one worker process for the whole run, replaced after a timeout or a crash: the runner
     # stays isolated from hung solvers without 200 interpreter start-ups
     get_registry()["cutest"].fresh_worker_per_problem = False

@@ -117,14 +117,19 @@ def _record(suite: Suite, problem: BenchProblem, solver, threads: int, versions:
     )
 
 
-def _solve_here(suite: Suite, problem: BenchProblem, solver, threads: int):
-    """Prepare and time ``solver`` on ``problem`` in this process: (seconds, outcome)."""
-    solve = solver.prepare(problem)
+def _solve_here(suite: Suite, problem: BenchProblem, solver, threads: int, on_ready=None):
+    """Prepare and time ``solver`` on ``problem`` in this process: (seconds, outcome).
+
+    ``on_ready()`` is called once set-up and warm-up are done, just before the timed solves.
+    """
     with blas_threads(threads):
         if (suite.warmup_problem is not None and solver.name not in suite.warmed
                 and solver.applies_to(suite.warmup_problem)):
             solver.prepare(suite.warmup_problem)()  # compile / load kernels outside the timing
             suite.warmed.add(solver.name)
+        solve = solver.prepare(problem)
+        if on_ready is not None:
+            on_ready()
         t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=suite.warmup,
                                       max_seconds=30)
     return t, outcome
@@ -140,6 +145,10 @@ def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions
     return _record(suite, problem, solver, threads, versions, time_s=t, outcome=outcome)
 
 
+#: seconds a worker may take to import, build the problem and warm up before the timed solve
+WORKER_SETUP_LIMIT = 600.0
+
+
 class _Worker:
     """A ``python -m optsolve.bench.worker`` subprocess answering one solve at a time."""
 
@@ -151,20 +160,29 @@ class _Worker:
         self.buffer = b""
 
     def solve(self, request: dict, time_limit: float | None) -> dict | None:
-        """The worker's answer, or None when it overran ``time_limit`` (it is then killed)."""
-        from .worker import PREFIX
+        """The worker's answer, or None when it overran ``time_limit`` (it is then killed).
+
+        The clock starts when the worker reports its set-up done (imports, problem build,
+        kernel warm-up): the limit bounds the solve, not the start-up.
+        """
+        from .worker import PREFIX, READY
 
         self.proc.stdin.write(pickle.dumps(request).hex().encode() + b"\n")
         self.proc.stdin.flush()
-        deadline = None if time_limit is None else time.monotonic() + time_limit
-        marker = PREFIX.encode()
+        if self._read_line(READY.encode(), WORKER_SETUP_LIMIT) is None:
+            raise RuntimeError(f"worker set-up took over {WORKER_SETUP_LIMIT:g} s")
+        line = self._read_line(PREFIX.encode(), time_limit)
+        return None if line is None else pickle.loads(bytes.fromhex(line.decode()))
+
+    def _read_line(self, marker: bytes, limit: float | None) -> bytes | None:
+        deadline = None if limit is None else time.monotonic() + limit
         fd = self.proc.stdout.fileno()
         while True:
             at = self.buffer.find(marker)
             end = self.buffer.find(b"\n", at) if at >= 0 else -1
             if end >= 0:
                 line, self.buffer = self.buffer[at + len(marker):end], self.buffer[end + 1:]
-                return pickle.loads(bytes.fromhex(line.decode()))
+                return line
             wait = None if deadline is None else deadline - time.monotonic()
             if wait is not None and wait <= 0:
                 self.close()
