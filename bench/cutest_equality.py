@@ -46,19 +46,26 @@ def classify(row) -> str:
     if row.status == "timeout":
         return "time limit"
     if row.status == "error":
+        if "more equality constraints than" in row.reason or "expected square" in row.reason:
+            return "overdetermined (m > n): refused by the solver"
         return "error: " + row.reason.split(":")[0]
     extra = json.loads(row.extra) if row.extra else {}
     message = row.reason.lower()
     if extra.get("finite") is False:
         return "non-finite values at the final point"
     cviol = extra.get("cviol", math.inf)
-    if extra.get("jac_rank", 0) < extra.get("m", 0):
+    m, n = extra.get("m", 0), row.n_vars
+    if m > n > 0 and cviol > TOL:
+        return "overdetermined (m > n), no feasible point reached"
+    if m > n > 0:
+        return "overdetermined (m > n), feasible but not stationary"
+    if extra.get("jac_rank", 0) < m:
         where = "at a feasible point" if cviol <= TOL else "at an infeasible point"
         return f"rank-deficient Jacobian {where} (LICQ fails)"
     if "iteration" in message and any(w in message for w in ("max", "limit", "exceeded")):
         return "iteration limit"
     if cviol > TOL:
-        return "infeasible stop"
+        return "infeasible stop" + (" (line search failed)" if "line search" in message else "")
     return "feasible, not stationary (stalled)"
 
 
@@ -109,6 +116,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true", help="ignore the rows of a previous run")
     parser.add_argument("--retry-timeouts", action="store_true",
                         help="run again the solves a previous run ended as timeout")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="summarize the CSV of a previous run without solving")
     parser.add_argument("--out", default="bench/results/cutest_equality")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -124,6 +133,13 @@ def main(argv=None) -> int:
         names = [n for n in names if n in ("HS28", "BT2", "HS6", "HS7", "MWRIGHT", "BOOTH",
                                           "HELIXNE", "ORTHREGB")]
     path = Path(args.out, "cutest.csv")
+    if args.summary_only:
+        from optsolve.bench.runner import _read_csv
+
+        text = summarize(list(_read_csv(path).values()), len(names))
+        Path(args.out, "summary.md").write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     if args.retry_timeouts and path.is_file():
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
