@@ -18,7 +18,11 @@ VERSION = re.search(
 EXTRAS = {
     "gpu": ["cupy-cuda12x>=13"],
     "gpu-cuda13": ["cupy-cuda13x>=14"],
-    "distributed": ["mpi4py>=3.1", "mpich>=4.0", "ray>=2.9"],
+    # the MPI engine of the decentralized families; the mpich wheel brings a working mpiexec
+    "distributed": ["mpi4py>=4.0", "mpich>=4.1"],
+    # DADAO's optimal edge rates (rates="sdp"): an SDP solved by an open conic solver
+    "sdp": ["cvxpy>=1.4", "clarabel>=0.6"],
+    "graphs": ["networkx>=3.0"],
     "bench": [
         "pytest-benchmark>=4.0",
         "matplotlib>=3.7",
@@ -41,6 +45,7 @@ EXTRAS = {
         "ipykernel>=6.20",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "networkx>=3.0",
     ],
     "torch": ["torch>=2.1"],
 }

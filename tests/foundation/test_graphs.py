@@ -100,3 +100,110 @@ def test_make_graph_dispatch_and_errors():
         make_graph("hypercube", 8)
     with pytest.raises(ValueError, match="n must be >= 3"):
         cycle_graph(2)
+
+
+# --- conversion, named kinds, effective resistances and DADAO's chi_1 / chi_2 ---------------
+
+from optsolve.graphs import (  # noqa: E402
+    GRAPH_KINDS,
+    as_adjacency,
+    barbell_graph,
+    chi1,
+    chi2,
+    edge_list,
+    effective_resistances,
+)
+
+
+def _closed_forms(kind, n):
+    """(chi1, chi2) of unit-weight graphs: chi1 = 1 / lambda_2, chi2 = max R / 2."""
+    if kind == "cycle":
+        # lambda_2(C_n) = 2 - 2 cos(2 pi / n); neighbours: one edge parallel to a path of n-1
+        return 1 / (2 - 2 * np.cos(2 * np.pi / n)), 0.5 * (n - 1) / n
+    if kind == "path":
+        return 1 / (2 - 2 * np.cos(np.pi / n)), 0.5  # a tree: R = 1 on every edge
+    if kind == "complete":
+        return 1 / n, 1 / n  # lambda_2(K_n) = n, R = 2 / n
+    if kind == "star":
+        return 1.0, 0.5  # lambda_2(S_n) = 1, a tree
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["cycle", "path", "complete", "star"])
+@pytest.mark.parametrize("n", [5, 12])
+def test_chi1_chi2_closed_forms(kind, n):
+    A = make_graph(kind, n)
+    c1, c2 = _closed_forms(kind, n)
+    assert chi1(A) == pytest.approx(c1, rel=1e-10)
+    assert chi2(A) == pytest.approx(c2, rel=1e-10)
+
+
+def test_chi_scale_inversely_with_uniform_rates():
+    A = cycle_graph(8)
+    w = np.full(8, 2.5)
+    assert chi1(A, w) == pytest.approx(chi1(A) / 2.5)
+    assert chi2(A, w) == pytest.approx(chi2(A) / 2.5)
+
+
+def test_effective_resistances_sparse_path_matches_dense(monkeypatch):
+    import optsolve.graphs.resistance as res
+
+    A = make_graph("random_geometric", 300, random_state=3)
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.5, 2.0, edge_list(A)[0].size)
+    dense = effective_resistances(A, w)
+    monkeypatch.setattr(res, "DENSE_MAX_NODES", 10)
+    monkeypatch.setattr(res, "SOLVE_BATCH", 37)
+    np.testing.assert_allclose(effective_resistances(A, w), dense, rtol=1e-8)
+    # Foster's theorem: sum over edges of w_ij R_ij = n - 1
+    assert np.sum(w * dense) == pytest.approx(A.shape[0] - 1)
+
+
+def test_networkx_and_dense_inputs_are_converted():
+    nx = pytest.importorskip("networkx")
+    G = nx.cycle_graph(6)
+    A = as_adjacency(G)
+    assert (A != cycle_graph(6)).nnz == 0
+    assert chi1(G) == pytest.approx(chi1(cycle_graph(6)))
+    assert chi1(cycle_graph(6).toarray()) == pytest.approx(chi1(cycle_graph(6)))
+    with pytest.raises(ValueError, match="directed networkx graph"):
+        check_graph(nx.DiGraph([(0, 1), (1, 2), (2, 0)]))
+
+
+def test_directed_graph_is_refused_by_metropolis_weights():
+    A = sp.csr_matrix(np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=float))
+    with pytest.raises(ValueError, match="not symmetric"):
+        metropolis_weights(A)
+
+
+@pytest.mark.parametrize("bad", ["cycle", None, np.zeros(3)])
+def test_bad_graph_types_are_clear_errors(bad):
+    with pytest.raises((TypeError, ValueError), match="graph"):
+        check_graph(bad)
+
+
+@pytest.mark.parametrize("kind", sorted(GRAPH_KINDS))
+def test_every_named_kind_is_connected_and_seeded(kind):
+    n = 36
+    A = make_graph(kind, n, random_state=7)
+    B = make_graph(kind, n, random_state=7)
+    assert A.shape == (n, n) and (A != B).nnz == 0
+    check_graph(A)  # symmetric, loop-free, connected
+
+
+def test_barbell_structure():
+    A = barbell_graph(10)
+    rows, cols = edge_list(A)
+    assert rows.size == 2 * 10 + 1  # two K_5 (10 edges each) and the bridge
+    # the bridge is a cut edge: its resistance is 1
+    R = effective_resistances(A)
+    bridge = np.flatnonzero((rows == 4) & (cols == 5))
+    assert R[bridge] == pytest.approx(1.0)
+    assert chi2(A) == pytest.approx(0.5)
+
+
+def test_edge_list_is_sorted_and_unique():
+    rows, cols = edge_list(make_graph("erdos_renyi", 40, random_state=0))
+    assert np.all(rows < cols)
+    keys = rows * 40 + cols
+    assert np.all(np.diff(keys) > 0)
