@@ -68,7 +68,7 @@ def run_optsolve(problem: Any, *, method: str = "eal-sketch", sketch: str = "kac
     problem.reset_counts()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = minimize_eq(problem, method=method, sketch=sketch, tol=KKT_TOL, max_iter=500,
+        r = minimize_eq(problem, method=method, sketch=sketch, tol=KKT_TOL, max_iter=200,
                         random_state=seed)
     return {"x": r.x, "fun": r.fun, "nit": r.nit, "n_inner": r.n_inner, "evals": _evals(problem),
             "flops": r.flops, "success": r.success, "message": r.message}
