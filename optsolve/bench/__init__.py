@@ -1,4 +1,10 @@
-"""The ``optsolve bench`` runner: problem sets x solvers -> table, CSV, performance profile.
+"""The ``optsolve bench`` runner: problem sets x solvers -> table, CSV, profiles.
+
+Every (problem, solver) pair ends with a status (``solved``, ``failed`` with the reason,
+``timeout``, ``error``); suites may run each solve in a worker subprocess with a time limit
+(``Suite.isolate``); the CSV is written row by row and ``resume=True`` picks it up; the PNG has a
+Dolan–Moré performance profile and a Moré–Wild data profile per group of solvers that attempt
+the same problems.
 
 Plug-in structure
 -----------------

@@ -92,11 +92,29 @@ class Suite:
     solvers: list[SolverSpec] = field(default_factory=list)
     repeats: int = 3
     notes: list[str] = field(default_factory=list)
+    #: untimed calls before the timed ones (0 for suites whose solves run in a subprocess)
+    warmup: int = 1
+    #: a small problem solved once, untimed, before each timed solve (JIT/kernel loading)
+    warmup_problem: BenchProblem | None = None
+    #: run every (problem, solver) pair in its own subprocess
+    isolate: bool = False
+    #: seconds per pair when isolated (None: no limit)
+    time_limit: float | None = None
+    #: isolated solves: a new worker process for every problem (else one for the whole run,
+    #: replaced only after a timeout or a crash)
+    fresh_worker_per_problem: bool = True
+    #: solvers that already solved ``warmup_problem`` in this process
+    warmed: set[str] = field(default_factory=set)
+    #: problem selection of the current run (``run_suite(selection=...)``), read by problem
+    #: sets that take one argument
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def problems(self) -> list[BenchProblem]:
+        import inspect
+
         out: list[BenchProblem] = []
         for make in self.problem_sets:
-            out.extend(make())
+            out.extend(make(self.selection) if inspect.signature(make).parameters else make())
         return out
 
 

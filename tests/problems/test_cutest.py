@@ -168,7 +168,7 @@ def test_paper_problem_list():
 
     assert len(PAPER_CUTEST_PROBLEMS) == len(set(PAPER_CUTEST_PROBLEMS)) == 47
     built_in = [name for name in PAPER_CUTEST_PROBLEMS if name in PROBLEMS]
-    assert len(built_in) == 42  # all but SINVALNE, TRIGON1NE, BA-L1SP, BA-L1, MANCINONE
+    assert len(built_in) == 45  # all but BA-L1SP and MANCINONE (both in S2MPJ)
 
 
 def test_bound_refusal_uses_variable_names_when_they_line_up(monkeypatch):

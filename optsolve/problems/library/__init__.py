@@ -11,9 +11,9 @@ Hock & Schittkowski    HS6 HS7 HS8 HS9 HS26 HS27 HS28 HS39 HS40 HS42 HS46-HS52 H
 Boggs & Tolle          BT1-BT12
 others                 MARATOS MWRIGHT HIMMELBA HIMMELBC HIMMELBE ORTHREGB
 equations (f = 0)      BOOTH CUBENE DENSCHNCNE DENSCHNFNE GOTTFR HELIXNE PRICE4NE RSNBRNE
-                       WAYSEA1NE WAYSEA2NE ZANGWIL3
+                       SINVALNE WAYSEA1NE WAYSEA2NE ZANGWIL3 BA-L1
 scalable               GENHS28 (n), ELEC (n_points), MOREBVNE (n), INTEQNE (N),
-                       POISSON_CONTROL (N, beta, target)
+                       TRIGON1NE (N), POISSON_CONTROL (N, beta, target)
 =====================  ========================================================================
 
 Examples
@@ -33,14 +33,15 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from . import boggs_tolle, equations, hock_schittkowski, misc, pde
+from . import boggs_tolle, bundle, equations, hock_schittkowski, misc, pde
 from ._base import LibraryProblem
 
 __all__ = ["PROBLEMS", "LibraryProblem", "get_problem", "list_problems"]
 
+# keyed by CUTEst name (BA-L1's class is BA_L1)
 PROBLEMS: dict[str, type[LibraryProblem]] = {
-    name: getattr(module, name)
-    for module in (hock_schittkowski, boggs_tolle, misc, equations, pde)
+    getattr(module, name).name: getattr(module, name)
+    for module in (hock_schittkowski, boggs_tolle, misc, equations, pde, bundle)
     for name in module.__all__
     if isinstance(getattr(module, name), type)
 }
@@ -57,7 +58,7 @@ def list_problems(*, scalable: bool | None = None) -> list[str]:
     Examples
     --------
     >>> list_problems(scalable=True)
-    ['ELEC', 'GENHS28', 'INTEQNE', 'MOREBVNE', 'POISSON_CONTROL']
+    ['ELEC', 'GENHS28', 'INTEQNE', 'MOREBVNE', 'TRIGON1NE', 'POISSON_CONTROL']
     """
     return [name for name, cls in PROBLEMS.items()
             if scalable is None or bool(getattr(cls, "scalable", False)) == scalable]
@@ -72,7 +73,7 @@ def get_problem(name: str, **params: Any) -> LibraryProblem:
         A key of :data:`PROBLEMS`.
     **params
         Size and data parameters of scalable problems (``n`` for GENHS28 and MOREBVNE,
-        ``n_points`` for ELEC, ``N`` for INTEQNE, ``N``, ``beta``, ``target`` for
+        ``n_points`` for ELEC, ``N`` for INTEQNE and TRIGON1NE, ``N``, ``beta``, ``target`` for
         POISSON_CONTROL).
 
     Examples

@@ -13,7 +13,7 @@ from ._base import LibraryProblem, sym
 
 __all__ = [
     "BOOTH", "CUBENE", "DENSCHNCNE", "DENSCHNFNE", "GOTTFR", "HELIXNE", "INTEQNE", "MOREBVNE",
-    "PRICE4NE", "RSNBRNE", "WAYSEA1NE", "WAYSEA2NE", "ZANGWIL3",
+    "PRICE4NE", "RSNBRNE", "SINVALNE", "TRIGON1NE", "WAYSEA1NE", "WAYSEA2NE", "ZANGWIL3",
 ]  # fmt: skip
 
 BUCKLEY = ("Buckley (1989), Test functions for unconstrained minimization, TR 1989CS-3, "
@@ -101,6 +101,69 @@ class HELIXNE(_Equations):
                          sym(3, {(0, 0): 10 * x2**2 / r3, (0, 1): -10 * x1 * x2 / r3,
                                  (1, 1): 10 * x1**2 / r3}),
                          np.zeros((3, 3))])
+
+
+class SINVALNE(_Equations):
+    """Nonlinear-equation version of SINEVAL, a sine "banana valley" (Xiao & Zhou 1992, 4.2).
+
+    ``c_1 = (x_2 - sin x_1) / 100``, ``c_2 = x_1 / 0.5``: SIF groups ``G1 = X2 - SIN(X1)`` and
+    ``G2 = X1`` with scales 100 and 0.5 (CUTEst divides a group by its scale).
+    """
+
+    name, n, m = "SINVALNE", 2, 2
+    source = ("Y. Xiao & F. Zhou (1992), Non-monotone trust region methods with curvilinear "
+              "path in unconstrained optimization, Computing 48:303-317, problem 4.2; CUTEst "
+              "SIF SINVALNE (Facchinei, Roma & Toint 1994)")
+    notes = ("The SIF file was not at hand: the group scales (100, 0.5) are those of the sif2jax "
+             "transcription, which its authors check against pycutest. The root (0, 0) does not "
+             "depend on them.")
+    x0, x_opt = (4.712389, -1.0), (0.0, 0.0)
+
+    def _cons(self, x):
+        return np.array([0.01 * (x[1] - np.sin(x[0])), 2.0 * x[0]])
+
+    def _jac(self, x):
+        return np.array([[-0.01 * np.cos(x[0]), 0.01], [2.0, 0.0]])
+
+    def _cons_hessians(self, x):
+        return np.array([sym(2, {(0, 0): 0.01 * np.sin(x[0])}), np.zeros((2, 2))])
+
+
+class TRIGON1NE(_Equations):
+    """SciPy's Trigonometric01 as ``N`` equations (CUTEst TRIGON1NE, N = 10 by default).
+
+    ``c_i = Σ_{j≠i} cos x_j + (i + 1) cos x_i + i sin x_i - (N + i)``, ``i = 1..N`` (SIF:
+    group ``F(I)`` = elements ``C(J)``, ``J ≠ I``, plus ``(I+1) C(I) + I S(I)``, constant
+    ``N + I``); start ``x_i = 0.1``; root ``x = 0``.
+    """
+
+    name = "TRIGON1NE"
+    source = SCIPY_GO.format("Trigonometric01", "TRIGON1NE")
+    scalable = True
+    x_opt = None
+
+    def __init__(self, N: int = 10):
+        if isinstance(N, bool) or int(N) != N or N < 1:
+            raise ValueError(f"N must be a positive integer for TRIGON1NE, got {N!r}")
+        self.n = self.m = int(N)
+        self._i = np.arange(1, self.n + 1, dtype=np.float64)
+        self.x0 = np.full(self.n, 0.1)
+        super().__init__()
+        self.params = {"N": self.n}
+        self.x_opt = np.zeros(self.n)
+
+    def _cons(self, x):
+        i = self._i
+        return np.cos(x).sum() + i * np.cos(x) + i * np.sin(x) - (self.n + i)
+
+    def _jac(self, x):
+        i = self._i
+        return np.tile(-np.sin(x), (self.m, 1)) + np.diag(i * (np.cos(x) - np.sin(x)))
+
+    def _hess(self, x, v):
+        # Σ_i v_i ∇²c_i: every row has -cos x_j on the diagonal, row i adds i(-cos - sin) at (i, i)
+        i = self._i
+        return np.diag(-v.sum() * np.cos(x) - v * i * (np.cos(x) + np.sin(x)))
 
 
 class DENSCHNCNE(_Equations):
