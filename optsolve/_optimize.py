@@ -6,32 +6,29 @@ The conventions are scipy.optimize's:
 * ``callback(intermediate_result)`` receives an ``OptimizeResult`` holding at least ``x`` and
   ``fun``; raising ``StopIteration`` stops the solver cleanly (``status = 99``, as scipy's
   ``minimize`` does);
-* not converging is ``success=False`` plus a :class:`~sklearn.exceptions.ConvergenceWarning`,
-  never an exception.
+* not converging is ``success=False`` plus a :class:`~sklearn.exceptions.ConvergenceWarning`
+  (``optsolve._status.warn_status``), never an exception; option dictionaries are checked like
+  keyword arguments by each family's registry (``optsolve._validation.CheckedOptions``).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
 import numpy as np
 from scipy.optimize import OptimizeResult
-from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "STATUS_CALLBACK_STOP",
     "History",
     "OptimizeResult",
     "ProgressReporter",
-    "SolverOptions",
     "call_callback",
     "make_result",
-    "warn_not_converged",
 ]
 
 logger = logging.getLogger("optsolve")
@@ -84,16 +81,6 @@ def make_result(
     return OptimizeResult(
         x=x, fun=fun, success=bool(success), status=int(status), message=message, nit=int(nit),
         **extra,
-    )
-
-
-def warn_not_converged(solver: str, nit: int, measure: str, value: float, tol: float) -> None:
-    """Issue the ``ConvergenceWarning`` that every solver emits when it runs out of iterations."""
-    warnings.warn(
-        f"{solver} did not converge after {nit} iterations: {measure} = {value:.3e} > tol = "
-        f"{tol:.3e}. Increase max_iter or loosen tol.",
-        ConvergenceWarning,
-        stacklevel=3,
     )
 
 
@@ -169,32 +156,3 @@ class ProgressReporter:
 
     def __exit__(self, *exc):
         self.close()
-
-
-class SolverOptions:
-    """A declared set of solver options with defaults; unknown options warn (scipy style).
-
-    Examples
-    --------
-    >>> opts = SolverOptions("demo", {"eta": 0.5, "max_inner": 100})
-    >>> opts.resolve({"eta": 0.1})["eta"]
-    0.1
-    """
-
-    def __init__(self, solver: str, defaults: Mapping[str, Any]):
-        self.solver = solver
-        self.defaults = dict(defaults)
-
-    def resolve(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
-        out = dict(self.defaults)
-        for key, value in (options or {}).items():
-            if key not in self.defaults:
-                warnings.warn(
-                    f"Unknown solver option {key!r} for {self.solver}; known options: "
-                    f"{sorted(self.defaults)}",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-                continue
-            out[key] = value
-        return out

@@ -5,7 +5,6 @@ import logging
 import numpy as np
 import pytest
 from scipy.optimize import OptimizeResult
-from sklearn.exceptions import ConvergenceWarning
 
 from optsolve import _optimize as opt
 from optsolve import _validation as val
@@ -35,17 +34,6 @@ def test_legacy_callback_gets_a_copy_of_x():
 def test_make_result_fields():
     r = opt.make_result(np.ones(2), 3.0, success=True, status=0, message="ok", nit=4, nfev=5)
     assert r.success is True and r.nit == 4 and r.nfev == 5 and r.message == "ok"
-
-
-def test_warn_not_converged():
-    with pytest.warns(ConvergenceWarning, match="did not converge after 10 iterations"):
-        opt.warn_not_converged("demo", 10, "gap", 1e-3, 1e-6)
-
-
-def test_solver_options_warn_on_unknown():
-    o = opt.SolverOptions("demo", {"a": 1})
-    with pytest.warns(RuntimeWarning, match="Unknown solver option 'b'"):
-        assert o.resolve({"b": 2}) == {"a": 1}
 
 
 def test_history_records():
