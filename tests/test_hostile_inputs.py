@@ -768,13 +768,7 @@ def _register_decentralized():
                  bad_params=[{"alpha": -1.0}, {"n_nodes": 0}, {"n_nodes": 2.5},
                              {"solver": "nope"}, {"graph": "nope"}, {"backend": "nope"},
                              {"solver_options": {"nope": 1}}, {"max_events": 0},
-                             {"partition": "nope"}, {"tol": np.nan}],
-                 xfail={"bad_param6": "decentralized/estimators.py passes solver_options to "
-                                      "solve, whose error names the option ('nope') but not "
-                                      "solver_options",
-                        **({"one_sample": "decentralized/estimators.py: 'n_samples=1 is "
-                                          "smaller than n_nodes=3' names neither X nor y"}
-                           if make is DecentralizedRidge else {})})
+                             {"partition": "nope"}, {"tol": np.nan}])
     register("decentralized.run_mpi", _without_launch(run_mpi),
              lambda: {"problem": _ridge_problem(zero_targets=True), "graph": _cycle()},
              matrix="", rows=(),

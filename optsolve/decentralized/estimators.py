@@ -93,7 +93,7 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
     def _check_n_samples(self, n_samples):
         if n_samples < self.n_nodes:
             raise ValueError(
-                f"n_samples={n_samples} is smaller than n_nodes={self.n_nodes}: every node "
+                f"X has {n_samples} sample(s), fewer than n_nodes={self.n_nodes}: every node "
                 "needs at least one sample")
 
     def _solve(self, X, y, loss, A, seeds, label):
@@ -104,6 +104,7 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
         make = DecentralizedProblem.ridge if loss == "ridge" else DecentralizedProblem.logistic
         problem = make(parts, self.alpha)
         options = dict(self.solver_options or {})
+        self._check_solver_options(options)
         if self.backend == "mpi":
             try:
                 from .mpi import run_mpi
@@ -111,7 +112,8 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
                 raise ImportError(
                     "backend='mpi' needs optsolve.decentralized.run_mpi and mpi4py "
                     "(pip install 'optsolve[distributed]')") from exc
-            return run_mpi(problem, A, solver=self.solver, n_procs=self.n_nodes,
+            # n_procs=None: min(n_nodes, CPUs), several nodes per process beyond that
+            return run_mpi(problem, A, solver=self.solver, n_procs=None,
                            tol=self.tol, max_time=self.max_time, max_events=self.max_events,
                            random_state=seeds[2], **options)
         from . import solve
@@ -120,6 +122,18 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
                      max_time=self.max_time, max_events=self.max_events,
                      random_state=seeds[2], callback=_verbose_callback(self.verbose, label),
                      **options)
+
+    def _check_solver_options(self, options):
+        """Unknown keys of ``solver_options`` are refused here, naming the parameter (their
+        values are checked by the solver)."""
+        from .solver import COMMON_OPTIONS, METHODS
+
+        valid = set(METHODS[self.solver].options) | set(COMMON_OPTIONS)
+        unknown = set(options) - valid
+        if unknown:
+            raise ValueError(
+                f"solver_options has unknown key(s) {sorted(unknown)} for solver "
+                f"{self.solver!r}; valid: {sorted(valid)}")
 
     def _seeds(self):
         """Three integer seeds (graph, partition, solver) drawn once from ``random_state``."""
