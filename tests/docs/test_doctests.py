@@ -94,6 +94,7 @@ PUBLIC_MODULES = [
 WITHOUT_EXAMPLE = {
     # exceptions and warnings: raised by the library, not called by users
     "CUTEstUnavailableError": "exception",
+    "S2MPJUnavailableError": "exception",
     "FiniteDifferenceWarning": "warning",
     "DownloadError": "exception",
     # needs the network
