@@ -160,7 +160,8 @@ def performance_profile(records: Sequence, path: str | Path, title: str = "") ->
         axes[i, ncols - 1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                                   borderaxespad=0.0, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=11)
+        # a quarter inch above the top row, which bbox_inches="tight" keeps in the image
+        fig.suptitle(title, fontsize=11, y=1.0 + 0.25 / fig.get_figheight())
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110, bbox_inches="tight")
