@@ -4,7 +4,7 @@ Public names are imported lazily from their modules so that ``import optsolve.bc
 no numba kernel.
 """
 
-import importlib
+from .._lazy import attach
 
 _LAZY = {
     # solver core: datafits, penalties, rules, partitions, updates
@@ -25,16 +25,4 @@ _LAZY = {
     "BCDLabelPropagation": ".forest",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.bcd' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

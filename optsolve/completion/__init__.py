@@ -5,8 +5,7 @@ Public names are imported lazily from their modules; importing compiles no numba
 replaced by the submodule as soon as another module imports ``.altmin``.
 """
 
-import importlib
-
+from .._lazy import attach
 from .altmin import altmin as altmin
 
 _LAZY = {
@@ -15,16 +14,4 @@ _LAZY = {
     "spectral_init": ".init",
 }
 
-__all__ = sorted([*_LAZY, "altmin"])
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.completion' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, eager=("altmin",))

@@ -5,7 +5,7 @@ Randomized Iterative Sketching", ICML 2023. Public names are imported lazily so 
 ``import optsolve.constrained`` compiles no numba kernel.
 """
 
-import importlib
+from .._lazy import attach
 
 _LAZY = {
     "minimize_eq": ".solver",
@@ -19,16 +19,4 @@ _LAZY = {
     "ConstrainedLogisticRegression": ".estimators",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.constrained' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

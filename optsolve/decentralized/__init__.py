@@ -9,7 +9,7 @@ Public names are imported on first use, so that an MPI worker importing one modu
 for the estimators (scikit-learn) or the solvers it does not run.
 """
 
-import importlib
+from .._lazy import attach
 
 _LAZY = {
     "DecentralizedProblem": "..problems.partitioned",
@@ -22,16 +22,4 @@ _LAZY = {
     "run_mpi": ".mpi",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.decentralized' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

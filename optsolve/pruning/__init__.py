@@ -7,7 +7,7 @@ programming. Public names are imported lazily so that ``import optsolve.pruning`
 numba kernel and never imports torch.
 """
 
-import importlib
+from .._lazy import attach
 
 _LAZY = {
     "LayerAdaptivePruner": ".estimators",
@@ -29,16 +29,4 @@ _LAZY = {
     "geometric_sparsity_schedule": ".schedule",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.pruning' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -10,8 +10,7 @@ Public names are imported lazily from their modules; importing compiles no numba
 replaced by the submodule as soon as another module imports ``.token_sgd``.
 """
 
-import importlib
-
+from .._lazy import attach
 from .token_sgd import token_sgd as token_sgd
 
 _LAZY = {
@@ -27,16 +26,4 @@ _LAZY = {
     "run_mpi": ".mpi",
 }
 
-__all__ = sorted([*_LAZY, "token_sgd"])
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.randomwalk' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, eager=("token_sgd",))

@@ -9,7 +9,7 @@ graph-based semi-supervised learning (the harmonic-function solution).
 Names are imported lazily so that ``import optsolve.bcd.forest`` compiles no numba kernel.
 """
 
-import importlib
+from ..._lazy import attach
 
 _LAZY = {
     "minimize_forest_bcd": ".solver",
@@ -25,16 +25,4 @@ _LAZY = {
     "lattice_graph": ".graphs",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'optsolve.bcd.forest' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
