@@ -1,4 +1,5 @@
-"""scikit-learn estimator fitted by :func:`~optsolve.constrained.minimize_eq`."""
+"""scikit-learn estimator fitted by :func:`~optsolve.constrained.minimize_eq` or, for bounds and
+wide sparse inputs, by the matrix-free :func:`.newton_cg.minimize_bound_al`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from .._optimize import make_result
+from .._status import Status, termination_message, warn_status
 from ..base import (
     COMMON_SOLVER_CONSTRAINTS,
     Interval,
@@ -21,8 +24,16 @@ from ..base import (
     validate_data,
 )
 from ..problems import EqualityConstrainedProblem
+from .kkt import DENSE_KKT_MAX
+from .newton_cg import NEWTON_CG_OPTIONS, minimize_bound_al
 from .sketches import SKETCHES
 from .solver import METHODS, minimize_eq
+
+#: ``method='auto'`` picks the matrix-free ``'newton-cg'`` when there are bounds, or when ``X``
+#: is sparse and the KKT system would have more than this many rows (``n_features +
+#: fit_intercept + n_constraints``; above it the assembled ``XᵀDX`` is sparse and fills in)
+MATRIX_FREE_MIN_KKT = DENSE_KKT_MAX
+ESTIMATOR_METHODS = ("auto", *METHODS, "newton-cg")
 
 __all__ = ["ConstrainedLogisticRegression"]
 
@@ -95,6 +106,64 @@ class _LogisticProblem(EqualityConstrainedProblem):
         return H
 
 
+class _LogisticLoss:
+    """``Σ sᵢ log(1 + exp(-yᵢ(xᵢᵀcoef + b))) + (α/2)‖coef‖²`` with Hessian-vector products
+    ``v ↦ Xᵀ(D(Xv)) + αv`` (``D = diag(sᵢ pᵢ(1 - pᵢ))``): two passes over ``X``, no matrix of
+    the Hessian's size. The intercept ``b`` (last entry of ``w`` when fitted) is handled
+    without a column of ones, so ``X`` is never copied."""
+
+    def __init__(self, X, ys, weights, alpha, fit_intercept):
+        self.X, self.ys, self.weights = X, ys, weights
+        self.alpha, self.fit_intercept = alpha, fit_intercept
+        self.d = X.shape[1]
+        self._Xsq = None
+
+    def _split(self, w):
+        return w[:self.d], (w[self.d] if self.fit_intercept else 0.0)
+
+    def _z(self, w):
+        coef, b = self._split(w)
+        return np.asarray(self.X @ coef).ravel() + b
+
+    def fun(self, w):
+        z = self.ys * self._z(w)
+        coef, _ = self._split(w)
+        loss = float(self.weights @ np.logaddexp(0.0, -z)) + 0.5 * self.alpha * float(
+            coef @ coef)
+        r = -self.ys * expit(-z) * self.weights
+        g = np.asarray(self.X.T @ r).ravel() + self.alpha * coef
+        if self.fit_intercept:
+            g = np.append(g, r.sum())
+        return loss, g
+
+    def _squared(self):
+        """``X ∘ X`` for the Hessian diagonal (sparse: new data, shared index arrays)."""
+        if self._Xsq is None:
+            X = self.X
+            self._Xsq = (sp.csr_matrix((X.data**2, X.indices, X.indptr), shape=X.shape)
+                         if sp.issparse(X) else X * X)
+        return self._Xsq
+
+    def hess(self, w):
+        """``(hessp, diag)`` of the loss at ``w``."""
+        p = expit(self._z(w))
+        dd = p * (1.0 - p) * self.weights
+        X, d, alpha, fi = self.X, self.d, self.alpha, self.fit_intercept
+
+        def hessp(v):
+            u = np.asarray(X @ v[:d]).ravel()
+            if fi:
+                u += v[d]
+            u *= dd
+            out = np.asarray(X.T @ u).ravel() + alpha * v[:d]
+            return np.append(out, u.sum()) if fi else out
+
+        diag = np.asarray(self._squared().T @ dd).ravel() + alpha
+        if fi:
+            diag = np.append(diag, dd.sum())
+        return hessp, diag
+
+
 def _sample_weight(sample_weight, n_samples):
     """Validated non-negative weights of positive sum (ones when None)."""
     if sample_weight is None:
@@ -112,6 +181,17 @@ def _sample_weight(sample_weight, n_samples):
     if sw.sum() <= 0:
         raise ValueError("sample_weight has only zero weights; at least one must be positive")
     return sw
+
+
+def _linear_feasible(A, b, lower, upper) -> bool:
+    """Whether ``A w = b`` has a solution within the bounds (HiGHS on a zero objective)."""
+    from scipy.optimize import linprog
+
+    res = linprog(np.zeros(A.shape[1]), A_eq=A, b_eq=b,
+                  bounds=np.column_stack([np.where(np.isfinite(lower), lower, None),
+                                          np.where(np.isfinite(upper), upper, None)]),
+                  method="highs")
+    return res.status != 2  # 2: infeasible; any other outcome lets the solver decide
 
 
 class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -133,15 +213,35 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
         Value of ``‖coef‖²`` imposed as an equality constraint.
     alpha : float >= 0, default=0.0
         Ridge penalty (0 is the paper's loss).
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (as scikit-learn's ``Lasso`` and
+        ``LinearRegression``); combined with ``bounds`` the lower bound becomes
+        ``max(lower, 0)``.
+    bounds : tuple (lower, upper) or None, default=None
+        Box constraints ``lower <= coef <= upper``; each side a number, an array of shape
+        ``(n_features,)`` or None (unbounded; ``±inf`` entries are unbounded too). The
+        intercept is never bounded.
     fit_intercept : bool, default=True
-    method : {'eal-sketch', 'eal-direct'}, default='eal-sketch'
+    method : {'auto', 'eal-sketch', 'eal-direct', 'newton-cg'}, default='auto'
+        ``'eal-sketch'`` and ``'eal-direct'`` are the Newton methods of
+        :func:`~optsolve.constrained.minimize_eq` (KKT matrix assembled, solved by sketching or
+        LU). ``'newton-cg'`` is matrix-free (:func:`~optsolve.constrained.newton_cg.
+        minimize_bound_al`: Hessian-vector products ``Xᵀ(D(Xv)) + αv``, projected Newton–CG on
+        a bound-constrained augmented Lagrangian); it is the only method that handles
+        ``positive``/``bounds``, and its memory is ``O(nnz(X) + n_features n_constraints)``.
+        ``'auto'`` picks ``'newton-cg'`` when there are bounds, or when ``X`` is sparse and
+        ``n_features + fit_intercept + n_constraints > 1000`` (where the assembled ``XᵀDX``
+        would be sparse and fill in), and ``'eal-sketch'`` otherwise.
     sketch : {'kaczmarz', 'gaussian', 'block', 'count'}, default='kaczmarz'
+        Sketch of ``'eal-sketch'`` (ignored by the other methods).
     tol : float, default=1e-6
-        KKT tolerance ``max(‖∇ₓL‖∞, ‖c‖∞)``.
+        KKT tolerance ``max(‖∇ₓL‖∞, ‖c‖∞)`` (with bounds, ``‖coef - P[coef - ∇ₓL]‖∞`` in
+        place of ``‖∇ₓL‖∞``, ``P`` the projection onto the box).
     max_iter : int, default=100
         Maximum number of outer (Newton) iterations.
     options : dict or None, default=None
-        Further options of :func:`~optsolve.constrained.minimize_eq`.
+        Further options of :func:`~optsolve.constrained.minimize_eq`, or of
+        :func:`~optsolve.constrained.newton_cg.minimize_bound_al` for ``'newton-cg'``.
     random_state : int, RandomState instance or None, default=None
         Seed of the sketches.
     record_history : bool, default=False
@@ -155,14 +255,17 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
     intercept_ : ndarray of shape (1,)
     multipliers_ : ndarray of shape (n_constraints + (norm_constraint is not None),)
         Lagrange multipliers of the constraints (``L = f + λᵀc``).
+    method_ : str
+        The method used (``'auto'`` resolved).
     kkt_ : float
         Final KKT residual.
     n_iter_ : int
         Outer iterations.
     n_inner_ : int
-        Inner sketch iterations in total.
+        Inner sketch iterations in total (``'newton-cg'``: Hessian-vector products).
     result_ : OptimizeResult
-        The full result of ``minimize_eq``.
+        The full result of the solver (``'newton-cg'`` adds ``lower_multipliers`` and
+        ``upper_multipliers`` of the bounds).
     history_ : dict
         Only when ``record_history=True``.
     n_features_in_ : int
@@ -184,6 +287,9 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
     >>> w = clf.coef_.ravel()
     >>> bool(abs(w[0] + w[1]) < 1e-6 and abs(w @ w - 1.0) < 1e-6)
     True
+    >>> nonneg = ConstrainedLogisticRegression(positive=True, alpha=0.01).fit(X, y)
+    >>> bool(nonneg.coef_.min() >= 0.0), nonneg.method_
+    (True, 'newton-cg')
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -192,20 +298,24 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
         "b_eq": ["array-like", None],
         "norm_constraint": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "positive": ["boolean"],
+        "bounds": ["array-like", None],
         "fit_intercept": ["boolean"],
-        "method": [StrOptions(set(METHODS))],
+        "method": [StrOptions(set(ESTIMATOR_METHODS))],
         "sketch": [StrOptions(set(SKETCHES))],
         "options": [dict, None],
     }
 
     def __init__(self, A_eq=None, b_eq=None, norm_constraint=None, *, alpha=0.0,
-                 fit_intercept=True, method="eal-sketch", sketch="kaczmarz", tol=1e-6,
-                 max_iter=100, options=None, random_state=None, record_history=False,
-                 verbose=0):
+                 positive=False, bounds=None, fit_intercept=True, method="auto",
+                 sketch="kaczmarz", tol=1e-6, max_iter=100, options=None, random_state=None,
+                 record_history=False, verbose=0):
         self.A_eq = A_eq
         self.b_eq = b_eq
         self.norm_constraint = norm_constraint
         self.alpha = alpha
+        self.positive = positive
+        self.bounds = bounds
         self.fit_intercept = fit_intercept
         self.method = method
         self.sketch = sketch
@@ -256,19 +366,14 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
         if self.norm_constraint is not None and d == 0:
             raise ValueError("norm_constraint needs at least one feature")
         ys = np.where(y == self.classes_[1], 1.0, -1.0)
-        if self.fit_intercept:
-            ones = np.ones((X.shape[0], 1))
-            Xa = sp.hstack([X, sp.csr_matrix(ones)], format="csr") if sp.issparse(X) else \
-                np.hstack([X, ones])
-            A = np.hstack([A, np.zeros((A.shape[0], 1))])
+        lower, upper = self._bounds(d)
+        bounded = bool(np.any(np.isfinite(lower)) or np.any(np.isfinite(upper)))
+        method = self._resolve_method(X, d, A.shape[0], bounded)
+        self.method_ = method
+        if method == "newton-cg":
+            res = self._fit_newton_cg(X, ys, sw / sw.sum(), A, b, lower, upper)
         else:
-            Xa = X
-        problem = _LogisticProblem(Xa, ys, A, b, self.norm_constraint, float(self.alpha), d,
-                                   sw / sw.sum())
-        res = minimize_eq(problem, method=self.method, sketch=self.sketch, tol=self.tol,
-                          max_iter=self.max_iter, random_state=self._seed(),
-                          options={**(self.options or {}), "record_history":
-                                   self.record_history, "verbose": self.verbose})
+            res = self._fit_eal(X, ys, sw / sw.sum(), A, b, d, method)
         w = res.x
         self.coef_ = w[:d].reshape(1, d)
         self.intercept_ = np.array([w[d]]) if self.fit_intercept else np.zeros(1)
@@ -278,6 +383,140 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
         self.result_ = res
         self._store_result(res)
         return self
+
+    def _resolve_method(self, X, d, n_linear, bounded):
+        m = n_linear + (self.norm_constraint is not None)
+        if self.method == "auto":
+            wide = sp.issparse(X) and d + bool(self.fit_intercept) + m > MATRIX_FREE_MIN_KKT
+            return "newton-cg" if bounded or wide else "eal-sketch"
+        if bounded and self.method != "newton-cg":
+            raise ValueError(f"positive/bounds need method='newton-cg' or 'auto' (the "
+                             f"{self.method!r} method handles equality constraints only)")
+        return self.method
+
+    def _fit_eal(self, X, ys, weights, A, b, d, method):
+        if self.fit_intercept:
+            ones = np.ones((X.shape[0], 1))
+            Xa = sp.hstack([X, sp.csr_matrix(ones)], format="csr") if sp.issparse(X) else \
+                np.hstack([X, ones])
+            A = np.hstack([A, np.zeros((A.shape[0], 1))])
+        else:
+            Xa = X
+        problem = _LogisticProblem(Xa, ys, A, b, self.norm_constraint, float(self.alpha), d,
+                                   weights)
+        return minimize_eq(problem, method=method, sketch=self.sketch, tol=self.tol,
+                           max_iter=self.max_iter, random_state=self._seed(),
+                           options={**(self.options or {}), "record_history":
+                                    self.record_history, "verbose": self.verbose})
+
+    def _fit_newton_cg(self, X, ys, weights, A, b, lower, upper):
+        """The matrix-free path: memory ``O(nnz(X) + n_features n_constraints)``."""
+        opts = NEWTON_CG_OPTIONS.resolve({**(self.options or {}), "record_history":
+                                          self.record_history, "verbose": int(self.verbose)})
+        d = X.shape[1]
+        fi = bool(self.fit_intercept)
+        n = d + fi
+        loss = _LogisticLoss(X, ys, weights, float(self.alpha), fi)
+        norm = self.norm_constraint
+        m_lin = A.shape[0]
+        m = m_lin + (norm is not None)
+        if fi:  # the intercept is neither bounded nor constrained
+            lower, upper = np.append(lower, -np.inf), np.append(upper, np.inf)
+            A = np.hstack([A, np.zeros((m_lin, 1))])
+        x0 = np.zeros(n)
+        if norm is not None:  # on the sphere, away from the direction of a common sum row
+            v = 1.0 / np.arange(1, d + 1)
+            if np.any(np.isfinite(lower[:d]) | np.isfinite(upper[:d])):
+                v = np.clip(v, lower[:d], upper[:d])
+                v = v if np.any(v) else np.ones(d)
+            x0[:d] = np.sqrt(norm) * v / np.linalg.norm(v)
+        if m_lin and (np.any(np.isfinite(lower)) or np.any(np.isfinite(upper))) and \
+                not _linear_feasible(A, b, lower, upper):
+            x0 = np.clip(x0, lower, upper)
+            f0 = loss.fun(x0)[0]
+            detail = "A_eq w = b_eq has no solution within the bounds (linear program)"
+            res = make_result(
+                x0, f0, success=False, status=Status.INFEASIBLE,
+                message=termination_message(Status.INFEASIBLE, detail), nit=0,
+                multipliers=np.zeros(m), kkt=np.inf,
+                constr_violation=float(np.max(np.abs(A @ x0 - b))), n_inner=0)
+            warn_status("ConstrainedLogisticRegression", Status.INFEASIBLE, detail)
+            return res
+
+        def cons(w):
+            c = A @ w - b
+            if norm is not None:
+                c = np.append(c, w[:d] @ w[:d] - norm)
+            return c
+
+        def jac(w):
+            if norm is None:
+                return A
+            row = np.zeros(n)
+            row[:d] = 2.0 * w[:d]
+            return np.vstack([A, row])
+
+        def hess(w, y):
+            hp, diag = loss.hess(w)
+            if norm is None or y[-1] == 0.0:
+                return hp, diag
+            t = 2.0 * y[-1]
+            mask = np.zeros(n)
+            mask[:d] = t
+
+            def hessp(v):
+                return hp(v) + mask * v
+
+            return hessp, diag + mask
+
+        res = minimize_bound_al(loss.fun, hess, x0, cons=cons if m else None,
+                                jac=jac if m else None, n_constraints=m, lower=lower,
+                                upper=upper, tol=self.tol, max_iter=self.max_iter,
+                                options=opts)
+        res["n_inner"] = res.n_cg
+        return res
+
+    def _bounds(self, d):
+        """``(lower, upper)`` of shape ``(d,)`` from ``bounds`` and ``positive``."""
+        lower, upper = np.full(d, -np.inf), np.full(d, np.inf)
+        if self.bounds is not None:
+            pair = self.bounds
+            if isinstance(pair, np.ndarray) and pair.ndim >= 1 and pair.shape[0] == 2:
+                pair = list(pair)
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError("bounds must be a pair (lower, upper) or None, got "
+                                 f"{type(self.bounds).__name__}")
+            out = []
+            for side, value, default in (("lower", pair[0], -np.inf),
+                                         ("upper", pair[1], np.inf)):
+                if value is None:
+                    out.append(np.full(d, default))
+                    continue
+                try:
+                    arr = np.asarray(value, dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise TypeError(f"bounds ({side}) must be a number, an array of "
+                                    f"{d} numbers or None") from None
+                if arr.ndim == 0:
+                    arr = np.full(d, float(arr))
+                if arr.shape != (d,):
+                    raise ValueError(f"bounds ({side}) must be a number or have shape ({d},) "
+                                     f"to match X's {d} features, got {arr.shape}")
+                if np.any(np.isnan(arr)):
+                    raise ValueError(f"bounds ({side}) contains NaN")
+                out.append(arr.copy())
+            lower, upper = out
+            if np.any(lower == np.inf) or np.any(upper == -np.inf):
+                raise ValueError("bounds: a lower bound of +inf or an upper bound of -inf "
+                                 "leaves no feasible coefficient")
+        if self.positive:
+            lower = np.maximum(lower, 0.0)
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            what = "positive=True and bounds" if self.positive else "bounds"
+            raise ValueError(f"{what}: lower > upper for feature(s) {bad[:10].tolist()}"
+                             f"{'...' if bad.size > 10 else ''}")
+        return lower, upper
 
     def _constraints(self, d):
         if self.A_eq is None:

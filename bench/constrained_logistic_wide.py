@@ -1,0 +1,79 @@
+"""ConstrainedLogisticRegression on a wide sparse X (issue #19: 20000 x 200000, density 2.5e-4,
+about 10⁶ non-zeros): the matrix-free ``method='newton-cg'`` (chosen by ``method='auto'``)
+against what the assembled path would need. Reports fit time, the tracemalloc peak of the fit
+(Python allocations, numpy and scipy buffers included) as a multiple of X's storage, and the
+projected KKT residual. The assembled ``XᵀDX`` is not formed; its size is counted from the row
+non-zeros (``Σᵢ nnz(xᵢ)²`` upper bound, and the exact count of ``XᵀX`` on the quick size).
+
+    python bench/constrained_logistic_wide.py            # the issue's size (~1 min)
+    python bench/constrained_logistic_wide.py --quick    # 2000 x 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from optsolve.bench.timing import blas_threads
+from optsolve.constrained import ConstrainedLogisticRegression
+from optsolve.datasets import make_sparse_regression
+
+
+def run(n, d, density, constraints, seed=0):
+    X, y_reg, _ = make_sparse_regression(n, d, density=density, n_informative=min(d, 200),
+                                      random_state=seed)
+    y = (y_reg > np.median(y_reg)).astype(int)
+    x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    row_nnz = np.diff(X.indptr).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    params = {"alpha": 1e-4, "max_iter": 200}
+    if constraints == "eq+norm":
+        A = rng.standard_normal((5, d))
+        w_bar = np.full(d, 1 / np.sqrt(d))
+        params.update(A_eq=A, b_eq=A @ w_bar, norm_constraint=1.0)
+    elif constraints == "positive":
+        params.update(positive=True)
+    clf = ConstrainedLogisticRegression(**params)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    t = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    row = {"n": n, "d": d, "nnz": int(X.nnz), "constraints": constraints,
+           "method": clf.method_, "time_s": round(t, 2), "peak_MB": round(peak / 2**20, 1),
+           "X_MB": round(x_bytes / 2**20, 1), "peak_over_X": round(peak / x_bytes, 2),
+           "XtDX_nnz_bound": int(np.sum(row_nnz**2)), "nit": int(clf.n_iter_),
+           "hvp": int(clf.n_inner_), "kkt": float(clf.kkt_),
+           "success": bool(clf.result_.success)}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    n, d = (2000, 20000) if args.quick else (20000, 200000)
+    density = 2.5e-3 if args.quick else 2.5e-4
+    rows = []
+    with blas_threads(1):
+        for constraints in ("none", "eq+norm", "positive"):
+            rows.append(run(n, d, density, constraints))
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"constrained_logistic_wide{'_quick' if args.quick else ''}.json").write_text(
+        json.dumps(rows, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
