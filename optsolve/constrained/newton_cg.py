@@ -19,11 +19,13 @@ TRON, Lin & Moré 1999), after which ``λ ← λ + ρc`` or ``ρ ← 10ρ``. Its
     (∇²ₓL(x, λ + ρc) + ρ GᵀG) Δx = -∇Φ_ρ
 
 on the free variables is the Schur complement of the regularized KKT system
-``[[∇²ₓL, Gᵀ], [G, -I/ρ]]``: solving it by preconditioned CG (Jacobi preconditioner
-``diag(∇²ₓL) + ρ Σⱼ Gⱼ²``) is the matrix-free counterpart of the family's KKT solve, with the
-bounds handled by projection rather than by a saddle-point block per bound. The constraint rows
-are scaled to unit norm first (``ρ GᵀG`` then adds a cluster of ``m`` eigenvalues near ``ρ``,
-which CG resolves in about ``m`` extra iterations).
+``[[∇²ₓL, Gᵀ], [G, -I/ρ]]``: it is solved by CG preconditioned by the block-diagonal
+preconditioner ``diag(D, G D⁻¹ Gᵀ + I/ρ)`` of that saddle-point system carried to the Schur
+complement (``D`` the diagonal of ``∇²ₓL``; Woodbury's identity, an ``m x m`` Cholesky), the
+matrix-free counterpart of the family's KKT solve, with the bounds handled by projection
+rather than by a saddle-point block per bound. The constraint rows are scaled to unit norm
+first. Negative curvature met by CG is removed by a shift ``+δI`` grown as in the assembled
+method's inertia correction.
 
 The stopping measure is the projected KKT residual
 
@@ -44,11 +46,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from .._optimize import History, OptimizeResult, call_callback, make_result
 from .._status import Status, termination_message, warn_status
 from .._validation import CheckedOptions, option
+from ._driver import REG_FIRST, REG_GROWTH, REG_MIN
 
 __all__ = ["NEWTON_CG_OPTIONS", "minimize_bound_al"]
 
@@ -57,8 +61,20 @@ logger = logging.getLogger("optsolve.constrained")
 #: first penalty ρ₀ and its growth factor when ‖c‖ did not shrink enough (Nocedal & Wright,
 #: Algorithm 17.4 uses the same factor), and the ceiling beyond which the run stops
 RHO0, RHO_GROWTH, RHO_MAX = 10.0, 10.0, 1e12
+#: ‖c‖ must shrink by this factor between two outer iterations, else ρ grows (ALGENCAN's τ)
+C_SHRINK = 0.5
+#: first inner tolerance ω and its factor per outer iteration
+OMEGA0, OMEGA_SHRINK = 1e-1, 0.1
 #: Armijo constant of the projected search (Bertsekas 1982, eq. (33)) and backtracking factor
 ARMIJO, BACKTRACK, MAX_BACKTRACKS = 1e-4, 0.5, 40
+#: largest forcing term of the CG solve, ‖r‖ <= min(FORCING_MAX, √‖∇Φ‖) ‖∇Φ‖ (Eisenstat &
+#: Walker 1996 use 0.5; with the Schur-complement preconditioner one CG step often meets 0.5 and
+#: the Newton step degrades to a scaled gradient step)
+FORCING_MAX = 0.1
+#: shifts H + δI tried per Newton step before a scaled gradient step is taken
+MAX_SHIFTS = 30
+#: relative rounding error allowed in the Armijo test
+ROUNDOFF = 8 * np.finfo(float).eps
 #: largest ε of the ε-active set (Bertsekas 1982, eq. (31)): ε = min(EPS_ACTIVE, ‖x - P[x - g]‖)
 EPS_ACTIVE = 1e-3
 #: infeasibility test: ‖c‖∞ > tol while the projected gradient of ½‖c‖² is below
@@ -122,37 +138,71 @@ def _pg(x, g, lower, upper):
     return x - _project(x - g, lower, upper)
 
 
-def _cg(hessp: Callable, b: np.ndarray, precond: np.ndarray, free: np.ndarray, rtol: float,
-        max_iter: int) -> tuple[np.ndarray, int]:
-    """Preconditioned CG on ``H_FF d = b_F`` (components outside ``free`` stay zero).
+class _Preconditioner:
+    """``(D + ρ G_Fᵀ G_F)⁻¹`` restricted to the free variables, ``D`` the diagonal of the Hessian
+    of the Lagrangian (clipped positive) plus the shift: Woodbury's identity
 
-    Stops at ``‖r‖ <= rtol ‖b_F‖``, after ``max_iter`` steps, or at a direction of
-    non-positive curvature (the iterate so far is returned; the preconditioned residual when
-    it is the first step, as in truncated Newton, Nocedal & Wright Algorithm 7.1)."""
+        (D + ρGᵀG)⁻¹ = D⁻¹ - D⁻¹Gᵀ (I/ρ + G D⁻¹ Gᵀ)⁻¹ G D⁻¹,
+
+    i.e. the block-diagonal preconditioner ``diag(D, G D⁻¹ Gᵀ + I/ρ)`` of the regularized KKT
+    system carried to its Schur complement. Without the ``m x m`` correction the cluster of
+    ``ρ GᵀG`` would end CG after one step at a loose forcing term, leaving a gradient step."""
+
+    def __init__(self, diag, G, rho, free, shift):
+        dmax = float(np.max(diag)) if diag.size else 1.0
+        d = np.maximum(diag, 1e-8 * dmax if dmax > 0 else 1.0) + shift
+        self.dinv = np.where(free, 1.0 / d, 0.0)
+        self.scale = float(np.max(d)) if d.size else 1.0
+        self.mean = float(np.mean(d)) if d.size else 1.0
+        self.GD = None
+        if G is not None and G.shape[0]:
+            Gd = G.toarray() if sp.issparse(G) else G
+            self.GD = Gd * self.dinv  # G_F D⁻¹ (inactive columns are zero)
+            S = np.eye(G.shape[0]) / rho + self.GD @ Gd.T
+            self.chol = scipy.linalg.cho_factor(S + 1e-14 * np.trace(S) * np.eye(len(S)))
+
+    def __call__(self, r):
+        z = self.dinv * r
+        if self.GD is not None:
+            z -= self.GD.T @ scipy.linalg.cho_solve(self.chol, self.GD @ r)
+        return z
+
+
+def _cg(hessp: Callable, b: np.ndarray, psolve: Callable, free: np.ndarray, rtol: float,
+        max_iter: int, shift: float = 0.0) -> tuple[np.ndarray, int, float | None]:
+    """Preconditioned CG on ``(H + shift I)_FF d = b_F`` (components outside ``free`` stay
+    zero).
+
+    Stops at ``‖r‖ <= rtol ‖b_F‖``, after ``max_iter`` steps, or at a direction ``p`` of
+    non-positive curvature. Returns ``(d, steps, q)`` with ``q = pᵀ(H + shift I)p / pᵀp`` at
+    such a direction, else None."""
     d = np.zeros_like(b)
     r = np.where(free, b, 0.0)
     bnorm = float(np.linalg.norm(r))
     if bnorm == 0.0:
-        return d, 0
-    z = r / precond
+        return d, 0, None
+    z = psolve(r)
     p = z.copy()
     rz = float(r @ z)
     for k in range(max_iter):
         Hp = hessp(p)
+        if shift:
+            Hp += shift * p
         Hp[~free] = 0.0
+        pp = float(p @ p)
         curv = float(p @ Hp)
-        if curv <= 1e-14 * float(p @ p) * max(1.0, float(np.max(precond))):
-            return (z if k == 0 else d), k + 1
+        if curv <= 1e-14 * pp * max(1.0, psolve.scale):
+            return d, k + 1, curv / pp
         a = rz / curv
         d += a * p
         r -= a * Hp
         if float(np.linalg.norm(r)) <= rtol * bnorm:
-            return d, k + 1
-        z = r / precond
+            return d, k + 1, None
+        z = psolve(r)
         rz_new = float(r @ z)
         p = z + (rz_new / rz) * p
         rz = rz_new
-    return d, max_iter
+    return d, max_iter, None
 
 
 def minimize_bound_al(
@@ -271,11 +321,10 @@ def minimize_bound_al(
         return _finish(x, f, g, c, G, lam, rho, scale, lower, upper, Status.NON_FINITE, 0, 0,
                        0, history, tol, " at x0")
     # the inner tolerance ω and the feasibility target η of Algorithm 17.4
-    omega = max(tol, 1.0 / rho) if m else tol
-    eta = max(tol, 1.0 / rho**0.1)
-    # floors in the scaled units of c̃ = c / s, so that ‖c‖∞ <= tol in the user's units
-    eta_min = 0.1 * tol / (float(np.max(scale)) if m else 1.0)
+    omega = max(tol, OMEGA0) if m else tol
     omega_min = 0.1 * tol
+    c_prev = np.inf
+    shift_last = 0.0
     max_outer = max_iter + 100
     while status is None:
         # ---- inner: projected Newton-CG on Φ_ρ(·; λ) over the box ---------------------------
@@ -308,22 +357,31 @@ def minimize_bound_al(
 
                 def hessp(v, hp_L=hp_L, Gd=Gd, rho=rho):
                     return hp_L(v) + rho * np.asarray(Gd.T @ np.asarray(Gd @ v).ravel()).ravel()
-
-                gsq = (np.asarray(G.multiply(G).sum(axis=0)).ravel() if sp.issparse(G)
-                       else np.einsum("ij,ij->j", G, G))
-                diag = diag_L + rho * gsq
             else:
-                hessp, diag = hp_L, diag_L
-            dmax = float(np.max(diag)) if n else 1.0
-            precond = np.maximum(diag, 1e-8 * dmax if dmax > 0 else 1.0)
+                hessp = hp_L
             gnorm = float(np.linalg.norm(gp[free]))
-            rtol = min(0.5, math.sqrt(gnorm))
-            d, k = _cg(hessp, -gp, precond, free, rtol, max_cg)
-            n_cg += k
+            rtol = min(FORCING_MAX, math.sqrt(gnorm))
+            # negative curvature (the Hessian of Φ_ρ is indefinite away from a minimizer, e.g.
+            # under a norm constraint): shift H + δI and solve again, the inertia correction of
+            # the assembled method (Wächter & Biegler 2006, Sec. 3.1) with the Rayleigh
+            # quotient of the offending direction as a lower bound on δ
+            shift = 0.0
+            for _ in range(MAX_SHIFTS):
+                psolve = _Preconditioner(diag_L, G if m else None, rho, free, shift)
+                d, k, q = _cg(hessp, -gp, psolve, free, rtol, max_cg, shift)
+                n_cg += k
+                if q is None:
+                    break
+                first = REG_FIRST * psolve.mean if shift_last == 0 else max(REG_MIN,
+                                                                             shift_last / 3)
+                shift = max(first, REG_GROWTH * shift, shift - 2.0 * q)
+            else:
+                d = -psolve(gp)
+            shift_last = shift
             # active variables go to their bound
             d = np.where(at_low, lower - x, np.where(at_up, upper - x, d))
             accepted = False
-            for direction in (d, -gp / precond):
+            for direction in (d, -psolve(gp) - np.where(free, 0.0, gp)):
                 alpha = 1.0
                 for _ in range(MAX_BACKTRACKS):
                     xt = _project(x + alpha * direction, lower, upper)
@@ -334,7 +392,9 @@ def minimize_bound_al(
                     ft, gt, ct, Gt = evaluate(xt)
                     if np.isfinite(ft) and np.all(np.isfinite(gt)) and np.all(np.isfinite(ct)):
                         phit = ft + float(lam @ ct) + 0.5 * rho * float(ct @ ct)
-                        if phit <= phi + ARMIJO * decrease:
+                        # relaxed by the rounding error of Φ: near the solution the decrease
+                        # predicted is below what double precision can show
+                        if phit <= phi + ARMIJO * decrease + ROUNDOFF * max(1.0, abs(phi)):
                             x, f, g, c, G = xt, ft, gt, ct, Gt
                             accepted = True
                             break
@@ -346,6 +406,7 @@ def minimize_bound_al(
                 break
             logger.debug("newton-cg it %3d f %.6e |pg| %.2e |c| %.2e rho %.1e cg %d", nit,
                          f, pgn, cv, rho, k)
+            logger.debug("  shift %.1e |w| %.3e", shift, float(np.linalg.norm(x)))
         if status is not None:
             break
         kkt, _, cv = measures(x, g, c, G)
@@ -370,18 +431,17 @@ def minimize_bound_al(
         if n_outer > max_outer:
             status = Status.MAX_ITER
             break
-        if cn <= eta:
-            lam = lam + rho * c
-            eta = max(eta_min, eta / rho**0.9)
-            omega = max(omega_min, omega / rho)
-        else:
+        # ALGENCAN's update (Andreani, Birgin, Martínez & Schuverdt 2008, Algorithm 1): first-order
+        # multipliers every time, the penalty raised when ‖c‖ did not shrink by C_SHRINK
+        lam = lam + rho * c
+        if cn > C_SHRINK * c_prev:
             if rho >= RHO_MAX:
                 status = Status.INFEASIBLE if _infeasible_point(x, c, G, lower, upper) \
                     else Status.STALLED
                 break
             rho = min(RHO_MAX, rho * RHO_GROWTH)
-            eta = max(eta_min, 1.0 / rho**0.1)
-            omega = max(omega_min, 1.0 / rho)
+        c_prev = cn
+        omega = max(omega_min, OMEGA_SHRINK * omega)
         if nit >= max_iter:
             status = Status.MAX_ITER
     return _finish(x, f, g, c, G, lam, rho, scale, lower, upper, status, nit, n_outer, n_cg,
