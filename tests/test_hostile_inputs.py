@@ -510,6 +510,23 @@ def _register_constrained():
              # one feature cannot satisfy a constraint on two: a clear A_eq error
              expect={"one_feature": "any", "empty_cols": "error"})
 
+    def bounded(X, y, **params):
+        # the matrix-free method with bounds: positive coefficients, capped at 1
+        sw = params.pop("sample_weight", None)
+        est = ConstrainedLogisticRegression(
+            **{"A_eq": [[1.0, 1.0, 0.0, 0.0]], "b_eq": [0.5], "positive": True,
+               "bounds": (None, 1.0), "alpha": 0.01, **params})
+        est.fit(X, y, sample_weight=sw)
+        return np.concatenate([est.coef_.ravel(), est.intercept_])
+
+    register("ConstrainedLogisticRegression[bounds]", bounded, _binary, estimator=True,
+             tol=1e-5,
+             bad_params=[{"bounds": (1.0, 0.0)}, {"bounds": (np.zeros(3), None)},
+                         {"bounds": (np.nan, None)}, {"bounds": 1.0},
+                         {"options": {"mu0": 1.0}}, {"options": {"max_cg": 0}},
+                         {"method": "eal-direct"}],
+             expect={"one_feature": "any", "empty_cols": "error"})
+
 
 def _register_eq():
     from optsolve.constrained import minimize_eq

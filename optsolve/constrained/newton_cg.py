@@ -9,12 +9,14 @@ the size of the Hessian: it needs only Hessian-vector products ``v ↦ ∇²ₓL
 ``O(nnz(X) + n m)``.
 
 Method (bound-constrained augmented Lagrangian, Conn, Gould & Toint 1991; Nocedal & Wright,
-Algorithm 17.4). The equality constraints enter the augmented Lagrangian
+Algorithm 17.4, with the updates of ALGENCAN, Andreani et al. 2008). The equality constraints
+enter the augmented Lagrangian
 
     Φ_ρ(x; λ) = f(x) + λᵀc(x) + (ρ/2)‖c(x)‖²,
 
 minimized over the box by a projected Newton–CG method (Bertsekas 1982; the ε-active set of
-TRON, Lin & Moré 1999), after which ``λ ← λ + ρc`` or ``ρ ← 10ρ``. Its Newton system
+TRON, Lin & Moré 1999) to a tolerance ``ω`` shrinking tenfold per outer iteration, after which
+``λ ← λ + ρc``, and ``ρ ← 10ρ`` when ``‖c‖∞`` did not halve. Its Newton system
 
     (∇²ₓL(x, λ + ρc) + ρ GᵀG) Δx = -∇Φ_ρ
 
@@ -34,7 +36,7 @@ The stopping measure is the projected KKT residual
 which is ``max(‖∇ₓL‖∞, ‖c‖∞)`` of :func:`minimize_eq` when there are no bounds.
 
 Each iteration costs ``O(nnz + n m)`` per CG step; an inner budget ``max_cg`` keeps a
-truncated-Newton step affordable, the forcing term ``min(0.5, √‖∇Φ‖)`` (Eisenstat & Walker
+truncated-Newton step affordable, the forcing term ``min(0.1, √‖∇Φ‖)`` (Eisenstat & Walker
 1996) keeps the local rate superlinear.
 """
 
