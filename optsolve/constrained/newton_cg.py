@@ -158,15 +158,19 @@ class _Preconditioner:
         self.mean = float(np.mean(d)) if d.size else 1.0
         self.GD = None
         if G is not None and G.shape[0]:
-            Gd = G.toarray() if sp.issparse(G) else G
-            self.GD = Gd * self.dinv  # G_F D⁻¹ (inactive columns are zero)
-            S = np.eye(G.shape[0]) / rho + self.GD @ Gd.T
+            if sp.issparse(G):  # stays sparse: O(nnz(G)) (m x m Gram densified only)
+                self.GD = sp.csr_matrix(G @ sp.diags(self.dinv))
+                gram = (self.GD @ G.T).toarray()
+            else:
+                self.GD = G * self.dinv  # G_F D⁻¹ (inactive columns are zero)
+                gram = self.GD @ G.T
+            S = np.eye(G.shape[0]) / rho + gram
             self.chol = scipy.linalg.cho_factor(S + 1e-14 * np.trace(S) * np.eye(len(S)))
 
     def __call__(self, r):
         z = self.dinv * r
         if self.GD is not None:
-            z -= self.GD.T @ scipy.linalg.cho_solve(self.chol, self.GD @ r)
+            z -= np.asarray(self.GD.T @ scipy.linalg.cho_solve(self.chol, self.GD @ r)).ravel()
         return z
 
 
@@ -285,10 +289,9 @@ def minimize_bound_al(
 
     if m:
         G0 = jac(x)
-        G0d = G0.toarray() if sp.issparse(G0) else np.asarray(G0, dtype=np.float64)
-        scale = np.linalg.norm(G0d, axis=1) if m * n <= 10**8 else np.ones(m)
-        scale = np.where(scale > 0, scale, 1.0)
-        del G0d
+        scale = (np.sqrt(np.asarray(G0.multiply(G0).sum(axis=1)).ravel()) if sp.issparse(G0)
+                 else np.linalg.norm(np.asarray(G0, dtype=np.float64), axis=1))
+        scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
         sc = _Scaled(cons, jac, scale)
     else:
         scale = np.ones(0)

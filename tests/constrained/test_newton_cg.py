@@ -298,3 +298,19 @@ def test_non_finite_objective_reported():
         res = minimize_bound_al(lambda x: (np.nan, np.zeros(2)),
                                 lambda x, y: ((lambda v: v), np.ones(2)), np.zeros(2))
     assert res.status == 5 and not res.success
+
+
+def test_minimize_bound_al_with_a_sparse_jacobian():
+    # min ½‖x‖² - Σx s.t. x_i - x_{i+1} = 0 (a sparse difference Jacobian), x <= 0.5
+    n = 50
+    D = sp.diags([np.ones(n - 1), -np.ones(n - 1)], [0, 1], shape=(n - 1, n), format="csr")
+
+    def fun(x):
+        return 0.5 * float(x @ x) - float(x.sum()), x - 1.0
+
+    res = minimize_bound_al(fun, lambda x, y: ((lambda v: v.copy()), np.ones(n)), np.zeros(n),
+                            cons=lambda x: D @ x, jac=lambda x: D, n_constraints=n - 1,
+                            upper=np.full(n, 0.5), tol=1e-10)
+    assert res.success
+    np.testing.assert_allclose(res.x, 0.5, atol=1e-9)
+    np.testing.assert_allclose(res.upper_multipliers.sum(), n * 0.5, atol=1e-7)
