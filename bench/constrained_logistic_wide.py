@@ -11,18 +11,25 @@ non-zeros (``Σᵢ nnz(xᵢ)²`` upper bound, and the exact count of ``XᵀX`` o
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-import tracemalloc
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
+# one BLAS thread from the start: a runtime limit leaves OpenBLAS's idle threads spinning,
+# which on a loaded machine costs milliseconds per small matrix-vector product
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from optsolve.bench.timing import blas_threads
-from optsolve.constrained import ConstrainedLogisticRegression
-from optsolve.datasets import make_sparse_regression
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from optsolve.bench.timing import blas_threads  # noqa: E402
+from optsolve.constrained import ConstrainedLogisticRegression  # noqa: E402
+from optsolve.datasets import make_sparse_regression  # noqa: E402
 
 
 def run(n, d, density, constraints, seed=0):
