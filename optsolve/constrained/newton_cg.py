@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._optimize import History, OptimizeResult, call_callback, make_result
+from .._optimize import History, OptimizeResult, ProgressReporter, call_callback, make_result
 from .._status import Status, termination_message, warn_status
 from .._validation import CheckedOptions, option
 from ._driver import REG_FIRST, REG_GROWTH, REG_MIN
@@ -331,124 +331,127 @@ def minimize_bound_al(
     c_prev = np.inf
     shift_last = 0.0
     max_outer = max_iter + 100
-    while status is None:
-        # ---- inner: projected Newton-CG on Φ_ρ(·; λ) over the box ---------------------------
-        for _ in range(int(opts["max_inner"])):
-            y = lam + rho * c
-            phi = f + float(lam @ c) + 0.5 * rho * float(c @ c)
-            gp = grad_phi(g, c, G, y)
-            pg = _pg(x, gp, lower, upper)
-            pgn = float(np.max(np.abs(pg))) if n else 0.0
-            kkt, _, cv = measures(x, g, c, G)
-            if history is not None:
-                history.record(nit, f, kkt)
-            if nit > 0 and call_callback(callback, x=x.copy(), fun=f,
-                                         multipliers=(lam + rho * c) / scale, kkt=kkt, nit=nit):
-                status = Status.CALLBACK_STOP
-                break
-            if pgn <= omega or (kkt <= tol):
-                break
-            if nit >= max_iter:
-                status = Status.MAX_ITER
-                break
-            nit += 1
-            eps = min(EPS_ACTIVE, pgn)
-            at_low = (x <= lower + eps) & (gp > 0)
-            at_up = (x >= upper - eps) & (gp < 0)
-            free = ~(at_low | at_up)
-            hp_L, diag_L = hess(x, y / scale) if m else hess(x, y)
-            if m:
-                Gd = G
+    reporter = ProgressReporter(max_iter, "newton-cg", opts["verbose"], "kkt")
+    with reporter:
+        while status is None:
+            # ---- inner: projected Newton-CG on Φ_ρ(·; λ) over the box ---------------------------
+            for _ in range(int(opts["max_inner"])):
+                y = lam + rho * c
+                phi = f + float(lam @ c) + 0.5 * rho * float(c @ c)
+                gp = grad_phi(g, c, G, y)
+                pg = _pg(x, gp, lower, upper)
+                pgn = float(np.max(np.abs(pg))) if n else 0.0
+                kkt, _, cv = measures(x, g, c, G)
+                if history is not None:
+                    history.record(nit, f, kkt)
+                reporter.update(nit, f, kkt)
+                if nit > 0 and call_callback(callback, x=x.copy(), fun=f,
+                                             multipliers=(lam + rho * c) / scale, kkt=kkt, nit=nit):
+                    status = Status.CALLBACK_STOP
+                    break
+                if pgn <= omega or (kkt <= tol):
+                    break
+                if nit >= max_iter:
+                    status = Status.MAX_ITER
+                    break
+                nit += 1
+                eps = min(EPS_ACTIVE, pgn)
+                at_low = (x <= lower + eps) & (gp > 0)
+                at_up = (x >= upper - eps) & (gp < 0)
+                free = ~(at_low | at_up)
+                hp_L, diag_L = hess(x, y / scale) if m else hess(x, y)
+                if m:
+                    Gd = G
 
-                def hessp(v, hp_L=hp_L, Gd=Gd, rho=rho):
-                    return hp_L(v) + rho * np.asarray(Gd.T @ np.asarray(Gd @ v).ravel()).ravel()
-            else:
-                hessp = hp_L
-            gnorm = float(np.linalg.norm(gp[free]))
-            rtol = min(FORCING_MAX, math.sqrt(gnorm))
-            # negative curvature (the Hessian of Φ_ρ is indefinite away from a minimizer, e.g.
-            # under a norm constraint): shift H + δI and solve again, the inertia correction of
-            # the assembled method (Wächter & Biegler 2006, Sec. 3.1) with the Rayleigh
-            # quotient of the offending direction as a lower bound on δ
-            shift = 0.0
-            for _ in range(MAX_SHIFTS):
-                psolve = _Preconditioner(diag_L, G if m else None, rho, free, shift)
-                d, k, q = _cg(hessp, -gp, psolve, free, rtol, max_cg, shift)
-                n_cg += k
-                if q is None:
-                    break
-                first = REG_FIRST * psolve.mean if shift_last == 0 else max(REG_MIN,
-                                                                             shift_last / 3)
-                shift = max(first, REG_GROWTH * shift, shift - 2.0 * q)
-            else:
-                d = -psolve(gp)
-            shift_last = shift
-            # active variables go to their bound
-            d = np.where(at_low, lower - x, np.where(at_up, upper - x, d))
-            accepted = False
-            for direction in (d, -psolve(gp) - np.where(free, 0.0, gp)):
-                alpha = 1.0
-                for _ in range(MAX_BACKTRACKS):
-                    xt = _project(x + alpha * direction, lower, upper)
-                    decrease = float(gp @ (xt - x))
-                    if decrease >= 0:
+                    def hessp(v, hp_L=hp_L, Gd=Gd, rho=rho):
+                        return hp_L(v) + rho * np.asarray(Gd.T @ np.asarray(Gd @ v).ravel()).ravel()
+                else:
+                    hessp = hp_L
+                gnorm = float(np.linalg.norm(gp[free]))
+                rtol = min(FORCING_MAX, math.sqrt(gnorm))
+                # negative curvature (the Hessian of Φ_ρ is indefinite away from a minimizer, e.g.
+                # under a norm constraint): shift H + δI and solve again, the inertia correction of
+                # the assembled method (Wächter & Biegler 2006, Sec. 3.1) with the Rayleigh
+                # quotient of the offending direction as a lower bound on δ
+                shift = 0.0
+                for _ in range(MAX_SHIFTS):
+                    psolve = _Preconditioner(diag_L, G if m else None, rho, free, shift)
+                    d, k, q = _cg(hessp, -gp, psolve, free, rtol, max_cg, shift)
+                    n_cg += k
+                    if q is None:
+                        break
+                    first = REG_FIRST * psolve.mean if shift_last == 0 else max(REG_MIN,
+                                                                                 shift_last / 3)
+                    shift = max(first, REG_GROWTH * shift, shift - 2.0 * q)
+                else:
+                    d = -psolve(gp)
+                shift_last = shift
+                # active variables go to their bound
+                d = np.where(at_low, lower - x, np.where(at_up, upper - x, d))
+                accepted = False
+                for direction in (d, -psolve(gp) - np.where(free, 0.0, gp)):
+                    alpha = 1.0
+                    for _ in range(MAX_BACKTRACKS):
+                        xt = _project(x + alpha * direction, lower, upper)
+                        decrease = float(gp @ (xt - x))
+                        if decrease >= 0:
+                            alpha *= BACKTRACK
+                            continue
+                        ft, gt, ct, Gt = evaluate(xt)
+                        if np.isfinite(ft) and np.all(np.isfinite(gt)) and np.all(np.isfinite(ct)):
+                            phit = ft + float(lam @ ct) + 0.5 * rho * float(ct @ ct)
+                            # relaxed by the rounding error of Φ: near the solution the decrease
+                            # predicted is below what double precision can show
+                            if phit <= phi + ARMIJO * decrease + ROUNDOFF * max(1.0, abs(phi)):
+                                x, f, g, c, G = xt, ft, gt, ct, Gt
+                                accepted = True
+                                break
                         alpha *= BACKTRACK
-                        continue
-                    ft, gt, ct, Gt = evaluate(xt)
-                    if np.isfinite(ft) and np.all(np.isfinite(gt)) and np.all(np.isfinite(ct)):
-                        phit = ft + float(lam @ ct) + 0.5 * rho * float(ct @ ct)
-                        # relaxed by the rounding error of Φ: near the solution the decrease
-                        # predicted is below what double precision can show
-                        if phit <= phi + ARMIJO * decrease + ROUNDOFF * max(1.0, abs(phi)):
-                            x, f, g, c, G = xt, ft, gt, ct, Gt
-                            accepted = True
-                            break
-                    alpha *= BACKTRACK
-                if accepted:
+                    if accepted:
+                        break
+                if not accepted:
+                    status = Status.LINE_SEARCH_FAILED
                     break
-            if not accepted:
-                status = Status.LINE_SEARCH_FAILED
+                logger.debug("newton-cg it %3d f %.6e |pg| %.2e |c| %.2e rho %.1e cg %d", nit,
+                             f, pgn, cv, rho, k)
+                logger.debug("  shift %.1e |w| %.3e", shift, float(np.linalg.norm(x)))
+            if status is not None:
                 break
-            logger.debug("newton-cg it %3d f %.6e |pg| %.2e |c| %.2e rho %.1e cg %d", nit,
-                         f, pgn, cv, rho, k)
-            logger.debug("  shift %.1e |w| %.3e", shift, float(np.linalg.norm(x)))
-        if status is not None:
-            break
-        kkt, _, cv = measures(x, g, c, G)
-        if kkt <= tol:
-            status = Status.SUCCESS
-            break
-        if not m:
-            # no constraints: the inner loop ended only on its budget
+            kkt, _, cv = measures(x, g, c, G)
+            if kkt <= tol:
+                status = Status.SUCCESS
+                break
+            if not m:
+                # no constraints: the inner loop ended only on its budget
+                if nit >= max_iter:
+                    status = Status.MAX_ITER
+                omega = tol
+                continue
+            n_outer += 1
+            cn = float(np.max(np.abs(c)))
+            if _infeasible_point(x, c, G, lower, upper):
+                n_infeasible += 1
+                if n_infeasible >= INFEASIBLE_PATIENCE and cv > tol:
+                    status = Status.INFEASIBLE
+                    break
+            else:
+                n_infeasible = 0
+            if n_outer > max_outer:
+                status = Status.MAX_ITER
+                break
+            # ALGENCAN's update (Andreani, Birgin, Martínez & Schuverdt 2008, Algorithm 1):
+            # first-order multipliers every time, ρ raised when ‖c‖ did not shrink by C_SHRINK
+            lam = lam + rho * c
+            if cn > C_SHRINK * c_prev:
+                if rho >= RHO_MAX:
+                    status = Status.INFEASIBLE if _infeasible_point(x, c, G, lower, upper) \
+                        else Status.STALLED
+                    break
+                rho = min(RHO_MAX, rho * RHO_GROWTH)
+            c_prev = cn
+            omega = max(omega_min, OMEGA_SHRINK * omega)
             if nit >= max_iter:
                 status = Status.MAX_ITER
-            omega = tol
-            continue
-        n_outer += 1
-        cn = float(np.max(np.abs(c)))
-        if _infeasible_point(x, c, G, lower, upper):
-            n_infeasible += 1
-            if n_infeasible >= INFEASIBLE_PATIENCE and cv > tol:
-                status = Status.INFEASIBLE
-                break
-        else:
-            n_infeasible = 0
-        if n_outer > max_outer:
-            status = Status.MAX_ITER
-            break
-        # ALGENCAN's update (Andreani, Birgin, Martínez & Schuverdt 2008, Algorithm 1): first-order
-        # multipliers every time, the penalty raised when ‖c‖ did not shrink by C_SHRINK
-        lam = lam + rho * c
-        if cn > C_SHRINK * c_prev:
-            if rho >= RHO_MAX:
-                status = Status.INFEASIBLE if _infeasible_point(x, c, G, lower, upper) \
-                    else Status.STALLED
-                break
-            rho = min(RHO_MAX, rho * RHO_GROWTH)
-        c_prev = cn
-        omega = max(omega_min, OMEGA_SHRINK * omega)
-        if nit >= max_iter:
-            status = Status.MAX_ITER
     return _finish(x, f, g, c, G, lam, rho, scale, lower, upper, status, nit, n_outer, n_cg,
                    history, tol)
 
