@@ -217,6 +217,27 @@ def test_default_regime_is_the_one_over_alpha_squared_case():
             theta_asymptotic_covariance(prob, A, 1.0, regime=other)
 
 
+@pytest.mark.parametrize("walk", ["srrw", "srw"])
+def test_auto_step_size_is_the_largest_nonexpansive_first_step(data, graph, walk):
+    """step_size='auto': beta_1 = s 2^-b makes every agent's importance-weighted gradient step
+    nonexpansive, I - beta_1 H_i / mu_i with eigenvalues in [-1, 1], and is the largest such
+    first step (-1 reached on the worst agent)."""
+    X, y = data
+    prob = DecentralizedProblem.ridge(partition_data(X, y, 12, how="sorted", random_state=0),
+                                      0.1)
+    res = token_sgd(prob, graph, walk=walk, n_steps=10, record_history=False)
+    beta1 = res.step_size * 2.0 ** -res.exponents[1]
+    deg = np.asarray(sp.csr_matrix(graph).sum(axis=1)).ravel()
+    mu = np.full(12, 1 / 12) if walk == "srrw" else deg / deg.sum()
+    lowest = []
+    for i in range(12):
+        # local Hessian of the quadratic f_i from its exact gradient
+        Hi = np.array([prob.local_grad(i, e) - prob.local_grad(i, 0 * e) for e in np.eye(4)])
+        lowest.append(np.linalg.eigvalsh(np.eye(4) - beta1 * Hi / mu[i]).min())
+    # H_i is positive semi-definite, so the eigenvalues are <= 1; the lowest is -1 exactly
+    assert min(lowest) >= -1.0 - 1e-9 and min(lowest) == pytest.approx(-1.0, abs=1e-8)
+
+
 def test_statuses(data, graph):
     X, y = data
     prob = DecentralizedProblem.ridge(partition_data(X, y, 12, random_state=0), 0.1)
