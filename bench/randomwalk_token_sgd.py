@@ -298,15 +298,17 @@ def plot(curves, info, cov_rows, out_dir: Path) -> None:
     if not cov_rows:
         return
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    drawn = set()
     for run in dict.fromkeys((r["regime"], r["n_steps"]) for r in cov_rows):
         sel = [r for r in cov_rows if (r["regime"], r["n_steps"]) == run]
-        name = f"{run[0]}, n = {run[1]:.0e}"
-        line, = ax.plot([r["alpha"] for r in sel], [r["trace_cov_over_beta"] for r in sel],
-                        "o", label=f"{name} (simulated)")
+        ax.plot([r["alpha"] for r in sel], [r["trace_cov_over_beta"] for r in sel], "o",
+                label=f"{run[0]}, n = {run[1]:.0e} (simulated)")
         th = [(r["alpha"], r["trace_V_theta"]) for r in sel if not np.isnan(r["trace_V_theta"])]
-        if len(th) > 1 and run[1] == cov_rows[0]["n_steps"]:
-            ax.plot(*zip(*th, strict=True), "-", color=line.get_color(),
-                    label=f"{run[0]} (closed form)")
+        b = sel[0]["exponents_a_b"].split(",")[1]
+        if len(th) > 1 and b not in drawn:  # V_θ(α) of case (i) depends on b only
+            drawn.add(b)
+            ax.plot(*zip(*th, strict=True), "-", color="0.3",
+                    label=f"closed form V_θ(α), case (i), b = {b}")
     a = np.geomspace(1, 50, 30)
     ref = next(r["trace_V_theta"] for r in cov_rows if r["alpha"] == 1.0)
     ax.plot(a, ref / a**2, "k:", label="∝ 1/α²")
