@@ -39,10 +39,6 @@ TOKEN_SGD_SEEDS = 3
 TOKEN_SGD_MAX_STEPS = 200_000
 TOKEN_SGD_N_AGENTS = 100
 TOKEN_SGD_PARTITION = "sorted"  # agents hold contiguous label-sorted blocks: their data differ
-# scale of beta_n = step_size (n+1)^-0.9, the same for every walk; about 4x token_sgd's "auto"
-# (1 / max_i L_i/mu_i, which guards the first steps) on the sorted ijcnn1 split, so that after
-# a few thousand steps the error is the walk's noise rather than the initial bias
-TOKEN_SGD_STEP_SIZE = 20.0
 TOKEN_SGD_CHECK_EVERY = 500  # steps between two checks of the stopping test
 LOGISTIC_L2 = 1e-2  # ℓ2 weight of the token-SGD logistic problem (α/2 ||w||² in F)
 
@@ -292,14 +288,22 @@ def _sampler(alpha: float | None):
 
 def _token_problems(tol=TOKEN_SGD_TOL, max_steps=TOKEN_SGD_MAX_STEPS):
     def make():
+        from . import token_sgd
+
         problem, name = ijcnn1_problem()
         A = bench_graph("power_law", problem.n_nodes, random_state=0)
         theta = problem.solution()
+        # one scale of beta_n = step_size (n+1)^-0.9 for every walk: the SRRW's "auto" (the
+        # largest first step that keeps every local step nonexpansive under uniform weights;
+        # 20.1 on the sorted ijcnn1 split), with which the error is the walk's noise rather
+        # than the initial bias after a few thousand steps. The SRW and NBRW tokens' own
+        # "auto" is smaller (their leaves weigh 2|E|/d_i) and would slow them down.
+        step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
         yield BenchProblem(
             name=f"randomwalk/token_sgd/{name}/power_law_{problem.n_nodes}",
             kind="token_sgd",
             data={"problem": problem, "graph": A, "theta_star": theta, "max_steps": max_steps,
-                  "step_size": TOKEN_SGD_STEP_SIZE, "seeds": tuple(range(TOKEN_SGD_SEEDS))},
+                  "step_size": step_size, "seeds": tuple(range(TOKEN_SGD_SEEDS))},
             metric="rel_error",
             tol=tol,
             peer="token[mh]",

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import _mpi
 from . import _kernels
+from .schedules import DEFAULT_REGIME
 
 # the workers import this module: what only the launching side needs (scikit-learn through
 # the result plumbing, the validation of token_sgd) is imported inside run_mpi, so that a
@@ -48,7 +49,7 @@ TAG_DONE = 12
 
 def run_mpi(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: int = 100_000,
             n_procs: int | None = None, random_state=None, *, step_size="auto",
-            regime="fast_walk", batch_size: int | None = None, averaging: bool = False,
+            regime=DEFAULT_REGIME, batch_size: int | None = None, averaging: bool = False,
             base: str = "mh", x0=None, start: int | None = None,
             history_every: int | None = None, record_history: bool = True,
             timeout: float | None = None, liveness_timeout: float = 10.0):
@@ -382,7 +383,7 @@ def main(argv=None) -> int:
         problem, graph = _mpi.problem_from_arguments(args, n_procs)
         common, per_rank, ctx = _prepare(
             problem, graph, args.walk, args.alpha, args.steps, n_procs, args.seed,
-            step_size="auto", regime="fast_walk", batch_size=args.batch_size,
+            step_size="auto", regime=DEFAULT_REGIME, batch_size=args.batch_size,
             averaging=args.averaging, base="mh", x0=None, start=None, history_every=None,
             record_history=True, liveness_timeout=args.liveness_timeout)
         return common, per_rank, dict(ctx, problem=problem, t0=time.perf_counter())

@@ -85,12 +85,24 @@ class TokenState:
         return mu * np.exp(self.lq + self.log_s)
 
 
-def _check_step_size(step_size, problem, inv_mu) -> float:
+#: ``beta_1 max_i L_i / mu_i`` of ``step_size="auto"``: a gradient step of length ``t`` on a
+#: convex ``L``-smooth function is nonexpansive for ``t L <= 2``, so with ``beta_1 L_i / mu_i
+#: <= 2`` on every agent every step map is nonexpansive and no walk can make the iterates diverge
+AUTO_FIRST_STEP = 2.0
+
+
+def auto_step_size(problem, inv_mu, b: float) -> float:
+    """``step_size="auto"``: the scale ``s`` of ``beta_n = s (n+1)^-b`` whose first step
+    ``beta_1 = s 2^-b`` makes every agent's step nonexpansive, ``beta_1 max_i L_i / mu_i = 2``
+    (``L_i`` the smoothness of ``f_i``, ``1 / mu_i`` its importance weight)."""
+    return float(AUTO_FIRST_STEP * 2.0**b / np.max(problem.L_local * inv_mu))
+
+
+def _check_step_size(step_size, problem, inv_mu, b: float) -> float:
     if isinstance(step_size, str):
         if step_size != "auto":
             raise ValueError(f"step_size must be a number > 0 or 'auto', got {step_size!r}")
-        # the first step beta_1 H is stable on every node: beta L_i / mu_i <= 1
-        return float(1.0 / np.max(problem.L_local * inv_mu))
+        return auto_step_size(problem, inv_mu, b)
     if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) \
             or not np.isfinite(step_size) or step_size <= 0:
         raise ValueError(f"step_size must be a finite number > 0 or 'auto', got {step_size!r}")
@@ -130,7 +142,7 @@ def prepare_token(problem, graph, walk: str = "srrw", alpha: float = 10.0, *, ba
             or batch_size < 1:
         raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     return TokenSetup(walk, WALKS[walk], chain, inv_mu, alpha, a, b,
-                      _check_step_size(step_size, problem, inv_mu), int(batch_size),
+                      _check_step_size(step_size, problem, inv_mu, b), int(batch_size),
                       problem.packed, int(avg_start))
 
 
@@ -225,12 +237,22 @@ def token_sgd(problem, graph, walk: str = "srrw", alpha: float = 10.0, n_steps: 
     n_steps : int, default=100000
         Number of steps (token moves).
     step_size : float > 0 or "auto", default="auto"
-        Scale of ``beta_n``; ``"auto"`` is ``1 / max_i (L_i / mu_i)``, which makes every
-        first step stable.
+        Scale ``s`` of ``beta_n = s (n+1)^-b``; ``"auto"`` is ``2^(b+1) / max_i (L_i /
+        mu_i)`` (``L_i`` the smoothness of agent ``i``'s loss, ``1 / mu_i`` its importance
+        weight): the largest scale whose first step ``beta_1 = s 2^-b`` keeps every local
+        step nonexpansive (``beta_1 L_i / mu_i <= 2``), so that no walk can make the
+        iterates diverge.
     regime : {"fast_walk", "same", "slow_walk"} or (a, b), default="fast_walk"
         Exponents of ``gamma_n`` and ``beta_n``, the paper's three cases: ``"fast_walk"``
-        ``(0.8, 0.9)``, ``beta = o(gamma)``, the ``1/alpha^2`` case; ``"same"`` ``(0.9, 0.9)``;
-        ``"slow_walk"`` ``(1, 0.9)``, ``gamma = o(beta)``. A pair needs ``a, b`` in (1/2, 1].
+        ``(0.6, 0.9)``, ``beta = o(gamma)``, the ``1/alpha^2`` case (Theorem 3.3 (i));
+        ``"same"`` ``(0.9, 0.9)``; ``"slow_walk"`` ``(1, 0.9)``, ``gamma = o(beta)``. A pair
+        needs ``a, b`` in (1/2, 1]. ``a = 0.6`` leaves a gap ``gamma_n / beta_n = n^0.3``
+        between the timescales, wide enough for the ``1/alpha^2`` shrinkage to show within
+        ``1e5`` steps (the paper's case (i) pair ``(0.8, 0.9)``, ``schedules.PAPER_FAST_WALK``,
+        shows ``1/alpha`` there). The walk's measure ``x_n`` is biased by ``O(gamma_n)`` (the
+        kernel is nonlinear in ``x``), and so is ``theta_n``: with many agents holding very
+        different data and a large ``alpha`` this bias, not the covariance, can dominate the
+        error of the last iterate; a larger ``a`` (e.g. ``(0.8, 0.9)``) shrinks it.
     batch_size : int or None, default=None
         Local mini-batch size (rows drawn with replacement); None for the full local gradient.
     averaging : bool, default=False

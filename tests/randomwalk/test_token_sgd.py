@@ -156,6 +156,88 @@ def test_theta_covariance_shrinks_like_one_over_alpha_squared(cov_problem):
         theta_asymptotic_covariance(cov_problem, g, 1.0, regime="same")
 
 
+def _mh_matrix(A: np.ndarray) -> np.ndarray:
+    """Metropolis-Hastings walk to the uniform law, built from its definition."""
+    deg = A.sum(axis=1)
+    P = np.where(A > 0, np.minimum(1 / deg[:, None], 1 / deg[None, :]), 0.0)
+    np.fill_diagonal(P, 1 - P.sum(axis=1))
+    return P
+
+
+def _theta_variance_reference(problem, P, alpha):
+    """V_theta(alpha) of a one-feature problem (Hu et al. 2024, Theorem 3.3 (i)) by brute
+    force: eigenvectors of the non-symmetric P^T, scalar Lyapunov equation 2 h V = Gamma."""
+    n = P.shape[0]
+    mu = np.full(n, 1.0 / n)
+    lam, vecs = np.linalg.eig(P.T)
+    lam, vecs = lam.real, vecs.real
+    keep = np.argsort(lam)[:-1]  # drop lambda_1 = 1
+    w = problem.solution()
+    Hj = np.array([-problem.local_grad(j, w)[0] / mu[j] for j in range(n)])
+    h = (problem.grad(w + 1.0) - problem.grad(w))[0]  # F'' of a quadratic
+    gamma = 0.0
+    for i in keep:
+        u = vecs[:, i] / np.sqrt(vecs[:, i] @ (vecs[:, i] / mu))
+        gamma += (1 + lam[i]) / (1 - lam[i]) / (alpha * (1 + lam[i]) + 1) ** 2 * (Hj @ u) ** 2
+    return gamma / (2 * h)
+
+
+def test_default_regime_is_the_one_over_alpha_squared_case():
+    """The default (a, b) is case (i), beta = o(gamma), the one with a closed form that falls
+    like 1/alpha^2: token_sgd, run_mpi and the MPI command line all use it, and the closed form
+    at the default regime equals a brute-force evaluation and has alpha^2 V(alpha) -> const."""
+    import inspect
+
+    from optsolve.randomwalk import run_mpi
+    from optsolve.randomwalk.schedules import DEFAULT_REGIME, REGIMES, check_regime
+
+    a, b, case = check_regime(DEFAULT_REGIME)
+    assert case == "fast_walk" and b > a and (a, b) == REGIMES[DEFAULT_REGIME]
+    assert inspect.signature(token_sgd).parameters["regime"].default == DEFAULT_REGIME
+    assert inspect.signature(run_mpi).parameters["regime"].default == DEFAULT_REGIME
+
+    A = make_graph("power_law", 8, random_state=2).toarray()
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((80, 1))
+    y = 2 * X[:, 0] + rng.standard_normal(80)
+    prob = DecentralizedProblem.ridge(partition_data(X, y, 8, how="sorted", random_state=0),
+                                      0.1)
+    assert token_sgd(prob, A, n_steps=10, record_history=False).exponents == (a, b)
+    P = _mh_matrix(A)
+    V = {al: theta_asymptotic_covariance(prob, A, al)[0, 0] for al in (0.0, 3.0, 1e3, 2e3, 4e3)}
+    for al, v in V.items():
+        assert v == pytest.approx(_theta_variance_reference(prob, P, al), rel=1e-6)
+    # 1/alpha^2: doubling a large alpha divides V by 4, and alpha^2 V(alpha) settles
+    assert V[1e3] / V[2e3] == pytest.approx(4.0, rel=2e-3)
+    assert V[2e3] / V[4e3] == pytest.approx(4.0, rel=1e-3)
+    assert 4e6 * V[2e3] == pytest.approx(16e6 * V[4e3], rel=1e-3)
+    # the other two cases have no closed form for alpha > 0
+    for other in ("same", "slow_walk"):
+        with pytest.raises(ValueError, match="closed form"):
+            theta_asymptotic_covariance(prob, A, 1.0, regime=other)
+
+
+@pytest.mark.parametrize("walk", ["srrw", "srw"])
+def test_auto_step_size_is_the_largest_nonexpansive_first_step(data, graph, walk):
+    """step_size='auto': beta_1 = s 2^-b makes every agent's importance-weighted gradient step
+    nonexpansive, I - beta_1 H_i / mu_i with eigenvalues in [-1, 1], and is the largest such
+    first step (-1 reached on the worst agent)."""
+    X, y = data
+    prob = DecentralizedProblem.ridge(partition_data(X, y, 12, how="sorted", random_state=0),
+                                      0.1)
+    res = token_sgd(prob, graph, walk=walk, n_steps=10, record_history=False)
+    beta1 = res.step_size * 2.0 ** -res.exponents[1]
+    deg = np.asarray(sp.csr_matrix(graph).sum(axis=1)).ravel()
+    mu = np.full(12, 1 / 12) if walk == "srrw" else deg / deg.sum()
+    lowest = []
+    for i in range(12):
+        # local Hessian of the quadratic f_i from its exact gradient
+        Hi = np.array([prob.local_grad(i, e) - prob.local_grad(i, 0 * e) for e in np.eye(4)])
+        lowest.append(np.linalg.eigvalsh(np.eye(4) - beta1 * Hi / mu[i]).min())
+    # H_i is positive semi-definite, so the eigenvalues are <= 1; the lowest is -1 exactly
+    assert min(lowest) >= -1.0 - 1e-9 and min(lowest) == pytest.approx(-1.0, abs=1e-8)
+
+
 def test_statuses(data, graph):
     X, y = data
     prob = DecentralizedProblem.ridge(partition_data(X, y, 12, random_state=0), 0.1)
