@@ -130,6 +130,11 @@ def _check_max_time(max_time):
     return float(max_time)
 
 
+#: methods whose oracle (``baselines._conjugate``) reads ``problem.parts`` / the packed rows
+#: directly: no implicit centring
+CONJUGATE_SOLVERS = ("msda", "continuized")
+
+
 def _check_problem(problem):
     required = ("n_nodes", "n_features", "L", "mu", "packed", "grad", "value", "L_local")
     missing = [a for a in required if not hasattr(problem, a)]
@@ -237,6 +242,11 @@ def solve(problem, graph, solver: str = "dadao", tol: float = 1e-6,
         raise TypeError("callback must be callable or None")
     _check_problem(problem)
     info = as_graph_info(graph, problem.n_nodes)
+    if key in CONJUGATE_SOLVERS and getattr(problem, "center", None) is not None:
+        raise ValueError(
+            f"solver {key!r} reads the local conjugates from the rows as given and does not "
+            "support a problem built with center= (implicit centring); centre X explicitly or "
+            f"use one of {sorted(set(METHODS) - set(CONJUGATE_SOLVERS))}")
     if method.requires_strong_convexity and not problem.mu > 0:
         raise ValueError(
             f"solver {key!r} needs strongly convex local functions (mu > 0), but the problem has "
