@@ -13,7 +13,8 @@ problem's column offsets μ (implicit centring; μ = 0 without). Two paths:
   Newton-CG (truncated Newton, Nocedal & Wright §7.1, as the family's
   :mod:`optsolve.constrained.newton_cg`) with Hessian-vector products
   ``X̃ᵀ(D X̃v)/N + αv``, the Jacobi preconditioner ``diag(X̃ᵀDX̃)/N + α`` and the forcing term
-  ``min(0.5, √‖∇F‖)`` (Eisenstat & Walker 1996).
+  ``min(0.5, √‖∇F‖)`` (Eisenstat & Walker 1996); no preconditioner when ``α = 0`` (the
+  least-norm minimizer, as the direct path's ``lstsq``).
 
 Both stop at ``‖∇F‖ <= SOLUTION_RTOL · max(1, ‖∇F(0)‖)``.
 """
@@ -113,9 +114,13 @@ def _pcg(hessp, b, precond, rtol, max_iter):
     return x, False
 
 
-def _jacobi(diag):
-    """``1 / diag`` where positive, 1 elsewhere (an empty column with ``α = 0``)."""
-    return np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0)
+def _jacobi(diag, alpha):
+    """The Jacobi preconditioner ``1 / diag``; none (ones) when ``α = 0``: CG from 0 then
+    stays in the range of ``X̃ᵀ`` and ends at the least-norm solution, which a diagonal
+    scaling would break."""
+    if alpha == 0:
+        return np.ones_like(diag)
+    return 1.0 / diag
 
 
 def _warn(detail):
@@ -149,8 +154,7 @@ def _direct(op, y, alpha, loss, value, grad):
 def _ridge_cg(op, y, alpha, grad):
     N, d = op.shape
     rhs = op.rmatvec(y) / N
-    diag = op.weighted_col_sq(np.full(N, 1.0 / N)) + alpha
-    precond = _jacobi(diag)
+    precond = _jacobi(op.weighted_col_sq(np.full(N, 1.0 / N)) + alpha, alpha)
     g0 = max(1.0, float(np.linalg.norm(rhs)))  # ∇F(0) = −X̃ᵀy/N
 
     def hessp(v):
@@ -186,7 +190,7 @@ def _newton(op, y, alpha, value, grad, *, matrix_free):
         s = special.expit(np.abs(z))  # σ(|z|): σ(z)σ(−z) = s(1 − s)
         curv = s * (1.0 - s) / N
         if matrix_free:
-            precond = _jacobi(op.weighted_col_sq(curv) + alpha)
+            precond = _jacobi(op.weighted_col_sq(curv) + alpha, alpha)
 
             def hessp(v, curv=curv):
                 return op.rmatvec(curv * op.matvec(v)) + alpha * v
