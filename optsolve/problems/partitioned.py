@@ -29,8 +29,11 @@ from ._partitioned_solve import SOLUTION_DENSE_MAX, SOLUTION_RTOL, CenteredRows,
 __all__ = ["SOLUTION_DENSE_MAX", "SOLUTION_RTOL", "DecentralizedProblem", "PackedData",
            "partition_data"]
 
-#: below this size (smaller side of a part) L_i comes from a dense eigen-decomposition
+#: below this size (smaller side of a part) L_i comes from a dense eigen-decomposition...
 DENSE_SPECTRUM_MAX = 2000
+#: ...provided the Gram matrix holds at most max(nnz of the part, this) entries (a part of a
+#: very sparse X goes to Lanczos: memory stays O(nnz))
+DENSE_SPECTRUM_FLOOR = 1 << 16
 #: entries of the (N, chunk) block of margins one pass of :meth:`DecentralizedProblem.grads`
 #: holds at a time (the chunk of rows of W is sized from it: memory O(N · chunk))
 GRADS_BLOCK_ENTRIES = 1 << 21
@@ -178,11 +181,14 @@ def partition_data(
 
 def _top_singular_value_sq(A, center: np.ndarray | None = None) -> float:
     """‖A − 1μᵀ‖₂² (μ = ``center``, 0 when None) by a dense eigen-decomposition of the smaller
-    Gram matrix (at most ``DENSE_SPECTRUM_MAX²`` entries), or Lanczos on products only (the
-    centred matrix is never formed)."""
+    Gram matrix (at most ``DENSE_SPECTRUM_MAX²`` entries, and at most
+    ``max(nnz(A), DENSE_SPECTRUM_FLOOR)``), or Lanczos on products only (the centred matrix is
+    never formed)."""
     m, d = A.shape
     op = CenteredRows(A, center)
-    if min(m, d) <= DENSE_SPECTRUM_MAX:
+    small = min(m, d)
+    nnz = A.nnz if sp.issparse(A) else m * d
+    if small <= DENSE_SPECTRUM_MAX and small * small <= max(nnz, DENSE_SPECTRUM_FLOOR):
         if m > d:
             G = op.gram()
         else:
