@@ -72,7 +72,7 @@ def check_dense_size(shape: tuple, name: str, what: str, *, itemsize: int = 8) -
     >>> check_dense_size((10**6, 10**6), "X", "a dense copy")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: X: ... needs 7.28 TiB ...
+    ValueError: X: a dense copy would need 7.28 TiB ...
     """
     need = int(itemsize)
     for s in shape:
@@ -80,8 +80,9 @@ def check_dense_size(shape: tuple, name: str, what: str, *, itemsize: int = 8) -
     limit = dense_limit_bytes()
     if need > limit:
         raise ValueError(
-            f"{name}: {what} of shape {tuple(int(s) for s in shape)} needs {_human(need)} "
-            f"(limit {_human(limit)}, set OPTSOLVE_DENSE_LIMIT_BYTES to raise it)")
+            f"{name}: {what} would need {_human(need)} (a dense array of shape "
+            f"{tuple(int(s) for s in shape)}; limit {_human(limit)}, set "
+            "OPTSOLVE_DENSE_LIMIT_BYTES to raise it)")
 
 
 def _human(n: int) -> str:

@@ -298,17 +298,20 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
         self._check_n_samples(X.shape[0])
         seeds = self._seeds()
         A = self._graph(seeds[0])
+        from .solver import CONJUGATE_SOLVERS, check_conjugate_memory
+
+        if self.solver in CONJUGATE_SOLVERS:  # before any dense copy below
+            check_conjugate_memory(self.solver, "ridge", self.n_nodes, X.shape[1], "X")
         center = None
         if self.fit_intercept:
-            from .solver import CONJUGATE_SOLVERS
 
             x_mean, y_mean = np.asarray(X.mean(axis=0)).ravel(), float(y.mean())
             y = y - y_mean
             if not sp.issparse(X):
                 X = X - x_mean
             elif self.solver in CONJUGATE_SOLVERS:
-                check_dense_size(X.shape, "X", f"solver={self.solver!r} with fit_intercept=True "
-                                 "centres a dense copy of the sparse X", itemsize=8)
+                check_dense_size(X.shape, "X", "the dense centred copy of the sparse X that "
+                                 f"solver={self.solver!r} with fit_intercept=True needs")
                 X = X.toarray() - x_mean
             else:  # sparse stays sparse: the kernels subtract x̄ (O(nnz) memory)
                 center = x_mean
@@ -470,6 +473,11 @@ class DecentralizedLogisticRegression(ClassifierMixin, _DecentralizedLinearModel
         seeds = self._seeds()
         A = self._graph(seeds[0])
         d = X.shape[1]
+        from .solver import CONJUGATE_SOLVERS, check_conjugate_memory
+
+        if self.solver in CONJUGATE_SOLVERS:
+            check_conjugate_memory(self.solver, "logistic", self.n_nodes,
+                                   d + int(self.fit_intercept), "X")
         if self.fit_intercept:
             col = np.full((X.shape[0], 1), float(self.intercept_scaling))
             X = sp.hstack([X, col], format="csr") if sp.issparse(X) else np.hstack([X, col])

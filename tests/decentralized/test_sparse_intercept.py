@@ -79,9 +79,19 @@ def test_conjugate_solvers_refuse_a_centred_problem():
 
 def test_conjugate_solver_dense_copy_is_refused_beyond_the_limit(monkeypatch):
     X, y = _sparse_regression()
-    monkeypatch.setenv("OPTSOLVE_DENSE_LIMIT_BYTES", "1000")
-    with pytest.raises(ValueError, match=r"X: solver='msda'.*needs 23.4 KiB"):
+    # 200 x 15 doubles = 23.4 KiB of centred copy; the 5 local 15 x 15 matrices fit in 9 KiB
+    monkeypatch.setenv("OPTSOLVE_DENSE_LIMIT_BYTES", "10000")
+    with pytest.raises(ValueError, match=r"X: the dense centred copy .* would need 23.4 KiB"):
         DecentralizedRidge(solver="msda", n_nodes=4).fit(X, y)
+    monkeypatch.setenv("OPTSOLVE_DENSE_LIMIT_BYTES", "5000")
+    with pytest.raises(ValueError, match=r"X: the dense local Hessians of solver 'msda'"):
+        DecentralizedRidge(solver="msda", n_nodes=4).fit(X, y)
+    with pytest.raises(ValueError, match=r"problem: the dense local Hessians of solver 'msda'"):
+        solve(DecentralizedProblem.ridge(partition_data(X, y, 4, random_state=0), 0.1),
+              make_graph("complete", 4), solver="msda")
+    monkeypatch.setenv("OPTSOLVE_DENSE_LIMIT_BYTES", "1000")  # logistic: one 16 x 16 matrix
+    with pytest.raises(ValueError, match=r"X: the dense local Hessians of solver 'continuized'"):
+        DecentralizedLogisticRegression(solver="continuized", n_nodes=4).fit(X, y > 0)
     # the default solver never densifies: the limit does not apply
     DecentralizedRidge(n_nodes=4, graph="complete", alpha=0.05, tol=1e-4,
                        random_state=0).fit(X, y)
