@@ -13,6 +13,7 @@ import scipy.sparse as sp
 __all__ = [
     "CheckedOptions",
     "as_float_array",
+    "check_allocation",
     "check_array_finite",
     "check_consistent_rows",
     "check_dense_size",
@@ -77,12 +78,20 @@ def check_dense_size(shape: tuple, name: str, what: str, *, itemsize: int = 8) -
     need = int(itemsize)
     for s in shape:
         need *= int(s)
+    check_allocation(need, name, what,
+                     detail=f"a dense array of shape {tuple(int(s) for s in shape)}")
+
+
+def check_allocation(nbytes: int, name: str, what: str, *, detail: str = "") -> None:
+    """Refuse, before allocating, ``nbytes`` derived from the input ``name`` beyond
+    :func:`dense_limit_bytes` (a ``ValueError`` naming ``name``, ``what`` and the bytes; e.g.
+    the fill-in of a sparse Gram matrix). :func:`check_dense_size` for a dense shape."""
     limit = dense_limit_bytes()
-    if need > limit:
+    if nbytes > limit:
+        extra = f"{detail}; " if detail else ""
         raise ValueError(
-            f"{name}: {what} would need {_human(need)} (a dense array of shape "
-            f"{tuple(int(s) for s in shape)}; limit {_human(limit)}, set "
-            "OPTSOLVE_DENSE_LIMIT_BYTES to raise it)")
+            f"{name}: {what} would need {_human(int(nbytes))} ({extra}limit {_human(limit)}, "
+            "set OPTSOLVE_DENSE_LIMIT_BYTES to raise it)")
 
 
 def _human(n: int) -> str:

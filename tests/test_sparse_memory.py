@@ -134,3 +134,88 @@ def test_peak_memory_is_linear_in_nnz(name, wide):
     assert 8 * n * d > 15 * bound  # a dense copy could not pass
     print(f"{name}: peak {peak / 2**20:.2f} MiB, bound {bound / 2**20:.1f} MiB")
     assert peak < bound, f"{name}: peak {peak / 2**20:.1f} MiB >= {bound / 2**20:.1f} MiB"
+
+
+# -- methods that need a dense n_features² matrix: refused before allocating ------------------
+
+D_HUGE = 200_000  # n_features² doubles = 298 GiB
+
+
+def _huge_sparse(n=400, d=D_HUGE, row_nnz=5, seed=0):
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, d, size=(n, row_nnz))
+    X = sp.csr_matrix((1.0 + rng.random(n * row_nnz), cols.ravel(),
+                       np.arange(0, n * row_nnz + 1, row_nnz)), shape=(n, d))
+    X.sum_duplicates()
+    return X, np.arange(n) % 2
+
+
+def _msda_ridge():
+    X, y = _huge_sparse()
+    DecentralizedRidge(solver="msda", n_nodes=N_NODES).fit(X, y)
+
+
+def _continuized_logistic():
+    X, y = _huge_sparse()
+    DecentralizedLogisticRegression(solver="continuized", n_nodes=N_NODES).fit(X, y)
+
+
+def _msda_solve():
+    from optsolve.decentralized import solve
+    from optsolve.graphs import make_graph
+
+    X, y = _huge_sparse()
+    prob = DecentralizedProblem.ridge(partition_data(X, y, N_NODES, random_state=0), 0.1)
+    solve(prob, make_graph("complete", N_NODES), solver="msda")
+
+
+def _asymptotic_covariance():
+    from optsolve.graphs import make_graph
+    from optsolve.randomwalk import theta_asymptotic_covariance
+
+    X, y = _huge_sparse()
+    prob = DecentralizedProblem.ridge(partition_data(X, y, N_NODES, random_state=0), 0.1)
+    theta_asymptotic_covariance(prob, make_graph("complete", N_NODES), 1.0)
+
+
+def _assembled_constrained_logistic():
+    from optsolve.constrained import ConstrainedLogisticRegression
+
+    # 3000 rows of 300 non-zeros: the assembled XᵀDX holds up to 2.7e8 entries (3 GiB)
+    X, y = _huge_sparse(n=3000, row_nnz=300)
+    A = np.ones((1, D_HUGE))
+    ConstrainedLogisticRegression(A_eq=A, b_eq=[1.0], method="eal-direct").fit(X, y)
+
+
+def _slsqp():
+    from optsolve.problems import FunctionProblem, to_scipy
+
+    prob = FunctionProblem(lambda x: float(x @ x), np.zeros(D_HUGE), grad=lambda x: 2 * x,
+                           cons=lambda x: [x.sum() - 1.0], jac=lambda x: np.ones((1, x.size)))
+    to_scipy(prob, "SLSQP")
+
+
+REFUSED = {
+    "DecentralizedRidge(solver='msda')": (_msda_ridge, "X: the dense local Hessians"),
+    "DecentralizedLogisticRegression(solver='continuized')": (
+        _continuized_logistic, "X: the dense local Hessians"),
+    "solve(solver='msda')": (_msda_solve, "problem: the dense local Hessians"),
+    "theta_asymptotic_covariance": (_asymptotic_covariance, "problem: the n_features x"),
+    "ConstrainedLogisticRegression(method='eal-direct')": (
+        _assembled_constrained_logistic, "X: the Hessian XᵀDX"),
+    "to_scipy(method='SLSQP')": (_slsqp, "problem: scipy's SLSQP"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_dense_methods_refuse_before_allocating(name):
+    fit, match = REFUSED[name]
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match) as info:
+            fit()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "GiB" in str(info.value) and "OPTSOLVE_DENSE_LIMIT_BYTES" in str(info.value)
+    assert peak < 200 * 2**20  # the inputs only: nothing of the refused size was tried
