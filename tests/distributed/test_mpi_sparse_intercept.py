@@ -26,3 +26,21 @@ def test_mpi_ridge_sparse_with_intercept_matches_sklearn():
     assert est.success_
     np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-5)
     assert est.intercept_ == pytest.approx(ref.intercept_, abs=1e-5)
+
+
+def test_token_over_mpi_on_a_centred_sparse_problem_equals_the_simulator():
+    from optsolve.graphs import make_graph
+    from optsolve.randomwalk import DecentralizedProblem, partition_data, token_sgd
+    from optsolve.randomwalk.mpi import run_mpi
+
+    rng = np.random.default_rng(3)
+    X = sp.random(160, 6, density=0.4, random_state=3, format="csr")
+    X.data += 1.0
+    y = np.asarray(X @ rng.standard_normal(6)).ravel() + 0.1 * rng.standard_normal(160)
+    prob = DecentralizedProblem.ridge(partition_data(X, y, 8, random_state=0), 0.05,
+                                      center=np.asarray(X.mean(axis=0)).ravel())
+    graph = make_graph("erdos_renyi", 8, p=0.4, random_state=1)
+    sim = token_sgd(prob, graph, n_steps=1500, random_state=7, batch_size=2)
+    res = run_mpi(prob, graph, n_steps=1500, n_procs=3, random_state=7, batch_size=2)
+    assert res.success and res.nit == sim.nit == 1500
+    np.testing.assert_array_equal(res.x, sim.x)
