@@ -191,7 +191,8 @@ def _slsqp():
     from optsolve.problems import FunctionProblem, to_scipy
 
     prob = FunctionProblem(lambda x: float(x @ x), np.zeros(D_HUGE), grad=lambda x: 2 * x,
-                           cons=lambda x: [x.sum() - 1.0], jac=lambda x: np.ones((1, x.size)))
+                           cons=lambda x: [x.sum() - 1.0], jac=lambda x: np.ones((1, x.size)),
+                           hess=lambda x, v: 2.0 * sp.identity(x.size, format="csr"))
     to_scipy(prob, "SLSQP")
 
 
