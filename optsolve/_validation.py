@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,8 +13,10 @@ import scipy.sparse as sp
 __all__ = [
     "CheckedOptions",
     "as_float_array",
+    "check_allocation",
     "check_array_finite",
     "check_consistent_rows",
+    "check_dense_size",
     "check_in_choices",
     "check_positive_int",
     "check_scalar_in_range",
@@ -36,6 +39,66 @@ def check_array_finite(a: Any, name: str) -> None:
         n_nan = int(np.isnan(data).sum())
         n_inf = int(np.isinf(data).sum())
         raise ValueError(f"{name} contains non-finite values ({n_nan} NaN, {n_inf} inf)")
+
+
+#: bytes a method may allocate for a dense copy of (or a dense matrix derived from) a sparse
+#: input before :func:`check_dense_size` refuses; environment variable
+#: ``OPTSOLVE_DENSE_LIMIT_BYTES`` overrides it
+DENSE_LIMIT_BYTES = 2 * 1024**3
+
+
+def dense_limit_bytes() -> int:
+    """The limit of :func:`check_dense_size`: ``OPTSOLVE_DENSE_LIMIT_BYTES`` or
+    ``DENSE_LIMIT_BYTES`` (2 GiB)."""
+    env = os.environ.get("OPTSOLVE_DENSE_LIMIT_BYTES")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            raise ValueError(
+                f"OPTSOLVE_DENSE_LIMIT_BYTES must be a number of bytes, got {env!r}") from None
+    return DENSE_LIMIT_BYTES
+
+
+def check_dense_size(shape: tuple, name: str, what: str, *, itemsize: int = 8) -> None:
+    """Refuse, before allocating, a dense array of ``shape`` built from the input ``name``
+    when it would exceed :func:`dense_limit_bytes`.
+
+    ``what`` says what the method builds densely and why (the message names the argument, the
+    bytes needed and how to raise the limit). Raises ``ValueError``.
+
+    Examples
+    --------
+    >>> check_dense_size((10, 10), "X", "a dense copy")
+    >>> check_dense_size((10**6, 10**6), "X", "a dense copy")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X: a dense copy would need 7.28 TiB ...
+    """
+    need = int(itemsize)
+    for s in shape:
+        need *= int(s)
+    check_allocation(need, name, what,
+                     detail=f"a dense array of shape {tuple(int(s) for s in shape)}")
+
+
+def check_allocation(nbytes: int, name: str, what: str, *, detail: str = "") -> None:
+    """Refuse, before allocating, ``nbytes`` derived from the input ``name`` beyond
+    :func:`dense_limit_bytes` (a ``ValueError`` naming ``name``, ``what`` and the bytes; e.g.
+    the fill-in of a sparse Gram matrix). :func:`check_dense_size` for a dense shape."""
+    limit = dense_limit_bytes()
+    if nbytes > limit:
+        extra = f"{detail}; " if detail else ""
+        raise ValueError(
+            f"{name}: {what} would need {_human(int(nbytes))} ({extra}limit {_human(limit)}, "
+            "set OPTSOLVE_DENSE_LIMIT_BYTES to raise it)")
+
+
+def _human(n: int) -> str:
+    for unit, size in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
 
 
 def as_float_array(a: Any, name: str, *, sparse_ok: bool = False) -> Any:

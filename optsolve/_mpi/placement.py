@@ -48,7 +48,8 @@ def local_packed(packed, nodes) -> dict:
     out = dict(loss_code=int(packed.loss_code), is_sparse=bool(packed.is_sparse),
                y=np.ascontiguousarray(packed.y[rows]),
                offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-               inv_n_total=float(packed.inv_n_total), reg=float(packed.reg))
+               inv_n_total=float(packed.inv_n_total), reg=float(packed.reg),
+               center=np.array(packed.center, dtype=np.float64))
     if packed.is_sparse:
         import scipy.sparse as sp
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._optimize import make_result
 from .._status import Status, termination_message, warn_status
+from .._validation import check_allocation, check_dense_size
 from ..base import (
     COMMON_SOLVER_CONSTRAINTS,
     Interval,
@@ -36,6 +37,20 @@ MATRIX_FREE_MIN_KKT = DENSE_KKT_MAX
 ESTIMATOR_METHODS = ("auto", *METHODS, "newton-cg")
 
 __all__ = ["ConstrainedLogisticRegression"]
+
+
+def _check_assembled_hessian(X, n, method):
+    """The assembled methods form ``XᵀDX``: dense ``n x n`` for a dense ``X``; for a sparse one
+    up to ``Σᵢ nnz(xᵢ)²`` entries (value and index, 12 bytes each). Refused before the first
+    Newton step beyond ``OPTSOLVE_DENSE_LIMIT_BYTES``."""
+    hint = f"the Hessian XᵀDX that method={method!r} assembles (method='newton-cg' is O(nnz))"
+    if sp.issparse(X):
+        rows = np.diff(X.indptr).astype(np.float64)
+        fill = min(float(rows @ rows) + X.shape[0] + 2 * n, float(n) * n)
+        check_allocation(int(12 * fill), "X", hint,
+                         detail=f"about {fill:.3g} non-zeros in a sparse {n} x {n} matrix")
+    else:
+        check_dense_size((n, n), "X", hint)
 
 
 class _LogisticProblem(EqualityConstrainedProblem):
@@ -395,6 +410,7 @@ class ConstrainedLogisticRegression(SolverEstimatorMixin, ClassifierMixin, BaseE
         return self.method
 
     def _fit_eal(self, X, ys, weights, A, b, d, method):
+        _check_assembled_hessian(X, d + bool(self.fit_intercept), method)
         if self.fit_intercept:
             ones = np.ones((X.shape[0], 1))
             Xa = sp.hstack([X, sp.csr_matrix(ones)], format="csr") if sp.issparse(X) else \

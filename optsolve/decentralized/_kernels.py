@@ -195,7 +195,7 @@ def dadao_events(S, t_last, clock, seed,
                  nu, gamma, gamma_t, delta_sum, beta, beta_t,
                  loss_code, is_sparse, X, indptr, indices, data, y, offsets, inv_n_total, reg,
                  batch_size, rows_buf,
-                 t_stop, max_events, grad_count, comm_count, g):
+                 t_stop, max_events, grad_count, comm_count, g, center=None):
     """Run DADAO's events from ``clock[0]`` until ``t_stop`` or ``max_events`` events (in place).
 
     Events come from one merged Poisson clock of rate ``n + Λ_seg`` (``n`` gradient clocks of
@@ -210,8 +210,9 @@ def dadao_events(S, t_last, clock, seed,
     * communication on (i, j): :func:`gossip_jump` (Eq. (6)).
 
     A wait crossing ``t_stop`` or a segment switch is discarded (memorylessness) and the clock
-    restarts there. Returns ``(events, gradients, communications)``; ``clock[0]`` holds the
-    final time.
+    restarts there. ``center``: the problem's column offsets (implicit centring, see
+    ``problems._partitioned_kernels``). Returns ``(events, gradients, communications)``;
+    ``clock[0]`` holds the final time.
     """
     np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator, seeded per call)
     n = S.shape[0]
@@ -247,10 +248,10 @@ def dadao_events(S, t_last, clock, seed,
                     r = int(np.random.random() * m_i)  # noqa: NPY002
                     rows_buf[b] = start + (r if r < m_i else m_i - 1)
                 batch_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, rows_buf,
-                                m_i / batch_size, xi, inv_n_total, reg, g)
+                                m_i / batch_size, xi, inv_n_total, reg, g, center)
             else:
                 local_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, offsets[i],
-                                offsets[i + 1], xi, inv_n_total, reg, g)
+                                offsets[i + 1], xi, inv_n_total, reg, g, center)
             gradient_jump(S[i], g, nu, gamma, gamma_t, delta_sum)
             grad_count[i] += 1
             n_g += 1

@@ -227,7 +227,7 @@ def run_dadao(problem, info: GraphInfo, *, rng: np.random.Generator, monitor: Mo
                 c.NU, c.GAMMA, c.GAMMA_T, c.DELTA + c.DELTA_T, c.BETA, c.BETA_T,
                 p.loss_code, p.is_sparse, p.X, p.indptr, p.indices, p.data, p.y, p.offsets,
                 p.inv_n_total, p.reg, batch, rows_buf,
-                t_stop, chunk, grad_count, comm_count, g,
+                t_stop, chunk, grad_count, comm_count, g, p.center,
             )
             nit += ev
             n_grad += ng

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_dense_size
 from ..base import (
     Interval,
     SolverEstimatorMixin,
@@ -96,13 +97,14 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
                 f"X has {n_samples} sample(s), fewer than n_nodes={self.n_nodes}: every node "
                 "needs at least one sample")
 
-    def _solve(self, X, y, loss, A, seeds, label):
-        """Partition ``(X, y)``, build the decentralized problem, run it; the raw result."""
+    def _solve(self, X, y, loss, A, seeds, label, center=None):
+        """Partition ``(X, y)``, build the decentralized problem (rows read as ``x − center``
+        when given), run it; the raw result."""
         from . import DecentralizedProblem, partition_data
 
         parts = partition_data(X, y, self.n_nodes, how=self.partition, random_state=seeds[1])
         make = DecentralizedProblem.ridge if loss == "ridge" else DecentralizedProblem.logistic
-        problem = make(parts, self.alpha)
+        problem = make(parts, self.alpha, center=center)
         options = dict(self.solver_options or {})
         self._check_solver_options(options)
         if self.backend == "mpi":
@@ -173,9 +175,12 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
     (``backend='simulate'``) or with one MPI process per node (``backend='mpi'``).
 
     With ``fit_intercept=True`` the intercept is not penalized: features and targets are
-    centred by their global means before the data are partitioned (in a real deployment, one
-    averaging round), and ``b = ȳ − x̄ᵀw``. Sparse ``X`` is then centred densely; pass
-    ``fit_intercept=False`` to keep it sparse.
+    centred by their global means (in a real deployment, one averaging round), and
+    ``b = ȳ − x̄ᵀw``. A sparse ``X`` is centred implicitly — the nodes read ``x_s − x̄``
+    through a rank-one correction of each product (``DecentralizedProblem(center=x̄)``), so
+    memory stays O(nnz) — except for the conjugate-oracle solvers ``'msda'`` and
+    ``'continuized'``, which hold ``d x d`` matrices per node anyway and get a dense centred
+    copy (refused beyond ``OPTSOLVE_DENSE_LIMIT_BYTES``, 2 GiB by default).
 
     Parameters
     ----------
@@ -293,11 +298,24 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
         self._check_n_samples(X.shape[0])
         seeds = self._seeds()
         A = self._graph(seeds[0])
+        from .solver import CONJUGATE_SOLVERS, check_conjugate_memory
+
+        if self.solver in CONJUGATE_SOLVERS:  # before any dense copy below
+            check_conjugate_memory(self.solver, "ridge", self.n_nodes, X.shape[1], "X")
+        center = None
         if self.fit_intercept:
-            X = X.toarray() if sp.issparse(X) else X
-            x_mean, y_mean = X.mean(axis=0), float(y.mean())
-            X, y = X - x_mean, y - y_mean
-        res = self._solve(X, y, "ridge", A, seeds, "ridge")
+
+            x_mean, y_mean = np.asarray(X.mean(axis=0)).ravel(), float(y.mean())
+            y = y - y_mean
+            if not sp.issparse(X):
+                X = X - x_mean
+            elif self.solver in CONJUGATE_SOLVERS:
+                check_dense_size(X.shape, "X", "the dense centred copy of the sparse X that "
+                                 f"solver={self.solver!r} with fit_intercept=True needs")
+                X = X.toarray() - x_mean
+            else:  # sparse stays sparse: the kernels subtract x̄ (O(nnz) memory)
+                center = x_mean
+        res = self._solve(X, y, "ridge", A, seeds, "ridge", center=center)
         W = np.asarray(res.x, dtype=np.float64).reshape(self.n_nodes, -1)
         self.node_coefs_ = W
         self.coef_ = W.mean(axis=0)
@@ -455,6 +473,11 @@ class DecentralizedLogisticRegression(ClassifierMixin, _DecentralizedLinearModel
         seeds = self._seeds()
         A = self._graph(seeds[0])
         d = X.shape[1]
+        from .solver import CONJUGATE_SOLVERS, check_conjugate_memory
+
+        if self.solver in CONJUGATE_SOLVERS:
+            check_conjugate_memory(self.solver, "logistic", self.n_nodes,
+                                   d + int(self.fit_intercept), "X")
         if self.fit_intercept:
             col = np.full((X.shape[0], 1), float(self.intercept_scaling))
             X = sp.hstack([X, col], format="csr") if sp.issparse(X) else np.hstack([X, col])

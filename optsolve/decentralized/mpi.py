@@ -349,6 +349,7 @@ class _Node:
                      pk["data"], pk["y"])
         self.offsets = pk["offsets"]
         self.inv_n, self.reg = pk["inv_n_total"], pk["reg"]
+        self.center = pk["center"]
         self.g = np.empty(d)
         self.rows = np.empty(max(c["batch_size"], 1), dtype=np.int64)
 
@@ -367,9 +368,10 @@ class _Node:
             m = stop - start
             self.rows[:B] = start + np.minimum((rng.random(B) * m).astype(np.int64), m - 1)
             _pk.batch_grad_into(*self.data, self.rows[:B], m / B, Si[0], self.inv_n, self.reg,
-                                self.g)
+                                self.g, self.center)
         else:
-            _pk.local_grad_into(*self.data, start, stop, Si[0], self.inv_n, self.reg, self.g)
+            _pk.local_grad_into(*self.data, start, stop, Si[0], self.inv_n, self.reg, self.g,
+                                self.center)
         _kernels.gradient_jump(Si, self.g, c["nu"], c["gamma"], c["gamma_t"], c["delta_sum"])
 
     def gossip_value(self, k: int) -> np.ndarray:
@@ -400,9 +402,11 @@ class _Node:
         for g_id in self.nodes:
             s, e = self.offsets[g_id], self.offsets[g_id + 1]
             for r in range(rows.shape[0]):
-                _pk.local_grad_into(*self.data, s, e, rows[r], self.inv_n, self.reg, buf)
+                _pk.local_grad_into(*self.data, s, e, rows[r], self.inv_n, self.reg, buf,
+                                    self.center)
                 G[r] += buf
-            value += _pk.local_value(*self.data, s, e, rows[-1], self.inv_n, self.reg)
+            value += _pk.local_value(*self.data, s, e, rows[-1], self.inv_n, self.reg,
+                                     self.center)
         return G, float(value)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_generator
+from .._validation import as_generator, check_dense_size
 from .monitor import Monitor
 from .topology import as_graph_info
 
@@ -130,6 +130,22 @@ def _check_max_time(max_time):
     return float(max_time)
 
 
+#: methods whose oracle (``baselines._conjugate``) reads ``problem.parts`` / the packed rows
+#: directly: no implicit centring
+CONJUGATE_SOLVERS = ("msda", "continuized")
+
+
+def check_conjugate_memory(solver: str, loss: str, n_nodes: int, n_features: int,
+                           name: str = "problem") -> None:
+    """Refuse, before allocating, the dense ``d x d`` matrices of the conjugate oracle
+    (``baselines._conjugate``) beyond ``OPTSOLVE_DENSE_LIMIT_BYTES``: ridge keeps every node's
+    inverse local Hessian (``n_nodes`` of them) and a work matrix, logistic a work matrix."""
+    count = n_nodes + 1 if loss == "ridge" else 1
+    check_dense_size((count, n_features, n_features), name,
+                     f"the dense local Hessians of solver {solver!r} (use 'dadao', 'extra', "
+                     "'dgd' or 'adom+' for O(nnz) memory)")
+
+
 def _check_problem(problem):
     required = ("n_nodes", "n_features", "L", "mu", "packed", "grad", "value", "L_local")
     missing = [a for a in required if not hasattr(problem, a)]
@@ -237,6 +253,13 @@ def solve(problem, graph, solver: str = "dadao", tol: float = 1e-6,
         raise TypeError("callback must be callable or None")
     _check_problem(problem)
     info = as_graph_info(graph, problem.n_nodes)
+    if key in CONJUGATE_SOLVERS and getattr(problem, "center", None) is not None:
+        raise ValueError(
+            f"solver {key!r} reads the local conjugates from the rows as given and does not "
+            "support a problem built with center= (implicit centring); centre X explicitly or "
+            f"use one of {sorted(set(METHODS) - set(CONJUGATE_SOLVERS))}")
+    if key in CONJUGATE_SOLVERS:
+        check_conjugate_memory(key, problem.loss, problem.n_nodes, problem.n_features)
     if method.requires_strong_convexity and not problem.mu > 0:
         raise ValueError(
             f"solver {key!r} needs strongly convex local functions (mu > 0), but the problem has "

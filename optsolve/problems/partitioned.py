@@ -16,7 +16,6 @@ the packed arrays of :attr:`DecentralizedProblem.packed` through the numba funct
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,16 +24,19 @@ from scipy import special
 
 from .._validation import as_generator, check_array_finite, check_in_choices, check_positive_int
 from . import _partitioned_kernels as _k
+from ._partitioned_solve import SOLUTION_DENSE_MAX, SOLUTION_RTOL, CenteredRows, reference_solution
 
-__all__ = ["DecentralizedProblem", "PackedData", "partition_data"]
+__all__ = ["SOLUTION_DENSE_MAX", "SOLUTION_RTOL", "DecentralizedProblem", "PackedData",
+           "partition_data"]
 
-#: below this size (smaller side of a part) L_i comes from a dense eigen-decomposition
+#: below this size (smaller side of a part) L_i comes from a dense eigen-decomposition...
 DENSE_SPECTRUM_MAX = 2000
+#: ...provided the Gram matrix holds at most max(nnz of the part, this) entries (a part of a
+#: very sparse X goes to Lanczos: memory stays O(nnz))
+DENSE_SPECTRUM_FLOOR = 1 << 16
 #: entries of the (N, chunk) block of margins one pass of :meth:`DecentralizedProblem.grads`
 #: holds at a time (the chunk of rows of W is sized from it: memory O(N · chunk))
 GRADS_BLOCK_ENTRIES = 1 << 21
-#: Newton's stopping tolerance on ‖∇F‖ / max(1, ‖∇F(0)‖) for the logistic reference solution
-SOLUTION_RTOL = 1e-12
 
 
 class PackedData(NamedTuple):
@@ -50,10 +52,12 @@ class PackedData(NamedTuple):
     offsets: np.ndarray  # (n + 1,) node i owns rows offsets[i]:offsets[i+1]
     inv_n_total: float  # 1 / N
     reg: float  # α / n, the share of the ridge term each node holds
+    #: (d,) column offsets μ every row is read minus (implicit centring), or (0,) for none
+    center: np.ndarray = np.zeros(0)
 
     def kernel_args(self) -> tuple:
         """``(loss_code, is_sparse, X, indptr, indices, data, y)``, the leading arguments of
-        every kernel of ``_partitioned_kernels``."""
+        every kernel of ``_partitioned_kernels`` (``center`` is their trailing argument)."""
         return (self.loss_code, self.is_sparse, self.X, self.indptr, self.indices, self.data,
                 self.y)
 
@@ -175,16 +179,29 @@ def partition_data(
     return [(A[idx], yy[idx].copy()) for idx in parts]
 
 
-def _top_singular_value_sq(A) -> float:
-    """‖A‖₂² by a dense eigen-decomposition of the smaller Gram matrix, or Lanczos."""
+def _top_singular_value_sq(A, center: np.ndarray | None = None) -> float:
+    """‖A − 1μᵀ‖₂² (μ = ``center``, 0 when None) by a dense eigen-decomposition of the smaller
+    Gram matrix (at most ``DENSE_SPECTRUM_MAX²`` entries, and at most
+    ``max(nnz(A), DENSE_SPECTRUM_FLOOR)``), or Lanczos on products only (the centred matrix is
+    never formed)."""
     m, d = A.shape
-    if min(m, d) <= DENSE_SPECTRUM_MAX:
-        G = (A @ A.T) if m <= d else (A.T @ A)
-        G = G.toarray() if sp.issparse(G) else G
+    op = CenteredRows(A, center)
+    small = min(m, d)
+    nnz = A.nnz if sp.issparse(A) else m * d
+    if small <= DENSE_SPECTRUM_MAX and small * small <= max(nnz, DENSE_SPECTRUM_FLOOR):
+        if m > d:
+            G = op.gram()
+        else:
+            G = A @ A.T
+            G = G.toarray() if sp.issparse(G) else np.array(G)
+            if op.center is not None:  # (A − 1μᵀ)(A − 1μᵀ)ᵀ
+                a = np.asarray(A @ op.center).ravel()
+                G += -a[:, None] - a[None, :] + float(op.center @ op.center)
         return float(max(np.linalg.eigvalsh(G)[-1], 0.0))
-    from scipy.sparse.linalg import svds
+    from scipy.sparse.linalg import LinearOperator, svds
 
-    return float(svds(sp.csr_matrix(A), k=1, return_singular_vectors=False)[0] ** 2)
+    lin = LinearOperator((m, d), matvec=op.matvec, rmatvec=op.rmatvec, dtype=np.float64)
+    return float(svds(lin, k=1, return_singular_vectors=False, random_state=0)[0] ** 2)
 
 
 class DecentralizedProblem:
@@ -192,6 +209,11 @@ class DecentralizedProblem:
 
     Build it with :meth:`ridge` or :meth:`logistic` from the parts returned by
     :func:`partition_data`.
+
+    With ``center=μ`` (shape (n_features,)) every row is read as ``x_s − μ`` (implicit
+    centring, e.g. by the global column means to fit an unpenalized intercept): the kernels
+    correct each product by the rank-one term, so a sparse ``X`` stays sparse and memory
+    O(nnz). ``parts`` keeps the rows as given.
 
     Attributes
     ----------
@@ -206,6 +228,8 @@ class DecentralizedProblem:
         Smoothness and strong-convexity constants of each ``f_i``.
     L, mu : float
         ``max L_i`` and ``min μ_i``, the constants of the decentralized rates.
+    center : ndarray of shape (n_features,) or None
+        Column offsets subtracted from every row (implicit centring).
     packed : PackedData
         The arrays the numba kernels read.
 
@@ -220,7 +244,7 @@ class DecentralizedProblem:
     True
     """
 
-    def __init__(self, parts, alpha: float, loss: str):
+    def __init__(self, parts, alpha: float, loss: str, center=None):
         check_in_choices(loss, "loss", ("ridge", "logistic"))
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
                 or not np.isfinite(alpha) or alpha < 0:
@@ -249,6 +273,15 @@ class DecentralizedProblem:
                 )
         if d == 0:
             raise ValueError("the parts' X have no features (0 columns)")
+        if center is not None:
+            try:
+                center = np.array(center, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"center must be a numeric array or None: {exc}") from exc
+            if center.shape != (d,):
+                raise ValueError(f"center must have shape ({d},), got {center.shape}")
+            check_array_finite(center, "center")
+        self.center = center
         self.loss = loss
         self.alpha = float(alpha)
         self.n_nodes = len(Xs)
@@ -284,11 +317,13 @@ class DecentralizedProblem:
             _k.LOSS_RIDGE if loss == "ridge" else _k.LOSS_LOGISTIC, is_sparse, X_dense, indptr,
             indices, data, np.ascontiguousarray(y_all), offsets,
             1.0 / self.n_samples_total, self.alpha / self.n_nodes,
+            np.zeros(0) if center is None else center,
         )
         curvature = 1.0 if loss == "ridge" else 0.25  # sup ℓ''
         reg = self.packed.reg
         self.L_local = np.array(
-            [curvature * _top_singular_value_sq(Xi) / self.n_samples_total + reg for Xi in Xs]
+            [curvature * _top_singular_value_sq(Xi, center) / self.n_samples_total + reg
+             for Xi in Xs]
         )
         self.mu_local = np.full(self.n_nodes, reg)
         self.L = float(self.L_local.max())
@@ -297,17 +332,19 @@ class DecentralizedProblem:
 
     # -- constructors ---------------------------------------------------------------------
     @classmethod
-    def ridge(cls, parts, alpha: float = 1.0) -> DecentralizedProblem:
+    def ridge(cls, parts, alpha: float = 1.0, *, center=None) -> DecentralizedProblem:
         """Least squares: ``F(w) = (1/(2N)) ‖Xw − y‖² + (α/2)‖w‖²``, scikit-learn's
-        ``Ridge(alpha=α·N, fit_intercept=False)`` objective divided by N."""
-        return cls(parts, alpha, "ridge")
+        ``Ridge(alpha=α·N, fit_intercept=False)`` objective divided by N (``X − 1μᵀ`` in
+        place of ``X`` with ``center=μ``)."""
+        return cls(parts, alpha, "ridge", center)
 
     @classmethod
-    def logistic(cls, parts, alpha: float = 1.0) -> DecentralizedProblem:
+    def logistic(cls, parts, alpha: float = 1.0, *, center=None) -> DecentralizedProblem:
         """Logistic regression: ``F(w) = (1/N) Σ log(1 + exp(−y xᵀw)) + (α/2)‖w‖²``,
         scikit-learn's ``LogisticRegression(C=1/(α·N), fit_intercept=False)`` objective
-        divided by N; labels mapped to ±1 (``classes_``)."""
-        return cls(parts, alpha, "logistic")
+        divided by N; labels mapped to ±1 (``classes_``); rows ``x − μ`` with
+        ``center=μ``."""
+        return cls(parts, alpha, "logistic", center)
 
     # -- evaluation -----------------------------------------------------------------------
     def _node(self, i: int) -> int:
@@ -329,14 +366,14 @@ class DecentralizedProblem:
         """``f_i(w)``."""
         i, p = self._node(i), self.packed
         return float(_k.local_value(*p.kernel_args(), p.offsets[i], p.offsets[i + 1],
-                                    self._w(w), p.inv_n_total, p.reg))
+                                    self._w(w), p.inv_n_total, p.reg, p.center))
 
     def local_grad(self, i: int, w, out=None) -> np.ndarray:
         """``∇f_i(w)`` (written into ``out`` when given)."""
         i, p = self._node(i), self.packed
         out = self._out(out)
         _k.local_grad_into(*p.kernel_args(), p.offsets[i], p.offsets[i + 1], self._w(w),
-                           p.inv_n_total, p.reg, out)
+                           p.inv_n_total, p.reg, out, p.center)
         return out
 
     def local_grad_batch(self, i: int, w, idx, out=None) -> np.ndarray:
@@ -351,7 +388,7 @@ class DecentralizedProblem:
         out = self._out(out)
         scale = self.n_samples[i] / idx.size
         _k.batch_grad_into(*p.kernel_args(), idx + p.offsets[i], scale, self._w(w),
-                           p.inv_n_total, p.reg, out)
+                           p.inv_n_total, p.reg, out, p.center)
         return out
 
     def local_grads(self, W) -> np.ndarray:
@@ -363,21 +400,22 @@ class DecentralizedProblem:
             )
         p = self.packed
         out = np.empty_like(W)
-        _k.all_local_grads_into(*p.kernel_args(), p.offsets, W, p.inv_n_total, p.reg, out)
+        _k.all_local_grads_into(*p.kernel_args(), p.offsets, W, p.inv_n_total, p.reg, out,
+                                p.center)
         return out
 
     def value(self, w) -> float:
         """``F(w) = Σ_i f_i(w)``."""
         p = self.packed
         return float(_k.local_value(*p.kernel_args(), 0, self.n_samples_total, self._w(w),
-                                    p.inv_n_total, self.alpha))
+                                    p.inv_n_total, self.alpha, p.center))
 
     def grad(self, w, out=None) -> np.ndarray:
         """``∇F(w)``."""
         p = self.packed
         out = self._out(out)
         _k.local_grad_into(*p.kernel_args(), 0, self.n_samples_total, self._w(w),
-                           p.inv_n_total, self.alpha, out)
+                           p.inv_n_total, self.alpha, out, p.center)
         return out
 
     def grads(self, W) -> np.ndarray:
@@ -407,11 +445,15 @@ class DecentralizedProblem:
         for s in range(0, W.shape[0], chunk):
             Wc = W[s:s + chunk]
             Z = np.asarray(X @ Wc.T)  # (N, chunk) margins
+            if self.center is not None:
+                Z -= self.center @ Wc.T
             if self.loss == "ridge":
                 Z -= y[:, None]
             else:  # ℓ'(z, y) = −y σ(−y z), overflow-free
                 Z = -y[:, None] * special.expit(-y[:, None] * Z)
             out[s:s + chunk] = np.asarray(X.T @ Z).T
+            if self.center is not None:
+                out[s:s + chunk] -= np.outer(Z.sum(axis=0), self.center)
         out *= self.packed.inv_n_total
         out += self.alpha * W
         return out
@@ -427,61 +469,23 @@ class DecentralizedProblem:
     def solution(self) -> np.ndarray:
         """The minimizer ``w*`` of ``F`` (computed once, then cached; a copy is returned).
 
-        Ridge: the normal equations (least-norm when ``α = 0``). Logistic: Newton's method
-        with backtracking to ``‖∇F‖ ≤ 1e-12·max(1, ‖∇F(0)‖)``.
+        Up to ``SOLUTION_DENSE_MAX`` (2000) features, from the ``d x d`` Hessian: ridge by the
+        normal equations (least-norm when ``α = 0``), logistic by Newton's method with
+        backtracking. Above, matrix-free (memory O(nnz + N + d)): ridge by preconditioned
+        conjugate gradients on the normal equations, logistic by Newton-CG, both from
+        Hessian-vector products. Every path stops at ``‖∇F‖ <= 1e-12·max(1, ‖∇F(0)‖)`` (a
+        ``RuntimeWarning`` when it cannot).
         """
         if self._solution is None:
-            self._solution = self._solve()
+            self._solution = reference_solution(
+                CenteredRows(self._stacked(), self.center), self.packed.y, self.alpha,
+                self.loss, self.value, self.grad)
         return self._solution.copy()
 
     @property
     def value_star(self) -> float:
         """``F(w*)``."""
         return self.value(self.solution())
-
-    def _solve(self) -> np.ndarray:
-        X, y, N, d = self._stacked(), self.packed.y, self.n_samples_total, self.n_features
-        if self.loss == "ridge":
-            H = X.T @ X
-            H = (H.toarray() if sp.issparse(H) else np.asarray(H)) / N
-            H[np.diag_indices(d)] += self.alpha
-            rhs = np.asarray(X.T @ y).ravel() / N
-            if self.alpha > 0:
-                return np.linalg.solve(H, rhs)
-            return np.linalg.lstsq(H, rhs, rcond=None)[0]
-        w = np.zeros(d)
-        g = self.grad(w)
-        g0 = max(1.0, float(np.linalg.norm(g)))
-        f = self.value(w)
-        for _ in range(200):
-            if np.linalg.norm(g) <= SOLUTION_RTOL * g0:
-                return w
-            z = np.asarray(X @ w).ravel()
-            s = 1.0 / (1.0 + np.exp(-np.abs(z)))  # σ(|z|): σ(z)σ(−z) = s(1 − s)
-            curv = s * (1.0 - s) / N
-            Hx = X.multiply(curv[:, None]).T @ X if sp.issparse(X) else (X.T * curv) @ X
-            H = Hx.toarray() if sp.issparse(Hx) else np.asarray(Hx)
-            H[np.diag_indices(d)] += self.alpha
-            step = np.linalg.lstsq(H, -g, rcond=None)[0] if self.alpha == 0 else \
-                np.linalg.solve(H, -g)
-            t, slope = 1.0, float(g @ step)
-            # near the optimum the decrease drops below the rounding of F: take the full step
-            while t > 1e-12 and -slope > 1e-14 * max(1.0, abs(f)):
-                w_new = w + t * step
-                f_new = self.value(w_new)
-                if f_new <= f + 1e-4 * t * slope:
-                    break
-                t *= 0.5
-            else:
-                w_new = w + t * step
-                f_new = self.value(w_new)
-            w, f = w_new, f_new
-            g = self.grad(w)
-        warnings.warn(
-            "the reference logistic solution did not reach ‖∇F‖ <= 1e-12 in 200 Newton steps "
-            "(alpha = 0 on separable data has no minimizer)", RuntimeWarning, stacklevel=3,
-        )
-        return w
 
     def __repr__(self) -> str:
         return (f"DecentralizedProblem.{self.loss}(n_nodes={self.n_nodes}, "

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._validation import check_allocation
 from .base import EqualityConstrainedProblem
 
 __all__ = ["kkt_residual", "least_squares_multipliers", "to_scipy"]
@@ -97,6 +98,10 @@ def to_scipy(problem: EqualityConstrainedProblem, method: str = "trust-constr") 
     kwargs: dict[str, Any] = {"fun": problem.obj, "x0": problem.x0.copy(), "jac": problem.grad,
                               "method": method}
     if method == "SLSQP":
+        # SLSQP keeps a dense (n + 1)(n + 2)/2 quasi-Newton factor and an m x n Jacobian
+        n, m = problem.n, problem.m
+        check_allocation(8 * ((n + 1) * (n + 2) // 2 + m * n), "problem",
+                         "scipy's SLSQP", detail="a dense quasi-Newton factor and Jacobian")
         if problem.m:
             kwargs["constraints"] = [{"type": "eq", "fun": problem.cons,
                                       "jac": lambda x: _dense(problem.jac(x))}]

@@ -204,7 +204,7 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
 
 @njit(cache=True, inline="always")
 def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xindptr, Xindices,
-               Xdata, y, offsets, inv_n_total, reg, rows, grad):
+               Xdata, y, offsets, inv_n_total, reg, rows, grad, center=None):
     """In place ``theta += beta * H(theta, node)`` with ``H = -weight * g``, ``g`` the gradient of
     ``f_node(w) = (1/N) sum_{r in node} l(x_r^T w, y_r) + (reg/2) ||w||^2`` (the data of
     ``problems._partitioned_kernels``): the full local gradient when ``u_batch`` is empty, else
@@ -219,12 +219,12 @@ def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xind
     m = stop - start
     if nb == 0:
         local_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, start, stop, theta,
-                        inv_n_total, reg, grad)
+                        inv_n_total, reg, grad, center)
     else:
         for k in range(nb):
             rows[k] = start + min(int(u_batch[k] * m), m - 1)
         batch_grad_into(loss_code, is_sparse, X, Xindptr, Xindices, Xdata, y, rows[:nb], m / nb,
-                        theta, inv_n_total, reg, grad)
+                        theta, inv_n_total, reg, grad, center)
     step = beta * weight
     for q in range(theta.shape[0]):
         theta[q] -= step * grad[q]
@@ -233,7 +233,8 @@ def sgd_update(theta, node, u_batch, weight, beta, loss_code, is_sparse, X, Xind
 @njit(cache=True)
 def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
               visits, inv_mu, step_size, b, theta, theta_avg, avg_start, loss_code, is_sparse, X,
-              Xindptr, Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf):
+              Xindptr, Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, buf,
+              center=None):
     """``U.shape[0]`` steps of token SGD (SA-SRRW, Hu et al. 2024, Algorithm 1) from step
     ``n0``; row ``U[t]`` holds the ``1 + B`` doubles of step ``n = n0 + t -> n + 1``:
 
@@ -260,7 +261,7 @@ def token_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha
         visits[nxt] += 1
         beta = step_size * np.exp(-b * np.log(n + 2.0))
         sgd_update(theta, nxt, u[1:], inv_mu[nxt], beta, loss_code, is_sparse, X, Xindptr,
-                   Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad)
+                   Xindices, Xdata, y, offsets, inv_n_total, reg, rows, grad, center)
         inv_count = 1.0 / max(n + 1.0 - avg_start, 1.0)
         for q in range(theta.shape[0]):
             theta_avg[q] += (theta[q] - theta_avg[q]) * inv_count

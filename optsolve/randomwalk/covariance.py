@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_continuous_lyapunov
 
+from .._validation import check_dense_size
 from .schedules import DEFAULT_REGIME, check_regime
 from .walks import as_chain, check_alpha
 
@@ -18,6 +19,9 @@ __all__ = ["asymptotic_covariance", "base_spectrum", "theta_asymptotic_covarianc
 
 #: dense eigensolver limit (the covariance itself is a dense n x n matrix)
 MAX_DENSE_NODES = 5000
+#: n_features x n_features matrices :func:`theta_asymptotic_covariance` holds at once (the
+#: Hessian, Γ, the Schur factors of the Lyapunov solve and the result)
+LYAPUNOV_MATRICES = 6
 
 
 def base_spectrum(graph, base: str = "mh"):
@@ -149,6 +153,9 @@ def theta_asymptotic_covariance(problem, graph, alpha: float, base: str = "mh", 
     lam, U, mu = base_spectrum(graph, base)
     if problem.n_nodes != mu.size:
         raise ValueError(f"problem has {problem.n_nodes} nodes but graph has {mu.size}")
+    # the Hessian, Γ, the Lyapunov solve's Schur factors and the result: n_features² each
+    check_dense_size((LYAPUNOV_MATRICES, problem.n_features, problem.n_features), "problem",
+                     "the n_features x n_features matrices of the Lyapunov equation")
     w_star = problem.solution()
     Hmat = np.stack([-problem.local_grad(j, w_star) / mu[j] for j in range(mu.size)])
     A = -_hessian(problem, w_star)

@@ -244,7 +244,7 @@ def _warm_up(common: dict, local: dict, token: dict) -> None:
         common["inv_mu"], common["step_size"], common["b"], token["theta"].copy(),
         token["theta_avg"].copy(), common["avg_start"], pk["loss_code"], pk["is_sparse"],
         pk["X"], pk["indptr"], pk["indices"], pk["data"], pk["y"], pk["offsets"],
-        pk["inv_n_total"], pk["reg"], rows, np.empty(common["d"]), buf)
+        pk["inv_n_total"], pk["reg"], rows, np.empty(common["d"]), buf, pk["center"])
 
 
 def _restore_rng(token) -> np.random.Generator:
@@ -283,7 +283,7 @@ def _agent(w: _mpi.Worker):
         tok["cur"], tok["prev"], tok["log_s"] = _kernels.token_run(
             walk, tok["cur"], tok["prev"], tok["n"], u[None], indptr, indices, p, cum,
             tok["lq"], log_mu, alpha, a, tok["log_s"], tok["visits"], inv_mu, step_size, b,
-            tok["theta"], tok["theta_avg"], avg_start, *data, rows, grad, buf)
+            tok["theta"], tok["theta_avg"], avg_start, *data, rows, grad, buf, pk["center"])
         tok["cur"], tok["prev"] = int(tok["cur"]), int(tok["prev"])
         tok["n"] += 1
         steps_here += 1

@@ -172,7 +172,7 @@ def run_steps(setup: TokenSetup, state: TokenState, U: np.ndarray, *, scratch=No
         state.lq, ch.log_mu, setup.alpha, setup.a, state.log_s, state.visits,
         setup.inv_mu, setup.step_size, setup.b, state.theta, state.theta_avg, setup.avg_start,
         pk.loss_code, pk.is_sparse, pk.X, pk.indptr, pk.indices, pk.data, pk.y, pk.offsets,
-        pk.inv_n_total, pk.reg, rows, grad, buf)
+        pk.inv_n_total, pk.reg, rows, grad, buf, pk.center)
     state.cur, state.prev = int(state.cur), int(state.prev)
     state.n += U.shape[0]
 
