@@ -109,6 +109,22 @@ def _fmt_count(row) -> str:
     return txt if row["reached"] else f"✗ ({row['rel_grad']:.0e}) {txt}"
 
 
+def _ratios(cell) -> tuple[str, str]:
+    """DADAO's communications over the fewest of the baselines that reached the tolerance
+    (named), and over ADOM+'s; '–' where DADAO or the baseline did not reach it."""
+    d = cell.get("dadao")
+    if d is None or not d["reached"]:
+        return "–", "–"
+    reached = {s: r for s, r in cell.items()
+               if not s.startswith("dadao") and r["reached"] and not r.get("error")}
+    best = "–"
+    if reached:
+        name, r = min(reached.items(), key=lambda kv: kv[1]["n_communications"])
+        best = f"{d['n_communications'] / r['n_communications']:.2g} ({name})"
+    a = reached.get("adom+")
+    return best, ("–" if a is None else f"{d['n_communications'] / a['n_communications']:.2g}")
+
+
 def write_markdown(rows, path: Path, solvers, tol):
     lines = [
         f"# Decentralized comparison: communications / gradients to relative gradient {tol:g}",
@@ -127,7 +143,8 @@ def write_markdown(rows, path: Path, solvers, tol):
         kappa = sub[0]["kappa"]
         lines += [f"## {dataset}, {loss} (κ = L/μ = {kappa:.3g})", ""]
         cols = [s for s in solvers if any(r["solver"] == s for r in sub)]
-        head = ["graph", "n", "χ₁", "χ₂", *cols, "DADAO grads/theory", "DADAO comms/theory"]
+        head = ["graph", "n", "χ₁", "χ₂", *cols, "DADAO comms / best baseline",
+                "DADAO comms / ADOM+", "DADAO grads/theory", "DADAO comms/theory"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         configs = sorted({(r["graph"], r["n"]) for r in sub},
                          key=lambda c: (c[1], ALL_GRAPHS.index(c[0]) if c[0] in ALL_GRAPHS else 9))
@@ -139,7 +156,7 @@ def write_markdown(rows, path: Path, solvers, tol):
             ct = f"{d['comms_over_theory']:.2f}" if d and d["reached"] else "–"
             lines.append("| " + " | ".join(
                 [graph, str(n), f"{any_row['chi1']:.3g}", f"{any_row['chi2']:.3g}",
-                 *(_fmt_count(cell.get(s)) for s in cols), gt, ct]) + " |")
+                 *(_fmt_count(cell.get(s)) for s in cols), *_ratios(cell), gt, ct]) + " |")
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -186,6 +203,59 @@ def plot_curves(histories, path: Path, title: str, tol: float):
     plt.close(fig)
 
 
+def plot_summary(rows, path: Path, tol: float):
+    """Communications (top) and local gradients (bottom) spent per solver and graph, one
+    column per (data set, loss, n); hollow bars did not reach ``tol`` within the bounds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    blocks = sorted({(r["dataset"], r["loss"], r["n"]) for r in rows},
+                    key=lambda b: (b[2], b[0], b[1]))
+    if not blocks:
+        return
+    solvers = [s for s in ("dadao", "dadao[sdp]", *ALL_SOLVERS[1:])
+               if any(r["solver"] == s for r in rows)]
+    colors = dict(zip(("dadao", "dadao[sdp]", *ALL_SOLVERS[1:]),
+                      plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    fig, axes = plt.subplots(2, len(blocks), figsize=(4.2 * len(blocks), 6.4), squeeze=False)
+    width = 0.8 / len(solvers)
+    for j, (dataset, loss, n) in enumerate(blocks):
+        sub = [r for r in rows if (r["dataset"], r["loss"], r["n"]) == (dataset, loss, n)]
+        graphs = [g for g in ALL_GRAPHS if any(r["graph"] == g for r in sub)]
+        for i, key in enumerate(("n_communications", "n_gradients")):
+            ax = axes[i, j]
+            for k, solver in enumerate(solvers):
+                for x, graph in enumerate(graphs):
+                    r = next((r for r in sub if r["graph"] == graph and r["solver"] == solver),
+                             None)
+                    if r is None or r.get("error") or r[key] <= 0:
+                        continue
+                    ax.bar(x + (k - len(solvers) / 2 + 0.5) * width, r[key], width,
+                           color=colors[solver] if r["reached"] else "none",
+                           edgecolor=colors[solver], hatch=None if r["reached"] else "//",
+                           label=solver if x == 0 or not ax.get_legend_handles_labels()[1]
+                           else None)
+            ax.set_yscale("log")
+            ax.set_xticks(range(len(graphs)), graphs, fontsize=8)
+            ax.grid(True, axis="y", which="major", alpha=0.3)
+            if i == 0:
+                ax.set_title(f"{dataset}, {loss}, n = {n}", fontsize=9)
+        axes[0, j].set_ylabel("communications to " + f"{tol:g}" if j == 0 else "")
+        axes[1, j].set_ylabel("local gradients" if j == 0 else "")
+    handles = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    axes[0, -1].legend(handles.values(), handles.keys(), fontsize=7)
+    fig.suptitle("hollow hatched bars: tolerance not reached within the run's bounds "
+                 "(counts spent)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def read_rows(paths):
     """Rows of earlier runs' CSVs, typed like the live ones."""
     rows = []
@@ -211,7 +281,9 @@ def main(argv=None) -> int:
     if args.from_csv:
         md = out / f"{args.name or 'comparison'}.md"
         names = ["dadao", "dadao[sdp]", *ALL_SOLVERS[1:]]
-        write_markdown(read_rows(args.from_csv), md, names, args.tol)
+        merged = read_rows(args.from_csv)
+        write_markdown(merged, md, names, args.tol)
+        plot_summary(merged, out / f"{args.name or 'comparison'}_summary.png", args.tol)
         print(md.read_text(encoding="utf-8"))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]

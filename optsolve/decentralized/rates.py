@@ -10,6 +10,13 @@ With edge rates ``λ_e`` the gossip Laplacian is ``Λ = Σ_e λ_e (e_i − e_j)(
 and the expected number of communications per unit of time is ``Σ_e λ_e``. Scaling ``λ`` by
 ``c`` divides ``χ₁`` and ``χ₂`` by ``c``, so any rate *shape* ``w`` is made admissible by
 ``c = sqrt(2 χ₁(w) χ₂(w))``; the total rate is then ``Σ w · sqrt(2 χ₁(w) χ₂(w))``.
+
+Uniform unit rates on ``|E|`` edges thus cost ``|E| sqrt(2 χ₁χ₂)`` communications per unit of
+time (χ's of the unit-weight Laplacian) against ``n`` local gradients: on the complete graph
+``K_n`` (χ₁ = χ₂ = 1/n) that is ``(n − 1)/√2`` communications for ``n`` gradients, the optimum
+there (:func:`sdp_rates` returns the uniform rates on edge-transitive graphs). The paper's
+``O(n √(χ₁*χ₂*) √(L/μ))`` communications holds with χ* of the Laplacian normalized to ``n``
+exchanges per unit of time, i.e. ``|E| √(χ₁χ₂) √(L/μ)`` in unit-weight terms.
 """
 
 from __future__ import annotations
@@ -86,8 +93,9 @@ def dadao_rates(info: GraphInfo, rates="uniform", rate_scale: float = 1.0):
     ----------
     info : GraphInfo
     rates : {'uniform', 'sdp'} or ndarray
-        Rate shape: equal on every edge, the SDP relaxation's (:func:`sdp_rates`), or a
-        user array of relative edge rates (fixed graphs only) aligned with the edge list.
+        Rate shape: equal on every edge, the least total rate under the condition
+        (:func:`sdp_rates`), or a user array of relative edge rates (fixed graphs only)
+        aligned with the edge list.
     rate_scale : float
         Multiplies the admissible rates (> 1: more communication than the theory needs).
 
