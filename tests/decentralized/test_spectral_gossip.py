@@ -24,8 +24,8 @@ def test_spectral_gossip_matches_sparse_products(solver, opts, graph, loss):
     make = DecentralizedProblem.ridge if loss == "ridge" else DecentralizedProblem.logistic
     prob = make(partition_data(X, y, 8, random_state=0), alpha=0.1)
     G = make_graph(graph, 8)
-    sparse = solve(prob, G, solver=solver, tol=1e-8, gossip="sparse", **opts)
-    dense = solve(prob, G, solver=solver, tol=1e-8, gossip="spectral", **opts)
+    sparse = solve(prob, G, solver=solver, tol=1e-5, gossip="sparse", **opts)
+    dense = solve(prob, G, solver=solver, tol=1e-5, gossip="spectral", **opts)
     assert sparse.success and dense.success
     assert (sparse.nit, sparse.n_gradients, sparse.n_communications) == \
         (dense.nit, dense.n_gradients, dense.n_communications)
