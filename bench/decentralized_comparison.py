@@ -234,9 +234,7 @@ def plot_summary(rows, path: Path, tol: float):
                         continue
                     ax.bar(x + (k - len(solvers) / 2 + 0.5) * width, r[key], width,
                            color=colors[solver] if r["reached"] else "none",
-                           edgecolor=colors[solver], hatch=None if r["reached"] else "//",
-                           label=solver if x == 0 or not ax.get_legend_handles_labels()[1]
-                           else None)
+                           edgecolor=colors[solver], hatch=None if r["reached"] else "//")
             ax.set_yscale("log")
             ax.set_xticks(range(len(graphs)), graphs, fontsize=8)
             ax.grid(True, axis="y", which="major", alpha=0.3)
@@ -244,11 +242,9 @@ def plot_summary(rows, path: Path, tol: float):
                 ax.set_title(f"{dataset}, {loss}, n = {n}", fontsize=9)
         axes[0, j].set_ylabel("communications to " + f"{tol:g}" if j == 0 else "")
         axes[1, j].set_ylabel("local gradients" if j == 0 else "")
-    handles = {}
-    for ax in axes.ravel():
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
-    axes[0, -1].legend(handles.values(), handles.keys(), fontsize=7)
+    from matplotlib.patches import Patch
+
+    axes[0, -1].legend([Patch(color=colors[s]) for s in solvers], solvers, fontsize=7)
     fig.suptitle("hollow hatched bars: tolerance not reached within the run's bounds "
                  "(counts spent)", fontsize=9)
     fig.tight_layout()
