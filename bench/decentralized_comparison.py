@@ -277,7 +277,10 @@ def main(argv=None) -> int:
     if args.from_csv:
         md = out / f"{args.name or 'comparison'}.md"
         names = ["dadao", "dadao[sdp]", *ALL_SOLVERS[1:]]
-        merged = read_rows(args.from_csv)
+        # a configuration run again in a later CSV (e.g. with a longer wall cap) replaces it
+        latest = {(r["dataset"], r["loss"], r["graph"], r["n"], r["solver"]): r
+                  for r in read_rows(args.from_csv)}
+        merged = list(latest.values())
         write_markdown(merged, md, names, args.tol)
         plot_summary(merged, out / f"{args.name or 'comparison'}_summary.png", args.tol)
         print(md.read_text(encoding="utf-8"))
