@@ -89,11 +89,23 @@ def build_problem(X, y, loss: str, n_nodes: int, kappa: float, random_state: int
     return make(parts, alpha)
 
 
-def theory_counts(n: int, kappa: float, chi1: float, chi2: float, tol: float):
+def theory_counts(n: int, kappa: float, chi1: float, chi2: float, tol: float,
+                  n_edges: int | None = None):
     """DADAO's bounds (Nabli & Oyallon 2023, Thm. 3.5) without their constants:
-    ``n √κ log(1/ε)`` gradients and ``n √(χ₁χ₂) √κ log(1/ε)`` communications."""
+    ``n √κ log(1/ε)`` gradients and ``n √(χ₁*χ₂*) √κ log(1/ε)`` communications.
+
+    The paper's ``χ₁*, χ₂*`` belong to the gossip Laplacian normalized to the communication
+    budget of n exchanges per unit of time (``Σ_e λ_e = n``). ``chi1, chi2`` here are those of
+    the unit-weight Laplacian (:func:`optsolve.graphs.chi1`); rescaling the ``|E|`` unit rates
+    to total ``n`` multiplies each χ by ``|E|/n``, so the bound reads
+    ``|E| √(χ₁χ₂) √κ log(1/ε)`` in unit-weight terms (``n_edges`` given; without it the
+    unit-weight χ's are used as if ``|E| = n``, which understates dense graphs by ``|E|/n``).
+    It is also DADAO's total admissible rate ``Σ_e λ_e = |E| √(2χ₁χ₂)`` times its horizon
+    ``√κ log(1/ε)``, up to the √2.
+    """
     log = math.log(1.0 / tol)
-    return n * math.sqrt(kappa) * log, n * math.sqrt(chi1 * chi2) * math.sqrt(kappa) * log
+    m = n if n_edges is None else n_edges
+    return n * math.sqrt(kappa) * log, m * math.sqrt(chi1 * chi2) * math.sqrt(kappa) * log
 
 
 def run_solver(problem, A, solver: str, *, tol: float = BENCH_TOL, max_events: int | None,

@@ -23,6 +23,9 @@ from ...graphs import check_graph, edge_list, laplacian, metropolis_weights, spe
 DENSE_SPECTRUM_MAX_NODES = 2000
 #: eigengaps this close to 1 are the complete graph's (c₂ = (1+γ)/(1−γ) would blow up)
 GAMMA_ONE_TOL = 1e-10
+#: up to this many nodes a gossip polynomial of many products may be applied as one dense
+#: ``n × n`` matrix built from the Laplacian's eigen-decomposition (``gossip='auto'``)
+SPECTRAL_MAX_NODES = 2000
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,55 @@ def chebyshev_gossip(V: np.ndarray, Lap: sp.csr_matrix, lap_max: float, lap_min:
         a_prev, a_cur = a_cur, 2.0 * c2 * a_cur - a_prev
         x_prev, x_cur = x_cur, 2.0 * c2 * (x_cur - c3 * (Lap @ x_cur)) - x_prev
     return V - x_cur / a_cur
+
+
+def polynomial_cost_is_dense(g: Gossip, degree: int) -> bool:
+    """``gossip='auto'``: apply a degree-``degree`` polynomial of the Laplacian as one dense
+    matrix when that is cheaper than ``degree`` sparse products (``n² < degree · (nnz + n)``)
+    and the graph has at most ``SPECTRAL_MAX_NODES`` nodes."""
+    n = g.n_nodes
+    return n <= SPECTRAL_MAX_NODES and n * n < degree * (g.laplacian.nnz + n)
+
+
+def spectral_polynomial(g: Gossip, values, cache: dict, key) -> np.ndarray:
+    """The dense matrix ``p(Λ) = U diag(p(λ)) Uᵀ`` of a polynomial of the Laplacian with
+    ``p(0) = 0``, from ``values(λ) = p(λ)`` on the Laplacian's eigenvalues (built once, kept in
+    ``cache[key]``).
+
+    ``p(Λ) V`` is the same linear map as the ``degree`` sparse gossip products it replaces (only
+    the floating-point rounding differs), so the iterates and the communication counts of the
+    method are unchanged; it costs one ``n × n`` product per application instead of ``degree``
+    sparse ones. The consensus line is kept in the kernel exactly: ``p(0) = 0`` is imposed by
+    projecting out ``11ᵀ/n`` (the computed zero eigenvalue is only ~1e-15).
+    """
+    if key in cache:
+        return cache[key]
+    lam, U = np.linalg.eigh(g.laplacian.toarray())
+    lam[0] = 0.0  # connected graph: the kernel is the consensus line, spanned by U[:, 0]
+    pv = np.asarray(values(lam), dtype=np.float64)
+    pv[0] = 0.0
+    M = (U * pv) @ U.T
+    M -= M.mean(axis=0, keepdims=True)  # (I − 11ᵀ/n) M (I − 11ᵀ/n), M symmetric
+    M -= M.mean(axis=1, keepdims=True)
+    M = 0.5 * (M + M.T)
+    cache[key] = M
+    return M
+
+
+def chebyshev_values(lam: np.ndarray, lap_max: float, lap_min: float, degree: int) -> np.ndarray:
+    """``P_K(λ)`` of :func:`chebyshev_gossip` on scalars (the same three-term recurrence)."""
+    gamma = lap_min / lap_max
+    lam = np.asarray(lam, dtype=np.float64)
+    if gamma >= 1.0 - GAMMA_ONE_TOL:
+        return lam / lap_max
+    c3 = 2.0 / ((1.0 + gamma) * lap_max)
+    if degree == 1:
+        return c3 * lam
+    c2 = (1.0 + gamma) / (1.0 - gamma)
+    a_prev, a_cur = 1.0, c2
+    x_prev = np.ones_like(lam)
+    x_cur = c2 * (1.0 - c3 * lam)
+    for _ in range(1, degree):
+        a_prev, a_cur = a_cur, 2.0 * c2 * a_cur - a_prev
+        x_prev, x_cur = x_cur, 2.0 * c2 * (x_cur - c3 * lam * x_cur) - x_prev
+    return 1.0 - x_cur / a_cur

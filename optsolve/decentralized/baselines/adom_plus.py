@@ -44,8 +44,13 @@ import math
 
 import numpy as np
 
-from ._gossip import all_gossips, segment_gossip
-from ._options import boolean, positive_int_or_none
+from ._gossip import (
+    all_gossips,
+    polynomial_cost_is_dense,
+    segment_gossip,
+    spectral_polynomial,
+)
+from ._options import boolean, choice, positive_int_or_none
 from ._rounds import local_gradients, run_rounds, theory_rounds
 
 
@@ -67,6 +72,7 @@ OPTIONS = {
     "multi_consensus": (True, boolean),
     "n_consensus": (None, positive_int_or_none),
     "batch_size": (None, positive_int_or_none),
+    "gossip": ("auto", choice("auto", "sparse", "spectral")),
 }
 
 
@@ -93,15 +99,25 @@ def default_max_events(problem, info, tol, options) -> int:
 def run_adom_plus(problem, info, *, rng, monitor, options):
     """ADOM+ engine (contract in :mod:`optsolve.decentralized.monitor`). Options:
     ``multi_consensus`` (default True), ``n_consensus`` (T, default ⌈χ ln 2⌉), ``batch_size``
-    (None: full local gradients; else mini-batches drawn from ``rng``). On a
+    (None: full local gradients; else mini-batches drawn from ``rng``), ``gossip`` ('auto' |
+    'sparse' | 'spectral': how ``W_T`` is applied; the same linear map, see
+    :func:`._gossip.spectral_polynomial`, so counts and iterates do not depend on it). On a
     :class:`~optsolve.decentralized.TimeVaryingGraph`, χ is the worst over the graphs and each
     gossip product uses the graph active at the iteration's time."""
     T, chi_eff = _consensus(info, options)
     p = adom_plus_parameters(problem.L, problem.mu, chi_eff)
     batch = options["batch_size"]
 
-    def W_T(V, g):
-        """``(I − (I − Λ/λ_max)^T) V`` by T sparse products."""
+    mode = options["gossip"]
+    dense_cache: dict = {}
+
+    def W_T(V, g, index):
+        """``(I − (I − Λ/λ_max)^T) V``: T sparse products, or the same polynomial applied as
+        one dense matrix (``gossip='spectral'``, or ``'auto'`` when that is cheaper)."""
+        if mode == "spectral" or (mode == "auto" and polynomial_cost_is_dense(g, T)):
+            M = spectral_polynomial(g, lambda lam: 1.0 - (1.0 - lam / g.lap_max) ** T,
+                                    dense_cache, index)
+            return M @ V
         R = V
         for _ in range(T):
             R = R - g.laplacian @ R / g.lap_max
@@ -115,7 +131,8 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
     c = p["eta"] / (1.0 + p["eta"] * p["alpha"])
 
     def step(k: int, time: float):
-        g = segment_gossip(info, info.index_at(time))
+        index = info.index_at(time)
+        g = segment_gossip(info, index)
         x, y, z = s["x"], s["y"], s["z"]
         xg = p["tau1"] * x + (1.0 - p["tau1"]) * s["xf"]
         yg = p["sigma1"] * y + (1.0 - p["sigma1"]) * s["yf"]
@@ -130,7 +147,7 @@ def run_adom_plus(problem, info, *, rng, monitor, options):
         s["yf"] = yg + p["sigma2"] * (y_new - y)
         u = (p["gamma"] / p["nu"]) * (yg + zg) + s["m"]
         # both gossiped vectors go through the same T products side by side
-        Wboth = W_T(np.hstack([u, yg + zg]), g)
+        Wboth = W_T(np.hstack([u, yg + zg]), g, index)
         Wu, Wyz = Wboth[:, :d], Wboth[:, d:]
         s["z"] = z + p["gamma"] * p["delta"] * (zg - z) - Wu
         s["m"] = u - Wu

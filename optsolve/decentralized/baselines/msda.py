@@ -41,8 +41,15 @@ import math
 import numpy as np
 
 from ._conjugate import ConjugateOracle
-from ._gossip import chebyshev_gossip, segment_gossip
+from ._gossip import (
+    chebyshev_gossip,
+    chebyshev_values,
+    polynomial_cost_is_dense,
+    segment_gossip,
+    spectral_polynomial,
+)
 from ._options import (
+    choice,
     fixed_graph,
     positive_float_or_none,
     positive_int_or_none,
@@ -54,6 +61,7 @@ OPTIONS = {
     "degree": (None, positive_int_or_none),
     "step_size": (None, positive_float_or_none),
     "momentum": (None, unit_interval_or_none),
+    "gossip": ("auto", choice("auto", "sparse", "spectral")),
 }
 
 
@@ -77,7 +85,9 @@ def default_max_events(problem, info, tol, options) -> int:
 
 def run_msda(problem, info, *, rng, monitor, options):
     """MSDA engine (contract in :mod:`optsolve.decentralized.monitor`). Options: ``degree`` (K),
-    ``step_size`` (η), ``momentum`` (m); None takes Scaman et al.'s values.
+    ``step_size`` (η), ``momentum`` (m); None takes Scaman et al.'s values; ``gossip`` ('auto' |
+    'sparse' | 'spectral': ``P_K(W)`` as K sparse products or as one dense matrix, the same
+    linear map, see :func:`._gossip.spectral_polynomial`).
 
     A dual method: it starts from the dual point 0 (primal ``θ_i = argmin f_i``), so ``x0`` only
     sets the reference ``‖∇F(x⁰)‖`` of the stopping rule."""
@@ -90,6 +100,17 @@ def run_msda(problem, info, *, rng, monitor, options):
     oracle = ConjugateOracle(problem)
     n, d = problem.n_nodes, problem.n_features
     s = {"x": np.zeros((n, d)), "y": np.zeros((n, d)), "theta": None}
+    mode = options["gossip"]
+    if mode == "spectral" or (mode == "auto" and polynomial_cost_is_dense(gossip, K)):
+        PK = spectral_polynomial(
+            gossip, lambda lam: chebyshev_values(lam, gossip.lap_max, gossip.lap_min_pos, K),
+            {}, "msda")
+
+        def accelerated_gossip(V):
+            return PK @ V
+    else:
+        def accelerated_gossip(V):
+            return chebyshev_gossip(V, gossip.laplacian, gossip.lap_max, gossip.lap_min_pos, K)
 
     def primal():
         if s["theta"] is None:
@@ -98,8 +119,7 @@ def run_msda(problem, info, *, rng, monitor, options):
 
     def step(k: int, time: float):
         theta = primal()
-        y_new = s["x"] - eta * chebyshev_gossip(theta, gossip.laplacian, gossip.lap_max,
-                                                gossip.lap_min_pos, K)
+        y_new = s["x"] - eta * accelerated_gossip(theta)
         s["x"] = (1.0 + m) * y_new - m * s["y"]
         s["y"] = y_new
         s["theta"] = None
