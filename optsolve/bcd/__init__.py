@@ -15,9 +15,9 @@ _LAZY = {
     "Logistic": ".datafits",
     "Multinomial": ".datafits",
     "Quadratic": ".datafits",
-    "L1": ".datafits",
-    "L2": ".datafits",
-    "NonNegative": ".datafits",
+    "L1": ".penalties",
+    "L2": ".penalties",
+    "NonNegative": ".penalties",
     "duality_gap": ".datafits",
     "make_partition": ".partitions",
     # forest-structured blocks solved by message passing

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from optsolve.bcd import LeastSquares, Logistic, Multinomial
 from optsolve.bcd import _kernels as K
 
 PENS = [K.PEN_NONE, K.PEN_L1, K.PEN_L2, K.PEN_POS, K.PEN_L1_POS]
@@ -232,7 +233,10 @@ def test_block_matrix(loss, bound):
     coords = np.array([0 * k, 2 * k + k - 1, 5 * k])
     out = np.empty((3, 3))
     Xc = sp.csc_matrix(X)
-    K.block_matrix(loss, bound, Xc.indptr, Xc.indices, Xc.data, coords, Z.ravel(), y, k, 1 / n,
+    # the datafit's curvature bound, or 0 for the Hessian itself
+    curv = {K.LOSS_LS: LeastSquares, K.LOSS_LOGISTIC: Logistic,
+            K.LOSS_MULTINOMIAL: Multinomial}[loss].curvature_bound if bound else 0.0
+    K.block_matrix(loss, curv, Xc.indptr, Xc.indices, Xc.data, coords, Z.ravel(), y, k, 1 / n,
                    np.zeros(n), out)
     ref = np.empty((3, 3))
     for a, qa in enumerate(coords):
