@@ -86,10 +86,13 @@ def minimize_bcd(
     y : ndarray of shape (n_samples,)
         Targets; labels ±1 for ``Logistic``, integers ``0..K-1`` for ``Multinomial``.
     selection : str
-        ``'cyclic'``, ``'random'``, ``'lipschitz'`` (sampling ∝ L_b), or the greedy rules
-        ``'gs'``, ``'gsl'``, ``'gsd'``, ``'gsq'`` (``'gs-q'`` is an alias; for a non-smooth
-        penalty it is the GS-q rule on the proximal step). The tree rules ``'greedy-tree'``,
-        ``'random-tree'``, ``'tree-partition'``, ``'red-black'`` dispatch to
+        ``'cyclic'``, ``'random'``, ``'lipschitz'`` (blocks sampled with probability ∝ L_b),
+        or the greedy rules ``'gs'``, ``'gsl'``, ``'gsd'``, ``'gsq'`` (``'gs-q'`` is an
+        alias; for a non-smooth penalty it is the GS-q rule on the proximal step). Their
+        scores, and what the rule chooses under each ``update``, are in
+        :mod:`optsolve.bcd.rules`; a combination an engine does not run raises
+        ``ValueError``. The tree rules ``'greedy-tree'``, ``'random-tree'``,
+        ``'tree-partition'``, ``'red-black'`` dispatch to
         :func:`optsolve.bcd.minimize_forest_bcd` (quadratic problems).
     partition : {'order', 'sort', 'avg', 'variable'}
         Fixed contiguous blocks, blocks sorted by Lipschitz constant, blocks of equal average
@@ -99,8 +102,9 @@ def minimize_bcd(
         ``'gradient'`` (step 1/L_b), ``'adaptive'`` (backtracking on L), ``'matrix'`` (block
         Hessian upper bound), ``'newton'``/``'prox-newton'`` (block Hessian + Armijo),
         ``'exact'`` (quadratic datafits), ``'two-metric'`` (L1 / non-negativity),
-        ``'message-passing'`` (forest blocks), or ``'auto'``: the fast greedy working-set
-        proximal-Newton solver for least squares and logistic problems.
+        ``'message-passing'`` (forest blocks), or ``'auto'``: the fast working-set
+        proximal-Newton solver for least squares and logistic problems (greedy rules choose
+        the working set; every rule orders the inner coordinate updates).
     block_size : int
         Coordinates per block (for ``update='auto'``: ignored).
     tol : float
