@@ -445,22 +445,3 @@ def test_l1_least_squares_gap_kernels(positive, centred):
     obj_g, rel_gap = K.gram_l1_gap(G, c, y_sq, pens, alphas, alpha, positive, w, G @ w - c)
     np.testing.assert_allclose(obj_g, primal, rtol=1e-10)
     np.testing.assert_allclose(rel_gap, max(primal - dual, 0.0) / (0.5 * y_sq), rtol=1e-9)
-
-
-def test_anderson_weights_match_numpy():
-    from optsolve.bcd._kernels_blocks import ANDERSON_K, anderson_weights
-
-    rng = np.random.default_rng(3)
-    V = rng.standard_normal((ANDERSON_K + 1, 12))
-    c = np.empty(ANDERSON_K)
-    assert anderson_weights(V, c)
-    U = np.diff(V, axis=0)
-    z = np.linalg.solve(U @ U.T, np.ones(ANDERSON_K))
-    np.testing.assert_allclose(c, z / z.sum(), rtol=1e-8)
-    # the weights minimize the residual ||Σ c_i U_i|| over the affine combinations (Σ c = 1)
-    best = np.linalg.norm(c @ U)
-    for _ in range(20):
-        e = rng.standard_normal(ANDERSON_K) * 1e-3
-        assert np.linalg.norm((c + e - e.mean()) @ U) >= best
-    # identical iterates: singular, refused
-    assert not anderson_weights(np.ones((ANDERSON_K + 1, 4)), c)
