@@ -551,7 +551,9 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
     dense. ``D = diag(weights)`` (ones for least squares, where the model is exact). ``v``
     holds ``v0`` on entry and the block solution on exit (in place on ``v`` and ``u``).
     Every ``ANDERSON_K + 1`` epochs the iterates are Anderson-extrapolated
-    (:func:`anderson_weights`); the extrapolation replaces ``v`` when it lowers the model.
+    (:func:`anderson_weights`) on the sign pattern of the last one (a coordinate at zero or
+    whose extrapolation changes sign is set to zero); the extrapolation replaces ``v`` when
+    it lowers the model.
     Stops when an epoch's largest step ``H_jj |Δ|`` is at most ``tol`` (relative to the first
     epoch's when negative). Returns the number of epochs, negated when ``max_epochs`` ran out
     before the test was met.
@@ -605,7 +607,11 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
                     s = 0.0
                     for m in range(ANDERSON_K):
                         s += coefs[m] * hist[m + 1, a]
-                    v_acc[a] = s
+                    # on the last iterate's sign pattern: the CD map is linear on a fixed
+                    # support, and Anderson extrapolates that linear map; leaving it costs
+                    # penalty and is refused by the model test most of the time
+                    last = hist[ANDERSON_K, a]
+                    v_acc[a] = s if s * last > 0.0 else 0.0
                 u_acc[:] = 0.0
                 for a in range(k):
                     d = v_acc[a] - v0[a]
