@@ -171,12 +171,13 @@ def bcd_path(
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
     y = datafit.encode(y)
-    n, p = X.shape
+    p = X.shape[1]
     tol = check_scalar_in_range(tol, "tol", low=0.0, include_low=False)
     max_iter = check_positive_int(max_iter, "max_iter")
     if not isinstance(positive, (bool, np.bool_)):
         raise TypeError(f"positive must be a bool, got {type(positive).__name__}")
-    if alphas is None or isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+    if alphas is None or (isinstance(alphas, numbers.Integral)
+                           and not isinstance(alphas, bool)):
         count = n_alphas if alphas is None else alphas
         count = check_positive_int(count, "alphas" if alphas is not None else "n_alphas")
         eps = check_scalar_in_range(eps, "eps", low=0.0, include_low=False)

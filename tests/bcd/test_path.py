@@ -70,8 +70,8 @@ def test_logistic_path_matches_liblinear():
     X = rng.standard_normal((80, 40))
     y = np.where(X[:, :3] @ np.array([1.0, -1.0, 0.5]) + 0.5 * rng.standard_normal(80) > 0,
                  1.0, -1.0)
-    alphas, coefs, gaps, n_iter = bcd_path(X, y, datafit="logistic", n_alphas=6, eps=0.05,
-                                           tol=1e-10, return_n_iter=True)
+    alphas, coefs, _, n_iter = bcd_path(X, y, datafit="logistic", n_alphas=6, eps=0.05,
+                                        tol=1e-10, return_n_iter=True)
     assert n_iter.shape == (6,) and n_iter.dtype.kind == "i"
     n = X.shape[0]
     for k, alpha in enumerate(alphas):
@@ -87,7 +87,7 @@ def test_logistic_path_matches_liblinear():
 
 def test_coef_init_and_datafit_instance():
     X, y = _regression(seed=4)
-    a, c_cold, _ = bcd_path(X, y, alphas=[0.05], tol=1e-11)
+    _, c_cold, _ = bcd_path(X, y, alphas=[0.05], tol=1e-11)
     _, c_warm, _ = bcd_path(X, y, alphas=[0.05], tol=1e-11, datafit=LeastSquares(),
                             coef_init=c_cold[:, 0] + 0.1)
     np.testing.assert_allclose(c_warm, c_cold, atol=1e-6)
