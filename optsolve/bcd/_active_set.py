@@ -37,8 +37,10 @@ NEWTON_FORCING = 1e-3
 GAP_SKIP = 0.1
 #: largest support on which the dense manifold Newton step (O(k³)) is taken
 MANIFOLD_MAX = 1500
-#: the loosest forcing term, used far from the solution
+#: the loosest forcing term, used far from the solution (and for least-squares blocks once
+#: a block solve has cost more than HEAVY_BLOCK_PASSES passes over the data)
 MAX_FORCING = 0.3
+HEAVY_BLOCK_PASSES = 1.0
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -159,6 +161,7 @@ def solve_active_set(
     viol = np.empty(p)
     stalled = False
     n_stalls = 0
+    heavy_blocks = False
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     loss_at_z = _LossAtZ()
     compiled = l1_gap is not None and not watched and p <= COMPILED_MAX_FEATURES
@@ -271,16 +274,21 @@ def solve_active_set(
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
-                if loss == K.LOSS_LS:
+                if loss == K.LOSS_LS and heavy_blocks:
                     # the block model is exact: a tight block solve buys no superlinear
                     # step, and a block solved tightly before the working set is final is
-                    # wasted (skglm's inner tolerance: 0.3 times the outer violation)
+                    # wasted (skglm's inner tolerance: 0.3 times the outer violation). Only
+                    # once a block solve has cost more than a pass over the data (many
+                    # active features, ill-conditioned block): before, a tight solve is
+                    # cheaper than the outer passes it saves
                     forcing = MAX_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
                                              loss_at_z, precise=measure <= SINGLE_PRECISION_GAP)
                 n_updates += n_up
+                # coordinate updates / p: the block solve's cost in passes over the data
+                heavy_blocks = heavy_blocks or n_up > HEAVY_BLOCK_PASSES * p
 
         new_support = w != 0
         if np.any(new_support != support):
