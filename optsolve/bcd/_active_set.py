@@ -111,21 +111,30 @@ def solve_active_set(
     callback,
     history,
     verbose,
+    cache: dict | None = None,
 ) -> ActiveSetResult:
     """Run the working-set proximal-Newton BCD; see the module docstring.
 
     ``l1_gap = (alpha, positive)`` switches the stopping test to the relative duality gap;
     otherwise it is the relative minimum-norm-subgradient infinity norm. For least squares
     with an intercept the caller passes ``design.offset`` (column means) and centred ``y``.
+    ``cache``: a dict kept by a caller that solves on the same ``design`` and ``y`` several
+    times (a regularization path): the Gram matrix, column norms and ``Xᵀy`` are stored
+    there by the first call and read by the next ones.
     """
+    cache = {} if cache is None else cache
     n, p = design.n, design.p
     gram_mode = loss == K.LOSS_LS and (not use_working_set or _full_gram_cheap(design))
     G = c = None
     if gram_mode:
-        G = design.gram(np.arange(p)) / n
+        if "gram" not in cache:
+            cache["gram"] = design.gram(np.arange(p)) / n
+        G = cache["gram"]
         lips = np.maximum(np.diag(G), 0.0)  # the column norms, without another pass
     else:
-        lips = design.col_sq_norms() / n
+        if "col_sq_norms" not in cache:
+            cache["col_sq_norms"] = design.col_sq_norms() / n
+        lips = cache["col_sq_norms"]
     curv = 1.0 if loss == K.LOSS_LS else 0.25
     lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
@@ -135,7 +144,9 @@ def solve_active_set(
 
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
-    xty = design.rmatvec(y) / n
+    if "xty" not in cache:
+        cache["xty"] = design.rmatvec(y) / n
+    xty = cache["xty"]
     y_sq = float(y @ y) / n
     obj0 = 0.5 * y_sq if loss == K.LOSS_LS else float(np.log(2.0))
     grad0_scale = max(float(np.max(np.abs(xty), initial=0.0)), 1e-300)
@@ -146,7 +157,7 @@ def solve_active_set(
     watched = history is not None or callback is not None or bool(verbose)
 
     if gram_mode:
-        c = xty
+        c = xty.copy()
         grad = G @ w - c
 
     support = w != 0

@@ -211,6 +211,7 @@ def bcd_path(
     gaps = np.empty(grid.shape[0])
     n_iters = np.zeros(grid.shape[0], dtype=np.int64)
     failed = []
+    cache = {}  # Gram matrix, column norms and Xᵀy, computed once for the whole path
     for k, alpha in enumerate(grid):
         alpha = float(alpha)
         if alpha == 0.0:
@@ -221,7 +222,8 @@ def bcd_path(
         out = solve_active_set(
             design, y, datafit.code, pens, np.full(p, alpha), w, l1_gap=l1_gap,
             fit_intercept=False, intercept0=0.0, rule=_RULE, use_working_set=True, tol=tol,
-            max_iter=max_iter, seed=seed + k, callback=None, history=None, verbose=verbose)
+            max_iter=max_iter, seed=seed + k, callback=None, history=None, verbose=verbose,
+            cache=cache)
         w = out.w
         coefs[:, k] = w
         gaps[k] = out.gap

@@ -47,6 +47,13 @@ def test_lasso_path_matches_sklearn(sparse, positive):
         assert gaps[k] == pytest.approx(gap, abs=1e-12)
 
 
+def test_few_features_gram_path_matches_sklearn():
+    # p small: the engine works on the full Gram matrix, computed once for the whole path
+    X, y = _regression(n=80, p=12, seed=9)
+    alphas, coefs, _ = bcd_path(X, y, n_alphas=12, eps=1e-3, tol=1e-12)
+    np.testing.assert_allclose(coefs, _sk_lasso_path(X, y, alphas), atol=1e-6)
+
+
 def test_grid_starts_at_alpha_max():
     X, y = _regression(seed=1)
     alphas, coefs, _ = bcd_path(X, y, n_alphas=4, eps=1e-2)
