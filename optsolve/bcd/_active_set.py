@@ -140,7 +140,8 @@ def solve_active_set(
     w = w0.astype(np.float64, copy=True)
     b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
     free_intercept = fit_intercept and loss != K.LOSS_LS
-    z = design.matvec(w) + b if np.any(w) or b else np.full(n, b)
+    zero_start = not (np.any(w) or b)
+    z = np.zeros(n) if zero_start else design.matvec(w) + b
 
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
@@ -222,7 +223,12 @@ def solve_active_set(
                 n_stalls += int(stalled)
         else:
             deriv = _derivative(loss, z, y)
-            grad = design.rmatvec(deriv) / n
+            if it == 0 and zero_start:
+                # at z = 0 the loss derivative is -y (least squares) or -y/2 (logistic):
+                # the gradient is the already computed Xᵀy/n, no pass over the data
+                grad = -xty if loss == K.LOSS_LS else -0.5 * xty
+            else:
+                grad = design.rmatvec(deriv) / n
             if l1_gap is not None:
                 alpha, positive = l1_gap
                 # the prox-step violation, not the subgradient: a coordinate about to cross
