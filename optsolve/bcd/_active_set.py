@@ -438,7 +438,7 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
-def _column_cd_epoch_budget(design, ws) -> int:
+def _column_cd_epoch_budget(design, ws, row_overlap=None) -> int:
     """How many column-CD epochs to run on the block before forming its Gram matrix.
 
     A column-CD epoch costs ``nnz(X_W)``; a greedy CD epoch on the Gram matrix costs ``k²``
@@ -448,6 +448,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
     of the non-zeros. Ski rental: switch once the column epochs have cost what the switch
     saves, i.e. after ``formation / (1 - k²/nnz(X_W))`` epochs; never when Gram epochs are
     not cheaper than column epochs (a block wider than its columns are dense).
+    ``row_overlap`` in place of the design's (a lower bound, to skip computing it).
     """
     indptr = design.csc.indptr
     nnz_block = float(np.sum(indptr[ws + 1] - indptr[ws]))
@@ -455,7 +456,9 @@ def _column_cd_epoch_budget(design, ws) -> int:
     if saving <= 0.0:
         return MAX_COLUMN_CD_EPOCHS
     share = nnz_block / max(float(design.csc.nnz), 1.0)
-    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * design.row_overlap()
+    if row_overlap is None:
+        row_overlap = design.row_overlap()
+    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * row_overlap
     return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
 
 
@@ -487,13 +490,22 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     v = None
     n_up = 0
     if not manifold and not free_intercept and design.sparse and design.offset is None:
-        budget = _column_cd_epoch_budget(design, ws)
+        # first within the budget of the smallest possible row overlap (nnz / 2n, by
+        # Cauchy-Schwarz), which needs no pass over the row indices: most blocks converge
+        # within it; the exact budget only for those that do not
+        budget = _column_cd_epoch_budget(design, ws, design.csc.nnz / (2.0 * n))
         indptr, indices, data = design.csc_arrays()
         wts = np.ones(n) if weights is None else weights
         v = v0.copy()
         u = np.zeros(n)
         epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u, sub_pens,
                                sub_alphas, forcing * scale, budget)
+        if epochs < 0:
+            extra = _column_cd_epoch_budget(design, ws) - budget
+            if extra > 0:
+                more = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
+                                     sub_pens, sub_alphas, forcing * scale, extra)
+                epochs = budget + more if more > 0 else -(budget - more)
         n_up = abs(epochs) * ws.shape[0]
         if epochs > 0:  # converged before the Gram matrix would have paid for itself
             return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
