@@ -13,6 +13,14 @@ This is the fast path behind the estimators. Each outer iteration
 
 For least squares with few features the block is the whole coordinate set and the Gram matrix
 is computed once, so the whole solve runs on p-sized arrays.
+
+On a sparse design the block model is first solved by column CD in sample space, its
+iterates Anderson-extrapolated every few epochs (:func:`._kernels_blocks.ws_model_cd`;
+Bertrand & Massias 2021, as skglm does): at low regularization the block holds thousands of
+active, strongly correlated features and plain CD needs hundreds of epochs per block. The
+block grows as skglm's working sets do (twice the support, at least ``MIN_WORKING_SET``),
+and a warm start (``w0``, a regularization path: :mod:`.path`) starts it from the support
+of the previous solution.
 """
 
 from __future__ import annotations
