@@ -62,7 +62,7 @@ def _check_X(X):
     return X
 
 
-def alpha_max(X, y, datafit: Any = "least_squares", positive: bool = False) -> float:
+def _alpha_max(X, y, datafit: Any = "least_squares", positive: bool = False) -> float:
     """Smallest ``alpha`` at which ``w = 0`` solves the L1 problem: ``‖∇f(0)‖_∞``.
 
     ``∇f(0) = -Xᵀy / n`` for least squares and ``-Xᵀy / (2n)`` for logistic (labels ±1);
@@ -181,7 +181,7 @@ def bcd_path(
         count = n_alphas if alphas is None else alphas
         count = check_positive_int(count, "alphas" if alphas is not None else "n_alphas")
         eps = check_scalar_in_range(eps, "eps", low=0.0, include_low=False)
-        top = alpha_max(X, y, datafit, positive)
+        top = _alpha_max(X, y, datafit, positive)
         if top == 0.0:
             # y orthogonal to every column: w = 0 is optimal for every alpha
             grid = np.zeros(count)
