@@ -87,12 +87,15 @@ def _full_gram_cheap(design: Design) -> bool:
 
 
 class _LossAtZ:
-    """The datafit value at the current predictions, or None when unknown."""
+    """The datafit value at the current predictions, or None when unknown; and whether a
+    block's column CD has already run out of its budget (the next blocks whose Gram epochs
+    are cheaper go to the Gram matrix directly, without paying the column epochs again)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("gram_won", "value")
 
     def __init__(self):
         self.value = None
+        self.gram_won = False
 
 
 class ActiveSetResult:
@@ -502,22 +505,25 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         # Cauchy-Schwarz), which needs no pass over the row indices: most blocks converge
         # within it; the exact budget only for those that do not
         budget = _column_cd_epoch_budget(design, ws, design.csc.nnz / (2.0 * n))
-        indptr, indices, data = design.csc_arrays()
-        wts = np.ones(n) if weights is None else weights
-        v = v0.copy()
-        u = np.zeros(n)
-        epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u, sub_pens,
-                               sub_alphas, forcing * scale, budget)
-        if epochs < 0:
-            extra = _column_cd_epoch_budget(design, ws) - budget
-            if extra > 0:
-                more = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
-                                     sub_pens, sub_alphas, forcing * scale, extra)
-                epochs = budget + more if more > 0 else -(budget - more)
-        n_up = abs(epochs) * ws.shape[0]
-        if epochs > 0:  # converged before the Gram matrix would have paid for itself
-            return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
-                                    sub_alphas, free_intercept, u, loss_at_z), n_up
+        # once column CD has fallen short, blocks whose Gram epochs are cheaper skip it
+        if not (loss_at_z.gram_won and budget < MAX_COLUMN_CD_EPOCHS):
+            indptr, indices, data = design.csc_arrays()
+            wts = np.ones(n) if weights is None else weights
+            v = v0.copy()
+            u = np.zeros(n)
+            epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
+                                   sub_pens, sub_alphas, forcing * scale, budget)
+            if epochs < 0:
+                extra = _column_cd_epoch_budget(design, ws) - budget
+                if extra > 0:
+                    more = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v,
+                                         u, sub_pens, sub_alphas, forcing * scale, extra)
+                    epochs = budget + more if more > 0 else -(budget - more)
+            loss_at_z.gram_won = epochs < 0
+            n_up = abs(epochs) * ws.shape[0]
+            if epochs > 0:  # converged before the Gram matrix would have paid for itself
+                return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
+                                        sub_alphas, free_intercept, u, loss_at_z), n_up
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
     H = design.gram(ws, weights, single=weights is not None and not precise) / n
