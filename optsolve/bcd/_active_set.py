@@ -13,6 +13,14 @@ This is the fast path behind the estimators. Each outer iteration
 
 For least squares with few features the block is the whole coordinate set and the Gram matrix
 is computed once, so the whole solve runs on p-sized arrays.
+
+On a sparse design the block model is first solved by column CD in sample space, its
+iterates Anderson-extrapolated every few epochs (:func:`._kernels_blocks.ws_model_cd`;
+Bertrand & Massias 2021, as skglm does): at low regularization the block holds thousands of
+active, strongly correlated features and plain CD needs hundreds of epochs per block. The
+block grows as skglm's working sets do (twice the support, at least ``MIN_WORKING_SET``),
+and a warm start (``w0``, a regularization path: :mod:`.path`) starts it from the support
+of the previous solution.
 """
 
 from __future__ import annotations
@@ -37,8 +45,10 @@ NEWTON_FORCING = 1e-3
 GAP_SKIP = 0.1
 #: largest support on which the dense manifold Newton step (O(k³)) is taken
 MANIFOLD_MAX = 1500
-#: the loosest forcing term, used far from the solution
+#: the loosest forcing term, used far from the solution (and for least-squares blocks once
+#: a block solve has cost more than HEAVY_BLOCK_PASSES passes over the data)
 MAX_FORCING = 0.3
+HEAVY_BLOCK_PASSES = 1.0
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -77,12 +87,15 @@ def _full_gram_cheap(design: Design) -> bool:
 
 
 class _LossAtZ:
-    """The datafit value at the current predictions, or None when unknown."""
+    """The datafit value at the current predictions, or None when unknown; and whether a
+    block's column CD has already run out of its budget (the next blocks whose Gram epochs
+    are cheaper go to the Gram matrix directly, without paying the column epochs again)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("gram_won", "value")
 
     def __init__(self):
         self.value = None
+        self.gram_won = False
 
 
 class ActiveSetResult:
@@ -109,31 +122,43 @@ def solve_active_set(
     callback,
     history,
     verbose,
+    cache: dict | None = None,
 ) -> ActiveSetResult:
     """Run the working-set proximal-Newton BCD; see the module docstring.
 
     ``l1_gap = (alpha, positive)`` switches the stopping test to the relative duality gap;
     otherwise it is the relative minimum-norm-subgradient infinity norm. For least squares
     with an intercept the caller passes ``design.offset`` (column means) and centred ``y``.
+    ``cache``: a dict kept by a caller that solves on the same ``design`` and ``y`` several
+    times (a regularization path): the Gram matrix, column norms and ``Xᵀy`` are stored
+    there by the first call and read by the next ones.
     """
+    cache = {} if cache is None else cache
     n, p = design.n, design.p
     gram_mode = loss == K.LOSS_LS and (not use_working_set or _full_gram_cheap(design))
     G = c = None
     if gram_mode:
-        G = design.gram(np.arange(p)) / n
+        if "gram" not in cache:
+            cache["gram"] = design.gram(np.arange(p)) / n
+        G = cache["gram"]
         lips = np.maximum(np.diag(G), 0.0)  # the column norms, without another pass
     else:
-        lips = design.col_sq_norms() / n
+        if "col_sq_norms" not in cache:
+            cache["col_sq_norms"] = design.col_sq_norms() / n
+        lips = cache["col_sq_norms"]
     curv = 1.0 if loss == K.LOSS_LS else 0.25
     lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
     b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
     free_intercept = fit_intercept and loss != K.LOSS_LS
-    z = design.matvec(w) + b if np.any(w) or b else np.full(n, b)
+    zero_start = not (np.any(w) or b)
+    z = np.zeros(n) if zero_start else design.matvec(w) + b
 
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
-    xty = design.rmatvec(y) / n
+    if "xty" not in cache:
+        cache["xty"] = design.rmatvec(y) / n
+    xty = cache["xty"]
     y_sq = float(y @ y) / n
     obj0 = 0.5 * y_sq if loss == K.LOSS_LS else float(np.log(2.0))
     grad0_scale = max(float(np.max(np.abs(xty), initial=0.0)), 1e-300)
@@ -144,7 +169,7 @@ def solve_active_set(
     watched = history is not None or callback is not None or bool(verbose)
 
     if gram_mode:
-        c = xty
+        c = xty.copy()
         grad = G @ w - c
 
     support = w != 0
@@ -159,6 +184,7 @@ def solve_active_set(
     viol = np.empty(p)
     stalled = False
     n_stalls = 0
+    heavy_blocks = False
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     loss_at_z = _LossAtZ()
     compiled = l1_gap is not None and not watched and p <= COMPILED_MAX_FEATURES
@@ -208,7 +234,12 @@ def solve_active_set(
                 n_stalls += int(stalled)
         else:
             deriv = _derivative(loss, z, y)
-            grad = design.rmatvec(deriv) / n
+            if it == 0 and zero_start:
+                # at z = 0 the loss derivative is -y (least squares) or -y/2 (logistic):
+                # the gradient is the already computed Xᵀy/n, no pass over the data
+                grad = -xty if loss == K.LOSS_LS else -0.5 * xty
+            else:
+                grad = design.rmatvec(deriv) / n
             if l1_gap is not None:
                 alpha, positive = l1_gap
                 # the prox-step violation, not the subgradient: a coordinate about to cross
@@ -271,11 +302,21 @@ def solve_active_set(
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
+                if loss == K.LOSS_LS and heavy_blocks:
+                    # the block model is exact: a tight block solve buys no superlinear
+                    # step, and a block solved tightly before the working set is final is
+                    # wasted (skglm's inner tolerance: 0.3 times the outer violation). Only
+                    # once a block solve has cost more than a pass over the data (many
+                    # active features, ill-conditioned block): before, a tight solve is
+                    # cheaper than the outer passes it saves
+                    forcing = MAX_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
                                              loss_at_z, precise=measure <= SINGLE_PRECISION_GAP)
                 n_updates += n_up
+                # coordinate updates / p: the block solve's cost in passes over the data
+                heavy_blocks = heavy_blocks or n_up > HEAVY_BLOCK_PASSES * p
 
         new_support = w != 0
         if np.any(new_support != support):
@@ -408,7 +449,7 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
-def _column_cd_epoch_budget(design, ws) -> int:
+def _column_cd_epoch_budget(design, ws, row_overlap=None) -> int:
     """How many column-CD epochs to run on the block before forming its Gram matrix.
 
     A column-CD epoch costs ``nnz(X_W)``; a greedy CD epoch on the Gram matrix costs ``k²``
@@ -418,6 +459,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
     of the non-zeros. Ski rental: switch once the column epochs have cost what the switch
     saves, i.e. after ``formation / (1 - k²/nnz(X_W))`` epochs; never when Gram epochs are
     not cheaper than column epochs (a block wider than its columns are dense).
+    ``row_overlap`` in place of the design's (a lower bound, to skip computing it).
     """
     indptr = design.csc.indptr
     nnz_block = float(np.sum(indptr[ws + 1] - indptr[ws]))
@@ -425,7 +467,9 @@ def _column_cd_epoch_budget(design, ws) -> int:
     if saving <= 0.0:
         return MAX_COLUMN_CD_EPOCHS
     share = nnz_block / max(float(design.csc.nnz), 1.0)
-    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * design.row_overlap()
+    if row_overlap is None:
+        row_overlap = design.row_overlap()
+    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * row_overlap
     return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
 
 
@@ -457,17 +501,29 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     v = None
     n_up = 0
     if not manifold and not free_intercept and design.sparse and design.offset is None:
-        budget = _column_cd_epoch_budget(design, ws)
-        indptr, indices, data = design.csc_arrays()
-        wts = np.ones(n) if weights is None else weights
-        v = v0.copy()
-        u = np.zeros(n)
-        epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u, sub_pens,
-                               sub_alphas, forcing * scale, budget)
-        n_up = abs(epochs) * ws.shape[0]
-        if epochs > 0:  # converged before the Gram matrix would have paid for itself
-            return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
-                                    sub_alphas, free_intercept, u, loss_at_z), n_up
+        # first within the budget of the smallest possible row overlap (nnz / 2n, by
+        # Cauchy-Schwarz), which needs no pass over the row indices: most blocks converge
+        # within it; the exact budget only for those that do not
+        budget = _column_cd_epoch_budget(design, ws, design.csc.nnz / (2.0 * n))
+        # once column CD has fallen short, blocks whose Gram epochs are cheaper skip it
+        if not (loss_at_z.gram_won and budget < MAX_COLUMN_CD_EPOCHS):
+            indptr, indices, data = design.csc_arrays()
+            wts = np.ones(n) if weights is None else weights
+            v = v0.copy()
+            u = np.zeros(n)
+            epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
+                                   sub_pens, sub_alphas, forcing * scale, budget)
+            if epochs < 0:
+                extra = _column_cd_epoch_budget(design, ws) - budget
+                if extra > 0:
+                    more = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v,
+                                         u, sub_pens, sub_alphas, forcing * scale, extra)
+                    epochs = budget + more if more > 0 else -(budget - more)
+            loss_at_z.gram_won = epochs < 0
+            n_up = abs(epochs) * ws.shape[0]
+            if epochs > 0:  # converged before the Gram matrix would have paid for itself
+                return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
+                                        sub_alphas, free_intercept, u, loss_at_z), n_up
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
     H = design.gram(ws, weights, single=weights is not None and not precise) / n
