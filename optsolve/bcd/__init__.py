@@ -20,6 +20,8 @@ _LAZY = {
     "NonNegative": ".penalties",
     "duality_gap": ".datafits",
     "make_partition": ".partitions",
+    # regularization paths with warm starts
+    "bcd_path": ".path",
     # forest-structured blocks solved by message passing
     "minimize_forest_bcd": ".forest",
     "BCDLabelPropagation": ".forest",

@@ -271,6 +271,11 @@ def solve_active_set(
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
+                if loss == K.LOSS_LS:
+                    # the block model is exact: a tight block solve buys no superlinear
+                    # step, and a block solved tightly before the working set is final is
+                    # wasted (skglm's inner tolerance: 0.3 times the outer violation)
+                    forcing = MAX_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
