@@ -20,18 +20,14 @@ from .._validation import (
     check_in_choices,
     check_positive_int,
 )
-from . import _incremental, _quadratic
-from ._active_set import solve_active_set
+from . import _incremental, _quadratic, _working_set
 from ._design import Design
 from ._result import EngineResult, to_optimize_result
 from .datafits import LeastSquares, Logistic, Multinomial, Quadratic
 from .partitions import PARTITIONS
-from .penalties import L1, PENALTIES
+from .penalties import L1, PEN_NONE, PENALTIES
 from .rules import (
     DEVICE_RULES,
-    GREEDY_RULES,
-    RULE_CYCLIC,
-    RULE_RANDOM,
     SELECTIONS,
     TREE_SELECTIONS,
     is_greedy,
@@ -46,10 +42,6 @@ DATAFITS = {"least_squares": LeastSquares, "logistic": Logistic, "multinomial": 
             "quadratic": Quadratic}
 #: the kernels' seeds are drawn from the caller's random state in [0, 2³¹ - 1)
 _SEED_MAX = int(np.iinfo(np.int32).max)
-#: the rules of the working-set engine (``update='auto'``): greedy rules pick the working set
-#: and order the inner updates; cyclic and random ones order the inner updates on every
-#: coordinate
-_WORKING_SET_RULES = (*GREEDY_RULES, RULE_CYCLIC, RULE_RANDOM)
 
 
 def minimize_bcd(
@@ -215,7 +207,7 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         if w0.shape[0] != n_coef:
             raise ValueError(f"x0 must have {n_coef} entries, got {w0.shape[0]}")
         check_array_finite(w0, "x0")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     # alpha = 0: the dual of an unpenalized problem is {θ : Xᵀθ = 0}, which the rescaled dual
     # point only reaches at a perfect fit; the gap would never close, so stop on the gradient
@@ -290,19 +282,15 @@ def _run_working_set(pb: _Problem, opt: _Options) -> EngineResult:
         # least squares: solve on implicitly centred data, recover the intercept after
         offset = np.asarray(X.mean(axis=0)).ravel()
         y_fit = y - y.mean()
-    out = solve_active_set(
+    out = _working_set.solve_working_set(
         Design(X, offset), y_fit, pb.datafit.code, pb.pens, pb.alphas, pb.w0, l1_gap=pb.l1_gap,
         fit_intercept=pb.fit_intercept, intercept0=0.0, rule=opt.rule,
         use_working_set=opt.working_set and is_greedy(opt.rule), tol=opt.tol,
         max_iter=1000 if opt.max_iter is None else opt.max_iter, seed=opt.seed,
         callback=opt.callback, history=opt.history, verbose=opt.verbose)
-    intercept = out.intercept
     if pb.fit_intercept and ls:
-        intercept = float(y.mean() - offset @ out.w)
-    return EngineResult(
-        w=out.w, objective=out.objective, measure=out.measure, nit=out.nit, status=out.status,
-        gap=out.gap, intercept=intercept, n_active_set_changes=out.n_active_set_changes,
-        support_identified_at=out.support_identified_at, n_updates=out.n_updates)
+        out.intercept = float(y.mean() - offset @ out.w)
+    return out
 
 
 def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
@@ -339,7 +327,7 @@ def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
 #: the device engine (:func:`_minimize_device`, rules :data:`~.rules.DEVICE_RULES`).
 ENGINES = {
     "quadratic": (_run_quadratic, _quadratic.RULES),
-    "working_set": (_run_working_set, _WORKING_SET_RULES),
+    "working_set": (_run_working_set, _working_set.RULES),
     "incremental": (_run_incremental, _incremental.RULES),
 }
 _ENGINE_WHERE = {
@@ -380,7 +368,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
             raise ValueError(f"x0 must have {p} entries, got {w0.shape[0]}")
         if not to_float(xp.isfinite(w0).all()):
             raise ValueError("x0 contains NaN or infinity")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     n_blocks = -(-p // block_size)
     check_every = max(1, min(n_blocks, 1000))
