@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -159,10 +160,10 @@ def minimize_bcd(
         raise TypeError("penalty must be L1, L2, NonNegative or None, got "
                         f"{type(penalty).__name__}")
     if is_cupy_array(X) or is_cupy_array(y):
-        return _minimize_device(datafit, penalty, X, y, selection=selection, partition=partition,
-                                update=update, block_size=block_size, tol=tol, max_iter=max_iter,
-                                callback=callback, record_history=record_history, x0=x0,
-                                fit_intercept=fit_intercept, verbose=verbose)
+        return ENGINES["device"].run(
+            datafit, penalty, X, y, selection=selection, partition=partition, update=update,
+            block_size=block_size, tol=tol, max_iter=max_iter, callback=callback,
+            record_history=record_history, x0=x0, fit_intercept=fit_intercept, verbose=verbose)
     check_in_choices(selection, "selection", SELECTIONS + TREE_SELECTIONS)
     check_in_choices(update, "update", UPDATES)
     check_in_choices(partition, "partition", PARTITIONS)
@@ -188,8 +189,8 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         return _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
                                 random_state, record_history, x0)
     engine = _engine_for(datafit, update, datafit.n_outputs(y))
-    run, supported = ENGINES[engine]
-    rule = rule_code(selection, supported, _ENGINE_WHERE[engine])
+    run, supported, where = ENGINES[engine]
+    rule = rule_code(selection, supported, where)
     p = X.shape[1]
     n_out = datafit.n_outputs(y)
     n_coef = p * n_out
@@ -322,21 +323,6 @@ def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
     return out
 
 
-#: the engines of ``minimize_bcd``: name -> (runner, the rule codes it runs). Tree rules and
-#: ``update='message-passing'`` go to :func:`optsolve.bcd.minimize_forest_bcd`; CuPy input to
-#: the device engine (:func:`_minimize_device`, rules :data:`~.rules.DEVICE_RULES`).
-ENGINES = {
-    "quadratic": (_run_quadratic, _quadratic.RULES),
-    "working_set": (_run_working_set, _working_set.RULES),
-    "incremental": (_run_incremental, _incremental.RULES),
-}
-_ENGINE_WHERE = {
-    "quadratic": "for the Quadratic datafit",
-    "working_set": "by the working-set engine (update='auto')",
-    "incremental": "by the incremental engine",
-}
-
-
 def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, block_size, tol,
                      max_iter, callback, record_history, x0, fit_intercept, verbose):
     """``minimize_bcd`` on CuPy arrays: the device engine of :mod:`._gpu`."""
@@ -346,7 +332,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
     if not isinstance(datafit, (LeastSquares, Logistic)):
         raise ValueError("on CuPy arrays the datafit must be LeastSquares or Logistic, got "
                          f"{type(datafit).__name__}")
-    rule = rule_code(selection, tuple(DEVICE_RULES.values()), "on CuPy arrays")
+    rule = rule_code(selection, ENGINES["device"].rules, ENGINES["device"].where)
     if update not in ("auto", "gradient"):
         raise ValueError(f"on CuPy arrays update must be 'gradient' or 'auto', got {update!r}")
     if partition not in ("order", "variable"):
@@ -446,3 +432,26 @@ def _check_stopping(tol, max_iter) -> None:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
     if max_iter is not None:
         check_positive_int(max_iter, "max_iter", allow_zero=True)
+
+
+class _Engine(NamedTuple):
+    """An engine of ``minimize_bcd``: its runner, the rule codes it runs, and how an error
+    names it."""
+
+    run: Callable
+    rules: tuple
+    where: str
+
+
+#: the engines of ``minimize_bcd``, picked by :func:`_engine_for` (host data; runners take
+#: ``(_Problem, _Options)`` and return an ``EngineResult``) or by CuPy input (the device
+#: engine validates its data on the device itself). Tree rules and
+#: ``update='message-passing'`` go to the forest solver,
+#: :func:`optsolve.bcd.minimize_forest_bcd`.
+ENGINES = {
+    "quadratic": _Engine(_run_quadratic, _quadratic.RULES, "for the Quadratic datafit"),
+    "working_set": _Engine(_run_working_set, _working_set.RULES,
+                           "by the working-set engine (update='auto')"),
+    "incremental": _Engine(_run_incremental, _incremental.RULES, "by the incremental engine"),
+    "device": _Engine(_minimize_device, tuple(DEVICE_RULES.values()), "on CuPy arrays"),
+}
