@@ -16,6 +16,7 @@ import numpy as np
 from .._optimize import STATUS_CALLBACK_STOP, ProgressReporter, call_callback
 from . import _kernels as K
 from ._design import Design
+from ._quadratic import quad_greedy_cd
 from ._result import EngineResult
 from .datafits import gap_from_predictions, loss_value
 from .partitions import make_partition
@@ -176,7 +177,7 @@ def solve_incremental(
     draw_at = 0
 
     # unpenalized coordinates (the intercept column): left out of the L1 gap's penalty and
-    # dual norm, their gradient is held to the same tolerance instead (as in _active_set)
+    # dual norm, their gradient is held to the same tolerance instead (as in _working_set)
     free = np.flatnonzero(pens == PEN_NONE) if l1_gap is not None else None
     penalized = None if free is None or free.size == 0 else np.flatnonzero(pens != PEN_NONE)
 
@@ -372,7 +373,7 @@ def _solve_block_model(H, g, w, pens, alphas):
     q = H @ w - g
     gin = g.copy()
     tol = SUBPROBLEM_RTOL * max(float(np.max(np.abs(g))), 1e-300)
-    K.quad_greedy_cd(H, q, v, gin, pens, alphas, RULE_GSQ, tol, 200 * m + 1000, -1)
+    quad_greedy_cd(H, q, v, gin, pens, alphas, RULE_GSQ, tol, 200 * m + 1000, -1)
     return v
 
 

@@ -7,6 +7,8 @@ Conventions shared by every kernel:
   ``logsumexp(z_i) - z_{i, y_i}`` with integer-valued ``y``.
 * ``pen`` codes and the penalties' scalar kernels: :mod:`.penalties`.
 * selection ``rule`` codes and the scores: :mod:`.rules`.
+* block models (small dense quadratics): :mod:`._quadratic`; the working-set engine's own
+  kernels: :mod:`._working_set_kernels`.
 * A multi-output parameter ``W`` of shape ``(p, K)`` is stored flat: coordinate ``q = j*K + c``
   belongs to feature ``j = q // K`` and output ``c = q % K``; ``z`` (n, K) is flat likewise.
 * Sparse matrices arrive as their ``(indptr, indices, data)`` arrays; a dense matrix is passed
@@ -20,31 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .penalties import (  # noqa: F401 (re-exported for the kernels' callers)
-    PEN_L1,
-    PEN_L1_POS,
-    PEN_L2,
-    PEN_NONE,
-    PEN_POS,
-    min_norm_subgrad,
-    pen_scalar,
-    pen_sum,
-    prox_block,
-    prox_scalar,
-    prox_violations,
-)
-from .rules import (  # noqa: F401
-    RULE_CYCLIC,
-    RULE_GS,
-    RULE_GSD,
-    RULE_GSL,
-    RULE_GSQ,
-    RULE_LIPSCHITZ,
-    RULE_RANDOM,
-    all_coordinate_keys,
-    block_key,
-    coord_score,
-)
+from .rules import block_key, coord_score
 
 LOSS_LS, LOSS_LOGISTIC, LOSS_MULTINOMIAL = 0, 1, 2
 #: every loss code by name (written into ``csrc/bcd_codes.cuh`` for the CUDA source)
@@ -471,17 +449,112 @@ def loss_change_rows(loss, z, dz, y, K, rows_buf, n_rows, t, zbuf):
     return s
 
 
-# block-subproblem kernels live in a sibling module (file size); re-exported here
-from ._kernels_blocks import (  # noqa: E402, F401
-    csc_cols_to_csr,
-    dense_logistic_l1_solve,
-    dense_ls_l1_gap,
-    gram_l1_gap,
-    gram_l1_solve,
-    logistic_conjugate_sum,
-    quad_greedy_cd,
-    row_count_sq_sum,
-    weighted_gram_csr,
-    weighted_gram_rows,
-    ws_model_cd,
-)
+# ------------------------------------------------------------------ block Gram matrices
+
+
+@njit(cache=True)
+def row_count_sq_sum(indices, n):
+    """``Σ_i r_i²`` for the row counts ``r_i`` of a sparse matrix with row ``indices``."""
+    counts = np.zeros(n, dtype=np.int64)
+    for t in range(indices.shape[0]):
+        counts[indices[t]] += 1
+    total = 0.0
+    for i in range(n):
+        total += float(counts[i]) * counts[i]
+    return total
+
+
+@njit(cache=True)
+def csc_cols_to_csr(indptr, indices, data, cols, n, r_ptr, r_pos, r_val):
+    """Rows of ``X[:, cols]`` (CSR with column positions in ``cols``), by counting sort.
+
+    ``r_ptr`` has length n + 1; ``r_pos``/``r_val`` length ``nnz(X[:, cols])`` (in place).
+    Cost O(nnz(X[:, cols]) + n).
+    """
+    r_ptr[:] = 0
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            r_ptr[indices[t] + 1] += 1
+    for i in range(n):
+        r_ptr[i + 1] += r_ptr[i]
+    fill = r_ptr[:-1].copy()
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            r_pos[fill[i]] = a
+            r_val[fill[i]] = data[t]
+            fill[i] += 1
+
+
+@njit(cache=True)
+def weighted_gram_rows(r_ptr, r_pos, r_val, weights, k, out):
+    """``out = Σ_i weights_i x_i x_iᵀ`` from the rows of a k-column block (in place)."""
+    for a in range(k):
+        for b in range(k):
+            out[a, b] = 0.0
+    for i in range(r_ptr.shape[0] - 1):
+        wi = weights[i]
+        if wi == 0.0:
+            continue
+        for s in range(r_ptr[i], r_ptr[i + 1]):
+            pa = r_pos[s]
+            va = wi * r_val[s]
+            for t in range(s, r_ptr[i + 1]):
+                out[pa, r_pos[t]] += va * r_val[t]
+    for a in range(k):
+        for b in range(a + 1, k):
+            s2 = out[a, b] + out[b, a]
+            out[a, b] = s2
+            out[b, a] = s2
+
+
+@njit(cache=True)
+def weighted_gram_csr(indptr, indices, data, weights, col_pos, k, rbuf_pos, rbuf_val, out):
+    """``out = Σ_i weights_i x_{i,W} x_{i,W}ᵀ`` over the columns with ``col_pos >= 0``.
+
+    ``col_pos[j]`` is the position of column ``j`` in the working set ``W`` (size ``k``) or -1;
+    ``rbuf_*`` are work arrays of length ≥ the longest row. Row by row, so the cost is
+    ``Σ_i nnz(x_{i,W})²`` (in place into ``out``, which is overwritten).
+    """
+    for a in range(k):
+        for b in range(k):
+            out[a, b] = 0.0
+    n = indptr.shape[0] - 1
+    for i in range(n):
+        wi = weights[i]
+        if wi == 0.0:
+            continue
+        m = 0
+        for t in range(indptr[i], indptr[i + 1]):
+            pj = col_pos[indices[t]]
+            if pj >= 0:
+                rbuf_pos[m] = pj
+                rbuf_val[m] = data[t]
+                m += 1
+        for a in range(m):
+            pa = rbuf_pos[a]
+            va = wi * rbuf_val[a]
+            for b in range(a, m):
+                out[pa, rbuf_pos[b]] += va * rbuf_val[b]
+    for a in range(k):
+        for b in range(a + 1, k):
+            s = out[a, b] + out[b, a]
+            out[a, b] = s
+            out[b, a] = s
+        # the diagonal was accumulated once; the loop above double-counts nothing
+
+
+# ------------------------------------------------------------------ conjugates
+
+
+@njit(cache=True)
+def logistic_conjugate_sum(rho, y):
+    """``Σ_i t log t + (1 - t) log(1 - t)`` with ``t = clip(-ρ_i y_i, 0, 1)``."""
+    s = 0.0
+    for i in range(rho.shape[0]):
+        t = -rho[i] * y[i]
+        if t > 0.0 and t < 1.0:
+            s += t * np.log(t) + (1.0 - t) * np.log(1.0 - t)
+    return s

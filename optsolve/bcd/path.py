@@ -23,16 +23,17 @@ from .._validation import (
     check_positive_int,
     check_scalar_in_range,
 )
-from . import _kernels as K
-from ._active_set import solve_active_set
 from ._design import Design
+from ._working_set import solve_working_set
 from .datafits import LeastSquares, Logistic
+from .penalties import PEN_L1, PEN_L1_POS
+from .rules import RULE_GSL
 
 __all__ = ["bcd_path"]
 
 _DATAFITS = {"least_squares": LeastSquares, "logistic": Logistic}
 #: the engine's default inner rule (GS-L scores: Nutini et al. 2022, eq. 4.4)
-_RULE = K.RULE_GSL
+_RULE = RULE_GSL
 #: the kernels' seeds are drawn from the caller's random state in [0, 2³¹ - 1)
 _SEED_MAX = int(np.iinfo(np.int32).max) - 1_000_000
 
@@ -205,7 +206,7 @@ def bcd_path(
 
     design = Design(X)
     seed = int(check_random_state(random_state).randint(_SEED_MAX))
-    pen_code = K.PEN_L1_POS if positive else K.PEN_L1
+    pen_code = PEN_L1_POS if positive else PEN_L1
     pens = np.full(p, pen_code, dtype=np.int64)
     coefs = np.empty((p, grid.shape[0]))
     gaps = np.empty(grid.shape[0])
@@ -219,7 +220,7 @@ def bcd_path(
             l1_gap = None
         else:
             l1_gap = (alpha, bool(positive))
-        out = solve_active_set(
+        out = solve_working_set(
             design, y, datafit.code, pens, np.full(p, alpha), w, l1_gap=l1_gap,
             fit_intercept=False, intercept0=0.0, rule=_RULE, use_working_set=True, tol=tol,
             max_iter=max_iter, seed=seed + k, callback=None, history=None, verbose=verbose,

@@ -22,8 +22,10 @@ A new separable penalty is one class and its kernel branches; nothing in the eng
 
 1. a frozen dataclass below with ``alpha`` and ``code`` (a new ``PEN_*`` constant), listed in
    :data:`PENALTIES` (what ``minimize_bcd`` accepts);
-2. its branch in :func:`prox_scalar`, :func:`pen_scalar` and :func:`min_norm_subgrad`, and in
-   their array forms :func:`prox_xp`, :func:`pen_xp`, :func:`min_norm_subgrad_xp` and
+2. its branch in :func:`prox_scalar`, :func:`pen_scalar`, :func:`min_norm_subgrad` and
+   :func:`separable_form` (a penalty not of the form ``kink·|w| + ½curv·w² (+ w ≥ 0)`` also
+   needs its branch in the greedy scan of ``_quadratic.quad_greedy_cd``), and in their array
+   forms :func:`prox_xp`, :func:`pen_xp`, :func:`min_norm_subgrad_xp` and
    :func:`min_norm_subgradients`; the code in :data:`KINKED` if it has a kink at 0, in
    :data:`NONNEG` if it constrains ``w ≥ 0``, in :data:`SMOOTH` if it is differentiable, and
    its ``pen''`` in :func:`ridge` if that is not 0;
@@ -80,6 +82,7 @@ __all__ = [
     "prox_violations",
     "prox_xp",
     "ridge",
+    "separable_form",
     "signs_kept",
 ]
 
@@ -208,6 +211,16 @@ def min_norm_subgrad(pen, alpha, g, w):
             return gg
         return gg if gg < 0.0 else 0.0
     return g
+
+
+@njit(cache=True)
+def separable_form(pen, alpha):
+    """``(kink, curv, nonneg)`` with ``pen(w) = kink·|w| + ½ curv·w²`` (and ``w ≥ 0`` when
+    ``nonneg``): the branch-free form the greedy scan of
+    :func:`optsolve.bcd._quadratic.quad_greedy_cd` evaluates every penalty in."""
+    kink = alpha if (pen == PEN_L1 or pen == PEN_L1_POS) else 0.0
+    curv = alpha if pen == PEN_L2 else 0.0
+    return kink, curv, pen == PEN_POS or pen == PEN_L1_POS
 
 
 @njit(cache=True)

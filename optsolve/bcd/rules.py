@@ -30,9 +30,12 @@ Where the rule acts, per engine (``minimize_bcd``'s ``update``):
   the block updated at each iteration, among fixed blocks or, with ``partition='variable'``
   (and for greedy rules with ``block_size=1``), among coordinates;
 * ``'auto'`` (:mod:`._working_set`): greedy rules score every coordinate and the working set
-  is the support plus the best-scoring coordinates; inside it (and for ``'cyclic'``,
-  ``'random'``, ``'lipschitz'``, whose working set is every coordinate) the same rule orders
-  the coordinate updates of the inner solver;
+  is the support plus the best-scoring coordinates (``'cyclic'``, ``'random'``,
+  ``'lipschitz'``: every coordinate). The rule then orders the inner solver of the block
+  model: greedy on its Gram matrix (:func:`._quadratic.quad_greedy_cd`), in order or by
+  draws in the column CD of a sparse block (:func:`._working_set_kernels.ws_model_cd`, where
+  a greedy rule sweeps in order: a greedy choice would cost a pass over the block per
+  update);
 * quadratic datafits (:mod:`._quadratic`): the rule orders exact coordinate updates;
 * CuPy arrays (:mod:`._gpu`): the greedy rules only (:data:`DEVICE_RULES`).
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,18 +21,14 @@ from .._validation import (
     check_in_choices,
     check_positive_int,
 )
-from . import _incremental, _quadratic
-from ._active_set import solve_active_set
+from . import _incremental, _quadratic, _working_set
 from ._design import Design
 from ._result import EngineResult, to_optimize_result
 from .datafits import LeastSquares, Logistic, Multinomial, Quadratic
 from .partitions import PARTITIONS
-from .penalties import L1, PENALTIES
+from .penalties import L1, PEN_NONE, PENALTIES
 from .rules import (
     DEVICE_RULES,
-    GREEDY_RULES,
-    RULE_CYCLIC,
-    RULE_RANDOM,
     SELECTIONS,
     TREE_SELECTIONS,
     is_greedy,
@@ -46,10 +43,6 @@ DATAFITS = {"least_squares": LeastSquares, "logistic": Logistic, "multinomial": 
             "quadratic": Quadratic}
 #: the kernels' seeds are drawn from the caller's random state in [0, 2³¹ - 1)
 _SEED_MAX = int(np.iinfo(np.int32).max)
-#: the rules of the working-set engine (``update='auto'``): greedy rules pick the working set
-#: and order the inner updates; cyclic and random ones order the inner updates on every
-#: coordinate
-_WORKING_SET_RULES = (*GREEDY_RULES, RULE_CYCLIC, RULE_RANDOM)
 
 
 def minimize_bcd(
@@ -167,10 +160,10 @@ def minimize_bcd(
         raise TypeError("penalty must be L1, L2, NonNegative or None, got "
                         f"{type(penalty).__name__}")
     if is_cupy_array(X) or is_cupy_array(y):
-        return _minimize_device(datafit, penalty, X, y, selection=selection, partition=partition,
-                                update=update, block_size=block_size, tol=tol, max_iter=max_iter,
-                                callback=callback, record_history=record_history, x0=x0,
-                                fit_intercept=fit_intercept, verbose=verbose)
+        return ENGINES["device"].run(
+            datafit, penalty, X, y, selection=selection, partition=partition, update=update,
+            block_size=block_size, tol=tol, max_iter=max_iter, callback=callback,
+            record_history=record_history, x0=x0, fit_intercept=fit_intercept, verbose=verbose)
     check_in_choices(selection, "selection", SELECTIONS + TREE_SELECTIONS)
     check_in_choices(update, "update", UPDATES)
     check_in_choices(partition, "partition", PARTITIONS)
@@ -196,8 +189,8 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         return _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
                                 random_state, record_history, x0)
     engine = _engine_for(datafit, update, datafit.n_outputs(y))
-    run, supported = ENGINES[engine]
-    rule = rule_code(selection, supported, _ENGINE_WHERE[engine])
+    run, supported, where = ENGINES[engine]
+    rule = rule_code(selection, supported, where)
     p = X.shape[1]
     n_out = datafit.n_outputs(y)
     n_coef = p * n_out
@@ -215,7 +208,7 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         if w0.shape[0] != n_coef:
             raise ValueError(f"x0 must have {n_coef} entries, got {w0.shape[0]}")
         check_array_finite(w0, "x0")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     # alpha = 0: the dual of an unpenalized problem is {θ : Xᵀθ = 0}, which the rescaled dual
     # point only reaches at a perfect fit; the gap would never close, so stop on the gradient
@@ -290,19 +283,15 @@ def _run_working_set(pb: _Problem, opt: _Options) -> EngineResult:
         # least squares: solve on implicitly centred data, recover the intercept after
         offset = np.asarray(X.mean(axis=0)).ravel()
         y_fit = y - y.mean()
-    out = solve_active_set(
+    out = _working_set.solve_working_set(
         Design(X, offset), y_fit, pb.datafit.code, pb.pens, pb.alphas, pb.w0, l1_gap=pb.l1_gap,
         fit_intercept=pb.fit_intercept, intercept0=0.0, rule=opt.rule,
         use_working_set=opt.working_set and is_greedy(opt.rule), tol=opt.tol,
         max_iter=1000 if opt.max_iter is None else opt.max_iter, seed=opt.seed,
         callback=opt.callback, history=opt.history, verbose=opt.verbose)
-    intercept = out.intercept
     if pb.fit_intercept and ls:
-        intercept = float(y.mean() - offset @ out.w)
-    return EngineResult(
-        w=out.w, objective=out.objective, measure=out.measure, nit=out.nit, status=out.status,
-        gap=out.gap, intercept=intercept, n_active_set_changes=out.n_active_set_changes,
-        support_identified_at=out.support_identified_at, n_updates=out.n_updates)
+        out.intercept = float(y.mean() - offset @ out.w)
+    return out
 
 
 def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
@@ -334,21 +323,6 @@ def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
     return out
 
 
-#: the engines of ``minimize_bcd``: name -> (runner, the rule codes it runs). Tree rules and
-#: ``update='message-passing'`` go to :func:`optsolve.bcd.minimize_forest_bcd`; CuPy input to
-#: the device engine (:func:`_minimize_device`, rules :data:`~.rules.DEVICE_RULES`).
-ENGINES = {
-    "quadratic": (_run_quadratic, _quadratic.RULES),
-    "working_set": (_run_working_set, _WORKING_SET_RULES),
-    "incremental": (_run_incremental, _incremental.RULES),
-}
-_ENGINE_WHERE = {
-    "quadratic": "for the Quadratic datafit",
-    "working_set": "by the working-set engine (update='auto')",
-    "incremental": "by the incremental engine",
-}
-
-
 def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, block_size, tol,
                      max_iter, callback, record_history, x0, fit_intercept, verbose):
     """``minimize_bcd`` on CuPy arrays: the device engine of :mod:`._gpu`."""
@@ -358,7 +332,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
     if not isinstance(datafit, (LeastSquares, Logistic)):
         raise ValueError("on CuPy arrays the datafit must be LeastSquares or Logistic, got "
                          f"{type(datafit).__name__}")
-    rule = rule_code(selection, tuple(DEVICE_RULES.values()), "on CuPy arrays")
+    rule = rule_code(selection, ENGINES["device"].rules, ENGINES["device"].where)
     if update not in ("auto", "gradient"):
         raise ValueError(f"on CuPy arrays update must be 'gradient' or 'auto', got {update!r}")
     if partition not in ("order", "variable"):
@@ -380,7 +354,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
             raise ValueError(f"x0 must have {p} entries, got {w0.shape[0]}")
         if not to_float(xp.isfinite(w0).all()):
             raise ValueError("x0 contains NaN or infinity")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     n_blocks = -(-p // block_size)
     check_every = max(1, min(n_blocks, 1000))
@@ -458,3 +432,26 @@ def _check_stopping(tol, max_iter) -> None:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
     if max_iter is not None:
         check_positive_int(max_iter, "max_iter", allow_zero=True)
+
+
+class _Engine(NamedTuple):
+    """An engine of ``minimize_bcd``: its runner, the rule codes it runs, and how an error
+    names it."""
+
+    run: Callable
+    rules: tuple
+    where: str
+
+
+#: the engines of ``minimize_bcd``, picked by :func:`_engine_for` (host data; runners take
+#: ``(_Problem, _Options)`` and return an ``EngineResult``) or by CuPy input (the device
+#: engine validates its data on the device itself). Tree rules and
+#: ``update='message-passing'`` go to the forest solver,
+#: :func:`optsolve.bcd.minimize_forest_bcd`.
+ENGINES = {
+    "quadratic": _Engine(_run_quadratic, _quadratic.RULES, "for the Quadratic datafit"),
+    "working_set": _Engine(_run_working_set, _working_set.RULES,
+                           "by the working-set engine (update='auto')"),
+    "incremental": _Engine(_run_incremental, _incremental.RULES, "by the incremental engine"),
+    "device": _Engine(_minimize_device, tuple(DEVICE_RULES.values()), "on CuPy arrays"),
+}

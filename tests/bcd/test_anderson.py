@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from optsolve.bcd import _kernels  # noqa: F401  (loads _kernels_blocks without the cycle)
-from optsolve.bcd._kernels_blocks import ANDERSON_K, anderson_weights
+from optsolve.bcd._working_set_kernels import ANDERSON_K, anderson_weights
 
 
 def test_anderson_weights_match_numpy():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.stats import chisquare
 
 from optsolve.bcd import (
@@ -20,8 +21,11 @@ from optsolve.bcd import (
     _gpu_ops,
     duality_gap,
     minimize_bcd,
+    penalties,
     rules,
 )
+from optsolve.bcd import _quadratic as Q
+from optsolve.bcd import _working_set_kernels as WK
 from optsolve.bcd._gpu import solve_device
 
 UPDATES = ("auto", "gradient", "adaptive", "matrix", "newton", "prox-newton", "exact",
@@ -80,8 +84,6 @@ def test_every_selection_under_every_update_runs_or_is_refused(selection, update
                                block_size=2 if update not in ("auto",) else 1, tol=1e-5,
                                max_iter=200_000, random_state=0)
     except ValueError as exc:
-        if selection == "lipschitz" and update == "auto":
-            pytest.xfail("the working-set engine does not sample its inner updates yet")
         assert "selection" in str(exc) or "update" in str(exc)
         # the refusals are the documented ones
         assert update == "exact" and kind != "least_squares"
@@ -225,3 +227,81 @@ def test_device_engine_scores_gsd_blocks_with_the_coordinate_constants():
             lips = np.sum(X * X, axis=0) / N
             want = blocks[int(np.argmax([g[b] @ g[b] / lips[b].sum() for b in blocks]))]
         assert moved == want
+
+
+# ------------------------------------------------------------------ the inner solvers
+
+
+def _scored_state(code, m=40, seed=0):
+    """A quadratic and a point where every kind of coordinate occurs: at zero, nonzero, and
+    about to cross zero (the cases where GS, GSL and GS-q rank differently)."""
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((2 * m, m)) * np.exp(rng.standard_normal(m))
+    H = B.T @ B / (2 * m)
+    v = rng.standard_normal(m)
+    v[::3] = 0.0
+    if code in (penalties.PEN_POS, penalties.PEN_L1_POS):
+        v = np.abs(v)
+    grad = rng.standard_normal(m) * np.sqrt(np.diag(H))
+    return H, v, grad
+
+
+@pytest.mark.parametrize("code", sorted(penalties.PENALTY_CODES.values()))
+@pytest.mark.parametrize("selection", ["gs", "gsl", "gsd", "gsq"])
+@pytest.mark.parametrize("seed", range(5))
+def test_the_block_model_solver_takes_the_documented_greedy_coordinate(code, selection, seed):
+    """One greedy update of ``quad_greedy_cd`` moves the argmax of ``rules.coord_score``."""
+    rule = rules.RULES[selection]
+    H, v, grad = _scored_state(code, seed=seed)
+    alpha = 0.3
+    pens, alphas = np.full(v.shape, code), np.full(v.shape, alpha)
+    scores = [rules.coord_score(rule, code, alpha, grad[j], v[j], H[j, j])
+              for j in range(v.shape[0])]
+    v1, g1 = v.copy(), grad.copy()
+    assert Q.quad_greedy_cd(H, H @ v - grad, v1, g1, pens, alphas, rule, 0.0, 1, -1) == 1
+    assert list(np.flatnonzero(v1 != v)) == [int(np.argmax(scores))]
+
+
+N_RUNS = 3000
+
+
+def _first_epoch_law(p_draw):
+    """Mean and sd of how often each coordinate moves in N_RUNS epochs of m draws with
+    probabilities ``p_draw``: ``Binomial(N_RUNS, 1 - (1 - p_j)^m)`` (a draw of a separable
+    model moves its coordinate the first time only)."""
+    prob = 1.0 - (1.0 - p_draw) ** p_draw.shape[0]
+    return N_RUNS * prob, np.sqrt(N_RUNS * prob * (1 - prob))
+
+
+@pytest.mark.parametrize("selection", ["random", "lipschitz"])
+def test_the_inner_solvers_sample_as_documented(selection):
+    L = np.array([0.05, 0.3, 1.0, 2.0, 4.0])
+    m = L.shape[0]
+    p_draw = L / L.sum() if selection == "lipschitz" else np.full(m, 1.0 / m)
+    rule = rules.RULES[selection]
+    q = np.ones(m)
+    pens, alphas = np.zeros(m, dtype=np.int64), np.zeros(m)
+
+    def dense(seed):  # a diagonal quadratic: one epoch is m updates
+        v = np.zeros(m)
+        Q.quad_greedy_cd(np.diag(L), q, v, -q.copy(), pens, alphas, rule, 0.0, m, seed)
+        return v != 0
+
+    # columns on disjoint rows: the column-CD block model is separable too
+    n = 2 * m
+    X = sp.csc_matrix((np.sqrt(L * n / 2).repeat(2), (np.arange(n), np.arange(m).repeat(2))),
+                      shape=(n, m))
+
+    def columns(seed):
+        v, u = np.zeros(m), np.zeros(n)
+        WK.ws_model_cd(X.indptr, X.indices, X.data, np.arange(m), np.ones(n), 1.0 / n, -q,
+                       np.zeros(m), v, u, pens, alphas, 0.0, 1, rule, seed)
+        return v != 0
+
+    expect, sd = _first_epoch_law(p_draw)
+    other, sd_other = _first_epoch_law(np.full(m, 1.0 / m) if selection == "lipschitz"
+                                       else L / L.sum())
+    for run in (dense, columns):
+        moved = sum(run(seed).astype(float) for seed in range(N_RUNS))
+        assert np.all(np.abs(moved - expect) <= 4.5 * sd + 1), (run.__name__, moved, expect)
+        assert np.any(np.abs(moved - other) > 10 * sd_other + 1)

@@ -1,4 +1,5 @@
-"""Greedy working-set BCD with proximal-Newton block updates (least squares and logistic).
+"""The working-set engine: greedy working sets with proximal-Newton block updates (least squares
+and logistic; ``minimize_bcd(update='auto')``).
 
 This is the fast path behind the estimators. Each outer iteration
 
@@ -15,7 +16,7 @@ For least squares with few features the block is the whole coordinate set and th
 is computed once, so the whole solve runs on p-sized arrays.
 
 On a sparse design the block model is first solved by column CD in sample space, its
-iterates Anderson-extrapolated every few epochs (:func:`._kernels_blocks.ws_model_cd`;
+iterates Anderson-extrapolated every few epochs (:func:`._working_set_kernels.ws_model_cd`;
 Bertrand & Massias 2021, as skglm does): at low regularization the block holds thousands of
 active, strongly correlated features and plain CD needs hundreds of epochs per block. The
 block grows as skglm's working sets do (twice the support, at least ``MIN_WORKING_SET``),
@@ -29,8 +30,34 @@ import numpy as np
 
 from .._optimize import STATUS_CALLBACK_STOP, ProgressReporter, call_callback
 from . import _kernels as K
+from . import _working_set_kernels as WK
 from ._design import Design
-from .datafits import gap_from_predictions, loss_value
+from ._quadratic import quad_greedy_cd
+from ._result import EngineResult
+from .datafits import curvature_bound, gap_from_predictions, loss_value
+from .penalties import (
+    PEN_NONE,
+    manifold_gradient,
+    min_norm_subgradients,
+    pen_sum,
+    penalty_slope,
+    prox_violations,
+    signs_kept,
+)
+from .rules import (
+    GREEDY_RULES,
+    RULE_CYCLIC,
+    RULE_GSQ,
+    RULE_LIPSCHITZ,
+    RULE_RANDOM,
+    all_coordinate_keys,
+    is_greedy,
+)
+
+#: the rules this engine runs: greedy rules choose the working set (the support plus the
+#: best-scoring coordinates) and order the inner coordinate updates; cyclic and sampled rules
+#: order the inner updates on every coordinate
+RULES = (*GREEDY_RULES, RULE_CYCLIC, RULE_RANDOM, RULE_LIPSCHITZ)
 
 #: Armijo sufficient-decrease constant of the proximal-Newton line search (Section 7)
 ARMIJO_C = 1e-4
@@ -98,12 +125,7 @@ class _LossAtZ:
         self.gram_won = False
 
 
-class ActiveSetResult:
-    __slots__ = ("gap", "intercept", "measure", "n_active_set_changes", "n_updates", "nit",
-                 "objective", "status", "support_identified_at", "w")
-
-
-def solve_active_set(
+def solve_working_set(
     design: Design,
     y: np.ndarray,
     loss: int,
@@ -123,7 +145,7 @@ def solve_active_set(
     history,
     verbose,
     cache: dict | None = None,
-) -> ActiveSetResult:
+) -> EngineResult:
     """Run the working-set proximal-Newton BCD; see the module docstring.
 
     ``l1_gap = (alpha, positive)`` switches the stopping test to the relative duality gap;
@@ -146,7 +168,7 @@ def solve_active_set(
         if "col_sq_norms" not in cache:
             cache["col_sq_norms"] = design.col_sq_norms() / n
         lips = cache["col_sq_norms"]
-    curv = 1.0 if loss == K.LOSS_LS else 0.25
+    curv = curvature_bound(loss)
     lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
     b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
@@ -191,7 +213,7 @@ def solve_active_set(
     # few features: the whole outer loop in one compiled call; the loop below then only
     # confirms the gap (on the residual, for least squares)
     if compiled and gram_mode:
-        it, n_updates, n_changes, identified_at = K.gram_l1_solve(
+        it, n_updates, n_changes, identified_at = WK.gram_l1_solve(
             G, c, y_sq, pens, alphas, *l1_gap, w, grad, rule, INNER_TOL_FACTOR, tol, max_iter,
             seed)
         support = w != 0
@@ -205,7 +227,7 @@ def solve_active_set(
         # ---------------------------------------------------- optimality and stopping
         if gram_mode:
             if l1_gap is not None:
-                objective, measure = K.gram_l1_gap(G, c, y_sq, pens, alphas, *l1_gap, w, grad)
+                objective, measure = WK.gram_l1_gap(G, c, y_sq, pens, alphas, *l1_gap, w, grad)
             else:
                 wc = float(w @ c)
                 objective = 0.5 * (y_sq - 2.0 * wc + float(w @ (grad + c))) + _penalty_value(
@@ -218,7 +240,7 @@ def solve_active_set(
                     # small: one compiled pass instead of a handful of numpy calls
                     z = np.empty(n)
                     offset = design.offset if design.offset is not None else np.zeros(p)
-                    objective, gap = K.dense_ls_l1_gap(design.dense, offset, y, pens, alphas,
+                    objective, gap = WK.dense_ls_l1_gap(design.dense, offset, y, pens, alphas,
                                                        *l1_gap, w, z, grad)
                     measure = gap / max(obj0, 1e-300)
                 elif l1_gap is not None:
@@ -244,7 +266,7 @@ def solve_active_set(
                 alpha, positive = l1_gap
                 # the prox-step violation, not the subgradient: a coordinate about to cross
                 # zero has a large subgradient but a tiny step, and must not hide the gap
-                K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+                prox_violations(pens, alphas, grad, w, lips_model, viol)
                 if watched or float(np.max(viol, initial=0.0)) <= GAP_SKIP * alpha:
                     objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha,
                                                           positive, deriv)
@@ -270,9 +292,9 @@ def solve_active_set(
         it += 1
 
         # ---------------------------------------------------- greedy variable block
-        K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+        prox_violations(pens, alphas, grad, w, lips_model, viol)
         outer_violation = float(np.max(viol, initial=0.0))
-        K.all_coordinate_keys(K.RULE_GSQ if rule >= 10 else rule, pens, alphas, grad, w,
+        all_coordinate_keys(rule if is_greedy(rule) else RULE_GSQ, pens, alphas, grad, w,
                               lips_model, keys)
         tol_in = INNER_TOL_FACTOR * outer_violation
         # on the active manifold (support unchanged since the last iteration and every zero
@@ -286,7 +308,7 @@ def solve_active_set(
             if on_manifold:
                 moved = _manifold_step_gram(G, grad, w, support, pens, alphas)
             if not moved:
-                n_up = K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
+                n_up = quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
                                         50 * p + 1000, seed + it)
                 stalled = n_up == 0
                 n_updates += n_up
@@ -333,12 +355,10 @@ def solve_active_set(
         measure = gap / max(obj0, 1e-300)
     if loss == K.LOSS_LS and fit_intercept:
         b = 0.0  # the caller recovers the intercept from the centring
-    out = ActiveSetResult()
-    out.w, out.intercept, out.objective, out.measure = w, b, objective, measure
-    out.nit, out.n_updates, out.status = it, n_updates, status
-    out.n_active_set_changes, out.support_identified_at = n_changes, identified_at
-    out.gap = measure * obj0 if l1_gap is not None else np.nan
-    return out
+    return EngineResult(w=w, objective=objective, measure=measure, nit=it, status=status,
+                        gap=measure * obj0 if l1_gap is not None else np.nan, intercept=b,
+                        n_active_set_changes=n_changes, support_identified_at=identified_at,
+                        n_updates=n_updates)
 
 
 def _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips, free_intercept,
@@ -350,11 +370,11 @@ def _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips, free_inte
     wk = w
     if free_intercept:
         X = np.hstack([X, np.ones((design.n, 1))])
-        pens = np.append(pens, K.PEN_NONE).astype(pens.dtype)
+        pens = np.append(pens, PEN_NONE).astype(pens.dtype)
         alphas = np.append(alphas, 0.0)
         lips = np.append(lips, 0.25)
         wk = np.append(w, b)
-    out = K.dense_logistic_l1_solve(X, y, pens, alphas, *l1_gap, wk, z, lips, grad0_scale,
+    out = WK.dense_logistic_l1_solve(X, y, pens, alphas, *l1_gap, wk, z, lips, grad0_scale,
                                     rule, tol, max_iter, NEWTON_FORCING, GAP_SKIP,
                                     ARMIJO_C, MAX_LINE_SEARCH, seed)
     if free_intercept:
@@ -370,16 +390,7 @@ def _derivative(loss, z, y):
 
 
 def _penalty_value(pens, alphas, w) -> float:
-    return float(K.pen_sum(pens, alphas, w))
-
-
-def _penalty_slope(pens, alphas, v, d) -> float:
-    """Right derivative of ``Σ pen_j(v_j + t d_j)`` at t = 0 (L1 and L2 parts)."""
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    sgn = np.where(v != 0, np.sign(v), np.sign(d))
-    slope = float(np.sum(alphas[l1] * sgn[l1] * d[l1]))
-    l2 = pens == K.PEN_L2
-    return slope + float(np.sum(alphas[l2] * v[l2] * d[l2]))
+    return float(pen_sum(pens, alphas, w))
 
 
 def _subgrad_norm(pens, alphas, grad, w) -> float:
@@ -387,48 +398,17 @@ def _subgrad_norm(pens, alphas, grad, w) -> float:
     return float(np.max(np.abs(min_norm_subgradients(pens, alphas, grad, w)), initial=0.0))
 
 
-def min_norm_subgradients(pens, alphas, grad, w) -> np.ndarray:
-    s = grad.astype(np.float64, copy=True)
-    l1 = pens == K.PEN_L1
-    nz = l1 & (w != 0)
-    s[nz] += alphas[nz] * np.sign(w[nz])
-    z = l1 & (w == 0)
-    s[z] = np.sign(grad[z]) * np.maximum(np.abs(grad[z]) - alphas[z], 0.0)
-    l2 = pens == K.PEN_L2
-    s[l2] += alphas[l2] * w[l2]
-    pos = (pens == K.PEN_POS) | (pens == K.PEN_L1_POS)
-    s[pos] += np.where(pens[pos] == K.PEN_L1_POS, alphas[pos], 0.0)
-    at_zero = pos & (w <= 0)
-    s[at_zero] = np.minimum(s[at_zero], 0.0)
-    return s
-
-
-def _manifold_gradient(grad, w, pens, alphas):
-    """Gradient of the smooth restriction of the objective to the current sign pattern."""
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    mg = grad + np.where(l1, alphas * np.sign(w), 0.0)
-    l2 = pens == K.PEN_L2
-    return mg + np.where(l2, alphas * w, 0.0), np.where(l2, alphas, 0.0)
-
-
-def _signs_kept(pens, old, new) -> bool:
-    """Whether ``new`` stays on the manifold of ``old``: same L1 signs, constraints held."""
-    pos = (pens == K.PEN_POS) | (pens == K.PEN_L1_POS)
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    return bool(np.all(np.sign(new[l1]) == np.sign(old[l1])) and np.all(new[pos] > 0))
-
-
 def _manifold_step_gram(G, grad, w, support, pens, alphas) -> bool:
     """Exact Newton step of least squares on the support (in place); False if signs change."""
     S = np.flatnonzero(support)
-    mg, ridge = _manifold_gradient(grad[S], w[S], pens[S], alphas[S])
+    mg, ridge = manifold_gradient(grad[S], w[S], pens[S], alphas[S])
     H = G[np.ix_(S, S)] + np.diag(ridge)
     try:
         d = np.linalg.solve(H, -mg)
     except np.linalg.LinAlgError:
         return False
     new = w[S] + d
-    if not np.all(np.isfinite(new)) or not _signs_kept(pens[S], w[S], new):
+    if not np.all(np.isfinite(new)) or not signs_kept(pens[S], w[S], new):
         return False
     w[S] = new
     grad += G[:, S] @ d
@@ -511,13 +491,14 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
             wts = np.ones(n) if weights is None else weights
             v = v0.copy()
             u = np.zeros(n)
-            epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
-                                   sub_pens, sub_alphas, forcing * scale, budget)
+            epochs = WK.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
+                                    sub_pens, sub_alphas, forcing * scale, budget, rule, seed)
             if epochs < 0:
                 extra = _column_cd_epoch_budget(design, ws) - budget
                 if extra > 0:
-                    more = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v,
-                                         u, sub_pens, sub_alphas, forcing * scale, extra)
+                    more = WK.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v,
+                                          u, sub_pens, sub_alphas, forcing * scale, extra,
+                                          rule, seed + 1)
                     epochs = budget + more if more > 0 else -(budget - more)
             loss_at_z.gram_won = epochs < 0
             n_up = abs(epochs) * ws.shape[0]
@@ -537,18 +518,18 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         Hx[k, k] = weights.sum() / n
         H = Hx
         g = np.append(g, deriv.sum() / n)
-        sub_pens = np.append(sub_pens, K.PEN_NONE).astype(pens.dtype)
+        sub_pens = np.append(sub_pens, PEN_NONE).astype(pens.dtype)
         sub_alphas = np.append(sub_alphas, 0.0)
         v0 = np.append(v0, b)
         scale = max(scale, abs(float(g[-1])))  # the intercept's gradient is its violation
     if manifold:
-        mg, ridge = _manifold_gradient(g, v0, sub_pens, sub_alphas)
+        mg, ridge = manifold_gradient(g, v0, sub_pens, sub_alphas)
         try:
             d = np.linalg.solve(H + np.diag(ridge), -mg)
         except np.linalg.LinAlgError:
             return b, False
         v = v0 + d
-        if not np.all(np.isfinite(v)) or not _signs_kept(sub_pens, v0, v):
+        if not np.all(np.isfinite(v)) or not signs_kept(sub_pens, v0, v):
             return b, False
         n_up = True
     else:
@@ -556,7 +537,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         v = v0.copy() if v is None else v
         q = H @ v0 - g
         gin = g + H @ (v - v0)
-        n_up += K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule,
+        n_up += quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule,
                                  min(forcing, NEWTON_FORCING) * scale,
                                  50 * v.shape[0] + 1000, seed)
     return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
@@ -600,7 +581,7 @@ def _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alpha
                 loss_at_z.value = f_new
                 break
             slope = float(dz @ _derivative(loss, zt, y)) / n
-            if slope + _penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
+            if slope + penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
                 loss_at_z.value = f_new
                 break
             step *= 0.5
