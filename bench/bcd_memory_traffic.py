@@ -13,7 +13,7 @@ memory traffic against the measured bandwidth. This script
    small, mostly-full X dense):
 
    - optsolve.bcd: counted, by wrapping the methods of ``optsolve.bcd._design.Design`` and the
-     numba kernels that ``_active_set`` calls directly (the block CD kernel ``ws_model_cd`` is
+     numba kernels its engines call from Python (the block CD kernel ``ws_model_cd`` is
      recompiled from its own source with an update counter added); the wrappers also time the
      data kernels, the loss kernels (exp/log per sample) and the dense block solver, the rest
      being Python/numpy overhead;
@@ -402,10 +402,14 @@ def _ws_model_cd_counter(K):
     return _WS_CD["fn"]
 
 
+#: the modules of optsolve.bcd holding numba kernels: their own attributes are never patched,
+#: so numba still resolves kernel-to-kernel calls to the originals
+KERNEL_MODULES = ("_kernels", "_working_set_kernels", "_quadratic", "penalties", "rules")
+
+
 class _KernelProxy:
-    """Stands for the ``_kernels`` module in the modules that call it from Python: wrapped
-    kernels first, the module's own attributes otherwise (the module itself is untouched, so
-    numba still resolves kernel-to-kernel calls to the originals)."""
+    """Stands for a kernel module in the modules that call it from Python: wrapped kernels
+    first, the module's own attributes otherwise."""
 
     def __init__(self, module, wrapped):
         self._module = module
@@ -417,10 +421,12 @@ class _KernelProxy:
         return getattr(self._module, name)
 
 
-def _wrap_kernels(patches, tr, K, nnz):
-    """Wrap every numba kernel of ``optsolve.bcd._kernels`` called from Python (outside the
-    Design methods): time it by category, count the data of the ones that touch X."""
-    ws_cd = _ws_model_cd_counter(K) if hasattr(K, "ws_model_cd") else None
+def _wrap_kernels(patches, tr, modules, nnz):
+    """Wrap every numba kernel of the kernel modules called from Python (outside the Design
+    methods): time it by category, count the data of the ones that touch X."""
+    K = next(m for m in modules if hasattr(m, "ws_model_cd"))
+    loss_ls = modules[0].LOSS_LS
+    ws_cd = _ws_model_cd_counter(K)
 
     def ws_model_cd(indptr, indices, data, ws, weights, *rest):
         nc = _col_nnz(indptr, ws)
@@ -457,55 +463,65 @@ def _wrap_kernels(patches, tr, K, nnz):
                   "logistic_conjugate_sum": "loss", "quad_greedy_cd": "block"}
     transcendental = {"loss_derivatives": 1, "loss_sum": 2, "logistic_conjugate_sum": 2}
     wrapped = {"ws_model_cd": ws_model_cd}
-    for name in dir(K):
-        fn = getattr(K, name)
-        if not hasattr(fn, "py_func") or name in wrapped:
-            continue
+    by_id = {id(K.ws_model_cd): ws_model_cd}
+    for module in modules:
+        for name in dir(module):
+            fn = getattr(module, name)
+            if (not hasattr(fn, "py_func") or name in wrapped
+                    or fn.py_func.__module__ != module.__name__):
+                continue
 
-        def wrapper(*args, _fn=fn, _name=name):
-            if tr.depth:
-                return _fn(*args)
-            t0 = time.process_time()
-            try:
-                return _fn(*args)
-            finally:
-                dt = time.process_time() - t0
-                if _name in direct:
-                    tr.times["data"] += dt
-                    tr.add(_name, *direct[_name](*args))
-                else:
-                    tr.times[categories.get(_name, "other kernels")] += dt
-                if _name in direct:
-                    pass
-                elif _name in transcendental and (
-                        _name == "logistic_conjugate_sum" or args[0] != K.LOSS_LS):
-                    n_tr = transcendental[_name] * next(
-                        a.size for a in args if isinstance(a, np.ndarray))
-                    tr.transcendentals += n_tr
-                    tr.trans_by[_name] += n_tr
-                elif any(isinstance(a, np.ndarray) and a.size == nnz for a in args):
-                    tr.uncounted[_name] += 1
+            def wrapper(*args, _fn=fn, _name=name):
+                if tr.depth:
+                    return _fn(*args)
+                t0 = time.process_time()
+                try:
+                    return _fn(*args)
+                finally:
+                    dt = time.process_time() - t0
+                    if _name in direct:
+                        tr.times["data"] += dt
+                        tr.add(_name, *direct[_name](*args))
+                    else:
+                        tr.times[categories.get(_name, "other kernels")] += dt
+                    if _name in direct:
+                        pass
+                    elif _name in transcendental and (
+                            _name == "logistic_conjugate_sum" or args[0] != loss_ls):
+                        n_tr = transcendental[_name] * next(
+                            a.size for a in args if isinstance(a, np.ndarray))
+                        tr.transcendentals += n_tr
+                        tr.trans_by[_name] += n_tr
+                    elif any(isinstance(a, np.ndarray) and a.size == nnz for a in args):
+                        tr.uncounted[_name] += 1
 
-        wrapped[name] = wrapper
-    proxy = _KernelProxy(K, wrapped)
+            wrapped[name] = wrapper
+            by_id[id(fn)] = wrapper
+    proxies = {id(m): _KernelProxy(m, wrapped) for m in modules}
     for modname, module in list(sys.modules.items()):
-        if not modname.startswith("optsolve.bcd") or module is None or module is K:
+        if (not modname.startswith("optsolve.bcd") or module is None
+                or any(module is m for m in modules)):
             continue
         for attr, value in list(vars(module).items()):
-            if value is K:
-                patches.set(module, attr, proxy)
+            if id(value) in proxies:
+                patches.set(module, attr, proxies[id(value)])
+            elif id(value) in by_id:
+                patches.set(module, attr, by_id[id(value)])
 
 
 def count_optsolve(fit, kind, X, y, alpha, tol):
-    from optsolve.bcd import _design, _kernels
+    import importlib
 
+    from optsolve.bcd import _design
+
+    modules = [importlib.import_module(f"optsolve.bcd.{name}") for name in KERNEL_MODULES]
     design_probe = _design.Design(X)
     stored = X.nnz if design_probe.sparse else X.shape[0] * X.shape[1]
     tr = Traffic(stored)
     tr.dense = not design_probe.sparse
     with Patches() as patches:
         _wrap_design(patches, tr, _design.Design)
-        _wrap_kernels(patches, tr, _kernels, X.nnz)
+        _wrap_kernels(patches, tr, modules, X.nnz)
         t0 = time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -18,7 +18,7 @@ from _gpu_timing import cpu_time, gpu_time, report
 
 from optsolve.bcd import L1, LeastSquares, minimize_bcd
 from optsolve.bcd import _gpu_ops as ops
-from optsolve.bcd import _kernels as K
+from optsolve.bcd import rules as R
 
 
 def _selection(cp, p: int) -> None:
@@ -29,7 +29,7 @@ def _selection(cp, p: int) -> None:
     pens, alphas, keys = np.ones(p, np.int64), np.full(p, 0.3), np.empty(p)
 
     def cpu_argmax():
-        K.all_coordinate_keys(1, pens, alphas, g, w, lips, keys)
+        R.all_coordinate_keys(1, pens, alphas, g, w, lips, keys)
         return int(np.argmax(keys))
 
     dg, dw, dl = cp.asarray(g), cp.asarray(w), cp.asarray(lips)
@@ -41,7 +41,7 @@ def _selection(cp, p: int) -> None:
            3 * 8 * p)
 
     def cpu_topk():
-        K.all_coordinate_keys(1, pens, alphas, g, w, lips, keys)
+        R.all_coordinate_keys(1, pens, alphas, g, w, lips, keys)
         return np.argpartition(-keys, 63)[:64]
 
     def gpu_topk():

@@ -1,24 +1,29 @@
 // Greedy block coordinate descent on the GPU (optsolve/bcd/_gpu_ops.py launches these).
 //
-// Codes as in optsolve/bcd/_kernels.py:
-//   loss: 0 least squares 1/2 (z - y)^2, 1 logistic log(1 + exp(-y z))
-//   pen:  0 none, 1 alpha|w|, 2 alpha/2 w^2, 3 w >= 0, 4 alpha|w| with w >= 0
-//   rule: 0 GS, 1 GSL, 2 GSD (= GSL with the coordinate constants), 3 GS-q
+// The codes are those of the numba kernels, from bcd_codes.cuh (generated from their Python
+// tables by optsolve/bcd/_gpu_ops.py: codes_header):
+//   loss: LOSS_LS 1/2 (z - y)^2, LOSS_LOGISTIC log(1 + exp(-y z))        (optsolve/bcd/_kernels.py)
+//   pen:  PEN_NONE, PEN_L1 alpha|w|, PEN_L2 alpha/2 w^2, PEN_POS w >= 0,
+//         PEN_L1_POS alpha|w| with w >= 0                                  (optsolve/bcd/penalties.py)
+//   rule: RULE_GS, RULE_GSL, RULE_GSD (= GSL with the coordinate constants), RULE_GSQ
+//                                                                          (optsolve/bcd/rules.py)
 // Every kernel has a _f64 and a _f32 entry point; indices are 64-bit, CSR/CSC column indices
 // are int32 (cupyx.scipy.sparse's own type). Compiled with --fmad=false so that scores match
 // the numpy reference bit for bit and the greedy choice is the same on both sides.
 
+#include "bcd_codes.cuh"
+
 template <typename T>
 __device__ __forceinline__ T prox_scalar(int pen, T alpha, T u, T step) {
-    if (pen == 1) {
+    if (pen == PEN_L1) {
         T t = alpha * step;
         if (u > t) return u - t;
         if (u < -t) return u + t;
         return T(0);
     }
-    if (pen == 2) return u / (T(1) + alpha * step);
-    if (pen == 3) return u > T(0) ? u : T(0);
-    if (pen == 4) {
+    if (pen == PEN_L2) return u / (T(1) + alpha * step);
+    if (pen == PEN_POS) return u > T(0) ? u : T(0);
+    if (pen == PEN_L1_POS) {
         T v = u - alpha * step;
         return v > T(0) ? v : T(0);
     }
@@ -28,23 +33,23 @@ __device__ __forceinline__ T prox_scalar(int pen, T alpha, T u, T step) {
 // penalty value at a feasible point (the kernels never evaluate it outside the constraint)
 template <typename T>
 __device__ __forceinline__ T pen_scalar(int pen, T alpha, T w) {
-    if (pen == 1) return alpha * (w < T(0) ? -w : w);
-    if (pen == 2) return T(0.5) * alpha * w * w;
-    if (pen == 4) return alpha * w;
+    if (pen == PEN_L1) return alpha * (w < T(0) ? -w : w);
+    if (pen == PEN_L2) return T(0.5) * alpha * w * w;
+    if (pen == PEN_L1_POS) return alpha * w;
     return T(0);
 }
 
 template <typename T>
 __device__ __forceinline__ T min_norm_subgrad(int pen, T alpha, T g, T w) {
-    if (pen == 1) {
+    if (pen == PEN_L1) {
         if (w != T(0)) return g + (w > T(0) ? alpha : -alpha);
         if (g > alpha) return g - alpha;
         if (g < -alpha) return g + alpha;
         return T(0);
     }
-    if (pen == 2) return g + alpha * w;
-    if (pen == 3 || pen == 4) {
-        T gg = g + (pen == 4 ? alpha : T(0));
+    if (pen == PEN_L2) return g + alpha * w;
+    if (pen == PEN_POS || pen == PEN_L1_POS) {
+        T gg = g + (pen == PEN_L1_POS ? alpha : T(0));
         if (w > T(0)) return gg;
         return gg < T(0) ? gg : T(0);
     }
@@ -53,20 +58,20 @@ __device__ __forceinline__ T min_norm_subgrad(int pen, T alpha, T g, T w) {
 
 template <typename T>
 __device__ __forceinline__ T coord_score(int rule, int pen, T alpha, T g, T w, T lip) {
-    if (rule == 3) {
+    if (rule == RULE_GSQ) {
         T wn = prox_scalar(pen, alpha, w - g / lip, T(1) / lip);
         T d = wn - w;
         T dec = -(g * d + T(0.5) * lip * d * d + pen_scalar(pen, alpha, wn) - pen_scalar(pen, alpha, w));
         return dec > T(0) ? dec : T(0);
     }
     T s = min_norm_subgrad(pen, alpha, g, w);
-    if (rule == 0) return s * s;
+    if (rule == RULE_GS) return s * s;
     return s * s / lip;
 }
 
 template <typename T>
 __device__ __forceinline__ T loss_derivative(int loss, T z, T y) {
-    if (loss == 0) return z - y;
+    if (loss == LOSS_LS) return z - y;
     return -y / (T(1) + exp(y * z));
 }
 

@@ -15,11 +15,13 @@ _LAZY = {
     "Logistic": ".datafits",
     "Multinomial": ".datafits",
     "Quadratic": ".datafits",
-    "L1": ".datafits",
-    "L2": ".datafits",
-    "NonNegative": ".datafits",
+    "L1": ".penalties",
+    "L2": ".penalties",
+    "NonNegative": ".penalties",
     "duality_gap": ".datafits",
     "make_partition": ".partitions",
+    # regularization paths with warm starts
+    "bcd_path": ".path",
     # forest-structured blocks solved by message passing
     "minimize_forest_bcd": ".forest",
     "BCDLabelPropagation": ".forest",

@@ -21,18 +21,16 @@ import numpy as np
 from .._backend import to_float, to_host
 from .._optimize import STATUS_CALLBACK_STOP, ProgressReporter, call_callback
 from . import _gpu_ops as ops
+from ._kernels import LOSS_LS
+from ._result import EngineResult
+from .datafits import curvature_bound
+from .penalties import KINKED, PEN_L1_POS, min_norm_subgrad_xp, pen_xp
+from .rules import RULE_GSD
 
-__all__ = ["DEVICE_RULES", "DeviceResult", "check_device_data", "solve_device"]
+__all__ = ["check_device_data", "solve_device"]
 
-#: selection rules with a device implementation (codes of ``_kernels.py``)
-DEVICE_RULES = {"gs": 0, "gsl": 1, "gsd": 1, "gsq": 3, "gs-q": 3}
 #: intercept steps per optimality check (safeguarded 1-D Newton for the logistic loss)
 INTERCEPT_STEPS = 3
-
-
-class DeviceResult:
-    __slots__ = ("gap", "intercept", "measure", "nit", "objective", "status", "w")
-
 
 def _sparse_module(xp: ModuleType) -> ModuleType:
     if xp is np:
@@ -104,7 +102,7 @@ class _Data:
 
 
 def _loss_mean(xp, loss: int, z, y):
-    if loss == 0:
+    if loss == LOSS_LS:
         r = z - y
         return 0.5 * xp.mean(r * r)
     return xp.mean(xp.logaddexp(0.0, -y * z))
@@ -112,7 +110,7 @@ def _loss_mean(xp, loss: int, z, y):
 
 def _conjugate_sum(xp, loss: int, rho, y):
     """``Σ loss_i*(ρ_i)`` at dual points ``ρ = s·loss'(z)``, ``s ∈ [0, 1]``."""
-    if loss == 0:
+    if loss == LOSS_LS:
         return 0.5 * rho @ rho + rho @ y
     u = xp.clip(-y * rho, 0.0, 1.0)  # the logistic conjugate is the binary negative entropy
     return xp.sum(_xlogx(xp, u) + _xlogx(xp, 1.0 - u))
@@ -127,21 +125,23 @@ def solve_device(
     X: Any, y: Any, loss: int, pen: int, alpha: float, w0: Any, *, rule: int, block_size: int,
     variable: bool, tol: float, max_iter: int, check_every: int | None = None,
     fit_intercept: bool = False, callback=None, history=None, verbose: bool | int = False,
-    xp: ModuleType,
-) -> DeviceResult:
+    xp: ModuleType, curvature: float | None = None,
+) -> EngineResult:
     """Run greedy BCD on the device (see the module docstring); ``max_iter`` counts blocks.
 
-    ``loss`` 0 (least squares) or 1 (logistic, ``y`` in {-1, +1}); ``pen`` a single-output code
-    of ``_kernels.py``; ``rule`` 0 GS, 1 GSL, 3 GS-q. ``history`` and ``callback`` are served
-    at each optimality check (every ``check_every`` block updates).
+    ``loss`` least squares or logistic (``y`` in {-1, +1}), ``curvature`` its datafit's
+    ``curvature_bound`` (looked up from the loss code when None); ``pen`` one penalty code of
+    :mod:`.penalties`; ``rule`` a greedy code of :mod:`.rules`. ``history`` and ``callback``
+    are served at each optimality check (every ``check_every`` block updates).
     """
     data = _Data(xp, X)
     n, p = data.n, data.p
     dtype = X.dtype
     inv_n = 1.0 / n
-    l1 = pen in (1, 4)
-    curv = 1.0 if loss == 0 else 0.25
-    lips = xp.maximum(data.col_sq * (inv_n * curv), 1e-12).astype(dtype, copy=False)
+    l1 = pen in KINKED
+    if curvature is None:
+        curvature = curvature_bound(loss)
+    lips = xp.maximum(data.col_sq * (inv_n * curvature), 1e-12).astype(dtype, copy=False)
     bs = min(block_size, p)
     single = bs == 1
     fixed_blocks = not variable and not single
@@ -151,6 +151,8 @@ def solve_device(
         # the trace of the block's curvature bounds its largest eigenvalue
         block_lip = xp.concatenate([lips, xp.zeros(pad, dtype=dtype)]).reshape(n_blocks, bs).sum(1)
         step_lips = xp.repeat(block_lip, bs)[:p]
+        # GSD weighs each coordinate by its own constant, the other rules by the block's
+        score_lips = lips if rule == RULE_GSD else step_lips
         offsets = xp.arange(bs, dtype=np.int64)
     else:
         n_blocks = -(-p // bs)
@@ -179,14 +181,14 @@ def solve_device(
         nonlocal b, z
         for _ in range(INTERCEPT_STEPS):
             d = ops.loss_derivative_ref(xp, loss, z, yv)
-            if loss == 0:
+            if loss == LOSS_LS:
                 step = xp.mean(d)
             else:
                 s = 1.0 / (1.0 + xp.exp(-yv * z))
                 step = xp.clip(xp.mean(d) / xp.maximum(xp.mean(s * (1.0 - s)), 1e-3), -1.0, 1.0)
             b = b - step
             z = z - step
-            if loss == 0:
+            if loss == LOSS_LS:
                 break
 
     def measure():
@@ -198,16 +200,16 @@ def solve_device(
         z = data.matvec(w) + b
         deriv = ops.loss_derivative_ref(xp, loss, z, yv)
         grad = data.rmatvec(deriv) * inv_n
-        primal = _loss_mean(xp, loss, z, yv) + xp.sum(ops.pen_ref(xp, pen, alpha, w))
+        primal = _loss_mean(xp, loss, z, yv) + xp.sum(pen_xp(xp, pen, alpha, w))
         if l1:
-            dual_norm = xp.max(-grad) if pen == 4 else xp.max(xp.abs(grad))
+            dual_norm = xp.max(-grad) if pen == PEN_L1_POS else xp.max(xp.abs(grad))
             scale = xp.minimum(1.0, alpha / xp.maximum(dual_norm, 1e-300))
             dual = -_conjugate_sum(xp, loss, scale * deriv, yv) * inv_n
             gap = xp.maximum(primal - dual, 0.0)
             rel = gap / obj0
         else:
             gap = xp.zeros((), dtype=dtype)
-            sg = ops.min_norm_subgrad_ref(xp, pen, dtype.type(alpha), grad, w)
+            sg = min_norm_subgrad_xp(xp, pen, dtype.type(alpha), grad, w)
             rel = xp.max(xp.abs(sg)) / grad0
         if fit_intercept:
             rel = xp.maximum(rel, xp.abs(xp.mean(deriv)) / grad0)
@@ -230,7 +232,7 @@ def solve_device(
                 scores = ops.coordinate_scores(xp, rule, pen, alpha, grad, w, lips)
                 coords = ops.top_k(xp, scores, bs)
             else:
-                scores = ops.coordinate_scores(xp, rule, pen, alpha, grad, w, step_lips)
+                scores = ops.coordinate_scores(xp, rule, pen, alpha, grad, w, score_lips)
                 if pad:
                     scores = xp.concatenate([scores, xp.zeros(pad, dtype=dtype)])
                 best = xp.argmax(scores.reshape(n_blocks, bs).sum(1))
@@ -257,8 +259,6 @@ def solve_device(
             status = STATUS_CALLBACK_STOP
             break
     reporter.close()
-    out = DeviceResult()
-    out.w, out.objective, out.measure, out.nit, out.status = w, objective, rel, it, status
-    out.gap = gap if l1 else np.nan
-    out.intercept = to_float(b) if fit_intercept else 0.0
-    return out
+    return EngineResult(w=w, objective=objective, measure=rel, nit=it, status=status,
+                        gap=gap if l1 else np.nan,
+                        intercept=to_float(b) if fit_intercept else 0.0)

@@ -14,11 +14,31 @@ from types import ModuleType
 import numpy as np
 
 from .._cuda import load_module
+from ._kernels import LOSS_CODES, LOSS_LS
+from .penalties import PENALTY_CODES, min_norm_subgrad_xp, pen_xp, prox_xp
+from .rules import RULE_CODES, scores_xp
 
 _THREADS = 256
 #: blocks of the first argmax pass; the second pass reduces at most this many partials
 _ARGMAX_BLOCKS = 1024
 _OPTIONS = ("-std=c++17", "--fmad=false")
+#: the header of the codes the CUDA source compares against (``csrc/bcd_codes.cuh``, written by
+#: :func:`codes_header`; a test checks that the file is what the Python tables give)
+CODES_HEADER = "bcd_codes.cuh"
+
+
+def codes_header() -> str:
+    """The text of ``csrc/bcd_codes.cuh``: the loss, penalty and rule codes of the numba kernels
+    as C constants, so that ``csrc/bcd_greedy.cu`` reads the same codes as the numpy and numba
+    code (regenerate with ``python -c "from optsolve.bcd._gpu_ops import codes_header;
+    print(codes_header(), end='')" > csrc/bcd_codes.cuh``)."""
+    lines = ["// Generated from optsolve/bcd/_kernels.py (LOSS_CODES), penalties.py",
+             "// (PENALTY_CODES) and rules.py (RULE_CODES) by",
+             "// optsolve.bcd._gpu_ops.codes_header(); do not edit.",
+             "#pragma once", ""]
+    for table in (LOSS_CODES, PENALTY_CODES, RULE_CODES):
+        lines += [f"#define {name} {code}" for name, code in table.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _kernel(name: str, dtype) -> object:
@@ -31,56 +51,13 @@ def _scalar(dtype, v):
 
 
 # ------------------------------------------------------------------ numpy references
+# (one definition each, in .penalties and .rules; these names are what the GPU tests compare
+# the CUDA kernels with)
 
-
-def prox_ref(xp: ModuleType, pen: int, alpha, u, step):
-    """Elementwise proximal operator of ``step * pen`` (codes of ``_kernels.py``)."""
-    if pen == 1:
-        t = alpha * step
-        return xp.where(u > t, u - t, xp.where(u < -t, u + t, 0.0)).astype(u.dtype, copy=False)
-    if pen == 2:
-        return u / (1.0 + alpha * step)
-    if pen == 3:
-        return xp.maximum(u, 0.0)
-    if pen == 4:
-        return xp.maximum(u - alpha * step, 0.0)
-    return u
-
-
-def pen_ref(xp: ModuleType, pen: int, alpha, w):
-    """Elementwise penalty value at feasible points."""
-    if pen == 1:
-        return alpha * xp.abs(w)
-    if pen == 2:
-        return 0.5 * alpha * w * w
-    if pen == 4:
-        return alpha * w
-    return xp.zeros_like(w)
-
-
-def min_norm_subgrad_ref(xp: ModuleType, pen: int, alpha, g, w):
-    """Elementwise smallest-magnitude element of ``g + ∂pen(w)``."""
-    if pen == 1:
-        at_zero = xp.where(g > alpha, g - alpha, xp.where(g < -alpha, g + alpha, 0.0))
-        return xp.where(w != 0, g + alpha * xp.sign(w), at_zero).astype(g.dtype, copy=False)
-    if pen == 2:
-        return g + alpha * w
-    if pen in (3, 4):
-        gg = g + alpha if pen == 4 else g
-        return xp.where(w > 0, gg, xp.minimum(gg, 0.0)).astype(g.dtype, copy=False)
-    return g
-
-
-def scores_ref(xp: ModuleType, rule: int, pen: int, alpha, grad, w, lips):
-    """Greedy score of every coordinate (GS, GSL/GSD, GS-q), as ``_kernels.coord_score``."""
-    if rule == 3:
-        wn = prox_ref(xp, pen, alpha, w - grad / lips, 1.0 / lips)
-        d = wn - w
-        dec = -(grad * d + 0.5 * lips * d * d + pen_ref(xp, pen, alpha, wn)
-                - pen_ref(xp, pen, alpha, w))
-        return xp.maximum(dec, 0.0)
-    s = min_norm_subgrad_ref(xp, pen, alpha, grad, w)
-    return s * s if rule == 0 else s * s / lips
+prox_ref = prox_xp
+pen_ref = pen_xp
+min_norm_subgrad_ref = min_norm_subgrad_xp
+scores_ref = scores_xp
 
 
 # ------------------------------------------------------------------ operations
@@ -160,7 +137,7 @@ def block_step(xp: ModuleType, coords, p: int, grad, w, lips, use_sum: bool, pen
 
 
 def loss_derivative_ref(xp: ModuleType, loss: int, z, y):
-    if loss == 0:
+    if loss == LOSS_LS:
         return z - y
     return -y / (1.0 + xp.exp(y * z))
 

@@ -2,10 +2,13 @@
 
 Conventions shared by every kernel:
 
-* ``loss`` codes: 0 least squares ``½(z - y)²``, 1 binary logistic ``log(1 + exp(-y z))`` with
-  ``y ∈ {-1, +1}``, 2 multinomial ``logsumexp(z_i) - z_{i, y_i}`` with integer-valued ``y``.
-* ``pen`` codes: 0 none, 1 ``α|w|``, 2 ``½α w²``, 3 ``w ≥ 0``, 4 ``α|w|`` with ``w ≥ 0``.
-* selection ``rule`` codes: 0 GS, 1 GSL, 2 GSD, 3 GS-q / GSQ (quadratic-model decrease).
+* ``loss`` codes (``LOSS_*`` below, each datafit's ``code``): least squares ``½(z - y)²``,
+  binary logistic ``log(1 + exp(-y z))`` with ``y ∈ {-1, +1}``, multinomial
+  ``logsumexp(z_i) - z_{i, y_i}`` with integer-valued ``y``.
+* ``pen`` codes and the penalties' scalar kernels: :mod:`.penalties`.
+* selection ``rule`` codes and the scores: :mod:`.rules`.
+* block models (small dense quadratics): :mod:`._quadratic`; the working-set engine's own
+  kernels: :mod:`._working_set_kernels`.
 * A multi-output parameter ``W`` of shape ``(p, K)`` is stored flat: coordinate ``q = j*K + c``
   belongs to feature ``j = q // K`` and output ``c = q % K``; ``z`` (n, K) is flat likewise.
 * Sparse matrices arrive as their ``(indptr, indices, data)`` arrays; a dense matrix is passed
@@ -19,10 +22,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .rules import block_key, coord_score
+
 LOSS_LS, LOSS_LOGISTIC, LOSS_MULTINOMIAL = 0, 1, 2
-PEN_NONE, PEN_L1, PEN_L2, PEN_POS, PEN_L1_POS = 0, 1, 2, 3, 4
-RULE_GS, RULE_GSL, RULE_GSD, RULE_GSQ = 0, 1, 2, 3
-RULE_CYCLIC, RULE_RANDOM = 10, 11
+#: every loss code by name (written into ``csrc/bcd_codes.cuh`` for the CUDA source)
+LOSS_CODES = {"LOSS_LS": LOSS_LS, "LOSS_LOGISTIC": LOSS_LOGISTIC,
+              "LOSS_MULTINOMIAL": LOSS_MULTINOMIAL}
 
 
 # ------------------------------------------------------------------ scalar pieces
@@ -45,105 +50,16 @@ def _log1pexp(t):
     return np.log1p(np.exp(t))
 
 
-@njit(cache=True)
-def prox_scalar(pen, alpha, u, step):
-    """Proximal operator of ``step * pen`` at ``u``."""
-    if pen == 1:
-        t = alpha * step
-        if u > t:
-            return u - t
-        if u < -t:
-            return u + t
-        return 0.0
-    if pen == 2:
-        return u / (1.0 + alpha * step)
-    if pen == 3:
-        return u if u > 0.0 else 0.0
-    if pen == 4:
-        v = u - alpha * step
-        return v if v > 0.0 else 0.0
-    return u
-
-
-@njit(cache=True)
-def pen_scalar(pen, alpha, w):
-    """Value of the penalty at the scalar ``w`` (``inf`` outside a constraint)."""
-    if pen == 1:
-        return alpha * abs(w)
-    if pen == 2:
-        return 0.5 * alpha * w * w
-    if pen == 3:
-        return 0.0 if w >= 0.0 else np.inf
-    if pen == 4:
-        return alpha * w if w >= 0.0 else np.inf
-    return 0.0
-
-
-@njit(cache=True)
-def pen_sum(pens, alphas, v):
-    """``Σ_a pen_a(v_a)`` for a block of coordinates."""
-    s = 0.0
-    for a in range(v.shape[0]):
-        s += pen_scalar(pens[a], alphas[a], v[a])
-    return s
-
-
-@njit(cache=True)
-def prox_block(pens, alphas, w, g, lip, out):
-    """``out_a = prox_{pen_a / lip}(w_a - g_a / lip)``: a block prox-gradient step (in place)."""
-    for a in range(w.shape[0]):
-        out[a] = prox_scalar(pens[a], alphas[a], w[a] - g[a] / lip, 1.0 / lip)
-
-
-@njit(cache=True)
-def min_norm_subgrad(pen, alpha, g, w):
-    """Smallest-magnitude element of ``g + ∂pen(w)`` (the GS-s / projected-gradient quantity)."""
-    if pen == 1:
-        if w != 0.0:
-            return g + alpha * (1.0 if w > 0 else -1.0)
-        if g > alpha:
-            return g - alpha
-        if g < -alpha:
-            return g + alpha
-        return 0.0
-    if pen == 2:
-        return g + alpha * w
-    if pen == 3 or pen == 4:
-        gg = g + (alpha if pen == 4 else 0.0)
-        if w > 0.0:
-            return gg
-        return gg if gg < 0.0 else 0.0
-    return g
-
-
-@njit(cache=True)
-def coord_score(rule, pen, alpha, g, w, lip):
-    """Greedy score of one coordinate with gradient ``g``, value ``w`` and constant ``lip``.
-
-    GS uses the minimum-norm subgradient squared, GSL and GSD divide it by ``lip``, GS-q is
-    the decrease of the prox-linear model ``g d + lip/2 d² + pen(w + d) - pen(w)``.
-    """
-    if rule == 3:
-        wn = prox_scalar(pen, alpha, w - g / lip, 1.0 / lip)
-        d = wn - w
-        dec = -(g * d + 0.5 * lip * d * d + pen_scalar(pen, alpha, wn) - pen_scalar(pen, alpha, w))
-        return dec if dec > 0.0 else 0.0
-    s = min_norm_subgrad(pen, alpha, g, w)
-    if rule == 0:
-        return s * s
-    return s * s / lip
-
-
 # ------------------------------------------------------------------ losses on rows
 
 
 @njit(cache=True)
 def row_loss(loss, z, y, i, K):
     """Loss of sample ``i`` at the linear predictions ``z[i*K:(i+1)*K]``."""
-    if loss == 0:
+    if loss == LOSS_LS:
         r = z[i] - y[i]
         return 0.5 * r * r
-    if loss == 1:
+    if loss == LOSS_LOGISTIC:
         return _log1pexp(-y[i] * z[i])
     base = i * K
     m = z[base]
@@ -159,10 +75,10 @@ def row_loss(loss, z, y, i, K):
 @njit(cache=True)
 def row_derivative(loss, z, y, i, K, out):
     """Derivative of the loss of sample ``i`` w.r.t. its predictions, into ``out[i*K:...]``."""
-    if loss == 0:
+    if loss == LOSS_LS:
         out[i] = z[i] - y[i]
         return
-    if loss == 1:
+    if loss == LOSS_LOGISTIC:
         out[i] = -y[i] * _sigmoid(-y[i] * z[i])
         return
     base = i * K
@@ -185,12 +101,12 @@ def loss_sum(loss, z, y, K):
     """``Σ_i loss_i(z_i)`` over all samples."""
     n = y.shape[0]
     s = 0.0
-    if loss == 0:
+    if loss == LOSS_LS:
         for i in range(n):
             r = z[i] - y[i]
             s += r * r
         return 0.5 * s
-    if loss == 1:
+    if loss == LOSS_LOGISTIC:
         for i in range(n):
             t = -y[i] * z[i]
             s += t + np.log1p(np.exp(-t)) if t > 0 else np.log1p(np.exp(t))
@@ -203,11 +119,11 @@ def loss_sum(loss, z, y, K):
 @njit(cache=True)
 def loss_derivatives(loss, z, y, K, out):
     """All per-sample derivatives, in place into ``out`` (n*K)."""
-    if loss == 0:
+    if loss == LOSS_LS:
         for i in range(y.shape[0]):
             out[i] = z[i] - y[i]
         return
-    if loss == 1:
+    if loss == LOSS_LOGISTIC:
         for i in range(y.shape[0]):
             out[i] = -y[i] / (1.0 + np.exp(y[i] * z[i]))
         return
@@ -413,55 +329,6 @@ def refresh_coordinate_keys(rule, pens, alphas, grad, w, lips, coords, n_coords,
 
 
 @njit(cache=True)
-def all_coordinate_keys(rule, pens, alphas, grad, w, lips, keys):
-    """Greedy score of every coordinate, into ``keys`` (in place)."""
-    for q in range(keys.shape[0]):
-        keys[q] = coord_score(rule, pens[q], alphas[q], grad[q], w[q], lips[q])
-
-
-@njit(cache=True)
-def prox_violations(pens, alphas, grad, w, lips, out):
-    """``out_q = L_q |prox(w_q - g_q / L_q) - w_q|``: the prox-gradient step length (in place).
-
-    Zero exactly at a coordinate-wise optimum; unlike the GS-q score it involves no
-    subtraction of nearly equal model values, so it stays accurate near the solution.
-    """
-    for q in range(out.shape[0]):
-        lq = lips[q]
-        out[q] = lq * abs(prox_scalar(pens[q], alphas[q], w[q] - grad[q] / lq, 1.0 / lq) - w[q])
-
-
-@njit(cache=True)
-def block_key(rule, pens, alphas, grad, w, lips, block_lip, members, start, stop, minv, moff):
-    """Score of the fixed block ``members[start:stop]``.
-
-    GS sums squared minimum-norm subgradients; GSL divides by the block constant
-    ``block_lip``; GSD divides each coordinate by its own constant; GSQ uses the block's inverse
-    bound matrix ``minv[moff:...]`` when ``moff >= 0`` (smooth problems), else the separable
-    GS-q sum with ``block_lip``.
-    """
-    size = stop - start
-    if rule == 3 and moff >= 0:
-        s = 0.0
-        for a in range(size):
-            qa = members[start + a]
-            ga = min_norm_subgrad(pens[qa], alphas[qa], grad[qa], w[qa])
-            for b in range(size):
-                qb = members[start + b]
-                gb = min_norm_subgrad(pens[qb], alphas[qb], grad[qb], w[qb])
-                s += ga * minv[moff + a * size + b] * gb
-        return 0.5 * s
-    s = 0.0
-    for a in range(start, stop):
-        q = members[a]
-        if rule == 2:
-            s += coord_score(1, pens[q], alphas[q], grad[q], w[q], lips[q])
-        else:
-            s += coord_score(rule, pens[q], alphas[q], grad[q], w[q], block_lip)
-    return s
-
-
-@njit(cache=True)
 def refresh_block_keys(
     rule, pens, alphas, grad, w, lips, block_lips, block_ptr, members, block_of, minv, minv_ptr,
     coords, n_coords, block_mark, keys, heap, pos,
@@ -481,11 +348,12 @@ def refresh_block_keys(
 
 @njit(cache=True)
 def block_matrix(loss, bound, c_ptr, c_idx, c_val, coords, z, y, K, inv_n, scatter, out):
-    """Block Hessian (``bound=False``) or its data-independent upper bound (``bound=True``).
+    """Block Hessian (``bound == 0``) or its data-independent upper bound (``bound > 0``).
 
     ``H[a, b] = inv_n Σ_i X_{i j_a} X_{i j_b} h_i(c_a, c_b)`` with ``h`` the second derivative
-    of the loss (least squares 1, logistic σ(1-σ), multinomial diag(π) - ππᵀ; bounds 1, 1/4 and
-    ½δ). ``scatter`` is an all-zero length-n work array (left zero). Result in ``out`` (in place).
+    of the loss (least squares 1, logistic σ(1-σ), multinomial diag(π) - ππᵀ), or
+    ``h = bound · δ(c_a, c_b)`` with ``bound`` the datafit's ``curvature_bound``. ``scatter``
+    is an all-zero length-n work array (left zero). Result in ``out`` (in place).
     """
     m = coords.shape[0]
     for a in range(m):
@@ -512,15 +380,13 @@ def block_matrix(loss, bound, c_ptr, c_idx, c_val, coords, z, y, K, inv_n, scatt
 
 @njit(cache=True)
 def _curvature(loss, bound, z, y, i, K, ca, cb):
-    if loss == 0:
+    if bound > 0.0:
+        return bound if ca == cb else 0.0
+    if loss == LOSS_LS:
         return 1.0 if ca == cb else 0.0
-    if loss == 1:
-        if bound:
-            return 0.25
+    if loss == LOSS_LOGISTIC:
         s = _sigmoid(z[i])
         return s * (1.0 - s)
-    if bound:
-        return 0.5 if ca == cb else 0.0
     base = i * K
     m = z[base]
     for c in range(1, K):
@@ -573,7 +439,7 @@ def loss_change_rows(loss, z, dz, y, K, rows_buf, n_rows, t, zbuf):
     s = 0.0
     for b in range(n_rows):
         i = rows_buf[b]
-        if loss == 2:
+        if loss == LOSS_MULTINOMIAL:
             for c in range(K):
                 zbuf[c] = z[i * K + c] + t * dz[i * K + c]
             s += row_loss(loss, zbuf, y[i:i + 1], 0, K) - row_loss(loss, z, y, i, K)
@@ -583,17 +449,112 @@ def loss_change_rows(loss, z, dz, y, K, rows_buf, n_rows, t, zbuf):
     return s
 
 
-# block-subproblem kernels live in a sibling module (file size); re-exported here
-from ._kernels_blocks import (  # noqa: E402, F401
-    csc_cols_to_csr,
-    dense_logistic_l1_solve,
-    dense_ls_l1_gap,
-    gram_l1_gap,
-    gram_l1_solve,
-    logistic_conjugate_sum,
-    quad_greedy_cd,
-    row_count_sq_sum,
-    weighted_gram_csr,
-    weighted_gram_rows,
-    ws_model_cd,
-)
+# ------------------------------------------------------------------ block Gram matrices
+
+
+@njit(cache=True)
+def row_count_sq_sum(indices, n):
+    """``Σ_i r_i²`` for the row counts ``r_i`` of a sparse matrix with row ``indices``."""
+    counts = np.zeros(n, dtype=np.int64)
+    for t in range(indices.shape[0]):
+        counts[indices[t]] += 1
+    total = 0.0
+    for i in range(n):
+        total += float(counts[i]) * counts[i]
+    return total
+
+
+@njit(cache=True)
+def csc_cols_to_csr(indptr, indices, data, cols, n, r_ptr, r_pos, r_val):
+    """Rows of ``X[:, cols]`` (CSR with column positions in ``cols``), by counting sort.
+
+    ``r_ptr`` has length n + 1; ``r_pos``/``r_val`` length ``nnz(X[:, cols])`` (in place).
+    Cost O(nnz(X[:, cols]) + n).
+    """
+    r_ptr[:] = 0
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            r_ptr[indices[t] + 1] += 1
+    for i in range(n):
+        r_ptr[i + 1] += r_ptr[i]
+    fill = r_ptr[:-1].copy()
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            r_pos[fill[i]] = a
+            r_val[fill[i]] = data[t]
+            fill[i] += 1
+
+
+@njit(cache=True)
+def weighted_gram_rows(r_ptr, r_pos, r_val, weights, k, out):
+    """``out = Σ_i weights_i x_i x_iᵀ`` from the rows of a k-column block (in place)."""
+    for a in range(k):
+        for b in range(k):
+            out[a, b] = 0.0
+    for i in range(r_ptr.shape[0] - 1):
+        wi = weights[i]
+        if wi == 0.0:
+            continue
+        for s in range(r_ptr[i], r_ptr[i + 1]):
+            pa = r_pos[s]
+            va = wi * r_val[s]
+            for t in range(s, r_ptr[i + 1]):
+                out[pa, r_pos[t]] += va * r_val[t]
+    for a in range(k):
+        for b in range(a + 1, k):
+            s2 = out[a, b] + out[b, a]
+            out[a, b] = s2
+            out[b, a] = s2
+
+
+@njit(cache=True)
+def weighted_gram_csr(indptr, indices, data, weights, col_pos, k, rbuf_pos, rbuf_val, out):
+    """``out = Σ_i weights_i x_{i,W} x_{i,W}ᵀ`` over the columns with ``col_pos >= 0``.
+
+    ``col_pos[j]`` is the position of column ``j`` in the working set ``W`` (size ``k``) or -1;
+    ``rbuf_*`` are work arrays of length ≥ the longest row. Row by row, so the cost is
+    ``Σ_i nnz(x_{i,W})²`` (in place into ``out``, which is overwritten).
+    """
+    for a in range(k):
+        for b in range(k):
+            out[a, b] = 0.0
+    n = indptr.shape[0] - 1
+    for i in range(n):
+        wi = weights[i]
+        if wi == 0.0:
+            continue
+        m = 0
+        for t in range(indptr[i], indptr[i + 1]):
+            pj = col_pos[indices[t]]
+            if pj >= 0:
+                rbuf_pos[m] = pj
+                rbuf_val[m] = data[t]
+                m += 1
+        for a in range(m):
+            pa = rbuf_pos[a]
+            va = wi * rbuf_val[a]
+            for b in range(a, m):
+                out[pa, rbuf_pos[b]] += va * rbuf_val[b]
+    for a in range(k):
+        for b in range(a + 1, k):
+            s = out[a, b] + out[b, a]
+            out[a, b] = s
+            out[b, a] = s
+        # the diagonal was accumulated once; the loop above double-counts nothing
+
+
+# ------------------------------------------------------------------ conjugates
+
+
+@njit(cache=True)
+def logistic_conjugate_sum(rho, y):
+    """``Σ_i t log t + (1 - t) log(1 - t)`` with ``t = clip(-ρ_i y_i, 0, 1)``."""
+    s = 0.0
+    for i in range(rho.shape[0]):
+        t = -rho[i] * y[i]
+        if t > 0.0 and t < 1.0:
+            s += t * np.log(t) + (1.0 - t) * np.log(1.0 - t)
+    return s

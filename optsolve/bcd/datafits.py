@@ -1,7 +1,10 @@
-"""Datafits and penalties composed skglm-style, and the duality gap used for stopping.
+"""Datafits composed skglm-style with the penalties of :mod:`.penalties`, and the duality gap
+used for stopping.
 
 A problem is ``P(w) = (1/n) Σ_i loss(x_iᵀ W, y_i) + Σ_j pen(w_j)``; for the multinomial datafit
-``W`` is a ``(n_features, n_classes)`` matrix.
+``W`` is a ``(n_features, n_classes)`` matrix. Each datafit carries its kernel ``code`` and the
+``curvature_bound`` (the supremum of the loss's second derivative) every engine reads its
+coordinate Lipschitz constants from. ``L1``, ``L2`` and ``NonNegative`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from .._validation import (
     as_float_array,
     check_array_finite,
     check_positive_int,
-    check_scalar_in_range,
 )
 from . import _kernels as K
+from .penalties import L1, L2, NonNegative
 
 __all__ = [
     "L1",
@@ -141,56 +144,12 @@ class Quadratic:
         return np.asarray(y, dtype=np.float64)
 
 
-@dataclass(frozen=True)
-class L1:
-    """``α ‖w‖₁``, optionally restricted to ``w ≥ 0`` (the non-negative L1 problem).
-
-    Examples
-    --------
-    >>> L1(0.5).code
-    1
-    """
-
-    alpha: float = 1.0
-    positive: bool = False
-
-    @property
-    def code(self) -> int:
-        return K.PEN_L1_POS if self.positive else K.PEN_L1
-
-    def __post_init__(self):
-        check_scalar_in_range(self.alpha, "alpha", low=0.0)
-
-
-@dataclass(frozen=True)
-class L2:
-    """``½ α ‖w‖²`` (scikit-learn's ElasticNet with ``l1_ratio=0``).
-
-    Examples
-    --------
-    >>> L2(1.0).code
-    2
-    """
-
-    alpha: float = 1.0
-    code = K.PEN_L2
-
-    def __post_init__(self):
-        check_scalar_in_range(self.alpha, "alpha", low=0.0)
-
-
-@dataclass(frozen=True)
-class NonNegative:
-    """The constraint ``w ≥ 0`` (indicator penalty).
-
-    Examples
-    --------
-    >>> NonNegative().code
-    3
-    """
-
-    alpha = 0.0
-    code = K.PEN_POS
+def curvature_bound(code: int) -> float:
+    """The ``curvature_bound`` of the datafit whose kernel code is ``code``."""
+    for cls in (LeastSquares, Logistic, Multinomial, Quadratic):
+        if cls.code == code:
+            return cls.curvature_bound
+    raise ValueError(f"no datafit has the code {code!r}")
 
 
 def loss_value(code: int, z: np.ndarray, y: np.ndarray, n_outputs: int) -> float:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import numbers
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,32 +14,33 @@ from scipy.optimize import OptimizeResult
 from sklearn.utils import check_random_state
 
 from .._backend import get_namespace, is_cupy_array, to_float
-from .._optimize import History, make_result
-from .._status import Status, termination_message, warn_status
+from .._optimize import History
 from .._validation import (
     as_float_array,
     check_array_finite,
     check_in_choices,
     check_positive_int,
 )
-from . import _kernels as K
-from ._active_set import min_norm_subgradients, solve_active_set
+from . import _incremental, _quadratic, _working_set
 from ._design import Design
-from ._generic import GREEDY_RULES, solve_generic
-from .datafits import L1, L2, LeastSquares, Logistic, Multinomial, NonNegative, Quadratic
+from ._result import EngineResult, to_optimize_result
+from .datafits import LeastSquares, Logistic, Multinomial, Quadratic
 from .partitions import PARTITIONS
+from .penalties import L1, PEN_NONE, PENALTIES
+from .rules import (
+    DEVICE_RULES,
+    SELECTIONS,
+    TREE_SELECTIONS,
+    is_greedy,
+    rule_code,
+)
 
 __all__ = ["minimize_bcd"]
 
-SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs-q")
-TREE_SELECTIONS = ("greedy-tree", "random-tree", "tree-partition", "red-black")
 UPDATES = ("auto", "gradient", "adaptive", "matrix", "newton", "prox-newton", "exact",
            "two-metric", "message-passing")
 DATAFITS = {"least_squares": LeastSquares, "logistic": Logistic, "multinomial": Multinomial,
             "quadratic": Quadratic}
-_INNER_RULE = {"cyclic": K.RULE_CYCLIC, "random": K.RULE_RANDOM, "lipschitz": K.RULE_RANDOM,
-               "gs": K.RULE_GS, "gsl": K.RULE_GSL, "gsd": K.RULE_GSL, "gsq": K.RULE_GSQ,
-               "gs-q": K.RULE_GSQ}
 #: the kernels' seeds are drawn from the caller's random state in [0, 2³¹ - 1)
 _SEED_MAX = int(np.iinfo(np.int32).max)
 
@@ -76,10 +79,13 @@ def minimize_bcd(
     y : ndarray of shape (n_samples,)
         Targets; labels ±1 for ``Logistic``, integers ``0..K-1`` for ``Multinomial``.
     selection : str
-        ``'cyclic'``, ``'random'``, ``'lipschitz'`` (sampling ∝ L_b), or the greedy rules
-        ``'gs'``, ``'gsl'``, ``'gsd'``, ``'gsq'`` (``'gs-q'`` is an alias; for a non-smooth
-        penalty it is the GS-q rule on the proximal step). The tree rules ``'greedy-tree'``,
-        ``'random-tree'``, ``'tree-partition'``, ``'red-black'`` dispatch to
+        ``'cyclic'``, ``'random'``, ``'lipschitz'`` (blocks sampled with probability ∝ L_b),
+        or the greedy rules ``'gs'``, ``'gsl'``, ``'gsd'``, ``'gsq'`` (``'gs-q'`` is an
+        alias; for a non-smooth penalty it is the GS-q rule on the proximal step). Their
+        scores, and what the rule chooses under each ``update``, are in
+        :mod:`optsolve.bcd.rules`; a combination an engine does not run raises
+        ``ValueError``. The tree rules ``'greedy-tree'``, ``'random-tree'``,
+        ``'tree-partition'``, ``'red-black'`` dispatch to
         :func:`optsolve.bcd.minimize_forest_bcd` (quadratic problems).
     partition : {'order', 'sort', 'avg', 'variable'}
         Fixed contiguous blocks, blocks sorted by Lipschitz constant, blocks of equal average
@@ -89,8 +95,9 @@ def minimize_bcd(
         ``'gradient'`` (step 1/L_b), ``'adaptive'`` (backtracking on L), ``'matrix'`` (block
         Hessian upper bound), ``'newton'``/``'prox-newton'`` (block Hessian + Armijo),
         ``'exact'`` (quadratic datafits), ``'two-metric'`` (L1 / non-negativity),
-        ``'message-passing'`` (forest blocks), or ``'auto'``: the fast greedy working-set
-        proximal-Newton solver for least squares and logistic problems.
+        ``'message-passing'`` (forest blocks), or ``'auto'``: the fast working-set
+        proximal-Newton solver for least squares and logistic problems (greedy rules choose
+        the working set; every rule orders the inner coordinate updates).
     block_size : int
         Coordinates per block (for ``update='auto'``: ignored).
     tol : float
@@ -149,14 +156,14 @@ def minimize_bcd(
     (True, [0, 1])
     """
     datafit = _resolve_datafit(datafit)
-    if penalty is not None and not isinstance(penalty, (L1, L2, NonNegative)):
+    if penalty is not None and not isinstance(penalty, PENALTIES):
         raise TypeError("penalty must be L1, L2, NonNegative or None, got "
                         f"{type(penalty).__name__}")
     if is_cupy_array(X) or is_cupy_array(y):
-        return _minimize_device(datafit, penalty, X, y, selection=selection, partition=partition,
-                                update=update, block_size=block_size, tol=tol, max_iter=max_iter,
-                                callback=callback, record_history=record_history, x0=x0,
-                                fit_intercept=fit_intercept, verbose=verbose)
+        return ENGINES["device"].run(
+            datafit, penalty, X, y, selection=selection, partition=partition, update=update,
+            block_size=block_size, tol=tol, max_iter=max_iter, callback=callback,
+            record_history=record_history, x0=x0, fit_intercept=fit_intercept, verbose=verbose)
     check_in_choices(selection, "selection", SELECTIONS + TREE_SELECTIONS)
     check_in_choices(update, "update", UPDATES)
     check_in_choices(partition, "partition", PARTITIONS)
@@ -181,7 +188,10 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
     if selection in TREE_SELECTIONS or update == "message-passing":
         return _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
                                 random_state, record_history, x0)
-    n, p = X.shape
+    engine = _engine_for(datafit, update, datafit.n_outputs(y))
+    run, supported, where = ENGINES[engine]
+    rule = rule_code(selection, supported, where)
+    p = X.shape[1]
     n_out = datafit.n_outputs(y)
     n_coef = p * n_out
     if block_size > n_coef:
@@ -198,104 +208,131 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
         if w0.shape[0] != n_coef:
             raise ValueError(f"x0 must have {n_coef} entries, got {w0.shape[0]}")
         check_array_finite(w0, "x0")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
-    pens = np.full(n_coef, pen_code, dtype=np.int64)
-    alphas = np.full(n_coef, alpha)
     # alpha = 0: the dual of an unpenalized problem is {θ : Xᵀθ = 0}, which the rescaled dual
     # point only reaches at a perfect fit; the gap would never close, so stop on the gradient
     l1_gap = (alpha, penalty.positive) if isinstance(penalty, L1) and alpha > 0 else None
-    history = History("rel_gap" if l1_gap else "rel_grad") if record_history else None
     measure_name = "rel_gap" if l1_gap else "rel_grad"
+    problem = _Problem(
+        datafit=datafit, X=X, y=y, n_out=n_out, pens=np.full(n_coef, pen_code, dtype=np.int64),
+        alphas=np.full(n_coef, alpha), w0=w0, l1_gap=l1_gap, fit_intercept=fit_intercept)
+    options = _Options(
+        rule=rule, partition=partition, update=update, block_size=block_size, tol=tol,
+        max_iter=max_iter, seed=seed, callback=callback, verbose=verbose,
+        working_set=working_set,
+        history=History(measure_name) if record_history else None)
+    out = run(problem, options)
+    x = out.w.reshape(p, n_out) if n_out > 1 else out.w
+    return to_optimize_result(out, x=x, measure_name=measure_name, tol=tol,
+                              history=options.history)
 
+
+@dataclass
+class _Problem:
+    """A validated host problem as the engines receive it (one penalty code per coordinate)."""
+
+    datafit: Any
+    X: Any
+    y: np.ndarray
+    n_out: int
+    pens: np.ndarray
+    alphas: np.ndarray
+    w0: np.ndarray
+    l1_gap: tuple[float, bool] | None
+    fit_intercept: bool
+
+
+@dataclass
+class _Options:
+    rule: int
+    partition: str
+    update: str
+    block_size: int
+    tol: float
+    max_iter: int | None
+    seed: int
+    callback: Any
+    verbose: Any
+    working_set: bool
+    history: Any
+
+
+def _engine_for(datafit, update: str, n_out: int) -> str:
+    """Which entry of :data:`ENGINES` solves the problem."""
     if isinstance(datafit, Quadratic):
-        res = _solve_quadratic(X, y, pens, alphas, w0, selection, tol, max_iter or 100 * p,
-                               seed, history)
-        w, fun, measure, nit, status, n_chg, ident, intercept = res
-        gap = np.nan
-    elif update == "auto" and n_out == 1:
-        offset = None
-        y_fit = y
-        if fit_intercept and isinstance(datafit, LeastSquares):
-            offset = np.asarray(X.mean(axis=0)).ravel()
-            y_fit = y - y.mean()
-        design = Design(X, offset)
-        out = solve_active_set(
-            design, y_fit, datafit.code, pens, alphas, w0, l1_gap=l1_gap,
-            fit_intercept=fit_intercept, intercept0=0.0, rule=_INNER_RULE[selection],
-            use_working_set=working_set and selection in GREEDY_RULES, tol=tol,
-            max_iter=1000 if max_iter is None else max_iter, seed=seed, callback=callback,
-            history=history, verbose=verbose)
-        w, fun, measure, nit, status = out.w, out.objective, out.measure, out.nit, out.status
-        n_chg, ident = out.n_active_set_changes, out.support_identified_at
-        intercept, gap = out.intercept, out.gap
-        if fit_intercept and isinstance(datafit, LeastSquares):
-            intercept = float(y.mean() - offset @ w)
-    else:
-        if update == "auto":  # multinomial: one block per feature (its row of W), prox-Newton
-            update, partition, block_size = "newton", "order", n_out
-        if fit_intercept:
-            X = sp.hstack([X, np.ones((n, 1))], format="csc") if sp.issparse(X) else np.hstack(
-                [X, np.ones((n, 1))])
-            pens = np.concatenate([pens, np.zeros(n_out, dtype=np.int64)])
-            alphas = np.concatenate([alphas, np.zeros(n_out)])
-            w0 = np.concatenate([w0, np.zeros(n_out)])
-        design = Design(X)
-        n_blocks = -(-w0.shape[0] // block_size)
-        out = solve_generic(
-            design, y, datafit.code, n_out, pens, alphas, w0, selection=selection,
-            partition=partition, update=update, block_size=block_size, l1_gap=l1_gap,
-            tol=tol, max_iter=max_iter if max_iter is not None else 200 * n_blocks,
-            rng=np.random.default_rng(seed), callback=callback, history=history,
-            verbose=verbose)
-        w, fun, measure, nit, status = out.w, out.objective, out.measure, out.nit, out.status
-        n_chg, ident = out.n_active_set_changes, out.support_identified_at
-        intercept, gap = 0.0, out.gap
-        if fit_intercept:
-            intercept = w[n_coef:].copy() if n_out > 1 else float(w[n_coef])
-            w = w[:n_coef]
-    status, message = _termination(status, nit, fun, w, measure_name, measure, tol)
-    x = w.reshape(p, n_out) if n_out > 1 else w
-    extra = {"optimality": float(measure), "intercept": intercept, "n_active_set_changes": n_chg,
-             "support_identified_at": ident, "dual_gap": float(gap)}
-    if history is not None:
-        extra["history"] = history.as_dict()
-    return make_result(x, float(fun), success=status == 0, status=status, message=message,
-                       nit=nit, **extra)
+        return "quadratic"
+    if update == "auto" and n_out == 1:
+        return "working_set"
+    return "incremental"
 
 
-def _termination(status, nit, fun, w, measure_name, measure, tol) -> tuple[int, str]:
-    """The shared status (a non-finite objective or iterate is never a success), its message,
-    and the warning of an unsuccessful run."""
-    xp = get_namespace(w)
-    finite = bool(np.isfinite(float(fun)) and np.isfinite(float(measure))) and bool(
-        to_float(xp.isfinite(w).all()))
-    if not finite and status != Status.CALLBACK_STOP:
-        status = Status.NON_FINITE
-    status = Status(int(status))
-    if status == Status.SUCCESS:
-        detail = f"{measure_name} <= tol"
-    elif status == Status.CALLBACK_STOP:
-        detail = None
-    else:
-        detail = (f"after {nit} iterations, {measure_name} = {measure:.3e} > tol = {tol:.3e}; "
-                  "increase max_iter or loosen tol")
-    warn_status("minimize_bcd", status, detail, stacklevel=4)
-    return int(status), termination_message(status, detail)
+def _run_quadratic(pb: _Problem, opt: _Options) -> EngineResult:
+    p = pb.X.shape[1]
+    return _quadratic.solve_quadratic(
+        pb.X, pb.y, pb.pens, pb.alphas, pb.w0, rule=opt.rule, tol=opt.tol,
+        max_iter=opt.max_iter or 100 * p, seed=opt.seed, history=opt.history)
+
+
+def _run_working_set(pb: _Problem, opt: _Options) -> EngineResult:
+    X, y = pb.X, pb.y
+    ls = isinstance(pb.datafit, LeastSquares)
+    offset = None
+    y_fit = y
+    if pb.fit_intercept and ls:
+        # least squares: solve on implicitly centred data, recover the intercept after
+        offset = np.asarray(X.mean(axis=0)).ravel()
+        y_fit = y - y.mean()
+    out = _working_set.solve_working_set(
+        Design(X, offset), y_fit, pb.datafit.code, pb.pens, pb.alphas, pb.w0, l1_gap=pb.l1_gap,
+        fit_intercept=pb.fit_intercept, intercept0=0.0, rule=opt.rule,
+        use_working_set=opt.working_set and is_greedy(opt.rule), tol=opt.tol,
+        max_iter=1000 if opt.max_iter is None else opt.max_iter, seed=opt.seed,
+        callback=opt.callback, history=opt.history, verbose=opt.verbose)
+    if pb.fit_intercept and ls:
+        out.intercept = float(y.mean() - offset @ out.w)
+    return out
+
+
+def _run_incremental(pb: _Problem, opt: _Options) -> EngineResult:
+    X, n_out = pb.X, pb.n_out
+    n = X.shape[0]
+    n_coef = X.shape[1] * n_out
+    update, partition, block_size = opt.update, opt.partition, opt.block_size
+    if update == "auto":  # multinomial: one block per feature (its row of W), prox-Newton
+        update, partition, block_size = "newton", "order", n_out
+    pens, alphas, w0 = pb.pens, pb.alphas, pb.w0
+    if pb.fit_intercept:  # an unpenalized column of ones
+        X = sp.hstack([X, np.ones((n, 1))], format="csc") if sp.issparse(X) else np.hstack(
+            [X, np.ones((n, 1))])
+        pens = np.concatenate([pens, np.zeros(n_out, dtype=np.int64)])
+        alphas = np.concatenate([alphas, np.zeros(n_out)])
+        w0 = np.concatenate([w0, np.zeros(n_out)])
+    n_blocks = -(-w0.shape[0] // block_size)
+    out = _incremental.solve_incremental(
+        Design(X), pb.y, pb.datafit.code, n_out, pens, alphas, w0,
+        curvature=pb.datafit.curvature_bound, rule=opt.rule, partition=partition, update=update,
+        block_size=block_size, l1_gap=pb.l1_gap, tol=opt.tol,
+        max_iter=opt.max_iter if opt.max_iter is not None else 200 * n_blocks,
+        rng=np.random.default_rng(opt.seed), callback=opt.callback, history=opt.history,
+        verbose=opt.verbose)
+    if pb.fit_intercept:
+        w = out.w
+        out.intercept = w[n_coef:].copy() if n_out > 1 else float(w[n_coef])
+        out.w = w[:n_coef]
+    return out
 
 
 def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, block_size, tol,
                      max_iter, callback, record_history, x0, fit_intercept, verbose):
     """``minimize_bcd`` on CuPy arrays: the device engine of :mod:`._gpu`."""
-    from ._gpu import DEVICE_RULES, check_device_data, solve_device
+    from ._gpu import check_device_data, solve_device
 
     xp = get_namespace(X, y, x0)
     if not isinstance(datafit, (LeastSquares, Logistic)):
         raise ValueError("on CuPy arrays the datafit must be LeastSquares or Logistic, got "
                          f"{type(datafit).__name__}")
-    if selection not in DEVICE_RULES:
-        raise ValueError(f"on CuPy arrays selection must be one of {sorted(DEVICE_RULES)}, got "
-                         f"{selection!r}")
+    rule = rule_code(selection, ENGINES["device"].rules, ENGINES["device"].where)
     if update not in ("auto", "gradient"):
         raise ValueError(f"on CuPy arrays update must be 'gradient' or 'auto', got {update!r}")
     if partition not in ("order", "variable"):
@@ -317,7 +354,7 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
             raise ValueError(f"x0 must have {p} entries, got {w0.shape[0]}")
         if not to_float(xp.isfinite(w0).all()):
             raise ValueError("x0 contains NaN or infinity")
-    pen_code = 0 if penalty is None else penalty.code
+    pen_code = PEN_NONE if penalty is None else penalty.code
     alpha = 0.0 if penalty is None else float(penalty.alpha)
     n_blocks = -(-p // block_size)
     check_every = max(1, min(n_blocks, 1000))
@@ -325,22 +362,14 @@ def _minimize_device(datafit, penalty, X, y, *, selection, partition, update, bl
         budget = (1000 if max_iter is None else max_iter) * check_every
     else:
         budget = 200 * n_blocks if max_iter is None else max_iter
-    l1 = isinstance(penalty, L1)
-    history = History("rel_gap" if l1 else "rel_grad") if record_history else None
-    out = solve_device(X, yv, datafit.code, pen_code, alpha, w0,
-                       rule=DEVICE_RULES[selection], block_size=block_size,
-                       variable=partition == "variable", tol=tol, max_iter=budget,
-                       check_every=check_every, fit_intercept=fit_intercept, callback=callback,
-                       history=history, verbose=verbose, xp=xp)
-    name = "rel_gap" if l1 else "rel_grad"
-    status, message = _termination(out.status, out.nit, out.objective, out.w, name,
-                                   out.measure, tol)
-    extra = {"optimality": float(out.measure), "intercept": out.intercept,
-             "n_active_set_changes": 0, "support_identified_at": 0, "dual_gap": float(out.gap)}
-    if history is not None:
-        extra["history"] = history.as_dict()
-    return make_result(out.w, float(out.objective), success=status == 0, status=status,
-                       message=message, nit=out.nit, **extra)
+    name = "rel_gap" if isinstance(penalty, L1) else "rel_grad"
+    history = History(name) if record_history else None
+    out = solve_device(X, yv, datafit.code, pen_code, alpha, w0, rule=rule,
+                       block_size=block_size, variable=partition == "variable", tol=tol,
+                       max_iter=budget, check_every=check_every, fit_intercept=fit_intercept,
+                       callback=callback, history=history, verbose=verbose, xp=xp,
+                       curvature=datafit.curvature_bound)
+    return to_optimize_result(out, x=out.w, measure_name=name, tol=tol, history=history)
 
 
 def _resolve_datafit(datafit):
@@ -376,36 +405,6 @@ def _check_data(X, y, datafit):
     return X, datafit.encode(y)
 
 
-def _solve_quadratic(A, b, pens, alphas, w0, selection, tol, max_iter, seed, history):
-    """Greedy coordinate descent on a dense ``½xᵀAx - bᵀx + pen(x)``, exact 1-D updates."""
-    H = A.toarray() if sp.issparse(A) else np.asarray(A)
-    w = w0.copy()
-    grad = H @ w - b
-    scale = max(float(np.max(np.abs(b))), 1e-300)
-    total = 0
-    status = 1
-    chunk = max(H.shape[0], 1)
-    while True:
-        sg = min_norm_subgradients(pens, alphas, grad, w)
-        measure = float(np.max(np.abs(sg), initial=0.0)) / scale
-        fun = 0.5 * float(w @ (grad - b)) + sum(
-            K.pen_scalar(pens[q], alphas[q], w[q]) for q in range(w.shape[0]))
-        if history is not None:
-            history.record(total, fun, measure)
-        if measure <= tol:
-            status = 0
-            break
-        if total >= max_iter:
-            break
-        n_up = K.quad_greedy_cd(H, b, w, grad, pens, alphas, _INNER_RULE[selection],
-                                0.1 * tol * scale, min(chunk, max_iter - total), seed + total)
-        if n_up == 0:
-            total += 1
-            continue
-        total += n_up
-    return w, fun, measure, total, status, 0, 0, 0.0
-
-
 def _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback, random_state,
                      record_history, x0):
     if penalty is not None:
@@ -433,3 +432,26 @@ def _check_stopping(tol, max_iter) -> None:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
     if max_iter is not None:
         check_positive_int(max_iter, "max_iter", allow_zero=True)
+
+
+class _Engine(NamedTuple):
+    """An engine of ``minimize_bcd``: its runner, the rule codes it runs, and how an error
+    names it."""
+
+    run: Callable
+    rules: tuple
+    where: str
+
+
+#: the engines of ``minimize_bcd``, picked by :func:`_engine_for` (host data; runners take
+#: ``(_Problem, _Options)`` and return an ``EngineResult``) or by CuPy input (the device
+#: engine validates its data on the device itself). Tree rules and
+#: ``update='message-passing'`` go to the forest solver,
+#: :func:`optsolve.bcd.minimize_forest_bcd`.
+ENGINES = {
+    "quadratic": _Engine(_run_quadratic, _quadratic.RULES, "for the Quadratic datafit"),
+    "working_set": _Engine(_run_working_set, _working_set.RULES,
+                           "by the working-set engine (update='auto')"),
+    "incremental": _Engine(_run_incremental, _incremental.RULES, "by the incremental engine"),
+    "device": _Engine(_minimize_device, tuple(DEVICE_RULES.values()), "on CuPy arrays"),
+}

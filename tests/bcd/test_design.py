@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optsolve.bcd import L1, Logistic, _active_set, duality_gap, minimize_bcd
+from optsolve.bcd import L1, Logistic, _working_set, duality_gap, minimize_bcd
 from optsolve.bcd._design import Design
 
 
@@ -58,7 +58,7 @@ def test_mixed_precision_newton_reaches_the_float64_solution(monkeypatch):
     alpha = float(np.max(np.abs(X.T @ y))) / (2 * 400) / 50
     runs = {}
     for name, threshold in (("mixed", 1e-4), ("float64", np.inf)):
-        monkeypatch.setattr(_active_set, "SINGLE_PRECISION_GAP", threshold)
+        monkeypatch.setattr(_working_set, "SINGLE_PRECISION_GAP", threshold)
         runs[name] = minimize_bcd(Logistic(), L1(alpha), X=X, y=y, tol=1e-10)
     mixed, exact = runs["mixed"], runs["float64"]
     assert mixed.success and exact.success

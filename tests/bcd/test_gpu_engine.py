@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from optsolve._backend import host_transfers
 from optsolve.bcd import L1, L2, LeastSquares, Logistic, minimize_bcd
 from optsolve.bcd import _gpu_ops as ops
-from optsolve.bcd import _kernels as K
+from optsolve.bcd import rules as R
 from optsolve.bcd._gpu import solve_device
 
 RULES = {"gs": 0, "gsl": 1, "gsq": 3}
@@ -39,7 +39,7 @@ def test_scores_reference_matches_scalar_kernel(rule, pen):
     if pen in (3, 4):
         w = np.abs(w)
     got = ops.scores_ref(np, RULES[rule], pen, 0.3, g, w, lips)
-    want = [K.coord_score(RULES[rule], pen, 0.3, g[j], w[j], lips[j]) for j in range(200)]
+    want = [R.coord_score(RULES[rule], pen, 0.3, g[j], w[j], lips[j]) for j in range(200)]
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
 
 

@@ -1,4 +1,5 @@
-"""Block coordinate descent with every selection rule, partition and block update of the paper.
+"""The incremental BCD engine: one block per iteration, under every selection rule, partition
+and block update of the paper (``minimize_bcd`` with an explicit ``update``).
 
 One iteration selects a block, computes its update, and moves the iterate while the gradient is
 maintained incrementally (only the rows touched by the block and the coordinates sharing them
@@ -14,13 +15,35 @@ import numpy as np
 
 from .._optimize import STATUS_CALLBACK_STOP, ProgressReporter, call_callback
 from . import _kernels as K
-from ._active_set import min_norm_subgradients
 from ._design import Design
+from ._quadratic import quad_greedy_cd
+from ._result import EngineResult
 from .datafits import gap_from_predictions, loss_value
 from .partitions import make_partition
+from .penalties import (
+    KINKED,
+    NONNEG,
+    PEN_NONE,
+    is_smooth,
+    min_norm_subgrad,
+    min_norm_subgradients,
+    pen_sum,
+    prox_block,
+    ridge,
+)
+from .rules import (
+    RULE_CYCLIC,
+    RULE_GSQ,
+    RULE_LIPSCHITZ,
+    RULE_RANDOM,
+    all_coordinate_keys,
+    block_key,
+    is_greedy,
+    lipschitz_probabilities,
+)
 
-GREEDY_RULES = {"gs": K.RULE_GS, "gsl": K.RULE_GSL, "gsd": K.RULE_GSD, "gsq": K.RULE_GSQ,
-                "gs-q": K.RULE_GSQ}
+#: the rules this engine runs (all of them)
+RULES = (RULE_CYCLIC, RULE_RANDOM, RULE_LIPSCHITZ, *range(4))
 #: Armijo constant of the Newton / two-metric line searches (Section 5)
 ARMIJO_C = 1e-4
 MAX_BACKTRACK = 40
@@ -29,16 +52,12 @@ MAX_BACKTRACK = 40
 SUBPROBLEM_RTOL = 1e-10
 
 
-class GenericResult:
-    __slots__ = ("gap", "measure", "n_active_set_changes", "nit", "objective", "status",
-                 "support_identified_at", "w")
-
-
 class _State:
     """Arrays shared by the per-iteration kernels (the iterate and its incremental caches)."""
 
-    def __init__(self, design: Design, y, loss, n_out, w):
+    def __init__(self, design: Design, y, loss, n_out, w, curvature):
         self.n, self.p, self.K = design.n, design.p, n_out
+        self.curvature = curvature
         self.c = design.csc_arrays()
         self.r = design.csr_arrays()
         self.y, self.loss = y, loss
@@ -78,30 +97,30 @@ class _State:
         return out
 
     def matrix(self, coords, bound: bool) -> np.ndarray:
+        """The block Hessian, or its upper bound from the datafit's curvature bound."""
         m = coords.shape[0]
         out = np.empty((m, m))
-        K.block_matrix(self.loss, bound, *self.c, coords, self.z, self.y, self.K, self.inv_n,
-                       self.scatter, out)
+        K.block_matrix(self.loss, self.curvature if bound else 0.0, *self.c, coords, self.z,
+                       self.y, self.K, self.inv_n, self.scatter, out)
         return out
 
 
 def _pen_value(pens, alphas, v) -> float:
-    return K.pen_sum(pens, alphas, v)
+    return pen_sum(pens, alphas, v)
 
 
-def solve_generic(
-    design: Design, y, loss, n_out, pens, alphas, w0, *, selection, partition, update,
+def solve_incremental(
+    design: Design, y, loss, n_out, pens, alphas, w0, *, curvature, rule, partition, update,
     block_size, l1_gap, tol, max_iter, rng, callback, history, verbose,
-) -> GenericResult:
-    """Run BCD with the given rule, partition and update (see the module docstring)."""
-    st = _State(design, y, loss, n_out, w0.astype(np.float64, copy=True))
+) -> EngineResult:
+    """Run BCD with the given rule code, partition and update (see the module docstring);
+    ``curvature`` is the datafit's ``curvature_bound``."""
+    st = _State(design, y, loss, n_out, w0.astype(np.float64, copy=True), curvature)
     n_coords = st.p * n_out
-    curv = {K.LOSS_LS: 1.0, K.LOSS_LOGISTIC: 0.25, K.LOSS_MULTINOMIAL: 0.5}[loss]
-    lips = np.repeat(design.col_sq_norms() / st.n * curv, n_out)
+    lips = np.repeat(design.col_sq_norms() / st.n * curvature, n_out)
     lips = np.maximum(lips, 1e-12)
-    greedy = selection in GREEDY_RULES
-    rule = GREEDY_RULES.get(selection, -1)
-    smooth = bool(np.all((pens == K.PEN_NONE) | (pens == K.PEN_L2)))
+    greedy = is_greedy(rule)
+    smooth = is_smooth(pens)
     bs = min(block_size, n_coords)
     # with single-coordinate blocks a fixed partition only orders the coordinates, which a
     # greedy rule ignores: use the coordinate heap directly
@@ -118,7 +137,7 @@ def solve_generic(
         for blk in range(n_blocks):
             block_of[members[block_ptr[blk]:block_ptr[blk + 1]]] = blk
         block_lips = np.empty(n_blocks)
-        use_minv = greedy and rule == K.RULE_GSQ and smooth and bs > 1
+        use_minv = greedy and rule == RULE_GSQ and smooth and bs > 1
         minv_ptr = np.full(n_blocks, -1, dtype=np.int64)
         minv_parts = []
         offset = 0
@@ -131,7 +150,7 @@ def solve_generic(
                 M = st.matrix(coords, True)
                 block_lips[blk] = max(float(np.linalg.eigvalsh(M)[-1]), 1e-12)
             if use_minv:
-                M = M + np.diag(np.where(pens[coords] == K.PEN_L2, alphas[coords], 0.0))
+                M = M + np.diag(ridge(pens[coords], alphas[coords]))
                 minv_parts.append(np.linalg.pinv(M).ravel())
                 minv_ptr[blk] = offset
                 offset += coords.shape[0] ** 2
@@ -143,24 +162,24 @@ def solve_generic(
         heap = np.empty(n_keys, dtype=np.int64)
         pos = np.empty(n_keys, dtype=np.int64)
         if variable:
-            K.all_coordinate_keys(rule, pens, alphas, st.grad, st.w, lips, keys)
+            all_coordinate_keys(rule, pens, alphas, st.grad, st.w, lips, keys)
         else:
             for blk in range(n_blocks):
-                keys[blk] = K.block_key(rule, pens, alphas, st.grad, st.w, lips, block_lips[blk],
-                                        members, block_ptr[blk], block_ptr[blk + 1], minv,
-                                        minv_ptr[blk])
+                keys[blk] = block_key(rule, pens, alphas, st.grad, st.w, lips, block_lips[blk],
+                                      members, block_ptr[blk], block_ptr[blk + 1], minv,
+                                      minv_ptr[blk])
         K.heap_build(keys, heap, pos)
         top = np.empty(bs, dtype=np.int64)
     lhat = lips.copy()  # adaptive Lipschitz estimates (Section 5.1), per coordinate
-    if selection == "lipschitz":
-        probs = (lips if variable else block_lips) / (lips if variable else block_lips).sum()
+    if rule == RULE_LIPSCHITZ:
+        probs = lipschitz_probabilities(lips if variable else block_lips)
     draws = np.empty(0, dtype=np.int64)
     draw_at = 0
 
     # unpenalized coordinates (the intercept column): left out of the L1 gap's penalty and
-    # dual norm, their gradient is held to the same tolerance instead (as in _active_set)
-    free = np.flatnonzero(pens == K.PEN_NONE) if l1_gap is not None else None
-    penalized = None if free is None or free.size == 0 else np.flatnonzero(pens != K.PEN_NONE)
+    # dual norm, their gradient is held to the same tolerance instead (as in _working_set)
+    free = np.flatnonzero(pens == PEN_NONE) if l1_gap is not None else None
+    penalized = None if free is None or free.size == 0 else np.flatnonzero(pens != PEN_NONE)
 
     def full_measure():
         st.z[:] = np.ascontiguousarray(design.matvec(st.w.reshape(st.p, n_out))).ravel()
@@ -219,11 +238,11 @@ def solve_generic(
                 blk = int(heap[0])
                 coords = members[block_ptr[blk]:block_ptr[blk + 1]]
         else:
-            if selection == "cyclic":
+            if rule == RULE_CYCLIC:
                 idx = it % n_blocks
             else:
                 if draw_at >= draws.shape[0]:
-                    draws = (rng.integers(0, n_blocks, 4096) if selection == "random" else
+                    draws = (rng.integers(0, n_blocks, 4096) if rule == RULE_RANDOM else
                              rng.choice(n_blocks, 4096, p=probs))
                     draw_at = 0
                 idx = int(draws[draw_at])
@@ -277,11 +296,9 @@ def solve_generic(
         objective, measure = full_measure()
         if measure <= tol:
             status = 0
-    out = GenericResult()
-    out.w, out.objective, out.measure, out.nit, out.status = st.w, objective, measure, it, status
-    out.n_active_set_changes, out.support_identified_at = n_changes, identified_at
-    out.gap = measure * obj0 if l1_gap is not None else np.nan
-    return out
+    return EngineResult(w=st.w, objective=objective, measure=measure, nit=it, status=status,
+                        gap=measure * obj0 if l1_gap is not None else np.nan,
+                        n_active_set_changes=n_changes, support_identified_at=identified_at)
 
 
 def _block_update(st, coords, update, pens, alphas, lips, lhat, blip, loss):
@@ -299,7 +316,7 @@ def _block_update(st, coords, update, pens, alphas, lips, lhat, blip, loss):
         else:
             L = max(float(np.linalg.eigvalsh(st.matrix(coords, True))[-1]), 1e-12)
         v = np.empty(m)
-        K.prox_block(bp, ba, w_b, g_b, L, v)
+        prox_block(bp, ba, w_b, g_b, L, v)
         delta = v - w_b
         df = st.datafit_change(coords, delta, (1.0,))[0] if np.any(delta) else 0.0
         return delta, df + _pen_value(bp, ba, v) - pen_old
@@ -307,7 +324,7 @@ def _block_update(st, coords, update, pens, alphas, lips, lhat, blip, loss):
         L = float(np.max(lhat[coords])) * 0.5
         for _ in range(MAX_BACKTRACK):
             v = np.empty(m)
-            K.prox_block(bp, ba, w_b, g_b, L, v)
+            prox_block(bp, ba, w_b, g_b, L, v)
             delta = v - w_b
             if not np.any(delta):
                 return delta, 0.0
@@ -343,9 +360,8 @@ def _block_update(st, coords, update, pens, alphas, lips, lhat, blip, loss):
 def _solve_block_model(H, g, w, pens, alphas):
     """Minimize ``gᵀd + ½ dᵀHd + pen(w + d)`` over ``d``; returns ``w + d``."""
     m = w.shape[0]
-    smooth = np.all((pens == K.PEN_NONE) | (pens == K.PEN_L2))
-    if smooth:
-        reg = np.where(pens == K.PEN_L2, alphas, 0.0)
+    if is_smooth(pens):
+        reg = ridge(pens, alphas)
         rhs = -(g + reg * w)
         A = H + np.diag(reg)
         try:
@@ -357,7 +373,7 @@ def _solve_block_model(H, g, w, pens, alphas):
     q = H @ w - g
     gin = g.copy()
     tol = SUBPROBLEM_RTOL * max(float(np.max(np.abs(g))), 1e-300)
-    K.quad_greedy_cd(H, q, v, gin, pens, alphas, K.RULE_GSQ, tol, 200 * m + 1000, -1)
+    quad_greedy_cd(H, q, v, gin, pens, alphas, RULE_GSQ, tol, 200 * m + 1000, -1)
     return v
 
 
@@ -369,21 +385,20 @@ def _two_metric(st, coords, pens, alphas, w_b, g_b, pen_old, loss):
     trial point is projected back onto that orthant along an Armijo arc.
     """
     m = coords.shape[0]
-    sg = np.array([K.min_norm_subgrad(pens[c], alphas[c], st.grad[c], st.w[c]) for c in coords])
+    sg = np.array([min_norm_subgrad(pens[c], alphas[c], st.grad[c], st.w[c]) for c in coords])
     # orthant sign of every coordinate: its sign, or for zeros the descent direction
     sign = np.where(w_b != 0, np.sign(w_b), -np.sign(sg))
-    l1 = (pens[coords] == K.PEN_L1) | (pens[coords] == K.PEN_L1_POS)
-    constrained = (pens[coords] == K.PEN_POS) | (pens[coords] == K.PEN_L1_POS)
+    l1 = np.isin(pens[coords], KINKED)
+    constrained = np.isin(pens[coords], NONNEG)
     sign = np.where(constrained & (sign < 0), 0.0, sign)
     free = (sign != 0) | ~(l1 | constrained)
     pg = g_b + np.where(l1, alphas[coords] * sign, 0.0)
-    pg += np.where(pens[coords] == K.PEN_L2, alphas[coords] * w_b, 0.0)
+    pg += ridge(pens[coords], alphas[coords]) * w_b
     delta = np.zeros(m)
     if not np.any(free):
         return delta, 0.0
     H = st.matrix(coords, False)
-    Hf = H[np.ix_(free, free)] + np.diag(np.where(pens[coords][free] == K.PEN_L2,
-                                                  alphas[coords][free], 0.0))
+    Hf = H[np.ix_(free, free)] + np.diag(ridge(pens[coords][free], alphas[coords][free]))
     try:
         d_free = -np.linalg.solve(Hf + 1e-14 * np.eye(Hf.shape[0]) * np.trace(Hf), pg[free])
     except np.linalg.LinAlgError:

@@ -1,8 +1,9 @@
-"""Numba kernels for block subproblems: small dense quadratics, block Gram matrices,
-column CD on a working set, and the logistic conjugate used by the duality gap.
+"""Numba kernels of the working-set engine (:mod:`._working_set`): column CD on a working set
+with Anderson extrapolation, the Gram-form L1 least-squares gap and solver, and the compiled
+small dense L1-logistic proximal Newton.
 
-Split from :mod:`._kernels` (same conventions: arrays and scalars only, "in place" said
-when an argument is mutated); :mod:`._kernels` re-exports every name.
+Same conventions as :mod:`._kernels` (arrays and scalars only, "in place" said when an
+argument is mutated). The block models are solved by :func:`._quadratic.quad_greedy_cd`.
 """
 
 from __future__ import annotations
@@ -10,126 +11,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import pen_sum, prox_scalar, prox_violations
+from ._kernels import logistic_conjugate_sum
+from ._quadratic import quad_greedy_cd
+from .penalties import PEN_NONE, pen_sum, prox_scalar, prox_violations
+from .rules import RULE_LIPSCHITZ, RULE_RANDOM, sample_lipschitz
 
 __all__ = [
-    "csc_cols_to_csr",
+    "anderson_weights",
     "dense_logistic_l1_solve",
     "dense_ls_l1_gap",
     "gram_l1_gap",
     "gram_l1_solve",
-    "logistic_conjugate_sum",
-    "quad_greedy_cd",
-    "row_count_sq_sum",
-    "weighted_gram_csr",
-    "weighted_gram_rows",
     "ws_model_cd",
 ]
-
-
-
-@njit(cache=True)
-def quad_greedy_cd(H, q, v, grad, pens, alphas, rule, tol, max_updates, seed):
-    """Minimize ``½ vᵀHv - qᵀv + Σ_j pen_j(v_j)`` by exact one-coordinate minimization.
-
-    ``pens``/``alphas`` give each coordinate's penalty code and strength. ``grad`` must hold
-    ``Hv - q`` on entry; ``v`` and ``grad`` are updated in place. ``rule``: 3 GS-q (greedy),
-    0 GS, 1 GSL, 10 cyclic, 11 random (seeded by ``seed``). Each update costs O(m). Stops when
-    the largest prox-gradient step ``max_j H_jj |Δv_j|`` is at most ``tol``; a negative ``tol``
-    is relative: at most ``|tol|`` times that step at the start. Returns the number of
-    coordinate updates.
-    """
-    m = v.shape[0]
-    if m == 0:
-        return 0
-    if seed >= 0:
-        np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy global generator)
-    n_up = 0
-    first = True
-    # per-coordinate constants of the branch-free prox step used by the greedy scan
-    invd = np.empty(m)
-    thr = np.empty(m)
-    shrink = np.empty(m)
-    neg = np.empty(m)
-    diag = np.empty(m)
-    step = np.empty(m)
-    # GS ranks by (L d)² = L · (L d²); GSL / GS-q by the model decrease proxy L d²
-    gs_weight = np.ones(m)
-    for j in range(m):
-        lj = H[j, j]
-        diag[j] = lj
-        if rule == 0:
-            gs_weight[j] = lj
-        invd[j] = 1.0 / lj if lj > 0.0 else 0.0
-        pj = pens[j]
-        thr[j] = alphas[j] * invd[j] if (pj == 1 or pj == 4) else 0.0
-        shrink[j] = 1.0 / (1.0 + alphas[j] * invd[j]) if pj == 2 else 1.0
-        neg[j] = 0.0 if (pj == 3 or pj == 4) else 1.0
-    while n_up < max_updates:
-        if rule == 10 or rule == 11:
-            # one epoch in cyclic or random order, then the stopping test
-            worst = 0.0
-            for e in range(m):
-                j = e if rule == 10 else np.random.randint(m)  # noqa: NPY002
-                lj = H[j, j]
-                if lj <= 0.0:
-                    continue
-                vn = prox_scalar(pens[j], alphas[j], v[j] - grad[j] / lj, 1.0 / lj)
-                d = vn - v[j]
-                if d != 0.0:
-                    v[j] = vn
-                    for i in range(m):
-                        grad[i] += H[i, j] * d
-                    viol = lj * abs(d)
-                    if viol > worst:
-                        worst = viol
-                n_up += 1
-            if first and tol < 0:
-                tol = -tol * worst
-                first = False
-            if worst <= tol:
-                # a random epoch may miss coordinates: confirm on all of them before stopping
-                worst = 0.0
-                for j in range(m):
-                    lj = H[j, j]
-                    if lj > 0.0:
-                        vn = prox_scalar(pens[j], alphas[j], v[j] - grad[j] / lj, 1.0 / lj)
-                        viol = lj * abs(vn - v[j])
-                        if viol > worst:
-                            worst = viol
-                if worst <= tol:
-                    break
-            continue
-        # greedy: a branch-free scan (vectorizable) over the prox-gradient steps, then one
-        # O(m) gradient update along the chosen column
-        for j in range(m):
-            u = v[j] - grad[j] * invd[j]
-            step[j] = shrink[j] * (max(u - thr[j], 0.0) + neg[j] * min(u + thr[j], 0.0)) - v[j]
-        best = -1.0
-        jbest = -1
-        worst = 0.0
-        for j in range(m):
-            ld = diag[j] * step[j]
-            sc = ld * step[j] * gs_weight[j]
-            if sc > best:
-                best = sc
-                jbest = j
-            if abs(ld) > worst:
-                worst = abs(ld)
-        if first and tol < 0:
-            tol = -tol * worst
-        first = False
-        if worst <= tol or jbest < 0 or best <= 0.0:
-            break
-        j = jbest
-        u = v[j] - grad[j] * invd[j]
-        vn = shrink[j] * (max(u - thr[j], 0.0) + neg[j] * min(u + thr[j], 0.0))
-        d = vn - v[j]
-        v[j] = vn
-        for i in range(m):
-            grad[i] += H[i, j] * d
-        n_up += 1
-    return n_up
 
 
 @njit(cache=True)
@@ -315,7 +209,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
         largest = 0.0
         unpenalized = 0.0
         for j in range(p):
-            if pens[j] == 0:
+            if pens[j] == PEN_NONE:
                 unpenalized = max(unpenalized, abs(grad[j]) / grad0_scale)
             elif viol[j] > largest:
                 largest = viol[j]
@@ -323,7 +217,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
             # the gap at the dual point -loss'(z)/n rescaled into {‖Xᵀθ‖∞ ≤ α}
             dual_norm = 0.0
             for j in range(p):
-                if pens[j] != 0:
+                if pens[j] != PEN_NONE:
                     g = -grad[j] if positive else abs(grad[j])
                     if g > dual_norm:
                         dual_norm = g
@@ -337,7 +231,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
         it += 1
         k = 0
         for j in range(p):
-            if w[j] != 0.0 or pens[j] == 0 or viol[j] > 0.0:
+            if w[j] != 0.0 or pens[j] == PEN_NONE or viol[j] > 0.0:
                 ws[k] = j
                 k += 1
         # Hessian block of the datafit, BᵀB with B = D^½ X_W / √n (one BLAS product):
@@ -395,7 +289,7 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
             slope = 0.0
             for a in range(k):
                 ja = ws[a]
-                if pens[ja] == 0:
+                if pens[ja] == PEN_NONE:
                     continue
                 vt = w[ja] + step * d[ja]
                 pen_change += alphas[ja] * (abs(vt) - abs(w[ja]))
@@ -430,57 +324,122 @@ def dense_logistic_l1_solve(X, y, pens, alphas, alpha, positive, w, z, lips, gra
     return it, n_updates, n_changes, identified_at
 
 
-@njit(cache=True)
-def weighted_gram_csr(indptr, indices, data, weights, col_pos, k, rbuf_pos, rbuf_val, out):
-    """``out = Σ_i weights_i x_{i,W} x_{i,W}ᵀ`` over the columns with ``col_pos >= 0``.
+#: column CD on a working set is extrapolated from its last ANDERSON_K + 1 epoch iterates
+#: (Anderson acceleration of coordinate descent, Bertrand & Massias, AISTATS 2021, Alg. 2;
+#: skglm's K = 5); the extrapolated point is kept only when it lowers the block model
+ANDERSON_K = 5
 
-    ``col_pos[j]`` is the position of column ``j`` in the working set ``W`` (size ``k``) or -1;
-    ``rbuf_*`` are work arrays of length ≥ the longest row. Row by row, so the cost is
-    ``Σ_i nnz(x_{i,W})²`` (in place into ``out``, which is overwritten).
+
+@njit(cache=True)
+def anderson_weights(V, c):
+    """Anderson weights of the iterates ``V[0..K]`` (rows), in place on ``c`` (length K).
+
+    With ``U_i = V[i+1] - V[i]`` and ``C = U Uᵀ``: ``c = C⁻¹1 / (1ᵀ C⁻¹ 1)``
+    (Bertrand & Massias 2021, eq. 8), the affine combination of ``V[1..K]`` whose residual
+    ``Σ c_i U_i`` is smallest. Returns False when ``C`` is numerically singular.
     """
-    for a in range(k):
-        for b in range(k):
-            out[a, b] = 0.0
-    n = indptr.shape[0] - 1
-    for i in range(n):
-        wi = weights[i]
-        if wi == 0.0:
+    K = c.shape[0]
+    k = V.shape[1]
+    C = np.zeros((K, K + 1))
+    for i in range(K):
+        for j in range(i, K):
+            s = 0.0
+            for a in range(k):
+                s += (V[i + 1, a] - V[i, a]) * (V[j + 1, a] - V[j, a])
+            C[i, j] = s
+            C[j, i] = s
+        C[i, K] = 1.0
+    scale = 0.0
+    for i in range(K):
+        scale = max(scale, C[i, i])
+    if scale <= 0.0:
+        return False
+    # Gaussian elimination with partial pivoting on the augmented [C | 1]
+    for col in range(K):
+        piv = col
+        for r in range(col + 1, K):
+            if abs(C[r, col]) > abs(C[piv, col]):
+                piv = r
+        if abs(C[piv, col]) <= 1e-14 * scale:
+            return False
+        if piv != col:
+            for t in range(K + 1):
+                tmp = C[col, t]
+                C[col, t] = C[piv, t]
+                C[piv, t] = tmp
+        for r in range(col + 1, K):
+            f = C[r, col] / C[col, col]
+            for t in range(col, K + 1):
+                C[r, t] -= f * C[col, t]
+    total = 0.0
+    for i in range(K - 1, -1, -1):
+        s = C[i, K]
+        for t in range(i + 1, K):
+            s -= C[i, t] * c[t]
+        c[i] = s / C[i, i]
+        total += c[i]
+    if not np.isfinite(total) or total == 0.0:
+        return False
+    for i in range(K):
+        c[i] /= total
+    return True
+
+
+@njit(cache=True)
+def _block_model_value(g, v0, v, u, weights, inv_n, pens, alphas):
+    """``gᵀ(v - v0) + ½ Σ_i weights_i u_i² / n + pen(v)`` with ``u = X_W (v - v0)``."""
+    s = 0.0
+    for a in range(v.shape[0]):
+        s += g[a] * (v[a] - v0[a])
+    q = 0.0
+    for i in range(u.shape[0]):
+        q += weights[i] * u[i] * u[i]
+    return s + 0.5 * q * inv_n + pen_sum(pens, alphas, v)
+
+
+@njit(cache=True)
+def _largest_step(indptr, indices, data, ws, weights, inv_n, g, v, u, pens, alphas, hdiag):
+    """``max_a H_aa |prox step of coordinate a|`` of the block model at ``v`` (no update)."""
+    worst = 0.0
+    for a in range(ws.shape[0]):
+        h = hdiag[a]
+        if h <= 0.0:
             continue
-        m = 0
-        for t in range(indptr[i], indptr[i + 1]):
-            pj = col_pos[indices[t]]
-            if pj >= 0:
-                rbuf_pos[m] = pj
-                rbuf_val[m] = data[t]
-                m += 1
-        for a in range(m):
-            pa = rbuf_pos[a]
-            va = wi * rbuf_val[a]
-            for b in range(a, m):
-                out[pa, rbuf_pos[b]] += va * rbuf_val[b]
-    for a in range(k):
-        for b in range(a + 1, k):
-            s = out[a, b] + out[b, a]
-            out[a, b] = s
-            out[b, a] = s
-        # the diagonal was accumulated once; the loop above double-counts nothing
+        j = ws[a]
+        s = 0.0
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            s += data[t] * weights[i] * u[i]
+        vn = prox_scalar(pens[a], alphas[a], v[a] - (g[a] + s * inv_n) / h, 1.0 / h)
+        worst = max(worst, h * abs(vn - v[a]))
+    return worst
 
 
 @njit(cache=True)
 def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, alphas, tol,
-                max_epochs):
-    """Cyclic CD on the block model ``gᵀd + ½ dᵀ X_Wᵀ D X_W d / n + pen(v0 + d)``.
+                max_epochs, rule, seed):
+    """Column CD on the block model ``gᵀd + ½ dᵀ X_Wᵀ D X_W d / n + pen(v0 + d)``.
+
+    An epoch is ``k = |ws|`` coordinate updates: a sweep in order (``rule`` cyclic or greedy:
+    a greedy choice would need every column's gradient after each update), or ``k`` draws,
+    uniform (``RULE_RANDOM``) or with probability ``H_jj / Σ H`` (``RULE_LIPSCHITZ``), seeded
+    by ``seed``; a sampled run stops only once a pass over every coordinate confirms the test.
 
     Works on the sparse columns ``ws`` of a CSC matrix (the block), keeping ``u = X_W d``
     (length n, zero on entry) instead of a block Gram matrix, so one coordinate update costs
     ``2 nnz(X_j)``: cheaper than a Gram column when the block is wider than its columns are
     dense. ``D = diag(weights)`` (ones for least squares, where the model is exact). ``v``
     holds ``v0`` on entry and the block solution on exit (in place on ``v`` and ``u``).
+    Every ``ANDERSON_K + 1`` epochs the iterates are Anderson-extrapolated
+    (:func:`anderson_weights`) on the sign pattern of the last one (a coordinate at zero or
+    whose extrapolation changes sign is set to zero); the extrapolation replaces ``v`` when
+    it lowers the model.
     Stops when an epoch's largest step ``H_jj |Δ|`` is at most ``tol`` (relative to the first
     epoch's when negative). Returns the number of epochs, negated when ``max_epochs`` ran out
     before the test was met.
     """
     k = ws.shape[0]
+    n = u.shape[0]
     hdiag = np.empty(k)
     for a in range(k):
         j = ws[a]
@@ -488,10 +447,29 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
         for t in range(indptr[j], indptr[j + 1]):
             s += data[t] * data[t] * weights[indices[t]]
         hdiag[a] = s * inv_n
+    sampled = rule == RULE_RANDOM or rule == RULE_LIPSCHITZ
+    cum = np.empty(k)
+    if sampled:
+        np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy global generator)
+        total = 0.0
+        for a in range(k):
+            total += max(hdiag[a], 0.0)
+            cum[a] = total
+    hist = np.empty((ANDERSON_K + 1, k))
+    coefs = np.empty(ANDERSON_K)
+    v_acc = np.empty(k)
+    u_acc = np.empty(n)
+    n_hist = 0
     epoch = 0
     while epoch < max_epochs:
         worst = 0.0
-        for a in range(k):
+        for e in range(k):
+            if not sampled:
+                a = e
+            elif rule == RULE_RANDOM:
+                a = np.random.randint(k)  # noqa: NPY002
+            else:
+                a = sample_lipschitz(cum, np.random.random())  # noqa: NPY002
             h = hdiag[a]
             if h <= 0.0:
                 continue
@@ -512,75 +490,37 @@ def ws_model_cd(indptr, indices, data, ws, weights, inv_n, g, v0, v, u, pens, al
         epoch += 1
         if epoch == 1 and tol < 0:
             tol = -tol * worst
-        if worst <= tol:
+        if worst <= tol and (not sampled or _largest_step(
+                indptr, indices, data, ws, weights, inv_n, g, v, u, pens, alphas, hdiag) <= tol):
             return epoch
+        if sampled:
+            # Anderson extrapolates the fixed-point map of a cyclic sweep
+            continue
+        hist[n_hist, :] = v
+        n_hist += 1
+        if n_hist == ANDERSON_K + 1:
+            n_hist = 0
+            if anderson_weights(hist, coefs):
+                for a in range(k):
+                    s = 0.0
+                    for m in range(ANDERSON_K):
+                        s += coefs[m] * hist[m + 1, a]
+                    # on the last iterate's sign pattern: the CD map is linear on a fixed
+                    # support, and Anderson extrapolates that linear map; leaving it costs
+                    # penalty and is refused by the model test most of the time
+                    last = hist[ANDERSON_K, a]
+                    v_acc[a] = s if s * last > 0.0 else 0.0
+                u_acc[:] = 0.0
+                for a in range(k):
+                    d = v_acc[a] - v0[a]
+                    if d != 0.0:
+                        j = ws[a]
+                        for t in range(indptr[j], indptr[j + 1]):
+                            u_acc[indices[t]] += data[t] * d
+                if (_block_model_value(g, v0, v_acc, u_acc, weights, inv_n, pens, alphas)
+                        < _block_model_value(g, v0, v, u, weights, inv_n, pens, alphas)):
+                    v[:] = v_acc
+                    u[:] = u_acc
     return -epoch
 
 
-@njit(cache=True)
-def row_count_sq_sum(indices, n):
-    """``Σ_i r_i²`` for the row counts ``r_i`` of a sparse matrix with row ``indices``."""
-    counts = np.zeros(n, dtype=np.int64)
-    for t in range(indices.shape[0]):
-        counts[indices[t]] += 1
-    total = 0.0
-    for i in range(n):
-        total += float(counts[i]) * counts[i]
-    return total
-
-
-@njit(cache=True)
-def csc_cols_to_csr(indptr, indices, data, cols, n, r_ptr, r_pos, r_val):
-    """Rows of ``X[:, cols]`` (CSR with column positions in ``cols``), by counting sort.
-
-    ``r_ptr`` has length n + 1; ``r_pos``/``r_val`` length ``nnz(X[:, cols])`` (in place).
-    Cost O(nnz(X[:, cols]) + n).
-    """
-    r_ptr[:] = 0
-    for a in range(cols.shape[0]):
-        j = cols[a]
-        for t in range(indptr[j], indptr[j + 1]):
-            r_ptr[indices[t] + 1] += 1
-    for i in range(n):
-        r_ptr[i + 1] += r_ptr[i]
-    fill = r_ptr[:-1].copy()
-    for a in range(cols.shape[0]):
-        j = cols[a]
-        for t in range(indptr[j], indptr[j + 1]):
-            i = indices[t]
-            r_pos[fill[i]] = a
-            r_val[fill[i]] = data[t]
-            fill[i] += 1
-
-
-@njit(cache=True)
-def weighted_gram_rows(r_ptr, r_pos, r_val, weights, k, out):
-    """``out = Σ_i weights_i x_i x_iᵀ`` from the rows of a k-column block (in place)."""
-    for a in range(k):
-        for b in range(k):
-            out[a, b] = 0.0
-    for i in range(r_ptr.shape[0] - 1):
-        wi = weights[i]
-        if wi == 0.0:
-            continue
-        for s in range(r_ptr[i], r_ptr[i + 1]):
-            pa = r_pos[s]
-            va = wi * r_val[s]
-            for t in range(s, r_ptr[i + 1]):
-                out[pa, r_pos[t]] += va * r_val[t]
-    for a in range(k):
-        for b in range(a + 1, k):
-            s2 = out[a, b] + out[b, a]
-            out[a, b] = s2
-            out[b, a] = s2
-
-
-@njit(cache=True)
-def logistic_conjugate_sum(rho, y):
-    """``Σ_i t log t + (1 - t) log(1 - t)`` with ``t = clip(-ρ_i y_i, 0, 1)``."""
-    s = 0.0
-    for i in range(rho.shape[0]):
-        t = -rho[i] * y[i]
-        if t > 0.0 and t < 1.0:
-            s += t * np.log(t) + (1.0 - t) * np.log(1.0 - t)
-    return s

@@ -1,4 +1,5 @@
-"""Greedy working-set BCD with proximal-Newton block updates (least squares and logistic).
+"""The working-set engine: greedy working sets with proximal-Newton block updates (least squares
+and logistic; ``minimize_bcd(update='auto')``).
 
 This is the fast path behind the estimators. Each outer iteration
 
@@ -13,6 +14,14 @@ This is the fast path behind the estimators. Each outer iteration
 
 For least squares with few features the block is the whole coordinate set and the Gram matrix
 is computed once, so the whole solve runs on p-sized arrays.
+
+On a sparse design the block model is first solved by column CD in sample space, its
+iterates Anderson-extrapolated every few epochs (:func:`._working_set_kernels.ws_model_cd`;
+Bertrand & Massias 2021, as skglm does): at low regularization the block holds thousands of
+active, strongly correlated features and plain CD needs hundreds of epochs per block. The
+block grows as skglm's working sets do (twice the support, at least ``MIN_WORKING_SET``),
+and a warm start (``w0``, a regularization path: :mod:`.path`) starts it from the support
+of the previous solution.
 """
 
 from __future__ import annotations
@@ -21,8 +30,34 @@ import numpy as np
 
 from .._optimize import STATUS_CALLBACK_STOP, ProgressReporter, call_callback
 from . import _kernels as K
+from . import _working_set_kernels as WK
 from ._design import Design
-from .datafits import gap_from_predictions, loss_value
+from ._quadratic import quad_greedy_cd
+from ._result import EngineResult
+from .datafits import curvature_bound, gap_from_predictions, loss_value
+from .penalties import (
+    PEN_NONE,
+    manifold_gradient,
+    min_norm_subgradients,
+    pen_sum,
+    penalty_slope,
+    prox_violations,
+    signs_kept,
+)
+from .rules import (
+    GREEDY_RULES,
+    RULE_CYCLIC,
+    RULE_GSQ,
+    RULE_LIPSCHITZ,
+    RULE_RANDOM,
+    all_coordinate_keys,
+    is_greedy,
+)
+
+#: the rules this engine runs: greedy rules choose the working set (the support plus the
+#: best-scoring coordinates) and order the inner coordinate updates; cyclic and sampled rules
+#: order the inner updates on every coordinate
+RULES = (*GREEDY_RULES, RULE_CYCLIC, RULE_RANDOM, RULE_LIPSCHITZ)
 
 #: Armijo sufficient-decrease constant of the proximal-Newton line search (Section 7)
 ARMIJO_C = 1e-4
@@ -37,8 +72,10 @@ NEWTON_FORCING = 1e-3
 GAP_SKIP = 0.1
 #: largest support on which the dense manifold Newton step (O(k³)) is taken
 MANIFOLD_MAX = 1500
-#: the loosest forcing term, used far from the solution
+#: the loosest forcing term, used far from the solution (and for least-squares blocks once
+#: a block solve has cost more than HEAVY_BLOCK_PASSES passes over the data)
 MAX_FORCING = 0.3
+HEAVY_BLOCK_PASSES = 1.0
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -77,20 +114,18 @@ def _full_gram_cheap(design: Design) -> bool:
 
 
 class _LossAtZ:
-    """The datafit value at the current predictions, or None when unknown."""
+    """The datafit value at the current predictions, or None when unknown; and whether a
+    block's column CD has already run out of its budget (the next blocks whose Gram epochs
+    are cheaper go to the Gram matrix directly, without paying the column epochs again)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("gram_won", "value")
 
     def __init__(self):
         self.value = None
+        self.gram_won = False
 
 
-class ActiveSetResult:
-    __slots__ = ("gap", "intercept", "measure", "n_active_set_changes", "n_updates", "nit",
-                 "objective", "status", "support_identified_at", "w")
-
-
-def solve_active_set(
+def solve_working_set(
     design: Design,
     y: np.ndarray,
     loss: int,
@@ -109,31 +144,43 @@ def solve_active_set(
     callback,
     history,
     verbose,
-) -> ActiveSetResult:
+    cache: dict | None = None,
+) -> EngineResult:
     """Run the working-set proximal-Newton BCD; see the module docstring.
 
     ``l1_gap = (alpha, positive)`` switches the stopping test to the relative duality gap;
     otherwise it is the relative minimum-norm-subgradient infinity norm. For least squares
     with an intercept the caller passes ``design.offset`` (column means) and centred ``y``.
+    ``cache``: a dict kept by a caller that solves on the same ``design`` and ``y`` several
+    times (a regularization path): the Gram matrix, column norms and ``Xᵀy`` are stored
+    there by the first call and read by the next ones.
     """
+    cache = {} if cache is None else cache
     n, p = design.n, design.p
     gram_mode = loss == K.LOSS_LS and (not use_working_set or _full_gram_cheap(design))
     G = c = None
     if gram_mode:
-        G = design.gram(np.arange(p)) / n
+        if "gram" not in cache:
+            cache["gram"] = design.gram(np.arange(p)) / n
+        G = cache["gram"]
         lips = np.maximum(np.diag(G), 0.0)  # the column norms, without another pass
     else:
-        lips = design.col_sq_norms() / n
-    curv = 1.0 if loss == K.LOSS_LS else 0.25
+        if "col_sq_norms" not in cache:
+            cache["col_sq_norms"] = design.col_sq_norms() / n
+        lips = cache["col_sq_norms"]
+    curv = curvature_bound(loss)
     lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
     b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
     free_intercept = fit_intercept and loss != K.LOSS_LS
-    z = design.matvec(w) + b if np.any(w) or b else np.full(n, b)
+    zero_start = not (np.any(w) or b)
+    z = np.zeros(n) if zero_start else design.matvec(w) + b
 
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
-    xty = design.rmatvec(y) / n
+    if "xty" not in cache:
+        cache["xty"] = design.rmatvec(y) / n
+    xty = cache["xty"]
     y_sq = float(y @ y) / n
     obj0 = 0.5 * y_sq if loss == K.LOSS_LS else float(np.log(2.0))
     grad0_scale = max(float(np.max(np.abs(xty), initial=0.0)), 1e-300)
@@ -144,7 +191,7 @@ def solve_active_set(
     watched = history is not None or callback is not None or bool(verbose)
 
     if gram_mode:
-        c = xty
+        c = xty.copy()
         grad = G @ w - c
 
     support = w != 0
@@ -159,13 +206,14 @@ def solve_active_set(
     viol = np.empty(p)
     stalled = False
     n_stalls = 0
+    heavy_blocks = False
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     loss_at_z = _LossAtZ()
     compiled = l1_gap is not None and not watched and p <= COMPILED_MAX_FEATURES
     # few features: the whole outer loop in one compiled call; the loop below then only
     # confirms the gap (on the residual, for least squares)
     if compiled and gram_mode:
-        it, n_updates, n_changes, identified_at = K.gram_l1_solve(
+        it, n_updates, n_changes, identified_at = WK.gram_l1_solve(
             G, c, y_sq, pens, alphas, *l1_gap, w, grad, rule, INNER_TOL_FACTOR, tol, max_iter,
             seed)
         support = w != 0
@@ -179,7 +227,7 @@ def solve_active_set(
         # ---------------------------------------------------- optimality and stopping
         if gram_mode:
             if l1_gap is not None:
-                objective, measure = K.gram_l1_gap(G, c, y_sq, pens, alphas, *l1_gap, w, grad)
+                objective, measure = WK.gram_l1_gap(G, c, y_sq, pens, alphas, *l1_gap, w, grad)
             else:
                 wc = float(w @ c)
                 objective = 0.5 * (y_sq - 2.0 * wc + float(w @ (grad + c))) + _penalty_value(
@@ -192,7 +240,7 @@ def solve_active_set(
                     # small: one compiled pass instead of a handful of numpy calls
                     z = np.empty(n)
                     offset = design.offset if design.offset is not None else np.zeros(p)
-                    objective, gap = K.dense_ls_l1_gap(design.dense, offset, y, pens, alphas,
+                    objective, gap = WK.dense_ls_l1_gap(design.dense, offset, y, pens, alphas,
                                                        *l1_gap, w, z, grad)
                     measure = gap / max(obj0, 1e-300)
                 elif l1_gap is not None:
@@ -208,12 +256,17 @@ def solve_active_set(
                 n_stalls += int(stalled)
         else:
             deriv = _derivative(loss, z, y)
-            grad = design.rmatvec(deriv) / n
+            if it == 0 and zero_start:
+                # at z = 0 the loss derivative is -y (least squares) or -y/2 (logistic):
+                # the gradient is the already computed Xᵀy/n, no pass over the data
+                grad = -xty if loss == K.LOSS_LS else -0.5 * xty
+            else:
+                grad = design.rmatvec(deriv) / n
             if l1_gap is not None:
                 alpha, positive = l1_gap
                 # the prox-step violation, not the subgradient: a coordinate about to cross
                 # zero has a large subgradient but a tiny step, and must not hide the gap
-                K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+                prox_violations(pens, alphas, grad, w, lips_model, viol)
                 if watched or float(np.max(viol, initial=0.0)) <= GAP_SKIP * alpha:
                     objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha,
                                                           positive, deriv)
@@ -239,9 +292,9 @@ def solve_active_set(
         it += 1
 
         # ---------------------------------------------------- greedy variable block
-        K.prox_violations(pens, alphas, grad, w, lips_model, viol)
+        prox_violations(pens, alphas, grad, w, lips_model, viol)
         outer_violation = float(np.max(viol, initial=0.0))
-        K.all_coordinate_keys(K.RULE_GSQ if rule >= 10 else rule, pens, alphas, grad, w,
+        all_coordinate_keys(rule if is_greedy(rule) else RULE_GSQ, pens, alphas, grad, w,
                               lips_model, keys)
         tol_in = INNER_TOL_FACTOR * outer_violation
         # on the active manifold (support unchanged since the last iteration and every zero
@@ -255,7 +308,7 @@ def solve_active_set(
             if on_manifold:
                 moved = _manifold_step_gram(G, grad, w, support, pens, alphas)
             if not moved:
-                n_up = K.quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
+                n_up = quad_greedy_cd(G, c, w, grad, pens, alphas, rule, tol_in,
                                         50 * p + 1000, seed + it)
                 stalled = n_up == 0
                 n_updates += n_up
@@ -271,11 +324,21 @@ def solve_active_set(
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
+                if loss == K.LOSS_LS and heavy_blocks:
+                    # the block model is exact: a tight block solve buys no superlinear
+                    # step, and a block solved tightly before the working set is final is
+                    # wasted (skglm's inner tolerance: 0.3 times the outer violation). Only
+                    # once a block solve has cost more than a pass over the data (many
+                    # active features, ill-conditioned block): before, a tight solve is
+                    # cheaper than the outer passes it saves
+                    forcing = MAX_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
                                              loss_at_z, precise=measure <= SINGLE_PRECISION_GAP)
                 n_updates += n_up
+                # coordinate updates / p: the block solve's cost in passes over the data
+                heavy_blocks = heavy_blocks or n_up > HEAVY_BLOCK_PASSES * p
 
         new_support = w != 0
         if np.any(new_support != support):
@@ -292,12 +355,10 @@ def solve_active_set(
         measure = gap / max(obj0, 1e-300)
     if loss == K.LOSS_LS and fit_intercept:
         b = 0.0  # the caller recovers the intercept from the centring
-    out = ActiveSetResult()
-    out.w, out.intercept, out.objective, out.measure = w, b, objective, measure
-    out.nit, out.n_updates, out.status = it, n_updates, status
-    out.n_active_set_changes, out.support_identified_at = n_changes, identified_at
-    out.gap = measure * obj0 if l1_gap is not None else np.nan
-    return out
+    return EngineResult(w=w, objective=objective, measure=measure, nit=it, status=status,
+                        gap=measure * obj0 if l1_gap is not None else np.nan, intercept=b,
+                        n_active_set_changes=n_changes, support_identified_at=identified_at,
+                        n_updates=n_updates)
 
 
 def _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips, free_intercept,
@@ -309,11 +370,11 @@ def _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips, free_inte
     wk = w
     if free_intercept:
         X = np.hstack([X, np.ones((design.n, 1))])
-        pens = np.append(pens, K.PEN_NONE).astype(pens.dtype)
+        pens = np.append(pens, PEN_NONE).astype(pens.dtype)
         alphas = np.append(alphas, 0.0)
         lips = np.append(lips, 0.25)
         wk = np.append(w, b)
-    out = K.dense_logistic_l1_solve(X, y, pens, alphas, *l1_gap, wk, z, lips, grad0_scale,
+    out = WK.dense_logistic_l1_solve(X, y, pens, alphas, *l1_gap, wk, z, lips, grad0_scale,
                                     rule, tol, max_iter, NEWTON_FORCING, GAP_SKIP,
                                     ARMIJO_C, MAX_LINE_SEARCH, seed)
     if free_intercept:
@@ -329,16 +390,7 @@ def _derivative(loss, z, y):
 
 
 def _penalty_value(pens, alphas, w) -> float:
-    return float(K.pen_sum(pens, alphas, w))
-
-
-def _penalty_slope(pens, alphas, v, d) -> float:
-    """Right derivative of ``Σ pen_j(v_j + t d_j)`` at t = 0 (L1 and L2 parts)."""
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    sgn = np.where(v != 0, np.sign(v), np.sign(d))
-    slope = float(np.sum(alphas[l1] * sgn[l1] * d[l1]))
-    l2 = pens == K.PEN_L2
-    return slope + float(np.sum(alphas[l2] * v[l2] * d[l2]))
+    return float(pen_sum(pens, alphas, w))
 
 
 def _subgrad_norm(pens, alphas, grad, w) -> float:
@@ -346,48 +398,17 @@ def _subgrad_norm(pens, alphas, grad, w) -> float:
     return float(np.max(np.abs(min_norm_subgradients(pens, alphas, grad, w)), initial=0.0))
 
 
-def min_norm_subgradients(pens, alphas, grad, w) -> np.ndarray:
-    s = grad.astype(np.float64, copy=True)
-    l1 = pens == K.PEN_L1
-    nz = l1 & (w != 0)
-    s[nz] += alphas[nz] * np.sign(w[nz])
-    z = l1 & (w == 0)
-    s[z] = np.sign(grad[z]) * np.maximum(np.abs(grad[z]) - alphas[z], 0.0)
-    l2 = pens == K.PEN_L2
-    s[l2] += alphas[l2] * w[l2]
-    pos = (pens == K.PEN_POS) | (pens == K.PEN_L1_POS)
-    s[pos] += np.where(pens[pos] == K.PEN_L1_POS, alphas[pos], 0.0)
-    at_zero = pos & (w <= 0)
-    s[at_zero] = np.minimum(s[at_zero], 0.0)
-    return s
-
-
-def _manifold_gradient(grad, w, pens, alphas):
-    """Gradient of the smooth restriction of the objective to the current sign pattern."""
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    mg = grad + np.where(l1, alphas * np.sign(w), 0.0)
-    l2 = pens == K.PEN_L2
-    return mg + np.where(l2, alphas * w, 0.0), np.where(l2, alphas, 0.0)
-
-
-def _signs_kept(pens, old, new) -> bool:
-    """Whether ``new`` stays on the manifold of ``old``: same L1 signs, constraints held."""
-    pos = (pens == K.PEN_POS) | (pens == K.PEN_L1_POS)
-    l1 = (pens == K.PEN_L1) | (pens == K.PEN_L1_POS)
-    return bool(np.all(np.sign(new[l1]) == np.sign(old[l1])) and np.all(new[pos] > 0))
-
-
 def _manifold_step_gram(G, grad, w, support, pens, alphas) -> bool:
     """Exact Newton step of least squares on the support (in place); False if signs change."""
     S = np.flatnonzero(support)
-    mg, ridge = _manifold_gradient(grad[S], w[S], pens[S], alphas[S])
+    mg, ridge = manifold_gradient(grad[S], w[S], pens[S], alphas[S])
     H = G[np.ix_(S, S)] + np.diag(ridge)
     try:
         d = np.linalg.solve(H, -mg)
     except np.linalg.LinAlgError:
         return False
     new = w[S] + d
-    if not np.all(np.isfinite(new)) or not _signs_kept(pens[S], w[S], new):
+    if not np.all(np.isfinite(new)) or not signs_kept(pens[S], w[S], new):
         return False
     w[S] = new
     grad += G[:, S] @ d
@@ -408,7 +429,7 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     return np.sort(top)
 
 
-def _column_cd_epoch_budget(design, ws) -> int:
+def _column_cd_epoch_budget(design, ws, row_overlap=None) -> int:
     """How many column-CD epochs to run on the block before forming its Gram matrix.
 
     A column-CD epoch costs ``nnz(X_W)``; a greedy CD epoch on the Gram matrix costs ``k²``
@@ -418,6 +439,7 @@ def _column_cd_epoch_budget(design, ws) -> int:
     of the non-zeros. Ski rental: switch once the column epochs have cost what the switch
     saves, i.e. after ``formation / (1 - k²/nnz(X_W))`` epochs; never when Gram epochs are
     not cheaper than column epochs (a block wider than its columns are dense).
+    ``row_overlap`` in place of the design's (a lower bound, to skip computing it).
     """
     indptr = design.csc.indptr
     nnz_block = float(np.sum(indptr[ws + 1] - indptr[ws]))
@@ -425,7 +447,9 @@ def _column_cd_epoch_budget(design, ws) -> int:
     if saving <= 0.0:
         return MAX_COLUMN_CD_EPOCHS
     share = nnz_block / max(float(design.csc.nnz), 1.0)
-    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * design.row_overlap()
+    if row_overlap is None:
+        row_overlap = design.row_overlap()
+    formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * row_overlap
     return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
 
 
@@ -457,17 +481,30 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     v = None
     n_up = 0
     if not manifold and not free_intercept and design.sparse and design.offset is None:
-        budget = _column_cd_epoch_budget(design, ws)
-        indptr, indices, data = design.csc_arrays()
-        wts = np.ones(n) if weights is None else weights
-        v = v0.copy()
-        u = np.zeros(n)
-        epochs = K.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u, sub_pens,
-                               sub_alphas, forcing * scale, budget)
-        n_up = abs(epochs) * ws.shape[0]
-        if epochs > 0:  # converged before the Gram matrix would have paid for itself
-            return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
-                                    sub_alphas, free_intercept, u, loss_at_z), n_up
+        # first within the budget of the smallest possible row overlap (nnz / 2n, by
+        # Cauchy-Schwarz), which needs no pass over the row indices: most blocks converge
+        # within it; the exact budget only for those that do not
+        budget = _column_cd_epoch_budget(design, ws, design.csc.nnz / (2.0 * n))
+        # once column CD has fallen short, blocks whose Gram epochs are cheaper skip it
+        if not (loss_at_z.gram_won and budget < MAX_COLUMN_CD_EPOCHS):
+            indptr, indices, data = design.csc_arrays()
+            wts = np.ones(n) if weights is None else weights
+            v = v0.copy()
+            u = np.zeros(n)
+            epochs = WK.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v, u,
+                                    sub_pens, sub_alphas, forcing * scale, budget, rule, seed)
+            if epochs < 0:
+                extra = _column_cd_epoch_budget(design, ws) - budget
+                if extra > 0:
+                    more = WK.ws_model_cd(indptr, indices, data, ws, wts, 1.0 / n, g, v0, v,
+                                          u, sub_pens, sub_alphas, forcing * scale, extra,
+                                          rule, seed + 1)
+                    epochs = budget + more if more > 0 else -(budget - more)
+            loss_at_z.gram_won = epochs < 0
+            n_up = abs(epochs) * ws.shape[0]
+            if epochs > 0:  # converged before the Gram matrix would have paid for itself
+                return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens,
+                                        sub_alphas, free_intercept, u, loss_at_z), n_up
     # with a Gram matrix the inner updates cost O(|block|) against a pass over the data to
     # form it: solve the block model tightly whatever the forcing term
     H = design.gram(ws, weights, single=weights is not None and not precise) / n
@@ -481,18 +518,18 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         Hx[k, k] = weights.sum() / n
         H = Hx
         g = np.append(g, deriv.sum() / n)
-        sub_pens = np.append(sub_pens, K.PEN_NONE).astype(pens.dtype)
+        sub_pens = np.append(sub_pens, PEN_NONE).astype(pens.dtype)
         sub_alphas = np.append(sub_alphas, 0.0)
         v0 = np.append(v0, b)
         scale = max(scale, abs(float(g[-1])))  # the intercept's gradient is its violation
     if manifold:
-        mg, ridge = _manifold_gradient(g, v0, sub_pens, sub_alphas)
+        mg, ridge = manifold_gradient(g, v0, sub_pens, sub_alphas)
         try:
             d = np.linalg.solve(H + np.diag(ridge), -mg)
         except np.linalg.LinAlgError:
             return b, False
         v = v0 + d
-        if not np.all(np.isfinite(v)) or not _signs_kept(sub_pens, v0, v):
+        if not np.all(np.isfinite(v)) or not signs_kept(sub_pens, v0, v):
             return b, False
         n_up = True
     else:
@@ -500,7 +537,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         v = v0.copy() if v is None else v
         q = H @ v0 - g
         gin = g + H @ (v - v0)
-        n_up += K.quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule,
+        n_up += quad_greedy_cd(H, q, v, gin, sub_pens, sub_alphas, rule,
                                  min(forcing, NEWTON_FORCING) * scale,
                                  50 * v.shape[0] + 1000, seed)
     return _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alphas,
@@ -544,7 +581,7 @@ def _take_block_step(design, y, loss, w, z, b, ws, v0, v, g, sub_pens, sub_alpha
                 loss_at_z.value = f_new
                 break
             slope = float(dz @ _derivative(loss, zt, y)) / n
-            if slope + _penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
+            if slope + penalty_slope(sub_pens, sub_alphas, vt, d) <= 0.0:
                 loss_at_z.value = f_new
                 break
             step *= 0.5

@@ -1,0 +1,67 @@
+"""What every engine of ``minimize_bcd`` returns, and the one place it becomes an
+``OptimizeResult`` with its status, message and warning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._backend import get_namespace, to_float
+from .._optimize import make_result
+from .._status import Status, termination_message, warn_status
+
+__all__ = ["EngineResult", "to_optimize_result"]
+
+
+@dataclass
+class EngineResult:
+    """The outcome of one engine run, before the shared status handling.
+
+    ``w`` is the flat coefficient vector (numpy, or CuPy for the device engine), ``measure``
+    the stopping measure the engine tested against ``tol`` (relative duality gap or relative
+    gradient), ``status`` a :class:`optsolve._status.Status` code, ``gap`` the absolute
+    duality gap (``nan`` without an L1 penalty).
+    """
+
+    w: Any
+    objective: float
+    measure: float
+    nit: int
+    status: int
+    gap: float = np.nan
+    intercept: Any = 0.0
+    n_active_set_changes: int = 0
+    support_identified_at: int = 0
+    n_updates: int = 0
+
+
+def to_optimize_result(out: EngineResult, *, x, measure_name: str, tol: float,
+                       history=None, stacklevel: int = 4) -> OptimizeResult:
+    """``OptimizeResult`` of an engine run: a non-finite objective or iterate is never a
+    success, the message comes from the shared status table, an unsuccessful run warns."""
+    xp = get_namespace(out.w)
+    status = out.status
+    finite = bool(np.isfinite(float(out.objective)) and np.isfinite(float(out.measure))) and bool(
+        to_float(xp.isfinite(out.w).all()))
+    if not finite and status != Status.CALLBACK_STOP:
+        status = Status.NON_FINITE
+    status = Status(int(status))
+    if status == Status.SUCCESS:
+        detail = f"{measure_name} <= tol"
+    elif status == Status.CALLBACK_STOP:
+        detail = None
+    else:
+        detail = (f"after {out.nit} iterations, {measure_name} = {out.measure:.3e} > tol = "
+                  f"{tol:.3e}; increase max_iter or loosen tol")
+    warn_status("minimize_bcd", status, detail, stacklevel=stacklevel)
+    extra = {"optimality": float(out.measure), "intercept": out.intercept,
+             "n_active_set_changes": out.n_active_set_changes,
+             "support_identified_at": out.support_identified_at, "dual_gap": float(out.gap)}
+    if history is not None:
+        extra["history"] = history.as_dict()
+    return make_result(x, float(out.objective), success=status == Status.SUCCESS,
+                       status=int(status), message=termination_message(status, detail),
+                       nit=out.nit, **extra)
