@@ -193,8 +193,9 @@ def estimate_multipliers(g: np.ndarray, J: Any, c: np.ndarray, x: np.ndarray,
     rl = np.where(eq[rows] | low[rows], -np.inf, 0.0)
     rh = np.where(eq[rows] | up[rows], np.inf, 0.0)
     fix = (bl == bu) & np.isfinite(bl)
-    bu_act = np.flatnonzero(np.isfinite(bu) & (x >= bu - active_tol * np.maximum(1, abs(bu))))
-    bl_act = np.flatnonzero(np.isfinite(bl) & (x <= bl + active_tol * np.maximum(1, abs(bl))))
+    fbu, fbl = np.where(np.isfinite(bu), bu, 0.0), np.where(np.isfinite(bl), bl, 0.0)
+    bu_act = np.flatnonzero(np.isfinite(bu) & (x >= fbu - active_tol * np.maximum(1, abs(fbu))))
+    bl_act = np.flatnonzero(np.isfinite(bl) & (x <= fbl + active_tol * np.maximum(1, abs(fbl))))
     if m:
         Jr = J[rows] if sp.issparse(J) else np.asarray(J).reshape(m, n)[rows]
         cols.append(sp.csr_matrix(Jr).T)

@@ -1,0 +1,427 @@
+"""The outer loop of :func:`optsolve.constrained.minimize` (validation lives in minimize.py).
+
+One iteration at ``(x, λ, y)`` (equalities ``c_E``, inequalities ``g <= 0``, bounds included as
+rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
+
+1. ε-active set ``A = {i : g_i >= −q y_i / μ}`` (Na, Anitescu & Kolar 2023, Sec. 2);
+2. Newton step on the KKT system of the equality-constrained problem ``c_E = 0, g_A = 0``::
+
+       [B   G_Eᵀ  G_Aᵀ] [Δx ]     [∇f + G_Eᵀλ + G_Aᵀy_A]
+       [G_E  0     0  ] [Δλ ] = − [c_E                  ]        Δy_{Aᶜ} = −y_{Aᶜ}
+       [G_A  0     0  ] [Δy_A]    [g_A                  ]
+
+   solved by randomized sketching to the adaptive accuracy of minimize_eq (or by LU), with the
+   inertia correction ``B + δI`` of minimize_eq;
+3. descent test ``∇Φᵀ Δ <= −σ ν (‖rhs‖² + ‖g²_{Aᶜ} ∘ y_{Aᶜ}‖²)`` on the exact augmented
+   Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
+   re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
+   along ``−∇Φ``;
+4. Armijo backtracking on ``Φ``; a trial point outside the domain ``a > 0`` is rejected; the
+   region ``R`` grows when an accepted point uses more than half of it (the paper's update of
+   its ``ν``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from .._optimize import History, ProgressReporter, call_callback, make_result
+from .._status import Status, termination_message, warn_status
+from ._driver import (
+    DESCENT_SIGMA,
+    ETA_SHRINK,
+    REG_FIRST,
+    REG_GROWTH,
+    REG_MAX,
+    REG_MIN,
+    _default_budget,
+    _fallback_if_needed,
+    _max_abs,
+)
+from .hessian import LagrangianHessian
+from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
+from .merit_ineq import ineq_merit, ineq_merit_gradient
+from .optimality import KKTResiduals, RowStructure, _residuals
+from .sketches import SketchSolver, solve_direct
+
+logger = logging.getLogger("optsolve.constrained")
+
+#: rounds of the descent test (sharpen, raise μ, lower ν) before the safeguard step
+MAX_DESCENT_ROUNDS = 60
+#: sketch re-solves tried before the penalty is raised (as in minimize_eq)
+SHARPEN_FIRST = 2
+#: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
+#: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
+REGION_FACTOR = 10.0
+#: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
+#: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
+INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
+
+STATUS_MESSAGES = {
+    Status.SUCCESS: termination_message(Status.SUCCESS, "scaled KKT residual below tol"),
+    Status.MAX_ITER: termination_message(Status.MAX_ITER, "outer iterations"),
+    Status.STALLED: termination_message(
+        Status.STALLED, "stationary point of the merit function that is not a KKT point"),
+    Status.LINE_SEARCH_FAILED: termination_message(
+        Status.LINE_SEARCH_FAILED, "no decrease of the merit function"),
+    Status.INFEASIBLE: termination_message(
+        Status.INFEASIBLE, "the constraint violation is at a stationary point of "
+        "½‖(c_E, max(g, 0))‖² and not zero"),
+    Status.NON_FINITE: termination_message(Status.NON_FINITE, "returned by the problem"),
+    Status.CALLBACK_STOP: termination_message(Status.CALLBACK_STOP),
+}
+
+
+class _Point:
+    """Everything evaluated at one ``(x, λ, y)``."""
+
+    __slots__ = ("GE", "GI", "J", "c", "cE", "f", "g", "gI", "grad_lag", "lam", "x", "y")
+
+    def __init__(self, problem, rows: RowStructure, x, lam, y):
+        self.x, self.lam, self.y = x, lam, y
+        self.f, self.g = problem.obj(x, gradient=True)
+        self.g = np.asarray(self.g, dtype=np.float64).ravel()
+        if problem.m:
+            self.c, J = problem.cons(x, gradient=True)
+            self.J = J if sp.issparse(J) else np.asarray(J, dtype=np.float64).reshape(
+                problem.m, problem.n)
+        else:
+            self.c = np.zeros(0)
+            self.J = sp.csr_matrix((0, problem.n)) if getattr(problem, "sparse", False) \
+                else np.zeros((0, problem.n))
+        self.cE = rows.equalities(self.c, x)
+        self.gI = rows.inequalities(self.c, x)
+        self.GE, self.GI = rows.jacobians(self.J)
+        self.grad_lag = self.with_mult(lam, y)
+
+    def with_mult(self, lam, y):
+        out = self.g.copy()
+        if lam.size:
+            out += np.asarray(self.GE.T @ lam).ravel()
+        if y.size:
+            out += np.asarray(self.GI.T @ y).ravel()
+        return out
+
+    def finite(self) -> bool:
+        data = self.J.data if sp.issparse(self.J) else self.J
+        return bool(np.isfinite(self.f) and np.all(np.isfinite(self.g))
+                    and np.all(np.isfinite(self.c)) and np.all(np.isfinite(data)))
+
+
+def _rows_of(G, idx):
+    return G[idx] if not sp.issparse(G) else G[idx]
+
+
+def _stack(GE, GA, sparse):
+    if sparse:
+        return sp.vstack([sp.csr_matrix(GE), sp.csr_matrix(GA)], format="csr")
+    return np.vstack([GE, GA])
+
+
+def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opts,
+                       solver_name="minimize"):
+    n = problem.n
+    rows = RowStructure(*_bounds(problem))
+    counts0 = dict(problem.counts) if hasattr(problem, "counts") else {}
+    hess = LagrangianHessian(problem, opts["hessian"], _grad_lag_rows(problem))
+    if hess.mode != "exact" and n > opts["dense_threshold"] * 2:
+        raise ValueError(f"{solver_name}: n = {n} needs the exact Hessian of the Lagrangian "
+                         f"(hess, and hess of every NonlinearConstraint); mode {hess.mode!r} "
+                         "would form a dense n x n matrix")
+    mu, nu = float(opts["mu0"]), float(opts["nu0"])
+    rho = float(opts["penalty_factor"])
+    max_inner = opts["max_inner"]
+    history = History("kkt") if opts["record_history"] else None
+    stats = {"n_inner": 0, "n_fallback": 0, "n_regularized": 0, "n_merit_gradient": 0,
+             "flops": 0.0}
+    delta_last = 0.0
+    n_infeasible = 0
+    region = 0.0
+
+    def user_mult(pt):
+        return rows.to_user(pt.lam, pt.y)
+
+    def measure(pt) -> KKTResiduals:
+        v, zl, zu = user_mult(pt)
+        return _residuals(pt.g, pt.J, pt.c, pt.x, v, zl, zu, rows.cl, rows.cu, rows.bl, rows.bu)
+
+    def finish(pt, status, nit, note=""):
+        counts = dict(problem.counts) if hasattr(problem, "counts") else {}
+        evals = {k: int(counts.get(k, 0) - counts0.get(k, 0)) for k in
+                 ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")}
+        if pt is None:
+            res_kkt = KKTResiduals(np.inf, np.inf, np.inf, np.inf, np.inf)
+            v, zl, zu = np.zeros(problem.m), np.zeros(n), np.zeros(n)
+        else:
+            res_kkt = measure(pt)
+            v, zl, zu = user_mult(pt)
+        if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
+                pt is not None and _locally_infeasible(pt, tol)):
+            status = Status.INFEASIBLE
+        active = None
+        if pt is not None and pt.gI.size:
+            active = np.flatnonzero(pt.gI >= -max(tol, 1e-8) * (1.0 + np.abs(pt.y)))
+        res = make_result(
+            pt.x.copy() if pt is not None else x0.copy(),
+            float(pt.f) if pt is not None else np.nan,
+            success=status == 0, status=int(status), message=STATUS_MESSAGES[status] + note,
+            nit=nit, multipliers=v, bounds_multipliers=(zl, zu),
+            kkt=float(res_kkt.kkt), kkt_residuals=res_kkt._asdict(),
+            constr_violation=float(res_kkt.feasibility),
+            mu=mu, nu=nu, n_active=None if active is None else int(active.size),
+            history=None if history is None else history.as_dict(), **stats, **evals,
+        )
+        warn_status(solver_name, status, f"after {nit} iterations, KKT residual "
+                    f"{res_kkt.kkt:.3e}, tol {tol:.3e}", stacklevel=5)
+        return res
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        lam = np.zeros(rows.n_eq)
+        y = np.zeros(rows.n_ineq)
+        pt = _Point(problem, rows, x0, lam, y)
+        if not pt.finite():
+            return finish(None, Status.NON_FINITE, 0, " at x0 (f, ∇f, c or J)")
+        if isinstance(opts["lambda0"], str) and opts["lambda0"] == "least_squares" and lam.size:
+            pt.lam = least_squares_multipliers(pt.g, pt.GE)
+            pt.grad_lag = pt.with_mult(pt.lam, pt.y)
+        region = REGION_FACTOR * (1.0 + float(np.sum(np.maximum(pt.gI, 0.0) ** 3)))
+        sparse = sp.issparse(pt.J) or n + rows.n_eq + rows.n_ineq > opts["dense_threshold"]
+
+        reporter = ProgressReporter(max_iter, solver_name, opts["verbose"], "kkt")
+        nit = 0
+        with reporter:
+            for nit in range(max_iter + 1):
+                kkt = measure(pt).kkt
+                if history is not None:
+                    history.record(nit, pt.f, kkt)
+                reporter.update(nit, pt.f, kkt)
+                if nit > 0 and call_callback(callback, x=pt.x.copy(), fun=pt.f, kkt=kkt,
+                                             nit=nit):
+                    return finish(pt, Status.CALLBACK_STOP, nit)
+                if kkt <= tol:
+                    return finish(pt, Status.SUCCESS, nit)
+                n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
+                if n_infeasible >= INFEASIBLE_PATIENCE:
+                    return finish(pt, Status.INFEASIBLE, nit)
+                if nit == max_iter:
+                    break
+                v_rows = user_mult(pt)[0]
+                B = hess.at(pt.x, v_rows, pt.grad_lag - _bound_terms(rows, pt))
+                if not np.all(np.isfinite(B.data if sp.issparse(B) else B)):
+                    return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
+                Hg = _hess_times(hess, problem, pt, v_rows, pt.grad_lag)
+                if not np.all(np.isfinite(Hg)):
+                    return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
+                step, slope, thresh = None, np.inf, 0.0
+                for _ in range(MAX_DESCENT_ROUNDS + 1):
+                    mer = ineq_merit(pt.f, pt.lam, pt.y, pt.cE, pt.gI, pt.grad_lag, mu, nu,
+                                     region)
+                    if not np.isfinite(mer.value):  # region too small for x: widen it
+                        region = REGION_FACTOR * (region + float(np.sum(
+                            np.maximum(pt.gI, 0.0) ** 3)))
+                        continue
+                    gx, gl, gy = ineq_merit_gradient(mer, pt.y, pt.cE, pt.gI, pt.GE, pt.GI,
+                                                     pt.grad_lag, Hg, mu, nu)
+                    if step is None or step["active_key"] != mer.active.tobytes():
+                        step, delta_last = _newton_step(
+                            pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
+                            delta_last)
+                    dx, dl, dy = step["dx"], step["dl"], step["dy"]
+                    slope = float(gx @ dx + gl @ dl + gy @ dy)
+                    inact = ~mer.active
+                    g2y = pt.gI[inact] ** 2 * pt.y[inact]
+                    thresh = DESCENT_SIGMA * nu * (step["bnorm"] ** 2 + float(g2y @ g2y))
+                    if slope <= -thresh and np.isfinite(slope):
+                        break
+                    if step["solver"] is not None and step["n_sharpen"] < SHARPEN_FIRST:
+                        _sharpen(step, opts, stats)
+                        continue
+                    if mu < opts["mu_max"]:
+                        mu = min(opts["mu_max"], mu * rho)
+                        continue
+                    if step["solver"] is not None and not step["exact"]:
+                        _sharpen(step, opts, stats, force=True)
+                        continue
+                    if nu > opts["nu_min"]:
+                        nu /= rho
+                        continue
+                    break
+                if not (slope <= -thresh and np.isfinite(slope)):
+                    # safeguard (not in the paper): steepest descent on the merit itself
+                    dx, dl, dy = -gx, -gl, -gy
+                    slope = -float(gx @ gx + gl @ gl + gy @ gy)
+                    stats["n_merit_gradient"] += 1
+                    if slope == 0.0 or not np.isfinite(slope):
+                        return finish(pt, Status.STALLED, nit)
+                if step is not None and step["solver"] is not None:
+                    stats["n_inner"] += step["solver"].n_iter
+                    stats["flops"] += step["solver"].flops
+                # Armijo backtracking on Φ
+                phi0 = mer.value
+                alpha, new = 1.0, None
+                for _ in range(int(opts["max_backtracks"])):
+                    trial = _Point(problem, rows, pt.x + alpha * dx, pt.lam + alpha * dl,
+                                   pt.y + alpha * dy)
+                    if trial.finite():
+                        phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
+                                         trial.grad_lag, mu, nu, region).value
+                        if np.isfinite(phi) and phi <= phi0 + opts["armijo"] * alpha * slope:
+                            new = trial
+                            break
+                    alpha *= float(opts["backtrack"])
+                if new is None:
+                    return finish(pt, Status.LINE_SEARCH_FAILED, nit)
+                logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e |A| %d slope %.2e "
+                             "alpha %.2e", nit, kkt, pt.f, mu, nu, int(mer.active.sum()),
+                             slope, alpha)
+                if hess.mode == "bfgs":
+                    v_new = user_mult(new)[0]
+                    grad_rows = _grad_lag_rows(problem)
+                    hess.update(new.x - pt.x, grad_rows(new.x, v_new) - grad_rows(pt.x, v_new))
+                pt = new
+                t = float(np.sum(np.maximum(pt.gI, 0.0) ** 3))
+                if t > 0.5 * region:
+                    region *= REGION_FACTOR
+    return finish(pt, Status.MAX_ITER, max_iter)
+
+
+def _bounds(problem):
+    from .optimality import _bounds_of
+
+    return _bounds_of(problem, problem.n, problem.m)
+
+
+def _bound_terms(rows: RowStructure, pt) -> np.ndarray:
+    """``−z_l + z_u``: the part of ``∇ₓL`` that comes from the bounds (constant in ``x``)."""
+    _, zl, zu = rows.to_user(pt.lam, pt.y)
+    return zu - zl
+
+
+def _grad_lag_rows(problem):
+    def grad_lag(x, v):
+        g = problem.grad(x)
+        if not problem.m:
+            return g
+        return g + problem.jprod(v, x, transpose=True)
+    return grad_lag
+
+
+def _hess_times(hess, problem, pt, v_rows, d):
+    """``H d`` with the exact Hessian of the Lagrangian when available, else a forward
+    difference of ``∇f + Jᵀv`` along ``d`` (the bound terms are constant)."""
+    if hess._H is not None and hess.mode != "bfgs":
+        return np.asarray(hess._H @ d).ravel()
+    dn = float(np.linalg.norm(d))
+    if dn == 0.0:
+        return np.zeros_like(d)
+    h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(pt.x))) / dn
+    gl = _grad_lag_rows(problem)
+    return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
+
+
+def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last):
+    """Newton direction on the ε-active set (module docstring, step 2)."""
+    n = pt.x.size
+    idx = np.flatnonzero(active)
+    GA = _rows_of(pt.GI, idx)
+    G = _stack(pt.GE, GA, sparse)
+    m_a = G.shape[0]
+    y_a = pt.y[idx]
+    inactive = ~active
+    grad_lag_a = pt.grad_lag.copy()
+    if np.any(inactive):
+        grad_lag_a -= np.asarray(_rows_of(pt.GI, np.flatnonzero(inactive)).T
+                                 @ pt.y[inactive]).ravel()
+    b = -np.concatenate([grad_lag_a, pt.cE, pt.gI[idx]])
+    bnorm = float(np.linalg.norm(b))
+    scale = max(_max_abs(B), _max_abs(G) if m_a else 0.0)
+    dense_max = opts["dense_threshold"] if not sparse else -1
+    delta = 0.0
+    for _ in range(60):
+        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
+        inertia = kkt_inertia(K, n, scale=scale)
+        if inertia is None or inertia[0] == n:
+            break
+        delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
+            if delta == 0 else delta * REG_GROWTH
+        if delta > REG_MAX:
+            break
+    if delta:
+        stats["n_regularized"] += 1
+        delta_last = delta
+    eta = float(opts["eta"])
+    if opts["superlinear"]:
+        eta = min(eta, bnorm ** float(opts["superlinear_power"]))
+    step = {"K": K, "b": b, "bnorm": bnorm, "eta": eta, "n_sharpen": 0, "solver": None,
+            "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
+            "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"]}
+    if opts["inner"] == "direct":
+        z, fl, _ = solve_direct(K, b)
+        stats["flops"] += fl
+    else:
+        solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
+        budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
+        step["budget"] = budget
+        z, res = solver.run(b, eta * max(bnorm, 1e-300), budget)
+        z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"])
+        stats["n_fallback"] += exact
+        step.update(solver=solver, exact=exact)
+    # negative curvature along Δx (no inertia check for large K): regularize, solve exactly
+    if inertia is None and delta == 0 and float(z[:n] @ (B @ z[:n])) < -1e-12 * float(
+            z[:n] @ z[:n]):
+        delta = max(REG_FIRST, delta_last)
+        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
+        z, fl, _ = solve_direct(K, b)
+        stats["flops"] += fl
+        stats["n_regularized"] += 1
+        step.update(K=K, solver=None, exact=True)
+    _set_direction(step, z)
+    return step, delta_last
+
+
+def _set_direction(step, z):
+    n, idx = step["n"], step["idx"]
+    n_e = z.size - n - idx.size
+    step["dx"] = z[:n]
+    step["dl"] = z[n:n + n_e]
+    dy = -step["y"].copy()
+    dy[idx] = z[n + n_e:]
+    step["dy"] = dy
+
+
+def _sharpen(step, opts, stats, force=False):
+    """Tighten the inner accuracy and continue sketching (re-sketch)."""
+    step["n_sharpen"] += 1
+    step["eta"] *= ETA_SHRINK
+    solver, K, b = step["solver"], step["K"], step["b"]
+    target = step["eta"] * step["bnorm"]
+    z, res = solver.run(b, target, step["budget"])
+    z, exact = _fallback_if_needed(solver, K, b, z, res, target,
+                                   step["fallback"] or force or step["eta"] < 1e-12)
+    stats["n_fallback"] += exact
+    step["exact"] = exact
+    _set_direction(step, z)
+
+
+def _locally_infeasible(pt, tol: float) -> bool:
+    """Violation ``> tol`` at a stationary point of ``½‖(c_E, max(g, 0))‖²``."""
+    viol_i = np.maximum(pt.gI, 0.0)
+    viol = np.concatenate([pt.cE, viol_i])
+    if not viol.size or float(np.max(np.abs(viol))) <= tol:
+        return False
+    grad = np.zeros(pt.x.size)
+    norm_sq = 0.0
+    for G, r in ((pt.GE, pt.cE), (pt.GI, viol_i)):
+        if r.size:
+            grad += np.asarray(G.T @ r).ravel()
+            data = G.data if sp.issparse(G) else G
+            norm_sq += float(np.sum(np.asarray(data) ** 2))
+    return float(np.linalg.norm(grad)) <= INFEASIBLE_RTOL * max(np.sqrt(norm_sq), 1e-300) * \
+        float(np.linalg.norm(viol))
