@@ -95,16 +95,20 @@ def kkt_general(problem: Any, x: np.ndarray) -> dict:
                 continue
             lower = s_low[i] <= s_up[i]  # the nearer side decides the sign (inf vs inf: lower)
             s = s_low[i] if lower else s_up[i]
-            if np.isfinite(s) and s <= ACTIVE_SLACK:
+            if cl[i] == cu[i]:  # a fixed row: free multiplier, no complementarity
+                cols.append(J[i]), slack.append(0.0), lo.append(-np.inf), hi.append(np.inf)
+            elif np.isfinite(s) and s <= ACTIVE_SLACK:
                 cols.append(J[i]), slack.append(s)
                 lo.append(-np.inf if lower else 0.0), hi.append(0.0 if lower else np.inf)
         b_low, b_up = np.abs(x - bl), np.abs(bu - x)
         for j in range(problem.n):
             lower = b_low[j] <= b_up[j]
             s = b_low[j] if lower else b_up[j]
-            if np.isfinite(s) and s <= ACTIVE_SLACK:
-                e = np.zeros(problem.n)
-                e[j] = 1.0
+            e = np.zeros(problem.n)
+            e[j] = 1.0
+            if bl[j] == bu[j]:  # a fixed variable: free multiplier
+                cols.append(e), slack.append(0.0), lo.append(-np.inf), hi.append(np.inf)
+            elif np.isfinite(s) and s <= ACTIVE_SLACK:
                 cols.append(e), slack.append(s)
                 lo.append(-np.inf if lower else 0.0), hi.append(0.0 if lower else np.inf)
     if cols:
