@@ -12,7 +12,7 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
 
    solved by randomized sketching to the adaptive accuracy of minimize_eq (or by LU), with the
    inertia correction ``B + δI`` of minimize_eq;
-3. descent test ``∇Φᵀ Δ <= −σ ν (‖rhs‖² + ‖g²_{Aᶜ} ∘ y_{Aᶜ}‖²)`` on the exact augmented
+3. descent test ``∇Φᵀ Δ <= −σ ν ‖(∇ₓL, c_E, g_A)‖²`` (and ``< 0``) on the exact augmented
    Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
    re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
    along ``−∇Φ``;
@@ -55,9 +55,13 @@ logger = logging.getLogger("optsolve.constrained")
 MAX_DESCENT_ROUNDS = 60
 #: sketch re-solves tried before the penalty is raised (as in minimize_eq)
 SHARPEN_FIRST = 2
+#: raising μ counts as useful when it cuts the failure margin ∇ΦᵀΔ + σν‖·‖² by this fraction
+RAISE_GAIN = 0.25
 #: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
 #: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
 REGION_FACTOR = 10.0
+#: times an iteration is redone with a larger region when the full step leaves it
+REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
 #: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
 INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
@@ -114,7 +118,7 @@ class _Point:
 
 
 def _rows_of(G, idx):
-    return G[idx] if not sp.issparse(G) else G[idx]
+    return G[idx]
 
 
 def _stack(GE, GA, sparse):
@@ -183,6 +187,9 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        # start inside the bounds (as scipy's L-BFGS-B and SLSQP do): a violated bound only
+        # costs Newton steps that the projection gives for free
+        x0 = np.clip(x0, rows.bl, rows.bu)
         lam = np.zeros(rows.n_eq)
         y = np.zeros(rows.n_ineq)
         pt = _Point(problem, rows, x0, lam, y)
@@ -219,65 +226,100 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 Hg = _hess_times(hess, problem, pt, v_rows, pt.grad_lag)
                 if not np.all(np.isfinite(Hg)):
                     return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
-                step, slope, thresh = None, np.inf, 0.0
-                for _ in range(MAX_DESCENT_ROUNDS + 1):
-                    mer = ineq_merit(pt.f, pt.lam, pt.y, pt.cE, pt.gI, pt.grad_lag, mu, nu,
-                                     region)
-                    if not np.isfinite(mer.value):  # region too small for x: widen it
-                        region = REGION_FACTOR * (region + float(np.sum(
-                            np.maximum(pt.gI, 0.0) ** 3)))
-                        continue
-                    gx, gl, gy = ineq_merit_gradient(mer, pt.y, pt.cE, pt.gI, pt.GE, pt.GI,
-                                                     pt.grad_lag, Hg, mu, nu)
-                    if step is None or step["active_key"] != mer.active.tobytes():
-                        step, delta_last = _newton_step(
-                            pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
-                            delta_last)
-                    dx, dl, dy = step["dx"], step["dl"], step["dy"]
-                    slope = float(gx @ dx + gl @ dl + gy @ dy)
-                    inact = ~mer.active
-                    g2y = pt.gI[inact] ** 2 * pt.y[inact]
-                    thresh = DESCENT_SIGMA * nu * (step["bnorm"] ** 2 + float(g2y @ g2y))
-                    if slope <= -thresh and np.isfinite(slope):
-                        break
-                    if step["solver"] is not None and step["n_sharpen"] < SHARPEN_FIRST:
-                        _sharpen(step, opts, stats)
-                        continue
-                    if mu < opts["mu_max"]:
-                        mu = min(opts["mu_max"], mu * rho)
-                        continue
-                    if step["solver"] is not None and not step["exact"]:
-                        _sharpen(step, opts, stats, force=True)
-                        continue
-                    if nu > opts["nu_min"]:
-                        nu /= rho
-                        continue
-                    break
-                if not (slope <= -thresh and np.isfinite(slope)):
-                    # safeguard (not in the paper): steepest descent on the merit itself
-                    dx, dl, dy = -gx, -gl, -gy
-                    slope = -float(gx @ gx + gl @ gl + gy @ gy)
-                    stats["n_merit_gradient"] += 1
-                    if slope == 0.0 or not np.isfinite(slope):
-                        return finish(pt, Status.STALLED, nit)
-                if step is not None and step["solver"] is not None:
-                    stats["n_inner"] += step["solver"].n_iter
-                    stats["flops"] += step["solver"].flops
-                # Armijo backtracking on Φ
-                phi0 = mer.value
-                alpha, new = 1.0, None
-                for _ in range(int(opts["max_backtracks"])):
-                    trial = _Point(problem, rows, pt.x + alpha * dx, pt.lam + alpha * dl,
-                                   pt.y + alpha * dy)
-                    if trial.finite():
-                        phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
-                                         trial.grad_lag, mu, nu, region).value
-                        if np.isfinite(phi) and phi <= phi0 + opts["armijo"] * alpha * slope:
-                            new = trial
+                new, stalled = None, False
+                for attempt in range(REGION_RETRIES + 1):
+                    step, slope, thresh = None, np.inf, 0.0
+                    last_raise, mu_useful = None, True
+                    last_lower, nu_useful = None, True
+                    for _ in range(MAX_DESCENT_ROUNDS + 1):
+                        mer = ineq_merit(pt.f, pt.lam, pt.y, pt.cE, pt.gI, pt.grad_lag, mu, nu,
+                                         region)
+                        if not np.isfinite(mer.value):  # region too small for x: widen it
+                            region = REGION_FACTOR * (region + float(np.sum(
+                                np.maximum(pt.gI, 0.0) ** 3)))
+                            continue
+                        gx, gl, gy = ineq_merit_gradient(mer, pt.y, pt.cE, pt.gI, pt.GE, pt.GI,
+                                                         pt.grad_lag, Hg, mu, nu)
+                        if step is None or step["active_key"] != mer.active.tobytes():
+                            step, delta_last = _newton_step(
+                                pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
+                                delta_last)
+                        dx, dl, dy = step["dx"], step["dl"], step["dy"]
+                        slope = float(gx @ dx + gl @ dl + gy @ dy)
+                        thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
+                        logger.debug("   round mu %.1e nu %.1e |A| %d slope %.3e thresh %.3e "
+                                     "(x %.2e lam %.2e y %.2e) |dx| %.2e", mu, nu,
+                                     int(mer.active.sum()), slope, thresh, gx @ dx, gl @ dl,
+                                     gy @ dy, np.linalg.norm(dx))
+                        if slope <= -thresh and slope < 0:
                             break
-                    alpha *= float(opts["backtrack"])
+                        if step["solver"] is not None and step["n_sharpen"] < SHARPEN_FIRST:
+                            _sharpen(step, opts, stats)
+                            continue
+                        # raise μ while it helps: the μ-part of the slope is −μ(‖c‖² + ‖g_A‖²/q)
+                        # plus the barrier's (μ‖w‖²/a) yᵀΔy, which a growing ‖y‖ makes positive
+                        if last_raise is not None and slope + thresh > last_raise[1] - (
+                                RAISE_GAIN * abs(last_raise[1])):
+                            mu, saved = last_raise[0], last_raise[2]
+                            mer, gx, gl, gy, step, slope, thresh = saved
+                            mu_useful, last_raise = False, None
+                        if mu_useful and mu < opts["mu_max"]:
+                            last_raise = (mu, slope + thresh,
+                                          (mer, gx, gl, gy, step, slope, thresh))
+                            mu = min(opts["mu_max"], mu * rho)
+                            continue
+                        if step["solver"] is not None and not step["exact"]:
+                            _sharpen(step, opts, stats, force=True)
+                            continue
+                        if last_lower is not None and slope + thresh > last_lower[1] - (
+                                RAISE_GAIN * abs(last_lower[1])):
+                            nu, saved = last_lower[0], last_lower[2]
+                            mer, gx, gl, gy, step, slope, thresh = saved
+                            nu_useful, last_lower = False, None
+                        if nu_useful and nu > opts["nu_min"]:
+                            last_lower = (nu, slope + thresh,
+                                          (mer, gx, gl, gy, step, slope, thresh))
+                            nu /= rho
+                            continue
+                        break
+                    if not (slope <= -thresh and slope < 0):
+                        # safeguard (not in the paper): steepest descent on the merit itself
+                        dx, dl, dy = -gx, -gl, -gy
+                        slope = -float(gx @ gx + gl @ gl + gy @ gy)
+                        stats["n_merit_gradient"] += 1
+                        if slope == 0.0 or not np.isfinite(slope):
+                            stalled = True
+                            break
+                    if step is not None and step["solver"] is not None:
+                        stats["n_inner"] += step["solver"].n_iter
+                        stats["flops"] += step["solver"].flops
+                    # Armijo backtracking on Φ
+                    phi0 = mer.value
+                    alpha, new = 1.0, None
+                    for _ in range(int(opts["max_backtracks"])):
+                        trial = _Point(problem, rows, pt.x + alpha * dx, pt.lam + alpha * dl,
+                                       pt.y + alpha * dy)
+                        if alpha == 1.0 and attempt < REGION_RETRIES and trial.gI.size:
+                            t_trial = float(np.sum(np.maximum(trial.gI, 0.0) ** 3))
+                            if t_trial > 0.5 * region:  # the paper's update of its ν
+                                region = max(region * REGION_FACTOR, REGION_FACTOR * t_trial)
+                                break
+                        if trial.finite():
+                            phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
+                                             trial.grad_lag, mu, nu, region).value
+                            if np.isfinite(phi) and phi <= phi0 + opts["armijo"] * alpha * slope:
+                                new = trial
+                                break
+                        alpha *= float(opts["backtrack"])
+                    if new is not None or alpha < 1.0:
+                        break
+                if stalled:
+                    return finish(pt, Status.STALLED, nit)
                 if new is None:
                     return finish(pt, Status.LINE_SEARCH_FAILED, nit)
+                if pt.gI.size <= 10:
+                    logger.debug("    g %s y %s A %s dy %s", np.round(pt.gI, 4),
+                                 np.round(pt.y, 4), mer.active.astype(int), np.round(dy, 4))
                 logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e |A| %d slope %.2e "
                              "alpha %.2e", nit, kkt, pt.f, mu, nu, int(mer.active.sum()),
                              slope, alpha)
@@ -341,6 +383,10 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
                                  @ pt.y[inactive]).ravel()
     b = -np.concatenate([grad_lag_a, pt.cE, pt.gI[idx]])
     bnorm = float(np.linalg.norm(b))
+    # the descent test's measure uses ∇ₓL with every multiplier (the ν-term of Φ decreases by
+    # ν‖∇ₓL‖² along an exact step, the inactive multipliers included)
+    descent_norm_sq = float(pt.grad_lag @ pt.grad_lag + pt.cE @ pt.cE
+                            + pt.gI[idx] @ pt.gI[idx])
     scale = max(_max_abs(B), _max_abs(G) if m_a else 0.0)
     dense_max = opts["dense_threshold"] if not sparse else -1
     delta = 0.0
@@ -359,7 +405,8 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     eta = float(opts["eta"])
     if opts["superlinear"]:
         eta = min(eta, bnorm ** float(opts["superlinear_power"]))
-    step = {"K": K, "b": b, "bnorm": bnorm, "eta": eta, "n_sharpen": 0, "solver": None,
+    step = {"K": K, "b": b, "bnorm": bnorm, "descent_norm_sq": descent_norm_sq, "eta": eta,
+            "n_sharpen": 0, "solver": None,
             "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
             "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"]}
     if opts["inner"] == "direct":

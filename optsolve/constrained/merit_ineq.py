@@ -5,7 +5,7 @@ For ``min f(x) s.t. c(x) = 0, g(x) <= 0`` with Lagrangian ``L = f + λᵀc + y�
 Program. 2023, Sec. 2; Lucidi 1992), written with the penalty ``μ = 1/ε`` and the weight ``ν``
 (their ``η``) of the equality-constrained solver of Hong et al. (ICML 2023), is::
 
-    a(x)    = R − Σ max(g_i, 0)³                       (R: the paper's ν; a > 0 is the domain)
+    a(x)    = 1 − Σ max(g_i, 0)³ / R                   (R: the paper's ν; a > 0 is the domain)
     q(x, y) = a(x) / (1 + ‖y‖²)
     w       = max(g, −q y / μ)                         (w_i = g_i exactly on the ε-active set
                                                         A = {i : g_i >= −q y_i / μ})
@@ -14,11 +14,13 @@ Program. 2023, Sec. 2; Lucidi 1992), written with the penalty ``μ = 1/ε`` and 
 with gradient::
 
     ∇ₓΦ = ∇ₓL + μ G_Eᵀc + (μ/q) G_Iᵀw + ν H ∇ₓL + 2ν G_Iᵀ(g³ ∘ y²)
-          + (3μ‖w‖² / (2 q a)) G_Iᵀ max(g, 0)²
+          + (3μ‖w‖² / (2 q a R)) G_Iᵀ max(g, 0)²
     ∇_λΦ = c + ν G_E ∇ₓL
     ∇_yΦ = w + ν G_I ∇ₓL + ν g⁴ ∘ y + (μ‖w‖² / a) y
 
-Two departures from the paper, both keeping exactness: the gradient term is ``‖∇ₓL‖²`` as in
+Three departures from the paper, all keeping exactness: ``a`` is divided by ``R`` (the paper's
+``a = R − Σ max(g, 0)³``; ours is the paper's merit with ``ε = 1/(μR)``, so the penalty does
+not fall when ``R`` has to grow for a badly infeasible start); the gradient term is ``‖∇ₓL‖²`` as in
 the equality-constrained merit of :mod:`.merit` (the paper uses ``‖G∇ₓL + diag(0, g²)(λ, y)‖²``,
 whose gradient needs the constraint Hessians applied to ``∇ₓL`` once more); the
 complementarity term ``‖g² ∘ y‖²`` that the paper puts inside that norm is kept on its own, so
@@ -43,6 +45,7 @@ class IneqMerit(NamedTuple):
     q: float
     a: float
     active: np.ndarray
+    region: float
 
 
 def ineq_merit(f: float, lam: np.ndarray, y: np.ndarray, c: np.ndarray, g: np.ndarray,
@@ -57,9 +60,9 @@ def ineq_merit(f: float, lam: np.ndarray, y: np.ndarray, c: np.ndarray, g: np.nd
     >>> m.value, m.active.tolist()
     (1.0, [False])
     """
-    a = float(region - np.sum(np.maximum(g, 0.0) ** 3))
+    a = float(1.0 - np.sum(np.maximum(g, 0.0) ** 3) / region)
     if not a > 0:
-        return IneqMerit(np.inf, np.zeros_like(g), 0.0, a, np.zeros(g.size, dtype=bool))
+        return IneqMerit(np.inf, np.zeros_like(g), 0.0, a, np.zeros(g.size, dtype=bool), region)
     q = a / (1.0 + float(y @ y))
     thresh = -q * y / mu
     active = g >= thresh
@@ -68,7 +71,7 @@ def ineq_merit(f: float, lam: np.ndarray, y: np.ndarray, c: np.ndarray, g: np.nd
     value = (f + float(lam @ c) + float(y @ w) + 0.5 * mu * float(c @ c)
              + 0.5 * mu / q * float(w @ w) + 0.5 * nu * float(grad_lag @ grad_lag)
              + 0.5 * nu * float(g2y @ g2y))
-    return IneqMerit(float(value), w, q, a, active)
+    return IneqMerit(float(value), w, q, a, active, region)
 
 
 def ineq_merit_gradient(merit: IneqMerit, y: np.ndarray, c: np.ndarray, g: np.ndarray,
@@ -92,8 +95,8 @@ def ineq_merit_gradient(merit: IneqMerit, y: np.ndarray, c: np.ndarray, g: np.nd
     if c.size:
         gx = gx + mu * np.asarray(GE.T @ c).ravel()
     if g.size:
-        coef = (mu / q) * w + 2.0 * nu * g**3 * y**2 + (1.5 * mu * ww / (q * a)) * np.maximum(
-            g, 0.0) ** 2
+        barrier = 1.5 * mu * ww / (q * a * merit.region)
+        coef = (mu / q) * w + 2.0 * nu * g**3 * y**2 + barrier * np.maximum(g, 0.0) ** 2
         gx = gx + np.asarray(GI.T @ coef).ravel()
     g_lam = c + nu * np.asarray(GE @ grad_lag).ravel() if c.size else np.zeros(0)
     if g.size:
