@@ -16,7 +16,10 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
    Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
    re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
    along ``−∇Φ``;
-4. Armijo backtracking on ``Φ``; a trial point outside the domain ``a > 0`` is rejected; the
+4. Armijo backtracking on ``Φ`` (with ``options['feasible_bounds']``: along the projection of
+   ``x + αΔx`` onto the bounds, with the bounds the step would cross added to ``A``, a
+   projected search (Bertsekas 1982) whose iterates never leave the bounds, for functions
+   undefined outside them); a trial point outside the domain ``a > 0`` is rejected; the
    region ``R`` grows when an accepted point uses more than half of it (the paper's update of
    its ``ν``).
 """
@@ -60,6 +63,11 @@ RAISE_GAIN = 0.25
 #: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
 #: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
 REGION_FACTOR = 10.0
+#: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
+ROUNDOFF_SLACK = 10.0
+#: Newton re-solves per iteration with the inequalities the linearized step would cross added
+#: to the active set (relative slack CROSS_TOL)
+BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -190,6 +198,11 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         # start inside the bounds (as scipy's L-BFGS-B and SLSQP do): a violated bound only
         # costs Newton steps that the projection gives for free
         x0 = np.clip(x0, rows.bl, rows.bu)
+        bound_start = rows.upper.size + rows.lower.size
+        box = bool(opts["feasible_bounds"]) and bool(
+            np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
+        if not box:
+            bound_start = rows.n_ineq  # no bound is added to stop a step
         lam = np.zeros(rows.n_eq)
         y = np.zeros(rows.n_ineq)
         pt = _Point(problem, rows, x0, lam, y)
@@ -243,7 +256,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if step is None or step["active_key"] != mer.active.tobytes():
                             step, delta_last = _newton_step(
                                 pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
-                                delta_last)
+                                delta_last, bound_start)
                         dx, dl, dy = step["dx"], step["dl"], step["dy"]
                         slope = float(gx @ dx + gl @ dl + gy @ dy)
                         thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
@@ -290,14 +303,21 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if slope == 0.0 or not np.isfinite(slope):
                             stalled = True
                             break
+                    gx_ls, gl_ls, gy_ls = gx, gl, gy
                     if step is not None and step["solver"] is not None:
                         stats["n_inner"] += step["solver"].n_iter
                         stats["flops"] += step["solver"].flops
                     # Armijo backtracking on Φ
                     phi0 = mer.value
+                    # round-off slack: near a solution the decrease of Φ falls below its
+                    # rounding error, and Newton's full step must still be accepted
+                    slack = ROUNDOFF_SLACK * np.finfo(float).eps * max(1.0, abs(phi0))
                     alpha, new = 1.0, None
                     for _ in range(int(opts["max_backtracks"])):
-                        trial = _Point(problem, rows, pt.x + alpha * dx, pt.lam + alpha * dl,
+                        xt = pt.x + alpha * dx
+                        if box:  # projected search: the iterates never leave the bounds
+                            xt = np.clip(xt, rows.bl, rows.bu)
+                        trial = _Point(problem, rows, xt, pt.lam + alpha * dl,
                                        pt.y + alpha * dy)
                         if alpha == 1.0 and attempt < REGION_RETRIES and trial.gI.size:
                             t_trial = float(np.sum(np.maximum(trial.gI, 0.0) ** 3))
@@ -307,7 +327,12 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if trial.finite():
                             phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
                                              trial.grad_lag, mu, nu, region).value
-                            if np.isfinite(phi) and phi <= phi0 + opts["armijo"] * alpha * slope:
+                            # projected search: the decrease predicted along the actual
+                            # (projected) displacement (Bertsekas 1982)
+                            pred = alpha * slope if not box else float(
+                                gx_ls @ (xt - pt.x)) + alpha * float(gl_ls @ dl + gy_ls @ dy)
+                            if np.isfinite(phi) and pred < 0 and (
+                                    phi <= phi0 + opts["armijo"] * pred + slack):
                                 new = trial
                                 break
                         alpha *= float(opts["backtrack"])
@@ -368,8 +393,36 @@ def _hess_times(hess, problem, pt, v_rows, d):
     return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
 
 
-def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last):
-    """Newton direction on the ε-active set (module docstring, step 2)."""
+def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
+                 bound_start):
+    """Newton direction on the ε-active set (module docstring, step 2), with the bounds that
+    the step would cross added to the active set (projected Newton, Bertsekas 1982), so that
+    the projection in the line search moves the step little."""
+    key = active.tobytes()
+    merit_active = active
+    active = active.copy()
+    for _ in range(BOUND_RESOLVES + 1):
+        step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
+                                           max_inner, stats, delta_last)
+        if not pt.gI.size:
+            break
+        lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
+        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
+        crossed[:bound_start] = False
+        if not np.any(crossed):
+            break
+        active |= crossed
+    added = active & ~merit_active
+    if np.any(added):
+        # a bound held only to stop the step keeps the multiplier of an inactive constraint
+        # (its KKT multiplier answers a question the merit did not ask)
+        step["dy"][added] = -pt.y[added]
+    step["active_key"] = key
+    return step, delta_last
+
+
+def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last):
+    """Newton direction with the inequalities ``active`` held as equalities."""
     n = pt.x.size
     idx = np.flatnonzero(active)
     GA = _rows_of(pt.GI, idx)
