@@ -63,6 +63,12 @@ RAISE_GAIN = 0.25
 #: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
 #: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
 REGION_FACTOR = 10.0
+#: a failed run is reported infeasible when least squares on the violation from its last
+#: iterate (at most FEASIBILITY_CHECK_EVALS evaluations) ends above FEASIBILITY_CHECK_TOL
+FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
+#: every STALL_WINDOW iterations, a violation above STALL_DECREASE times the one STALL_WINDOW
+#: iterations before triggers the infeasibility check
+STALL_WINDOW, STALL_DECREASE = 20, 0.9
 #: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
 ROUNDOFF_SLACK = 10.0
 #: Newton re-solves per iteration with the inequalities the linearized step would cross added
@@ -172,16 +178,22 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         else:
             res_kkt = measure(pt)
             v, zl, zu = user_mult(pt)
+        note_inf = ""
         if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
-                pt is not None and _locally_infeasible(pt, tol)):
-            status = Status.INFEASIBLE
+                pt is not None and res_kkt.feasibility > tol):
+            min_viol = _minimal_violation(problem, rows, pt.x)
+            if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
+                status = Status.INFEASIBLE
+                note_inf = (f"; the least violation reachable from the last iterate is "
+                            f"{min_viol:.3e}")
         active = None
         if pt is not None and pt.gI.size:
             active = np.flatnonzero(pt.gI >= -max(tol, 1e-8) * (1.0 + np.abs(pt.y)))
         res = make_result(
             pt.x.copy() if pt is not None else x0.copy(),
             float(pt.f) if pt is not None else np.nan,
-            success=status == 0, status=int(status), message=STATUS_MESSAGES[status] + note,
+            success=status == 0, status=int(status),
+            message=STATUS_MESSAGES[status] + note + note_inf,
             nit=nit, multipliers=v, bounds_multipliers=(zl, zu),
             kkt=float(res_kkt.kkt), kkt_residuals=res_kkt._asdict(),
             constr_violation=float(res_kkt.feasibility),
@@ -214,6 +226,12 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         region = REGION_FACTOR * (1.0 + float(np.sum(np.maximum(pt.gI, 0.0) ** 3)))
         sparse = sp.issparse(pt.J) or n + rows.n_eq + rows.n_ineq > opts["dense_threshold"]
 
+        viol_hist: list[float] = []
+
+        def measure_viol(p):
+            return float(np.max(np.abs(np.concatenate(
+                [p.cE, np.maximum(p.gI, 0.0), [0.0]]))))
+
         reporter = ProgressReporter(max_iter, solver_name, opts["verbose"], "kkt")
         nit = 0
         with reporter:
@@ -230,6 +248,15 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
                 if n_infeasible >= INFEASIBLE_PATIENCE:
                     return finish(pt, Status.INFEASIBLE, nit)
+                # the violation stopped falling for STALL_WINDOW iterations: is it infeasible?
+                viol_hist.append(measure_viol(pt))
+                if (nit >= STALL_WINDOW and viol_hist[-1] > tol
+                        and viol_hist[-1] > STALL_DECREASE * viol_hist[-1 - STALL_WINDOW]
+                        and nit % STALL_WINDOW == 0):
+                    min_viol = _minimal_violation(problem, rows, pt.x)
+                    if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
+                        return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
+                                      f"reachable from the last iterate is {min_viol:.3e}")
                 if nit == max_iter:
                     break
                 v_rows = user_mult(pt)[0]
@@ -508,6 +535,38 @@ def _sharpen(step, opts, stats, force=False):
     stats["n_fallback"] += exact
     step["exact"] = exact
     _set_direction(step, z)
+
+
+def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray) -> float:
+    """``‖(c_E, max(g, 0))‖∞`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²`` from ``x0``
+    (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails with the
+    constraints violated, this tells an infeasible problem from a failure to converge."""
+    from scipy.optimize import least_squares
+
+    def residual(x):
+        c = problem.cons(x) if problem.m else np.zeros(0)
+        return np.concatenate([rows.equalities(c, x), np.maximum(rows.inequalities(c, x), 0.0)])
+
+    def jacobian(x):
+        J = problem.jac(x) if problem.m else np.zeros((0, x.size))
+        if problem.m and not sp.issparse(J):
+            J = np.asarray(J, dtype=np.float64).reshape(problem.m, x.size)
+        GE, GI = rows.jacobians(J)
+        c = problem.cons(x) if problem.m else np.zeros(0)
+        on = (rows.inequalities(c, x) > 0).astype(float)
+        if sp.issparse(GI) or sp.issparse(GE):
+            return sp.vstack([sp.csr_matrix(GE), sp.diags(on) @ sp.csr_matrix(GI)], format="csr")
+        return np.vstack([GE, on[:, None] * GI])
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = least_squares(residual, x0, jac=jacobian, method="trf", xtol=1e-15,
+                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS)
+        r = residual(sol.x)
+    except Exception:  # the check is advisory: any failure keeps the original status
+        return 0.0
+    return float(np.max(np.abs(r))) if r.size else 0.0
 
 
 def _locally_infeasible(pt, tol: float) -> bool:
