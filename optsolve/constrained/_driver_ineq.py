@@ -211,7 +211,10 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         # costs Newton steps that the projection gives for free
         x0 = np.clip(x0, rows.bl, rows.bu)
         bound_start = rows.upper.size + rows.lower.size
-        box = bool(opts["feasible_bounds"]) and bool(
+        feasible_bounds = opts["feasible_bounds"]
+        if feasible_bounds == "auto":  # bounds and equalities only: projected search
+            feasible_bounds = rows.upper.size + rows.lower.size == 0
+        box = bool(feasible_bounds) and bool(
             np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
         if not box:
             bound_start = rows.n_ineq  # no bound is added to stop a step
@@ -247,7 +250,11 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                     return finish(pt, Status.SUCCESS, nit)
                 n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
                 if n_infeasible >= INFEASIBLE_PATIENCE:
-                    return finish(pt, Status.INFEASIBLE, nit)
+                    n_infeasible = 0
+                    min_viol = _minimal_violation(problem, rows, pt.x)
+                    if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
+                        return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
+                                      f"reachable from the last iterate is {min_viol:.3e}")
                 # the violation stopped falling for STALL_WINDOW iterations: is it infeasible?
                 viol_hist.append(measure_viol(pt))
                 if (nit >= STALL_WINDOW and viol_hist[-1] > tol

@@ -91,7 +91,7 @@ _DEFAULTS = {
     "backtrack": 0.5,
     "max_backtracks": 50,
     "lambda0": "least_squares",
-    "feasible_bounds": False,
+    "feasible_bounds": "auto",
     "dense_threshold": DENSE_KKT_MAX,
     "record_history": False,
     "verbose": 0,
@@ -104,6 +104,14 @@ def _check_verbose(value: Any, name: str) -> int:
     if not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name} must be a bool or a non-negative integer, got {value!r}")
     return int(value)
+
+
+def _check_feasible_bounds(value: Any, name: str) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value == "auto":
+        return value
+    raise ValueError(f"{name} must be True, False or 'auto', got {value!r}")
 
 
 def _check_random_state(value: Any, name: str) -> Any:
@@ -132,7 +140,7 @@ OPTION_CHECKS = {
     "backtrack": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
     "max_backtracks": option("int", low=1),
     "lambda0": option("choice", choices=("least_squares", "zeros")),
-    "feasible_bounds": option("bool"),
+    "feasible_bounds": lambda v, name: _check_feasible_bounds(v, name),
     "dense_threshold": option("int", low=0),
     "record_history": option("bool"),
     "verbose": _check_verbose,
@@ -195,7 +203,9 @@ def minimize(
     options : dict, optional
         ``maxiter`` (500), ``sketch`` ('kaczmarz', 'gaussian', 'block', 'count'),
         ``random_state``, ``eta``, ``superlinear``, ``max_inner``, ``hessian``, ``mu0``,
-        ``nu0``, ``record_history``, ``verbose`` ... (``MINIMIZE_METHODS[method].defaults``);
+        ``nu0``, ``feasible_bounds`` (True: iterates stay inside the bounds, by a projected
+        search; 'auto' (default): True when there are no inequality constraints besides the
+        bounds), ``record_history``, ``verbose`` ... (``MINIMIZE_METHODS[method].defaults``);
         unknown keys, wrong types and out-of-range values raise before any work.
 
     Returns
