@@ -87,7 +87,7 @@ def ineq_merit_gradient(merit: IneqMerit, y: np.ndarray, c: np.ndarray, g: np.nd
     >>> gx, gl_, gy = ineq_merit_gradient(m, y, np.zeros(0), g, np.zeros((0, 2)),
     ...                                   np.array([[1.0, 0.0]]), gl, np.zeros(2), 2.0, 0.0)
     >>> gy.round(4).tolist()
-    [0.5938]
+    [1.0714]
     """
     w, q, a = merit.w, merit.q, merit.a
     ww = float(w @ w)
