@@ -230,6 +230,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         sparse = sp.issparse(pt.J) or n + rows.n_eq + rows.n_ineq > opts["dense_threshold"]
 
         viol_hist: list[float] = []
+        debug = logger.isEnabledFor(logging.DEBUG)
 
         def measure_viol(p):
             return float(np.max(np.abs(np.concatenate(
@@ -294,10 +295,11 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         dx, dl, dy = step["dx"], step["dl"], step["dy"]
                         slope = float(gx @ dx + gl @ dl + gy @ dy)
                         thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
-                        logger.debug("   round mu %.1e nu %.1e |A| %d slope %.3e thresh %.3e "
-                                     "(x %.2e lam %.2e y %.2e) |dx| %.2e", mu, nu,
-                                     int(mer.active.sum()), slope, thresh, gx @ dx, gl @ dl,
-                                     gy @ dy, np.linalg.norm(dx))
+                        if debug:
+                            logger.debug("   round mu %.1e nu %.1e |A| %d slope %.3e thresh "
+                                         "%.3e (x %.2e lam %.2e y %.2e) |dx| %.2e", mu, nu,
+                                         int(mer.active.sum()), slope, thresh, gx @ dx,
+                                         gl @ dl, gy @ dy, np.linalg.norm(dx))
                         if slope <= -thresh and slope < 0:
                             break
                         if step["solver"] is not None and step["n_sharpen"] < SHARPEN_FIRST:
@@ -376,7 +378,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                     return finish(pt, Status.STALLED, nit)
                 if new is None:
                     return finish(pt, Status.LINE_SEARCH_FAILED, nit)
-                if pt.gI.size <= 10:
+                if debug and pt.gI.size <= 10:
                     logger.debug("    g %s y %s A %s dy %s", np.round(pt.gI, 4),
                                  np.round(pt.y, 4), mer.active.astype(int), np.round(dy, 4))
                 logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e |A| %d slope %.2e "

@@ -35,10 +35,35 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
   would not be solvable by sketching).
 * **Bounds** are inequality rows ``±x_j ∓ b_j <= 0`` of the sparse Jacobian: an active bound
   adds one row with one non-zero to the KKT matrix, so sparse problems stay sparse (nothing of
-  size ``n x n`` is formed densely above ``options['dense_threshold']``).
-* **Stopping.** The scaled KKT residual of :func:`optsolve.constrained.kkt_residuals` (IPOPT's
-  scaling) below ``tol``; local infeasibility (violation at a stationary point of
-  ``½‖(c_E, max(c_I, 0))‖²``) is reported as ``Status.INFEASIBLE``.
+  size ``n x n`` is formed densely above ``options['dense_threshold']``). ``x0`` is projected
+  onto the bounds. With ``options['feasible_bounds']`` (default ``'auto'``: on when the
+  bounds are the only inequalities) the iterates never leave the bounds: the line search
+  follows the projection of the step onto the box, with the Armijo decrease predicted along
+  the projected displacement, and the bounds the step would cross are held in the Newton
+  system (projected Newton, Bertsekas 1982). Reason: many bounds change at once (a
+  bound-constrained PDE control converges in about 7 iterations instead of hundreds), and
+  functions undefined outside the bounds are never evaluated there; off for general
+  inequalities because the penalty, not the projection, then identifies the active set
+  faster (HS118).
+* **Penalty updates.** When ``∇ΦᵀΔ > −σν‖(∇ₓL, c_E, g_A)‖²``: re-sketch, then raise ``μ``
+  (``×10``) only while that cuts the failure margin by a quarter, then lower ``ν`` under the
+  same rule, then step along ``−∇Φ``. Reason: the barrier term makes part of the slope grow
+  with ``μ`` when the multipliers grow, and an unbounded ``μ`` makes the line search crawl.
+* **Region.** The paper's ``a(x) = ν − Σ max(g_i, 0)³`` is used as ``1 − Σ max(g_i, 0)³/R``
+  (the same merit with ``ε`` rescaled by ``R``), and ``R`` grows (``×10``) when the full step
+  would leave half of it, as the paper's ``ν`` does.
+* **Stopping and failures.** The scaled KKT residual of
+  :func:`optsolve.constrained.kkt_residuals` (IPOPT's scaling) below ``tol``. A run that
+  stalls (the violation not falling for 20 iterations) or fails with the constraints violated
+  is checked by a Gauss–Newton least-squares solve of ``min ½‖(c_E, max(c_I, 0))‖²`` from the
+  last iterate: a positive minimum is ``Status.INFEASIBLE`` (local infeasibility, as IPOPT
+  reports it), otherwise the original status (max. iterations, line search) stands.
+* **Departures from the paper.** Deterministic (exact ``f``, no sampling); the dual step comes
+  from the KKT system on ``A`` (the paper solves a second system with ``G Gᵀ + diag(g²)``);
+  the merit's gradient term is ``‖∇ₓL‖²`` (see :mod:`.merit_ineq`); the ``−∇Φ`` safeguard
+  where the paper takes a regularized Newton step on ``Φ``. Equation numbers of the paper could
+  not be checked offline; the formulas are those of its Section 2 as implemented in the
+  authors' reference code, re-derived and tested against finite differences here.
 
 Problem objects (``fun`` may be one instead of a callable): anything with pycutest's method
 names (``obj``, ``grad``, ``cons``, ``jac``, ``hess(x, v)`` = Hessian of the Lagrangian
