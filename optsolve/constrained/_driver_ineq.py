@@ -74,9 +74,9 @@ ROUNDOFF_SLACK = 10.0
 #: Newton re-solves per iteration with the inequalities the linearized step would cross added
 #: to the active set (relative slack CROSS_TOL)
 BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
-#: a Newton step longer than STEP_MAX_RATIO max(1, ‖x‖) is regularized further (at most
+#: a Newton step longer than STEP_MAX_RATIO max(√n, ‖x‖) is regularized further (at most
 #: STEP_REG_TRIES times, δ multiplied by 10)
-STEP_MAX_RATIO, STEP_REG_TRIES = 100.0, 12
+STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -524,7 +524,7 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     # a step far longer than the iterate (B + δI nearly singular on the null space of the
     # active Jacobian, e.g. a linear objective): raise δ, Levenberg–Marquardt style, so that
     # the merit's line search is not left with a tiny α
-    x_scale = STEP_MAX_RATIO * max(1.0, float(np.linalg.norm(pt.x)))
+    x_scale = STEP_MAX_RATIO * max(np.sqrt(n), float(np.linalg.norm(pt.x)))
     for _ in range(STEP_REG_TRIES):
         if not float(np.linalg.norm(z[:n])) > x_scale:
             break
