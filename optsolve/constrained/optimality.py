@@ -47,7 +47,15 @@ ACTIVE_TOL = 1e-6
 
 
 class KKTResiduals(NamedTuple):
-    """The four parts of the KKT residual and their maximum ``kkt`` (see module docstring)."""
+    """The four parts of the KKT residual and their maximum ``kkt`` (see module docstring).
+
+    Examples
+    --------
+    >>> r = KKTResiduals(kkt=0.5, stationarity=0.5, feasibility=0.0, complementarity=0.1,
+    ...                  sign=0.0)
+    >>> r.kkt == max(r[1:]), r._asdict()["complementarity"]
+    (True, 0.1)
+    """
 
     kkt: float
     stationarity: float
