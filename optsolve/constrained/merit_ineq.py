@@ -18,7 +18,15 @@ with gradient::
     ∇_λΦ = c + ν G_E ∇ₓL
     ∇_yΦ = w + ν G_I ∇ₓL + ν g⁴ ∘ y + (μ‖w‖² / a) y
 
-Three departures from the paper, all keeping exactness: ``a`` is divided by ``R`` (the paper's
+Four departures from the paper, all keeping exactness (KKT points are stationary points of
+``Φ``, and the ``ν``-terms make stationary points with ``c = 0, w = 0`` KKT points): by default
+``q = a(x)``, without the paper's factor ``1/(1 + ‖y‖²)`` (``MULTIPLIER_SCALED``): that
+factor serves the paper's bound on the level sets in ``y``, but its ``y``-derivative
+``(μ‖w‖²/a) y`` makes the slope of every Newton step that enlarges the multipliers grow with
+``μ``, so the penalty runs away (on the S2MPJ problems CONGIGMZ, CSFI1, CRESC4 ``μ`` reached
+``1e6``-``1e7`` and the runs failed; with ``q = a`` they converge in 12, 12 and 60 iterations
+or are classified); the formulas below are written for the paper's ``q``, ours drops the
+terms with ``‖y‖``; ``a`` is divided by ``R`` (the paper's
 ``a = R − Σ max(g, 0)³``; ours is the paper's merit with ``ε = 1/(μR)``, so the penalty does
 not fall when ``R`` has to grow for a badly infeasible start); the gradient term is ``‖∇ₓL‖²`` as in
 the equality-constrained merit of :mod:`.merit` (the paper uses ``‖G∇ₓL + diag(0, g²)(λ, y)‖²``,
@@ -34,7 +42,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["IneqMerit", "ineq_merit", "ineq_merit_gradient"]
+__all__ = ["MULTIPLIER_SCALED", "IneqMerit", "ineq_merit", "ineq_merit_gradient"]
+
+#: q = a(x) / (1 + ‖y‖²) as in the paper (True) or q = a(x) (False, our default; module
+#: docstring)
+MULTIPLIER_SCALED = False
 
 
 class IneqMerit(NamedTuple):
@@ -63,7 +75,7 @@ def ineq_merit(f: float, lam: np.ndarray, y: np.ndarray, c: np.ndarray, g: np.nd
     a = float(1.0 - np.sum(np.maximum(g, 0.0) ** 3) / region)
     if not a > 0:
         return IneqMerit(np.inf, np.zeros_like(g), 0.0, a, np.zeros(g.size, dtype=bool), region)
-    q = a / (1.0 + float(y @ y))
+    q = a / (1.0 + float(y @ y)) if MULTIPLIER_SCALED else a
     thresh = -q * y / mu
     active = g >= thresh
     w = np.where(active, g, thresh)
@@ -87,7 +99,7 @@ def ineq_merit_gradient(merit: IneqMerit, y: np.ndarray, c: np.ndarray, g: np.nd
     >>> gx, gl_, gy = ineq_merit_gradient(m, y, np.zeros(0), g, np.zeros((0, 2)),
     ...                                   np.array([[1.0, 0.0]]), gl, np.zeros(2), 2.0, 0.0)
     >>> gy.round(4).tolist()
-    [1.0714]
+    [0.5]
     """
     w, q, a = merit.w, merit.q, merit.a
     ww = float(w @ w)
@@ -95,12 +107,15 @@ def ineq_merit_gradient(merit: IneqMerit, y: np.ndarray, c: np.ndarray, g: np.nd
     if c.size:
         gx = gx + mu * np.asarray(GE.T @ c).ravel()
     if g.size:
-        barrier = 1.5 * mu * ww / (q * a * merit.region)
+        barrier = 1.5 * mu * ww / (q * a * merit.region) if MULTIPLIER_SCALED else (
+            1.5 * mu * ww / (a * a * merit.region))
         coef = (mu / q) * w + 2.0 * nu * g**3 * y**2 + barrier * np.maximum(g, 0.0) ** 2
         gx = gx + np.asarray(GI.T @ coef).ravel()
     g_lam = c + nu * np.asarray(GE @ grad_lag).ravel() if c.size else np.zeros(0)
     if g.size:
-        g_y = w + nu * np.asarray(GI @ grad_lag).ravel() + nu * g**4 * y + (mu * ww / a) * y
+        g_y = w + nu * np.asarray(GI @ grad_lag).ravel() + nu * g**4 * y
+        if MULTIPLIER_SCALED:
+            g_y = g_y + (mu * ww / a) * y
     else:
         g_y = np.zeros(0)
     return gx, g_lam, g_y

@@ -12,13 +12,14 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
 
 * **Merit.** The exact augmented Lagrangian extended to inequalities by Lucidi's construction
   (paper, Sec. 2): ``Φ = f + λᵀc_E + yᵀw + (μ/2)‖c_E‖² + (μ/(2q))‖w‖² + (ν/2)‖∇ₓL‖²
-  + (ν/2)‖g² ∘ y‖²`` with ``w = max(g, −q y/μ)``, ``q = a(x)/(1 + ‖y‖²)`` and
-  ``a(x) = R − Σ max(g_i, 0)³`` (:mod:`.merit_ineq` gives it with its gradient and the two
-  places where we depart from the paper). Reason: it is the same differentiable merit as the
-  equality-constrained solver (:func:`minimize_eq`, Hong et al. eq. (3)), so the descent
-  test, the penalty updates and the Armijo search carry over unchanged; the cubic barrier
-  ``a(x) > 0`` keeps the penalty ``μ/q`` bounded on the region the iterates visit, which is
-  what makes the function exact for inequalities (the paper's key device).
+  + (ν/2)‖g² ∘ y‖²`` with ``w = max(g, −q y/μ)``, ``q = a(x)`` (the paper divides by
+  ``1 + ‖y‖²``) and ``a(x) = 1 − Σ max(g_i, 0)³ / R`` (:mod:`.merit_ineq` gives it with its
+  gradient and the places where we depart from the paper, with the measured reasons).
+  Reason: it is the same differentiable merit as the equality-constrained solver
+  (:func:`minimize_eq`, Hong et al. eq. (3)), so the descent test, the penalty updates and the
+  Armijo search carry over unchanged; the cubic barrier ``a(x) > 0`` keeps the penalty ``μ/q``
+  bounded on the region the iterates visit, which is what makes the function exact for
+  inequalities (the paper's key device).
 * **Active set.** ``A = {i : g_i(x) >= −q y_i / μ}``, the set on which ``w = g`` (the paper's
   ε-active set with ``ε = 1/μ``). It needs no QP and no strict complementarity: a weakly
   active constraint (``g_i = 0``, ``y_i = 0``) stays in ``A`` and its multiplier goes to 0.

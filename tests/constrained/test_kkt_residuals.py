@@ -101,8 +101,12 @@ def test_bad_multiplier_shapes():
         kkt_residuals(p, [0.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize("scaled", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_merit_gradient_matches_finite_differences(seed):
+def test_merit_gradient_matches_finite_differences(seed, scaled, monkeypatch):
+    from optsolve.constrained import merit_ineq
+
+    monkeypatch.setattr(merit_ineq, "MULTIPLIER_SCALED", scaled)
     rng = np.random.default_rng(seed)
     n, me, mi = 4, 2, 3
     A = rng.standard_normal((n, n))
