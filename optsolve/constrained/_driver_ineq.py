@@ -587,9 +587,12 @@ def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray) -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol = least_squares(residual, x0, jac=jacobian, method="trf", xtol=1e-15,
-                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS)
+                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS,
+                                x_scale="jac")
         r = residual(sol.x)
     except Exception:  # the check is advisory: any failure keeps the original status
+        return 0.0
+    if sol.status <= 0:  # the evaluation budget ran out: no claim of infeasibility
         return 0.0
     return float(np.max(np.abs(r))) if r.size else 0.0
 
