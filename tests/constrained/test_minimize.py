@@ -350,3 +350,21 @@ def test_bound_constrained_poisson_control_stays_sparse():
     assert np.sum(z <= 1e-9) > 0 and np.sum(z >= zmax - 1e-9) > 0  # both bounds active
     assert res.kkt <= 1e-6
     assert peak < 20e6
+
+
+def test_linear_operator_hessian_and_hessp():
+    """Hessians given as a LinearOperator or through hessp (small n: their entries are taken
+    column by column for the KKT matrix)."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    d = hs.hs35()
+    H = d["hess"](d["x0"])
+    ref = _solve(d)
+    d_op = dict(d, hess=lambda x: aslinearoperator(H))
+    res = _solve(d_op)
+    assert res.success
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-9)
+    res = minimize(d["fun"], d["x0"], jac=d["jac"], hessp=lambda x, p: H @ p,
+                   constraints=d["constraints"], bounds=d["bounds"], method="eal-direct")
+    assert res.success
+    np.testing.assert_allclose(res.x, d["x_opt"], atol=1e-8)
