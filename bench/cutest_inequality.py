@@ -7,7 +7,7 @@ subprocess with a time limit (the ``optsolve bench --suite cutest_nlp`` machiner
 :mod:`optsolve.constrained._bench_general`). Every contender is judged by the same measure at
 the point it returns: the KKT residual with sign-constrained least-squares multipliers
 (stationarity, primal violation, complementarity, multiplier signs), solved when <= 1e-6. Every
-unsolved run gets a failure category.
+unsolved run gets a failure category; the time of the measure is not counted.
 
 Results go to ``bench/results/cutest_inequality/``: one CSV per solver and chunk
 (``<solver>/<chunk>/cutest_nlp.csv``, resumable), the merged ``cutest_inequality.csv``, the
@@ -98,9 +98,12 @@ def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = Tr
     lines = [
         f"S2MPJ (CUTEst) problems with inequalities and/or bounds, n <= 1000: {total} in the set; "
         f"{len(common)} attempted by every solver below (the table and profiles count those). "
-        f"Solved: KKT residual <= {KKT_TOL:g} at the returned point (sign-constrained "
-        "least-squares multipliers, the same measure for every solver; stationarity, primal "
-        "violation, complementarity).",
+        f"Solved: KKT residual <= {KKT_TOL:g} at the returned point, the same measure for "
+        "every solver (optsolve.constrained.kkt_residuals: IPOPT-scaled stationarity, primal "
+        "violation, complementarity, multiplier signs; multipliers estimated by "
+        "sign-constrained least squares on the active set, or the solver's own when they give "
+        "a smaller residual). Times: the solve alone, one subprocess per solve, 2 shared "
+        "cores.",
         "",
         "| solver | solved | vs IPOPT | median iterations (solved) | median time [s] (solved) "
         "| failures |",
