@@ -69,6 +69,8 @@ FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
 #: every STALL_WINDOW iterations, a violation above STALL_DECREASE times the one STALL_WINDOW
 #: iterations before triggers the infeasibility check
 STALL_WINDOW, STALL_DECREASE = 20, 0.9
+#: restarts from a feasible point found by the least-squares check (feasibility restoration)
+MAX_RESTORATIONS = 3
 #: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
 ROUNDOFF_SLACK = 10.0
 #: Newton re-solves per iteration with the inequalities the linearized step would cross added
@@ -161,7 +163,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     stats = {"n_inner": 0, "n_fallback": 0, "n_regularized": 0, "n_merit_gradient": 0,
              "flops": 0.0}
     delta_last = 0.0
-    n_infeasible = 0
+    n_infeasible = n_restored = 0
     region = 0.0
 
     def user_mult(pt):
@@ -184,7 +186,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         note_inf = ""
         if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
                 pt is not None and res_kkt.feasibility > tol):
-            min_viol = _minimal_violation(problem, rows, pt.x)
+            min_viol, _ = _minimal_violation(problem, rows, pt.x)
             if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                 status = Status.INFEASIBLE
                 note_inf = (f"; the least violation reachable from the last iterate is "
@@ -253,21 +255,24 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if kkt <= tol:
                     return finish(pt, Status.SUCCESS, nit)
                 n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
-                if n_infeasible >= INFEASIBLE_PATIENCE:
-                    n_infeasible = 0
-                    min_viol = _minimal_violation(problem, rows, pt.x)
-                    if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
-                        return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
-                                      f"reachable from the last iterate is {min_viol:.3e}")
-                # the violation stopped falling for STALL_WINDOW iterations: is it infeasible?
+                # the violation at a stationary point of its own (3 iterations), or not
+                # falling for STALL_WINDOW iterations: infeasible, or restore feasibility
                 viol_hist.append(measure_viol(pt))
-                if (nit >= STALL_WINDOW and viol_hist[-1] > tol
-                        and viol_hist[-1] > STALL_DECREASE * viol_hist[-1 - STALL_WINDOW]
-                        and nit % STALL_WINDOW == 0):
-                    min_viol = _minimal_violation(problem, rows, pt.x)
+                stalled_viol = (nit >= STALL_WINDOW and viol_hist[-1] > tol
+                                and viol_hist[-1] > STALL_DECREASE * viol_hist[-1 - STALL_WINDOW]
+                                and nit % STALL_WINDOW == 0)
+                if n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol:
+                    n_infeasible = 0
+                    min_viol, x_feas = _minimal_violation(problem, rows, pt.x, tol)
                     if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                         return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
                                       f"reachable from the last iterate is {min_viol:.3e}")
+                    if x_feas is not None and n_restored < MAX_RESTORATIONS:
+                        n_restored += 1
+                        restored = _Point(problem, rows, x_feas, pt.lam, pt.y)
+                        if restored.finite():
+                            pt = restored
+                            continue
                 if nit == max_iter:
                     break
                 v_rows = user_mult(pt)[0]
@@ -562,10 +567,14 @@ def _sharpen(step, opts, stats, force=False):
     _set_direction(step, z)
 
 
-def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray) -> float:
-    """``‖(c_E, max(g, 0))‖∞`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²`` from ``x0``
-    (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails with the
-    constraints violated, this tells an infeasible problem from a failure to converge."""
+def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
+                       tol: float = 0.0) -> tuple[float, np.ndarray | None]:
+    """``(‖(c_E, max(g, 0))‖∞, x_feasible)`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²``
+    from ``x0`` (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails
+    with the constraints violated, this tells an infeasible problem from a failure to
+    converge. The violation is 0 unless certified (converged to a stationary point of the
+    violation); ``x_feasible`` is the minimizer when its violation is at most ``tol`` (a
+    feasibility restoration the solver restarts from), else None."""
     from scipy.optimize import least_squares
 
     def residual(x):
@@ -591,10 +600,17 @@ def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray) -> float:
                                 x_scale="jac")
         r = residual(sol.x)
     except Exception:  # the check is advisory: any failure keeps the original status
-        return 0.0
+        return 0.0, None
+    viol = float(np.max(np.abs(r))) if r.size else 0.0
+    if viol <= tol and np.all(np.isfinite(sol.x)):
+        return 0.0, sol.x  # a feasible point: the caller may restart from it
     if sol.status <= 0:  # the evaluation budget ran out: no claim of infeasibility
-        return 0.0
-    return float(np.max(np.abs(r))) if r.size else 0.0
+        return 0.0, None
+    # a stationary point of the violation, not a stop at a kink of max(g, 0): ‖Jᵀr‖ small
+    # next to ‖r‖ (the same relative test as IPOPT's local infeasibility)
+    if not sol.optimality <= INFEASIBLE_RTOL * max(1.0, float(np.linalg.norm(r))):
+        return 0.0, None
+    return viol, None
 
 
 def _locally_infeasible(pt, tol: float) -> bool:
