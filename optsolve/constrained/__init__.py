@@ -9,8 +9,8 @@ Randomized Iterative Sketching", ICML 2023. Public names are imported lazily so 
 from .._lazy import attach
 
 _LAZY = {
-    "minimize": ".minimize",
-    "MINIMIZE_METHODS": ".minimize",
+    "minimize": ".nlp",
+    "MINIMIZE_METHODS": ".nlp",
     "NonlinearProblem": ".problem",
     "kkt_residuals": ".optimality",
     "KKTResiduals": ".optimality",

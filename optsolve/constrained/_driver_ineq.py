@@ -1,4 +1,4 @@
-"""The outer loop of :func:`optsolve.constrained.minimize` (validation lives in minimize.py).
+"""The outer loop of :func:`optsolve.constrained.minimize` (validation lives in nlp.py).
 
 One iteration at ``(x, λ, y)`` (equalities ``c_E``, inequalities ``g <= 0``, bounds included as
 rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
