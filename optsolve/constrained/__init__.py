@@ -1,4 +1,5 @@
-"""Sketched exact-augmented-Lagrangian Newton for equality-constrained NLP.
+"""Sketched exact-augmented-Lagrangian Newton for constrained NLP (``minimize_eq`` for equality
+constraints, ``minimize`` for general ones: bounds, inequalities, scipy.optimize's interface).
 
 Hong, Na, Mahoney & Kolar, "Constrained Optimization via Exact Augmented Lagrangian and
 Randomized Iterative Sketching", ICML 2023. Public names are imported lazily so that
@@ -8,6 +9,11 @@ Randomized Iterative Sketching", ICML 2023. Public names are imported lazily so 
 from .._lazy import attach
 
 _LAZY = {
+    "minimize": ".nlp",
+    "MINIMIZE_METHODS": ".nlp",
+    "NonlinearProblem": ".problem",
+    "kkt_residuals": ".optimality",
+    "KKTResiduals": ".optimality",
     "minimize_eq": ".solver",
     "METHODS": ".solver",
     "SketchSolver": ".sketches",

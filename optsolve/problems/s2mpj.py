@@ -61,8 +61,34 @@ S2MPJ_SETUP_HELP = (
 #: CUTEst's stand-in for an infinite bound
 S2MPJ_INFINITY = 1e20
 
-#: ``constraints=`` values of :func:`list_s2mpj_problems`
-CONSTRAINT_KINDS = ("unconstrained", "bounds", "equality", "inequality")
+#: ``constraints=`` values of :func:`list_s2mpj_problems`: the kind of every problem, and
+#: ``'general'``, the union of the kinds with an inequality or a bound
+CONSTRAINT_KINDS = ("unconstrained", "bounds", "equality", "equality+bounds", "inequality",
+                    "general")
+GENERAL_KINDS = ("bounds", "equality+bounds", "inequality")
+
+
+def _kinds(constraints: Any) -> frozenset | None:
+    if constraints is None:
+        return None
+    requested = (constraints,) if isinstance(constraints, str) else tuple(constraints)
+    bad = [c for c in requested if c not in CONSTRAINT_KINDS]
+    if bad or not requested:
+        raise ValueError(f"constraints must be None, one of {CONSTRAINT_KINDS} or a sequence "
+                         f"of them, got {constraints!r}")
+    out = set()
+    for c in requested:
+        out.update(GENERAL_KINDS if c == "general" else (c,))
+    return frozenset(out)
+
+
+def _kind(row: dict) -> str:
+    """The constraint kind of a problem from its row of the metadata table."""
+    if row["m_ineq"]:
+        return "inequality"
+    if not row["m"]:
+        return "bounds" if row["n_bounds"] else "unconstrained"
+    return "equality+bounds" if row["n_bounds"] else "equality"
 
 #: problems denser than this (n + m) return scipy.sparse ``jac``/``hess`` by default
 SPARSE_AUTO_MIN = 200
@@ -269,18 +295,21 @@ def s2mpj_size_parameters(name: str) -> dict[str, Any]:
     return {key: value for _, key, value in _size_parameters(_resolve(name))}
 
 
-def list_s2mpj_problems(*, constraints: str | None = None, max_n: int | None = None,
+def list_s2mpj_problems(*, constraints: str | tuple | None = None, max_n: int | None = None,
                         min_n: int | None = None, max_m: int | None = None,
                         feasibility: bool | None = None) -> list[str]:
     """CUTEst names of the S2MPJ problems matching the criteria (default sizes), sorted.
 
     Parameters
     ----------
-    constraints : {None, 'unconstrained', 'bounds', 'equality', 'inequality'}
+    constraints : str, sequence of str or None
         ``'unconstrained'``: no constraint and no bound; ``'bounds'``: bounds only;
         ``'equality'``: at least one constraint, all equalities, no variable bound (the
-        problems :func:`optsolve.constrained.minimize_eq` solves); ``'inequality'``: at least
-        one inequality constraint. None: all.
+        problems :func:`optsolve.constrained.minimize_eq` solves); ``'equality+bounds'``:
+        equality constraints and finite bounds; ``'inequality'``: at least one inequality
+        constraint; ``'general'``: any of the last three (an inequality or a bound: the
+        problems :func:`optsolve.constrained.minimize` needs). A sequence: the union. None:
+        all.
     max_n, min_n, max_m : int, optional
         Limits on the number of variables / constraints at the default size.
     feasibility : bool, optional
@@ -292,10 +321,10 @@ def list_s2mpj_problems(*, constraints: str | None = None, max_n: int | None = N
     >>> ok, _ = s2mpj_status()
     >>> "HS28" in list_s2mpj_problems(constraints="equality", max_n=10) if ok else True
     True
+    >>> "HS21" in list_s2mpj_problems(constraints="general", max_n=10) if ok else True
+    True
     """
-    if constraints is not None and constraints not in CONSTRAINT_KINDS:
-        raise ValueError(f"constraints must be None or one of {CONSTRAINT_KINDS}, "
-                         f"got {constraints!r}")
+    kinds = _kinds(constraints)
     for label, value in (("max_n", max_n), ("min_n", min_n), ("max_m", max_m)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"{label} must be an int or None, got {type(value).__name__}")
@@ -303,11 +332,7 @@ def list_s2mpj_problems(*, constraints: str | None = None, max_n: int | None = N
     for file_name, row in _table().items():
         if not _problem_path(file_name).is_file():
             continue
-        kind = ("inequality" if row["m_ineq"] else
-                "unconstrained" if not row["m"] and not row["n_bounds"] else
-                "bounds" if not row["m"] else
-                "equality" if not row["n_bounds"] else "equality+bounds")
-        if constraints is not None and kind != constraints:
+        if kinds is not None and _kind(row) not in kinds:
             continue
         if max_n is not None and row["n"] > max_n:
             continue
@@ -447,21 +472,6 @@ class S2MPJProblem(EqualityConstrainedProblem):
         self.source = f"S2MPJ translation of CUTEst SIF {self.name}{params}"
 
     # -- metadata -------------------------------------------------------------------------------
-    @property
-    def n_eq(self) -> int:
-        """Number of equality constraints."""
-        return int(self.is_eq_cons.sum())
-
-    @property
-    def n_ineq(self) -> int:
-        """Number of inequality constraints."""
-        return int(self.m - self.is_eq_cons.sum())
-
-    @property
-    def has_bounds(self) -> bool:
-        """Whether some variable has a finite bound."""
-        return bool(np.any(np.isfinite(self.bl)) or np.any(np.isfinite(self.bu)))
-
     def unsupported(self) -> str:
         """What keeps ``minimize_eq`` from solving this problem ('' when nothing does)."""
         reasons = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.machinery
+import re
 import sys
 import types
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from optsolve.constrained import minimize_eq
 from optsolve.problems import CUTEstProblem, CUTEstUnavailableError, cutest_status, get_problem
 
 
@@ -97,7 +99,8 @@ def test_adapter_maps_the_protocol_and_shifts_right_hand_sides(monkeypatch):
     assert "CUTEst SIF HS40" in p.source and p.sif_params == {"N": 4}
     np.testing.assert_array_equal(p.x0, ref.x0)
     assert np.all(np.isneginf(p.bl)) and np.all(np.isposinf(p.bu))
-    np.testing.assert_array_equal(p.cl, np.ones(3))
+    np.testing.assert_array_equal(p.cl, np.zeros(3))  # bounds on cons(x): shifted with it
+    np.testing.assert_array_equal(p.cu, np.zeros(3))
     x, v = ref.x_opt, np.array([0.3, -0.2, 0.1])
     np.testing.assert_allclose(p.cons(x), ref.cons(x), atol=1e-15)  # the shift is undone
     assert np.abs(p.cons(x)).max() < 1e-12
@@ -126,17 +129,28 @@ def test_sparse_mode_returns_scipy_sparse(monkeypatch):
     np.testing.assert_allclose(p.jac(x).toarray(), get_problem("BT11").jac(x))
 
 
-def test_inequality_constraints_are_refused_by_name(monkeypatch):
-    install_fake_pycutest(monkeypatch, is_eq=[True, False, False])
-    with pytest.raises(ValueError, match=r"2 inequality constraint\(s\): c\[1\] \(CON2\), "
-                                         r"c\[2\] \(CON3\)"):
-        CUTEstProblem("HS40")
+def test_inequality_constraints_are_exposed_and_named(monkeypatch):
+    install_fake_pycutest(monkeypatch, shift=2.0, is_eq=[True, False, False])
+    p = CUTEstProblem("HS40")
+    assert (p.n_eq, p.n_ineq) == (1, 2) and not p.is_equality_constrained
+    # the equality row is shifted to read c(x) = 0, the inequality rows keep their bounds
+    np.testing.assert_array_equal(p.cl, [0.0, 2.0, 2.0])
+    np.testing.assert_array_equal(p.cu, [0.0, 2.0, 2.0])
+    x = get_problem("HS40").x_opt
+    np.testing.assert_allclose(p.cons(x), [0.0, 2.0, 2.0], atol=1e-12)
+    assert re.search(r"2 inequality constraint\(s\): c\[1\] \(CON2\), c\[2\] \(CON3\)",
+                     p.unsupported())
+    with pytest.raises(ValueError, match="inequality"):
+        minimize_eq(p)
 
 
-def test_finite_bounds_are_refused_by_name(monkeypatch):
+def test_finite_bounds_are_exposed_and_named(monkeypatch):
     install_fake_pycutest(monkeypatch, bl=[-1e20, 0.0, -1e20, -5.0], names=False)
-    with pytest.raises(ValueError, match=r"finite bounds on 2 variable\(s\): x\[1\], x\[3\]"):
-        CUTEstProblem("HS40")
+    p = CUTEstProblem("HS40")
+    assert p.has_bounds and p.bl.tolist() == [-np.inf, 0.0, -np.inf, -5.0]
+    assert "finite bounds on 2 variable(s): x[1], x[3]" in p.unsupported()
+    with pytest.raises(ValueError, match="bounds"):
+        minimize_eq(p)
 
 
 def test_infinite_bounds_are_accepted(monkeypatch):
@@ -171,7 +185,6 @@ def test_paper_problem_list():
     assert len(built_in) == 45  # all but BA-L1SP and MANCINONE (both in S2MPJ)
 
 
-def test_bound_refusal_uses_variable_names_when_they_line_up(monkeypatch):
+def test_bound_description_uses_variable_names_when_they_line_up(monkeypatch):
     install_fake_pycutest(monkeypatch, bl=[-1e20, 0.0, -1e20, -1e20])
-    with pytest.raises(ValueError, match=r"x\[1\] \(X2\)"):
-        CUTEstProblem("HS40")
+    assert "x[1] (X2)" in CUTEstProblem("HS40").unsupported()

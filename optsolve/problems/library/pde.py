@@ -4,7 +4,9 @@ Find a state ``w`` and a control ``z`` on the unit square that minimize
 
     ½ ∫ (w - w*)² + (β/2) ∫ z²    subject to    Δw + z = 0 in Ω,  w = 0 on ∂Ω,
 
-discretized with the 5-point Laplacian on an N × N interior grid (mesh ``h = 1/(N+1)``). Both
+optionally with pointwise control bounds ``a <= z <= b`` (the bound-constrained variant; the
+state stays free), discretized with the 5-point Laplacian on an N × N interior grid (mesh
+``h = 1/(N+1)``). Both
 integrals use the rectangle rule, so the objective is ``(h²/2)‖w - w*‖² + (βh²/2)‖z‖²``: with this
 scaling the optimal objective converges as ``N`` grows instead of growing like ``N²``, and the
 multipliers approximate ``h²`` times the continuous adjoint. The constraint is kept unscaled
@@ -53,6 +55,10 @@ class POISSON_CONTROL(LibraryProblem):
     target : {'sine', 'gauss'} or callable, default='sine'
         Desired state ``w*(s, t)``: ``sin(πs) sin(πt)``, ``exp(-50 ‖(s, t) - (½, ½)‖²)``, or a
         vectorized callable of the grid coordinates.
+    control_bounds : tuple of two floats or None, default=None
+        ``(a, b)``: the bound-constrained variant ``a <= z <= b`` at every grid point (``-inf``
+        or ``inf`` for a missing side); ``bl``/``bu`` then hold them on the control half.
+        None: no bound (the equality-constrained problem).
 
     Notes
     -----
@@ -62,6 +68,11 @@ class POISSON_CONTROL(LibraryProblem):
     the target is an eigenvector of ``Δ_h`` with eigenvalue ``-μ``, ``μ = 8 sin²(πh/2) / h²``:
     ``w = w* / (1 + βμ²)``, ``z = μ w`` (:meth:`closed_form_solution`).
 
+    With ``control_bounds`` the solution comes from the primal-dual active-set method of
+    Bergounioux, Ito & Kunisch (SIAM J. Control Optim. 37, 1999), a semismooth Newton method
+    on ``z = P_[a,b](-λ / (βh²))``: one sparse LU solve per active-set guess, finitely many
+    guesses (:meth:`solve_exact` returns the bound multipliers too).
+
     Examples
     --------
     >>> p = POISSON_CONTROL(N=8)
@@ -69,6 +80,9 @@ class POISSON_CONTROL(LibraryProblem):
     (128, 64, True)
     >>> bool(np.allclose(p.x_opt, p.closed_form_solution()))
     True
+    >>> q = POISSON_CONTROL(N=8, control_bounds=(0.0, 10.0))
+    >>> q.has_bounds, float(q.x_opt[q.m:].max()) <= 10.0
+    (True, True)
     """
 
     name = "POISSON_CONTROL"
@@ -78,7 +92,8 @@ class POISSON_CONTROL(LibraryProblem):
     scalable = True
     sparse = True
 
-    def __init__(self, N: int = 16, beta: float = 1e-3, target: str | Callable = "sine"):
+    def __init__(self, N: int = 16, beta: float = 1e-3, target: str | Callable = "sine",
+                 control_bounds: tuple[float, float] | None = None):
         if isinstance(N, bool) or int(N) != N or N < 1:
             raise ValueError(f"N must be a positive integer for POISSON_CONTROL, got {N!r}")
         if not np.isfinite(beta) or beta <= 0:
@@ -102,12 +117,26 @@ class POISSON_CONTROL(LibraryProblem):
         self.w_target = w_target.ravel()
         self.n, self.m = 2 * self.N**2, self.N**2
         self.params = {"N": self.N, "beta": self.beta, "target": target}
-        self.x0 = np.zeros(self.n)
+        self.control_bounds = None
+        if control_bounds is not None:
+            try:
+                a, b = (float(v) for v in control_bounds)
+            except (TypeError, ValueError):
+                raise ValueError("control_bounds must be None or a pair (a, b) of floats, got "
+                                 f"{control_bounds!r}") from None
+            if np.isnan(a) or np.isnan(b) or not a < b:
+                raise ValueError(f"control_bounds must satisfy a < b, got {control_bounds!r}")
+            self.control_bounds = (a, b)
+            self.params["control_bounds"] = (a, b)
+            self.bl = np.concatenate([np.full(self.m, -np.inf), np.full(self.m, a)])
+            self.bu = np.concatenate([np.full(self.m, np.inf), np.full(self.m, b)])
+            self.name = "POISSON_CONTROL_BOUNDED"
+        self.x0 = np.clip(np.zeros(self.n), self.bl, self.bu)
         self._L = laplacian_2d(self.N)
         self._J = sp.hstack([self._L, sp.identity(self.m)], format="csr")
         self._hdiag = np.concatenate([np.full(self.m, self.h**2),
                                       np.full(self.m, self.beta * self.h**2)])
-        self._exact: tuple[np.ndarray, np.ndarray] | None = None
+        self._exact: tuple[np.ndarray, ...] | None = None
 
     # -- evaluations ----------------------------------------------------------------------------
     def _split(self, x):
@@ -141,19 +170,58 @@ class POISSON_CONTROL(LibraryProblem):
         return self._L @ p[: self.m] + p[self.m :]
 
     # -- solution -------------------------------------------------------------------------------
-    def solve_exact(self) -> tuple[np.ndarray, np.ndarray]:
-        """Solution and multipliers ``(x, λ)`` by one sparse LU solve of the KKT system.
+    def solve_exact(self) -> tuple[np.ndarray, ...]:
+        """Solution and multipliers by sparse LU solves of the KKT system (cached).
 
-        The objective is ``½ xᵀ H x - rᵀ x + const`` with diagonal ``H``, so the KKT conditions
-        ``H x + Jᵀ λ = r``, ``J x = 0`` are one linear system (cached after the first call).
+        Without bounds: ``(x, λ)``, one solve (the objective is ``½ xᵀ H x - rᵀ x + const``
+        with diagonal ``H``, so ``H x + Jᵀ λ = r``, ``J x = 0`` is one linear system). With
+        ``control_bounds``: ``(x, λ, μ)``, ``μ`` the bound multipliers (``H x + Jᵀλ + μ = r``,
+        ``μ >= 0`` where ``x = bu``, ``<= 0`` where ``x = bl``, 0 elsewhere), by the
+        primal-dual active-set iteration (see Notes).
         """
         if self._exact is None:
-            H = sp.diags(self._hdiag)
-            K = sp.bmat([[H, self._J.T], [self._J, None]], format="csc")
-            rhs = np.concatenate([self.h**2 * self.w_target, np.zeros(self.m), np.zeros(self.m)])
+            self._exact = (self._solve_unbounded() if self.control_bounds is None
+                           else self._solve_active_set())
+        return tuple(a.copy() for a in self._exact)
+
+    def _solve_unbounded(self):
+        H = sp.diags(self._hdiag)
+        K = sp.bmat([[H, self._J.T], [self._J, None]], format="csc")
+        rhs = np.concatenate([self.h**2 * self.w_target, np.zeros(self.m), np.zeros(self.m)])
+        sol = spla.splu(K).solve(rhs)
+        return sol[: self.n], sol[self.n :]
+
+    def _solve_active_set(self, max_iter: int = 100):
+        m, h2, bh2 = self.m, self.h**2, self.beta * self.h**2
+        a, b = self.control_bounds
+        L, I = self._L, sp.identity(m, format="csr")
+        w, lam = self._solve_unbounded()[0][:m], np.zeros(m)
+        z, mu = np.clip(self._solve_unbounded()[0][m:], a, b), np.zeros(m)
+        upper = lower = np.zeros(m, dtype=bool)
+        for _ in range(max_iter):
+            # active-set guess from the complementarity function μ + βh²(z - bound)
+            new_upper, new_lower = mu + bh2 * (z - b) > 0, mu + bh2 * (z - a) < 0
+            if _ > 0 and np.array_equal(new_upper, upper) and np.array_equal(new_lower, lower):
+                break
+            upper, lower = new_upper, new_lower
+            free = ~(upper | lower)
+            # unknowns (w, z, λ): h²(w - w*) + Lᵀλ = 0; Lw + z = 0; on free points
+            # βh² z + λ = 0, on active points z = bound
+            D = sp.diags(free.astype(float))
+            K = sp.bmat([[h2 * I, None, L.T],
+                         [L, I, None],
+                         [None, D * bh2 + sp.diags((~free).astype(float)), D]], format="csc")
+            rhs = np.concatenate([h2 * self.w_target, np.zeros(m),
+                                  np.where(upper, b, 0.0) + np.where(lower, a, 0.0)])
             sol = spla.splu(K).solve(rhs)
-            self._exact = (sol[: self.n], sol[self.n :])
-        return self._exact[0].copy(), self._exact[1].copy()
+            w, z, lam = sol[:m], sol[m:2 * m], sol[2 * m:]
+            z = np.where(upper, b, np.where(lower, a, z))  # exactly on the bound, no round-off
+            mu = np.where(free, 0.0, -(bh2 * z + lam))
+        else:
+            raise RuntimeError("the primal-dual active-set iteration did not settle in "
+                               f"{max_iter} iterations")
+        return (np.concatenate([w, z]), lam,
+                np.concatenate([np.zeros(m), mu]))
 
     @property
     def x_opt(self) -> np.ndarray:
@@ -164,7 +232,10 @@ class POISSON_CONTROL(LibraryProblem):
         return self._obj(self.solve_exact()[0])
 
     def closed_form_solution(self) -> np.ndarray:
-        """The exact discrete solution for ``target='sine'`` (see Notes)."""
+        """The exact discrete solution for ``target='sine'`` without bounds (see Notes)."""
+        if self.control_bounds is not None:
+            raise ValueError("closed_form_solution has no bounds; use x_opt for the "
+                             "bound-constrained variant")
         if not (isinstance(self.target, str) and self.target == "sine"):
             raise ValueError("closed_form_solution needs target='sine', "
                              f"this problem has target={self.target!r}")

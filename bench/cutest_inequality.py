@@ -1,0 +1,214 @@
+"""General NLPs from CUTEst: S2MPJ problems with inequalities and/or bounds, n <= 1000.
+
+Contenders: ``optsolve.constrained.minimize`` (``eal-sketch``), IPOPT (cyipopt, the peer),
+scipy ``trust-constr`` and scipy ``SLSQP``, all from the problem's ``x0`` with exact
+derivatives (Hessians for IPOPT, trust-constr and optsolve). Each solve runs in a worker
+subprocess with a time limit (the ``optsolve bench --suite cutest_nlp`` machinery,
+:mod:`optsolve.constrained._bench_general`). Every contender is judged by the same measure at
+the point it returns: the KKT residual with sign-constrained least-squares multipliers
+(stationarity, primal violation, complementarity, multiplier signs), solved when <= 1e-6. Every
+unsolved run gets a failure category; the time of the measure is not counted.
+
+Results go to ``bench/results/cutest_inequality/``: one CSV per solver and chunk
+(``<solver>/<chunk>/cutest_nlp.csv``, resumable), the merged ``cutest_inequality.csv``, the
+performance profiles on the problems every solver attempted (``profile.png``) and
+``summary.md``.
+
+Usage::
+
+    python bench/cutest_inequality.py --quick                 # 12 HS problems, a minute or two
+    python bench/cutest_inequality.py --subset                # stratified subset (~60 problems)
+    python bench/cutest_inequality.py --time-limit 60         # all 644 problems, in chunks
+    python bench/cutest_inequality.py --summary-only          # merge and summarize what ran
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from optsolve.bench import run_suite
+from optsolve.bench.runner import BenchRecord, _read_csv
+from optsolve.constrained._bench_general import CATEGORIES, CONTENDERS, KKT_TOL, classify
+from optsolve.problems import list_s2mpj_problems, s2mpj_status
+from optsolve.problems.s2mpj import _kind, _resolve, _table
+
+LABELS = {
+    "optsolve.minimize[eal-sketch]": "optsolve minimize (eal-sketch)",
+    "cyipopt": "IPOPT (cyipopt)",
+    "scipy.trust-constr": "scipy trust-constr",
+    "scipy.SLSQP": "scipy SLSQP",
+}
+QUICK = ("HS21", "HS35", "HS44", "HS71", "HS76", "HS118", "HS4", "HS38", "HS41", "HS65",
+         "HS13", "HS110")
+CHUNK = 25
+
+
+def _facts(name: str) -> dict:
+    row = _table()[_resolve(name)]
+    return {"n": row["n"], "m": row["m"], "kind": _kind(row)}
+
+
+def stratified_subset(names: list[str], per_stratum: int = 5, seed: int = 0) -> list[str]:
+    """``per_stratum`` problems per (constraint kind, size class) stratum, drawn with a seed."""
+    rng = np.random.default_rng(seed)
+    strata = defaultdict(list)
+    for name in names:
+        f = _facts(name)
+        size = "n<=10" if f["n"] <= 10 else "n<=100" if f["n"] <= 100 else "n<=1000"
+        strata[(f["kind"], size)].append(name)
+    out = []
+    for key in sorted(strata):
+        group = strata[key]
+        out += [group[i] for i in sorted(rng.choice(len(group), min(per_stratum, len(group)),
+                                                    replace=False))]
+    return out
+
+
+def load_records(out: Path) -> list[BenchRecord]:
+    """Every row under ``out`` (later chunks replace earlier rows of the same pair)."""
+    rows = {}
+    for path in sorted(out.glob("*/*/cutest_nlp.csv")):
+        rows.update(_read_csv(path))
+    return list(rows.values())
+
+
+def _extra(r: BenchRecord) -> dict:
+    return json.loads(r.extra) if r.extra else {}
+
+
+def _time(r: BenchRecord) -> float:
+    t = _extra(r).get("solve_s", math.nan)
+    return float(t) if t == t else r.time_s
+
+
+def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = True) -> str:
+    by_solver = defaultdict(dict)
+    for r in records:
+        by_solver[r.solver][r.problem] = r
+    solvers = [s for s in LABELS if s in by_solver]
+    common = set.intersection(*(set(by_solver[s]) for s in solvers)) if solvers else set()
+    lines = [
+        f"S2MPJ (CUTEst) problems with inequalities and/or bounds, n <= 1000: {total} in the set; "
+        f"{len(common)} attempted by every solver below (the table and profiles count those). "
+        f"Solved: KKT residual <= {KKT_TOL:g} at the returned point, the same measure for "
+        "every solver (optsolve.constrained.kkt_residuals: IPOPT-scaled stationarity, primal "
+        "violation, complementarity, multiplier signs; multipliers estimated by "
+        "sign-constrained least squares on the active set, or the solver's own when they give "
+        "a smaller residual). Times: the solve alone, one subprocess per solve, 2 shared "
+        "cores.",
+        "",
+        "| solver | solved | vs IPOPT | median iterations (solved) | median time [s] (solved) "
+        "| failures |",
+        "|---|---|---|---|---|---|",
+    ]
+    ipopt = sum(by_solver["cyipopt"][p].reached for p in common) if "cyipopt" in by_solver \
+        else 0
+    for s in solvers:
+        rows = [by_solver[s][p] for p in sorted(common)]
+        solved = [r for r in rows if r.reached]
+        fails = Counter(classify(r.status, r.reason, s, _extra(r)) for r in rows
+                        if not r.reached)
+        its = np.median([r.n_iter for r in solved]) if solved else math.nan
+        t = np.median([_time(r) for r in solved]) if solved else math.nan
+        ratio = f"{100 * len(solved) / ipopt:.0f} %" if ipopt else "n/a"
+        fail_text = "; ".join(f"{k}: {fails[k]}" for k in CATEGORIES if fails[k])
+        lines.append(f"| {LABELS[s]} | {len(solved)}/{len(rows)} | {ratio} | {its:g} | "
+                     f"{t:.3g} | {fail_text or '-'} |")
+    lines += ["", "Per kind (solved / attempted):", "",
+              "| kind | " + " | ".join(LABELS[s] for s in solvers) + " |",
+              "|---|" + "---|" * len(solvers)]
+    kinds = defaultdict(list)
+    for p in sorted(common):
+        kinds[_facts(p.split("/", 1)[1])["kind"]].append(p)
+    for kind, probs in sorted(kinds.items()):
+        lines.append(f"| {kind} ({len(probs)}) | " + " | ".join(
+            str(sum(by_solver[s][p].reached for p in probs)) for s in solvers) + " |")
+    lines += ["", "Unsolved problems per solver (category):", ""]
+    for s in solvers:
+        bad = [by_solver[s][p] for p in sorted(common) if not by_solver[s][p].reached]
+        if bad:
+            lines.append(f"* {LABELS[s]}: " + ", ".join(
+                f"{r.problem.split('/', 1)[1]} ({classify(r.status, r.reason, s, _extra(r))})"
+                for r in bad))
+    text = "\n".join(lines)
+    kept = [r for r in records if r.problem in common and r.solver in solvers]
+    _write_merged(kept, out / "cutest_inequality.csv")
+    if plot and kept:
+        from optsolve.bench.profile import performance_profile
+
+        for r in kept:  # profile the solver's own time, not the shared measure's
+            r.time_s = _time(r)
+        performance_profile(kept, out / "profile.png",
+                            title=f"CUTEst (S2MPJ) with inequalities/bounds, {len(common)} "
+                                  f"problems, KKT <= {KKT_TOL:g}")
+    return text
+
+
+def _write_merged(records: list[BenchRecord], path: Path) -> None:
+    from optsolve.bench.runner import write_csv
+
+    write_csv(records, path)
+    with open(path, newline="", encoding="utf-8") as fh:  # add the failure category
+        rows = list(csv.DictReader(fh))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*rows[0], "category"] if rows else ["category"])
+        writer.writeheader()
+        for row, r in zip(rows, records, strict=True):
+            row["category"] = "" if r.reached else classify(r.status, r.reason, r.solver,
+                                                            _extra(r))
+            writer.writerow(row)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="12 Hock-Schittkowski problems")
+    group.add_argument("--subset", action="store_true",
+                       help="a stratified subset: 5 problems per (kind, size class)")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    parser.add_argument("--max-n", type=int, default=1000)
+    parser.add_argument("--solvers", nargs="*", default=list(CONTENDERS),
+                        help="substrings of solver names (default: all four)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="merge and summarize the CSVs of previous runs without solving")
+    parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--out", default="bench/results/cutest_inequality")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    ok, why = s2mpj_status()
+    if not ok:
+        raise SystemExit(why)
+    names = list_s2mpj_problems(constraints="general", max_n=args.max_n)
+    total = len(names)
+    names.sort(key=lambda name: (_facts(name)["n"] + _facts(name)["m"], name))
+    if args.quick:
+        names, chunks = [n for n in QUICK if n in names], {"quick": None}
+    elif args.subset:
+        names, chunks = stratified_subset(names), {"subset": None}
+    else:
+        chunks = {f"chunk{k // CHUNK:03d}": None for k in range(0, len(names), CHUNK)}
+    out = Path(args.out)
+    if not args.summary_only:
+        solvers = [s for s in CONTENDERS if any(k in s for k in args.solvers)]
+        for k, chunk in enumerate(chunks):
+            part = names if len(chunks) == 1 else names[k * CHUNK:(k + 1) * CHUNK]
+            for s in solvers:
+                run_suite("cutest_nlp", out_dir=out / s / chunk, solvers=[s],
+                          selection={"names": part}, time_limit=args.time_limit, resume=True,
+                          plot=False)
+    text = summarize(load_records(out), total, out, plot=not args.no_plot)
+    Path(out, "summary.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

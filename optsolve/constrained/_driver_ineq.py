@@ -1,0 +1,630 @@
+"""The outer loop of :func:`optsolve.constrained.minimize` (validation lives in nlp.py).
+
+One iteration at ``(x, λ, y)`` (equalities ``c_E``, inequalities ``g <= 0``, bounds included as
+rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
+
+1. ε-active set ``A = {i : g_i >= −q y_i / μ}`` (Na, Anitescu & Kolar 2023, Sec. 2);
+2. Newton step on the KKT system of the equality-constrained problem ``c_E = 0, g_A = 0``::
+
+       [B   G_Eᵀ  G_Aᵀ] [Δx ]     [∇f + G_Eᵀλ + G_Aᵀy_A]
+       [G_E  0     0  ] [Δλ ] = − [c_E                  ]        Δy_{Aᶜ} = −y_{Aᶜ}
+       [G_A  0     0  ] [Δy_A]    [g_A                  ]
+
+   solved by randomized sketching to the adaptive accuracy of minimize_eq (or by LU), with the
+   inertia correction ``B + δI`` of minimize_eq;
+3. descent test ``∇Φᵀ Δ <= −σ ν ‖(∇ₓL, c_E, g_A)‖²`` (and ``< 0``) on the exact augmented
+   Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
+   re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
+   along ``−∇Φ``;
+4. Armijo backtracking on ``Φ`` (with ``options['feasible_bounds']``: along the projection of
+   ``x + αΔx`` onto the bounds, with the bounds the step would cross added to ``A``, a
+   projected search (Bertsekas 1982) whose iterates never leave the bounds, for functions
+   undefined outside them); a trial point outside the domain ``a > 0`` is rejected; the
+   region ``R`` grows when an accepted point uses more than half of it (the paper's update of
+   its ``ν``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from .._optimize import History, ProgressReporter, call_callback, make_result
+from .._status import Status, termination_message, warn_status
+from ._driver import (
+    DESCENT_SIGMA,
+    ETA_SHRINK,
+    REG_FIRST,
+    REG_GROWTH,
+    REG_MAX,
+    REG_MIN,
+    _default_budget,
+    _fallback_if_needed,
+    _max_abs,
+)
+from .hessian import LagrangianHessian
+from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
+from .merit_ineq import ineq_merit, ineq_merit_gradient
+from .optimality import KKTResiduals, RowStructure, _residuals
+from .sketches import SketchSolver, solve_direct
+
+logger = logging.getLogger("optsolve.constrained")
+
+#: rounds of the descent test (sharpen, raise μ, lower ν) before the safeguard step
+MAX_DESCENT_ROUNDS = 60
+#: sketch re-solves tried before the penalty is raised (as in minimize_eq)
+SHARPEN_FIRST = 2
+#: raising μ counts as useful when it cuts the failure margin ∇ΦᵀΔ + σν‖·‖² by this fraction
+RAISE_GAIN = 0.25
+#: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
+#: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
+REGION_FACTOR = 10.0
+#: a failed run is reported infeasible when least squares on the violation from its last
+#: iterate (at most FEASIBILITY_CHECK_EVALS evaluations) ends above FEASIBILITY_CHECK_TOL
+FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
+#: every STALL_WINDOW iterations, a violation above STALL_DECREASE times the one STALL_WINDOW
+#: iterations before triggers the infeasibility check
+STALL_WINDOW, STALL_DECREASE = 20, 0.9
+#: restarts from a feasible point found by the least-squares check (feasibility restoration)
+MAX_RESTORATIONS = 3
+#: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
+ROUNDOFF_SLACK = 10.0
+#: Newton re-solves per iteration with the inequalities the linearized step would cross added
+#: to the active set (relative slack CROSS_TOL)
+BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
+#: a Newton step longer than STEP_MAX_RATIO max(√n, ‖x‖) is regularized further (at most
+#: STEP_REG_TRIES times, δ multiplied by 10)
+STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
+#: times an iteration is redone with a larger region when the full step leaves it
+REGION_RETRIES = 3
+#: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
+#: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
+INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
+
+STATUS_MESSAGES = {
+    Status.SUCCESS: termination_message(Status.SUCCESS, "scaled KKT residual below tol"),
+    Status.MAX_ITER: termination_message(Status.MAX_ITER, "outer iterations"),
+    Status.STALLED: termination_message(
+        Status.STALLED, "stationary point of the merit function that is not a KKT point"),
+    Status.LINE_SEARCH_FAILED: termination_message(
+        Status.LINE_SEARCH_FAILED, "no decrease of the merit function"),
+    Status.INFEASIBLE: termination_message(
+        Status.INFEASIBLE, "the constraint violation is at a stationary point of "
+        "½‖(c_E, max(g, 0))‖² and not zero"),
+    Status.NON_FINITE: termination_message(Status.NON_FINITE, "returned by the problem"),
+    Status.CALLBACK_STOP: termination_message(Status.CALLBACK_STOP),
+}
+
+
+class _Point:
+    """Everything evaluated at one ``(x, λ, y)``."""
+
+    __slots__ = ("GE", "GI", "J", "c", "cE", "f", "g", "gI", "grad_lag", "lam", "x", "y")
+
+    def __init__(self, problem, rows: RowStructure, x, lam, y):
+        self.x, self.lam, self.y = x, lam, y
+        self.f, self.g = problem.obj(x, gradient=True)
+        self.g = np.asarray(self.g, dtype=np.float64).ravel()
+        if problem.m:
+            self.c, J = problem.cons(x, gradient=True)
+            self.J = J if sp.issparse(J) else np.asarray(J, dtype=np.float64).reshape(
+                problem.m, problem.n)
+        else:
+            self.c = np.zeros(0)
+            self.J = sp.csr_matrix((0, problem.n)) if getattr(problem, "sparse", False) \
+                else np.zeros((0, problem.n))
+        self.cE = rows.equalities(self.c, x)
+        self.gI = rows.inequalities(self.c, x)
+        self.GE, self.GI = rows.jacobians(self.J)
+        self.grad_lag = self.with_mult(lam, y)
+
+    def with_mult(self, lam, y):
+        out = self.g.copy()
+        if lam.size:
+            out += np.asarray(self.GE.T @ lam).ravel()
+        if y.size:
+            out += np.asarray(self.GI.T @ y).ravel()
+        return out
+
+    def finite(self) -> bool:
+        data = self.J.data if sp.issparse(self.J) else self.J
+        return bool(np.isfinite(self.f) and np.all(np.isfinite(self.g))
+                    and np.all(np.isfinite(self.c)) and np.all(np.isfinite(data)))
+
+
+def _rows_of(G, idx):
+    return G[idx]
+
+
+def _stack(GE, GA, sparse):
+    if sparse:
+        return sp.vstack([sp.csr_matrix(GE), sp.csr_matrix(GA)], format="csr")
+    return np.vstack([GE, GA])
+
+
+def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opts,
+                       solver_name="minimize"):
+    n = problem.n
+    rows = RowStructure(*_bounds(problem))
+    counts0 = dict(problem.counts) if hasattr(problem, "counts") else {}
+    hess = LagrangianHessian(problem, opts["hessian"], _grad_lag_rows(problem))
+    if hess.mode != "exact" and n > opts["dense_threshold"] * 2:
+        raise ValueError(f"{solver_name}: n = {n} needs the exact Hessian of the Lagrangian "
+                         f"(hess, and hess of every NonlinearConstraint); mode {hess.mode!r} "
+                         "would form a dense n x n matrix")
+    mu, nu = float(opts["mu0"]), float(opts["nu0"])
+    rho = float(opts["penalty_factor"])
+    max_inner = opts["max_inner"]
+    history = History("kkt") if opts["record_history"] else None
+    stats = {"n_inner": 0, "n_fallback": 0, "n_regularized": 0, "n_merit_gradient": 0,
+             "flops": 0.0}
+    delta_last = 0.0
+    n_infeasible = n_restored = 0
+    region = 0.0
+
+    def user_mult(pt):
+        return rows.to_user(pt.lam, pt.y)
+
+    def measure(pt) -> KKTResiduals:
+        v, zl, zu = user_mult(pt)
+        return _residuals(pt.g, pt.J, pt.c, pt.x, v, zl, zu, rows.cl, rows.cu, rows.bl, rows.bu)
+
+    def finish(pt, status, nit, note=""):
+        counts = dict(problem.counts) if hasattr(problem, "counts") else {}
+        evals = {k: int(counts.get(k, 0) - counts0.get(k, 0)) for k in
+                 ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")}
+        if pt is None:
+            res_kkt = KKTResiduals(np.inf, np.inf, np.inf, np.inf, np.inf)
+            v, zl, zu = np.zeros(problem.m), np.zeros(n), np.zeros(n)
+        else:
+            res_kkt = measure(pt)
+            v, zl, zu = user_mult(pt)
+        note_inf = ""
+        if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
+                pt is not None and res_kkt.feasibility > tol):
+            min_viol, _ = _minimal_violation(problem, rows, pt.x)
+            if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
+                status = Status.INFEASIBLE
+                note_inf = (f"; the least violation reachable from the last iterate is "
+                            f"{min_viol:.3e}")
+        active = None
+        if pt is not None and pt.gI.size:
+            active = np.flatnonzero(pt.gI >= -max(tol, 1e-8) * (1.0 + np.abs(pt.y)))
+        res = make_result(
+            pt.x.copy() if pt is not None else x0.copy(),
+            float(pt.f) if pt is not None else np.nan,
+            success=status == 0, status=int(status),
+            message=STATUS_MESSAGES[status] + note + note_inf,
+            nit=nit, multipliers=v, bounds_multipliers=(zl, zu),
+            kkt=float(res_kkt.kkt), kkt_residuals=res_kkt._asdict(),
+            constr_violation=float(res_kkt.feasibility),
+            mu=mu, nu=nu, n_active=None if active is None else int(active.size),
+            history=None if history is None else history.as_dict(), **stats, **evals,
+        )
+        warn_status(solver_name, status, f"after {nit} iterations, KKT residual "
+                    f"{res_kkt.kkt:.3e}, tol {tol:.3e}", stacklevel=5)
+        return res
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        # start inside the bounds (as scipy's L-BFGS-B and SLSQP do): a violated bound only
+        # costs Newton steps that the projection gives for free
+        x0 = np.clip(x0, rows.bl, rows.bu)
+        bound_start = rows.upper.size + rows.lower.size
+        feasible_bounds = opts["feasible_bounds"]
+        if feasible_bounds == "auto":  # bounds and equalities only: projected search
+            feasible_bounds = rows.upper.size + rows.lower.size == 0
+        box = bool(feasible_bounds) and bool(
+            np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
+        if not box:
+            bound_start = rows.n_ineq  # no bound is added to stop a step
+        lam = np.zeros(rows.n_eq)
+        y = np.zeros(rows.n_ineq)
+        pt = _Point(problem, rows, x0, lam, y)
+        if not pt.finite():
+            return finish(None, Status.NON_FINITE, 0, " at x0 (f, ∇f, c or J)")
+        if isinstance(opts["lambda0"], str) and opts["lambda0"] == "least_squares" and lam.size:
+            pt.lam = least_squares_multipliers(pt.g, pt.GE)
+            pt.grad_lag = pt.with_mult(pt.lam, pt.y)
+        region = REGION_FACTOR * (1.0 + float(np.sum(np.maximum(pt.gI, 0.0) ** 3)))
+        sparse = sp.issparse(pt.J) or n + rows.n_eq + rows.n_ineq > opts["dense_threshold"]
+
+        viol_hist: list[float] = []
+        debug = logger.isEnabledFor(logging.DEBUG)
+
+        def measure_viol(p):
+            return float(np.max(np.abs(np.concatenate(
+                [p.cE, np.maximum(p.gI, 0.0), [0.0]]))))
+
+        reporter = ProgressReporter(max_iter, solver_name, opts["verbose"], "kkt")
+        nit = 0
+        with reporter:
+            for nit in range(max_iter + 1):
+                kkt = measure(pt).kkt
+                if history is not None:
+                    history.record(nit, pt.f, kkt)
+                reporter.update(nit, pt.f, kkt)
+                if nit > 0 and call_callback(callback, x=pt.x.copy(), fun=pt.f, kkt=kkt,
+                                             nit=nit):
+                    return finish(pt, Status.CALLBACK_STOP, nit)
+                if kkt <= tol:
+                    return finish(pt, Status.SUCCESS, nit)
+                n_infeasible = n_infeasible + 1 if _locally_infeasible(pt, tol) else 0
+                # the violation at a stationary point of its own (3 iterations), or not
+                # falling for STALL_WINDOW iterations: infeasible, or restore feasibility
+                viol_hist.append(measure_viol(pt))
+                stalled_viol = (nit >= STALL_WINDOW and viol_hist[-1] > tol
+                                and viol_hist[-1] > STALL_DECREASE * viol_hist[-1 - STALL_WINDOW]
+                                and nit % STALL_WINDOW == 0)
+                if n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol:
+                    n_infeasible = 0
+                    min_viol, x_feas = _minimal_violation(problem, rows, pt.x, tol)
+                    if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
+                        return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
+                                      f"reachable from the last iterate is {min_viol:.3e}")
+                    if x_feas is not None and n_restored < MAX_RESTORATIONS:
+                        n_restored += 1
+                        restored = _Point(problem, rows, x_feas, pt.lam, pt.y)
+                        if restored.finite():
+                            pt = restored
+                            continue
+                if nit == max_iter:
+                    break
+                v_rows = user_mult(pt)[0]
+                B = hess.at(pt.x, v_rows, pt.grad_lag - _bound_terms(rows, pt))
+                if not np.all(np.isfinite(B.data if sp.issparse(B) else B)):
+                    return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
+                Hg = _hess_times(hess, problem, pt, v_rows, pt.grad_lag)
+                if not np.all(np.isfinite(Hg)):
+                    return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
+                new, stalled = None, False
+                for attempt in range(REGION_RETRIES + 1):
+                    step, slope, thresh = None, np.inf, 0.0
+                    last_raise, mu_useful = None, True
+                    last_lower, nu_useful = None, True
+                    for _ in range(MAX_DESCENT_ROUNDS + 1):
+                        mer = ineq_merit(pt.f, pt.lam, pt.y, pt.cE, pt.gI, pt.grad_lag, mu, nu,
+                                         region)
+                        if not np.isfinite(mer.value):  # region too small for x: widen it
+                            region = REGION_FACTOR * (region + float(np.sum(
+                                np.maximum(pt.gI, 0.0) ** 3)))
+                            continue
+                        gx, gl, gy = ineq_merit_gradient(mer, pt.y, pt.cE, pt.gI, pt.GE, pt.GI,
+                                                         pt.grad_lag, Hg, mu, nu)
+                        if step is None or step["active_key"] != mer.active.tobytes():
+                            step, delta_last = _newton_step(
+                                pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
+                                delta_last, bound_start)
+                        dx, dl, dy = step["dx"], step["dl"], step["dy"]
+                        slope = float(gx @ dx + gl @ dl + gy @ dy)
+                        thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
+                        if debug:
+                            logger.debug("   round mu %.1e nu %.1e |A| %d slope %.3e thresh "
+                                         "%.3e (x %.2e lam %.2e y %.2e) |dx| %.2e", mu, nu,
+                                         int(mer.active.sum()), slope, thresh, gx @ dx,
+                                         gl @ dl, gy @ dy, np.linalg.norm(dx))
+                        if slope <= -thresh and slope < 0:
+                            break
+                        if step["solver"] is not None and step["n_sharpen"] < SHARPEN_FIRST:
+                            _sharpen(step, opts, stats)
+                            continue
+                        # raise μ while it helps: the μ-part of the slope is −μ(‖c‖² + ‖g_A‖²/q)
+                        # plus the barrier's (μ‖w‖²/a) yᵀΔy, which a growing ‖y‖ makes positive
+                        if last_raise is not None and slope + thresh > last_raise[1] - (
+                                RAISE_GAIN * abs(last_raise[1])):
+                            mu, saved = last_raise[0], last_raise[2]
+                            mer, gx, gl, gy, step, slope, thresh = saved
+                            mu_useful, last_raise = False, None
+                        if mu_useful and mu < opts["mu_max"]:
+                            last_raise = (mu, slope + thresh,
+                                          (mer, gx, gl, gy, step, slope, thresh))
+                            mu = min(opts["mu_max"], mu * rho)
+                            continue
+                        if step["solver"] is not None and not step["exact"]:
+                            _sharpen(step, opts, stats, force=True)
+                            continue
+                        if last_lower is not None and slope + thresh > last_lower[1] - (
+                                RAISE_GAIN * abs(last_lower[1])):
+                            nu, saved = last_lower[0], last_lower[2]
+                            mer, gx, gl, gy, step, slope, thresh = saved
+                            nu_useful, last_lower = False, None
+                        if nu_useful and nu > opts["nu_min"]:
+                            last_lower = (nu, slope + thresh,
+                                          (mer, gx, gl, gy, step, slope, thresh))
+                            nu /= rho
+                            continue
+                        break
+                    if not (slope <= -thresh and slope < 0):
+                        # safeguard (not in the paper): steepest descent on the merit itself
+                        dx, dl, dy = -gx, -gl, -gy
+                        slope = -float(gx @ gx + gl @ gl + gy @ gy)
+                        stats["n_merit_gradient"] += 1
+                        if slope == 0.0 or not np.isfinite(slope):
+                            stalled = True
+                            break
+                    gx_ls, gl_ls, gy_ls = gx, gl, gy
+                    if step is not None and step["solver"] is not None:
+                        stats["n_inner"] += step["solver"].n_iter
+                        stats["flops"] += step["solver"].flops
+                    # Armijo backtracking on Φ
+                    phi0 = mer.value
+                    # round-off slack: near a solution the decrease of Φ falls below its
+                    # rounding error, and Newton's full step must still be accepted
+                    slack = ROUNDOFF_SLACK * np.finfo(float).eps * max(1.0, abs(phi0))
+                    alpha, new = 1.0, None
+                    for _ in range(int(opts["max_backtracks"])):
+                        xt = pt.x + alpha * dx
+                        if box:  # projected search: the iterates never leave the bounds
+                            xt = np.clip(xt, rows.bl, rows.bu)
+                        trial = _Point(problem, rows, xt, pt.lam + alpha * dl,
+                                       pt.y + alpha * dy)
+                        if alpha == 1.0 and attempt < REGION_RETRIES and trial.gI.size:
+                            t_trial = float(np.sum(np.maximum(trial.gI, 0.0) ** 3))
+                            if t_trial > 0.5 * region:  # the paper's update of its ν
+                                region = max(region * REGION_FACTOR, REGION_FACTOR * t_trial)
+                                break
+                        if trial.finite():
+                            phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
+                                             trial.grad_lag, mu, nu, region).value
+                            # projected search: the decrease predicted along the actual
+                            # (projected) displacement (Bertsekas 1982)
+                            pred = alpha * slope if not box else float(
+                                gx_ls @ (xt - pt.x)) + alpha * float(gl_ls @ dl + gy_ls @ dy)
+                            if np.isfinite(phi) and pred < 0 and (
+                                    phi <= phi0 + opts["armijo"] * pred + slack):
+                                new = trial
+                                break
+                        alpha *= float(opts["backtrack"])
+                    if new is not None or alpha < 1.0:
+                        break
+                if stalled:
+                    return finish(pt, Status.STALLED, nit)
+                if new is None:
+                    return finish(pt, Status.LINE_SEARCH_FAILED, nit)
+                if debug and pt.gI.size <= 10:
+                    logger.debug("    g %s y %s A %s dy %s", np.round(pt.gI, 4),
+                                 np.round(pt.y, 4), mer.active.astype(int), np.round(dy, 4))
+                logger.debug("it %3d kkt %.2e f %.6e mu %.1e nu %.1e |A| %d slope %.2e "
+                             "alpha %.2e", nit, kkt, pt.f, mu, nu, int(mer.active.sum()),
+                             slope, alpha)
+                if hess.mode == "bfgs":
+                    v_new = user_mult(new)[0]
+                    grad_rows = _grad_lag_rows(problem)
+                    hess.update(new.x - pt.x, grad_rows(new.x, v_new) - grad_rows(pt.x, v_new))
+                pt = new
+                t = float(np.sum(np.maximum(pt.gI, 0.0) ** 3))
+                if t > 0.5 * region:
+                    region *= REGION_FACTOR
+    return finish(pt, Status.MAX_ITER, max_iter)
+
+
+def _bounds(problem):
+    from .optimality import _bounds_of
+
+    return _bounds_of(problem, problem.n, problem.m)
+
+
+def _bound_terms(rows: RowStructure, pt) -> np.ndarray:
+    """``−z_l + z_u``: the part of ``∇ₓL`` that comes from the bounds (constant in ``x``)."""
+    _, zl, zu = rows.to_user(pt.lam, pt.y)
+    return zu - zl
+
+
+def _grad_lag_rows(problem):
+    def grad_lag(x, v):
+        g = problem.grad(x)
+        if not problem.m:
+            return g
+        return g + problem.jprod(v, x, transpose=True)
+    return grad_lag
+
+
+def _hess_times(hess, problem, pt, v_rows, d):
+    """``H d`` with the exact Hessian of the Lagrangian when available, else a forward
+    difference of ``∇f + Jᵀv`` along ``d`` (the bound terms are constant)."""
+    if hess._H is not None and hess.mode != "bfgs":
+        return np.asarray(hess._H @ d).ravel()
+    dn = float(np.linalg.norm(d))
+    if dn == 0.0:
+        return np.zeros_like(d)
+    h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(pt.x))) / dn
+    gl = _grad_lag_rows(problem)
+    return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
+
+
+def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
+                 bound_start):
+    """Newton direction on the ε-active set (module docstring, step 2), with the bounds that
+    the step would cross added to the active set (projected Newton, Bertsekas 1982), so that
+    the projection in the line search moves the step little."""
+    key = active.tobytes()
+    merit_active = active
+    active = active.copy()
+    for _ in range(BOUND_RESOLVES + 1):
+        step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
+                                           max_inner, stats, delta_last)
+        if not pt.gI.size:
+            break
+        lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
+        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
+        crossed[:bound_start] = False
+        if not np.any(crossed):
+            break
+        active |= crossed
+    added = active & ~merit_active
+    if np.any(added):
+        # a bound held only to stop the step keeps the multiplier of an inactive constraint
+        # (its KKT multiplier answers a question the merit did not ask)
+        step["dy"][added] = -pt.y[added]
+    step["active_key"] = key
+    return step, delta_last
+
+
+def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last):
+    """Newton direction with the inequalities ``active`` held as equalities."""
+    n = pt.x.size
+    idx = np.flatnonzero(active)
+    GA = _rows_of(pt.GI, idx)
+    G = _stack(pt.GE, GA, sparse)
+    m_a = G.shape[0]
+    y_a = pt.y[idx]
+    inactive = ~active
+    grad_lag_a = pt.grad_lag.copy()
+    if np.any(inactive):
+        grad_lag_a -= np.asarray(_rows_of(pt.GI, np.flatnonzero(inactive)).T
+                                 @ pt.y[inactive]).ravel()
+    b = -np.concatenate([grad_lag_a, pt.cE, pt.gI[idx]])
+    bnorm = float(np.linalg.norm(b))
+    # the descent test's measure uses ∇ₓL with every multiplier (the ν-term of Φ decreases by
+    # ν‖∇ₓL‖² along an exact step, the inactive multipliers included)
+    descent_norm_sq = float(pt.grad_lag @ pt.grad_lag + pt.cE @ pt.cE
+                            + pt.gI[idx] @ pt.gI[idx])
+    scale = max(_max_abs(B), _max_abs(G) if m_a else 0.0)
+    dense_max = opts["dense_threshold"] if not sparse else -1
+    delta = 0.0
+    for _ in range(60):
+        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
+        inertia = kkt_inertia(K, n, scale=scale)
+        if inertia is None or inertia[0] == n:
+            break
+        delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
+            if delta == 0 else delta * REG_GROWTH
+        if delta > REG_MAX:
+            break
+    if delta:
+        stats["n_regularized"] += 1
+        delta_last = delta
+    eta = float(opts["eta"])
+    if opts["superlinear"]:
+        eta = min(eta, bnorm ** float(opts["superlinear_power"]))
+    step = {"K": K, "b": b, "bnorm": bnorm, "descent_norm_sq": descent_norm_sq, "eta": eta,
+            "n_sharpen": 0, "solver": None,
+            "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
+            "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"]}
+    if opts["inner"] == "direct":
+        z, fl, _ = solve_direct(K, b)
+        stats["flops"] += fl
+    else:
+        solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
+        budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
+        step["budget"] = budget
+        z, res = solver.run(b, eta * max(bnorm, 1e-300), budget)
+        z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"])
+        stats["n_fallback"] += exact
+        step.update(solver=solver, exact=exact)
+    # negative curvature along Δx (no inertia check for large K): regularize, solve exactly
+    if inertia is None and delta == 0 and float(z[:n] @ (B @ z[:n])) < -1e-12 * float(
+            z[:n] @ z[:n]):
+        delta = max(REG_FIRST, delta_last)
+        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
+        z, fl, _ = solve_direct(K, b)
+        stats["flops"] += fl
+        stats["n_regularized"] += 1
+        step.update(K=K, solver=None, exact=True)
+    # a step far longer than the iterate (B + δI nearly singular on the null space of the
+    # active Jacobian, e.g. a linear objective): raise δ, Levenberg–Marquardt style, so that
+    # the merit's line search is not left with a tiny α
+    x_scale = STEP_MAX_RATIO * max(np.sqrt(n), float(np.linalg.norm(pt.x)))
+    for _ in range(STEP_REG_TRIES):
+        if not float(np.linalg.norm(z[:n])) > x_scale:
+            break
+        delta = max(REG_FIRST, 10.0 * delta, 1e-3 * scale)
+        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
+        z, fl, _ = solve_direct(K, b)
+        stats["flops"] += fl
+        stats["n_regularized"] += 1
+        step.update(K=K, solver=None, exact=True)
+    _set_direction(step, z)
+    return step, delta_last
+
+
+def _set_direction(step, z):
+    n, idx = step["n"], step["idx"]
+    n_e = z.size - n - idx.size
+    step["dx"] = z[:n]
+    step["dl"] = z[n:n + n_e]
+    dy = -step["y"].copy()
+    dy[idx] = z[n + n_e:]
+    step["dy"] = dy
+
+
+def _sharpen(step, opts, stats, force=False):
+    """Tighten the inner accuracy and continue sketching (re-sketch)."""
+    step["n_sharpen"] += 1
+    step["eta"] *= ETA_SHRINK
+    solver, K, b = step["solver"], step["K"], step["b"]
+    target = step["eta"] * step["bnorm"]
+    z, res = solver.run(b, target, step["budget"])
+    z, exact = _fallback_if_needed(solver, K, b, z, res, target,
+                                   step["fallback"] or force or step["eta"] < 1e-12)
+    stats["n_fallback"] += exact
+    step["exact"] = exact
+    _set_direction(step, z)
+
+
+def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
+                       tol: float = 0.0) -> tuple[float, np.ndarray | None]:
+    """``(‖(c_E, max(g, 0))‖∞, x_feasible)`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²``
+    from ``x0`` (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails
+    with the constraints violated, this tells an infeasible problem from a failure to
+    converge. The violation is 0 unless certified (converged to a stationary point of the
+    violation); ``x_feasible`` is the minimizer when its violation is at most ``tol`` (a
+    feasibility restoration the solver restarts from), else None."""
+    from scipy.optimize import least_squares
+
+    def residual(x):
+        c = problem.cons(x) if problem.m else np.zeros(0)
+        return np.concatenate([rows.equalities(c, x), np.maximum(rows.inequalities(c, x), 0.0)])
+
+    def jacobian(x):
+        J = problem.jac(x) if problem.m else np.zeros((0, x.size))
+        if problem.m and not sp.issparse(J):
+            J = np.asarray(J, dtype=np.float64).reshape(problem.m, x.size)
+        GE, GI = rows.jacobians(J)
+        c = problem.cons(x) if problem.m else np.zeros(0)
+        on = (rows.inequalities(c, x) > 0).astype(float)
+        if sp.issparse(GI) or sp.issparse(GE):
+            return sp.vstack([sp.csr_matrix(GE), sp.diags(on) @ sp.csr_matrix(GI)], format="csr")
+        return np.vstack([GE, on[:, None] * GI])
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = least_squares(residual, x0, jac=jacobian, method="trf", xtol=1e-15,
+                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS,
+                                x_scale="jac")
+        r = residual(sol.x)
+    except Exception:  # the check is advisory: any failure keeps the original status
+        return 0.0, None
+    viol = float(np.max(np.abs(r))) if r.size else 0.0
+    if viol <= tol and np.all(np.isfinite(sol.x)):
+        return 0.0, sol.x  # a feasible point: the caller may restart from it
+    if sol.status <= 0:  # the evaluation budget ran out: no claim of infeasibility
+        return 0.0, None
+    # a stationary point of the violation, not a stop at a kink of max(g, 0): ‖Jᵀr‖ small
+    # next to ‖r‖ (the same relative test as IPOPT's local infeasibility)
+    if not sol.optimality <= INFEASIBLE_RTOL * max(1.0, float(np.linalg.norm(r))):
+        return 0.0, None
+    return viol, None
+
+
+def _locally_infeasible(pt, tol: float) -> bool:
+    """Violation ``> tol`` at a stationary point of ``½‖(c_E, max(g, 0))‖²``."""
+    viol_i = np.maximum(pt.gI, 0.0)
+    viol = np.concatenate([pt.cE, viol_i])
+    if not viol.size or float(np.max(np.abs(viol))) <= tol:
+        return False
+    grad = np.zeros(pt.x.size)
+    norm_sq = 0.0
+    for G, r in ((pt.GE, pt.cE), (pt.GI, viol_i)):
+        if r.size:
+            grad += np.asarray(G.T @ r).ravel()
+            data = G.data if sp.issparse(G) else G
+            norm_sq += float(np.sum(np.asarray(data) ** 2))
+    return float(np.linalg.norm(grad)) <= INFEASIBLE_RTOL * max(np.sqrt(norm_sq), 1e-300) * \
+        float(np.linalg.norm(viol))
