@@ -196,6 +196,21 @@ def _slsqp():
     to_scipy(prob, "SLSQP")
 
 
+def _quadratic_engine():
+    from optsolve.bcd import L1, Quadratic, minimize_bcd
+
+    A = sp.identity(D_HUGE, format="csr") * 2.0
+    minimize_bcd(Quadratic(), L1(0.1), X=A, y=np.ones(D_HUGE))
+
+
+def _forest_gram():
+    from optsolve.bcd import LeastSquares, minimize_bcd
+
+    # 3000 rows of 300 non-zeros: XᵀX fills in up to 2.7e8 entries (3 GiB)
+    X, _ = _huge_sparse(n=3000, row_nnz=300)
+    minimize_bcd(LeastSquares(), None, X=X, y=np.ones(3000), update="message-passing")
+
+
 REFUSED = {
     "DecentralizedRidge(solver='msda')": (_msda_ridge, "X: the dense local Hessians"),
     "DecentralizedLogisticRegression(solver='continuized')": (
@@ -205,6 +220,8 @@ REFUSED = {
     "ConstrainedLogisticRegression(method='eal-direct')": (
         _assembled_constrained_logistic, "X: the Hessian XᵀDX"),
     "to_scipy(method='SLSQP')": (_slsqp, "problem: scipy's SLSQP"),
+    "minimize_bcd(Quadratic(), sparse A)": (_quadratic_engine, "datafit.A: the quadratic"),
+    "minimize_bcd(update='message-passing')": (_forest_gram, "X: message passing's Gram"),
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from .._validation import check_dense_size
 from ._result import EngineResult
 from .penalties import min_norm_subgradients, pen_sum, prox_scalar, separable_form
 from .rules import RULE_CYCLIC, RULE_GS, RULE_GSQ, RULE_LIPSCHITZ, RULE_RANDOM, sample_lipschitz
@@ -23,6 +24,9 @@ INNER_TOL_FACTOR = 0.1
 def solve_quadratic(A, b, pens, alphas, w0, *, rule, tol, max_iter, seed, history) -> EngineResult:
     """Minimize by the rule ``rule`` in chunks of ``n`` updates, testing the relative
     minimum-norm subgradient ``max_j |s_j| / max|b|`` against ``tol`` between chunks."""
+    if sp.issparse(A):
+        # the inner kernel reads H densely: refuse before allocating when that is too large
+        check_dense_size(A.shape, "datafit.A", "the quadratic engine's dense copy of A")
     H = A.toarray() if sp.issparse(A) else np.asarray(A)
     w = w0.copy()
     grad = H @ w - b

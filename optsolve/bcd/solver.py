@@ -17,6 +17,7 @@ from .._backend import get_namespace, is_cupy_array, to_float
 from .._optimize import History
 from .._validation import (
     as_float_array,
+    check_allocation,
     check_array_finite,
     check_in_choices,
     check_positive_int,
@@ -415,6 +416,11 @@ def _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
     elif isinstance(datafit, LeastSquares):
         n = X.shape[0]
         Xs = sp.csr_matrix(X)
+        # XᵀX fills in up to Σ_rows nnz(x_i)² entries (12 bytes each in CSR)
+        row_nnz = np.diff(Xs.indptr).astype(np.float64)
+        fill = min(float(X.shape[1]) ** 2, float(row_nnz @ row_nnz))
+        check_allocation(int(12 * fill), "X", "message passing's Gram matrix XᵀX",
+                         detail="a sparse p x p matrix with its fill-in")
         A, b = sp.csr_matrix(Xs.T @ Xs) / n, np.asarray(Xs.T @ y).ravel() / n
     else:
         raise ValueError("message passing needs a quadratic datafit (Quadratic or LeastSquares)")
