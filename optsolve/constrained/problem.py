@@ -199,7 +199,8 @@ def _fd_jacobian(fun: Callable, x: np.ndarray, f0: np.ndarray | None = None) -> 
 
 
 class NonlinearProblem(EqualityConstrainedProblem):
-    """``min f(x) s.t. cl <= c(x) <= cu, bl <= x <= bu`` from scipy.optimize's arguments.
+    """``min f(x)`` subject to ``cl <= c(x) <= cu`` and ``bl <= x <= bu``, built from
+    scipy.optimize's arguments.
 
     Parameters
     ----------

@@ -101,6 +101,7 @@ class CUTEstProblem(EqualityConstrainedProblem):
     CUTEstUnavailableError
         When pycutest is not installed or CUTEst's environment variables are not set; the message
         lists the missing set-up steps.
+
     Examples
     --------
     >>> from optsolve.problems import cutest_status
