@@ -86,10 +86,10 @@ import numpy as np
 from .._optimize import OptimizeResult
 from .._validation import CheckedOptions, as_generator, option
 from ._driver_ineq import run_active_set_eal
-from .hessian import HESSIAN_MODES
 from .kkt import DENSE_KKT_MAX
 from .problem import NonlinearProblem
 from .sketches import SKETCHES
+from .solver import OPTION_CHECKS as EQ_OPTION_CHECKS
 
 __all__ = ["MINIMIZE_METHODS", "minimize"]
 
@@ -124,14 +124,6 @@ _DEFAULTS = {
 }
 
 
-def _check_verbose(value: Any, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a bool or a non-negative integer, got {value!r}")
-    return int(value)
-
-
 def _check_feasible_bounds(value: Any, name: str) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -145,31 +137,23 @@ def _check_random_state(value: Any, name: str) -> Any:
     return value
 
 
+#: options shared with :func:`minimize_eq`: the same meaning and the same checks
+_SHARED_OPTIONS = ("sketch_size", "eta", "superlinear", "superlinear_power", "max_inner",
+                   "inner_fallback", "hessian", "mu0", "nu0", "penalty_factor", "mu_max",
+                   "nu_min", "backtrack", "max_backtracks", "dense_threshold", "record_history",
+                   "verbose")
+
 OPTION_CHECKS = {
     "maxiter": option("int", low=0),
     "sketch": option("choice", choices=SKETCHES),
     "random_state": _check_random_state,
     "inner": option("choice", choices=("sketch", "direct")),
-    "sketch_size": option("int", low=1, allow_none=True),
-    "eta": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
-    "superlinear": option("bool"),
-    "superlinear_power": option("real", low=0.0, include_low=False),
-    "max_inner": option("int", low=1, allow_none=True),
-    "inner_fallback": option("bool"),
-    "hessian": option("choice", choices=HESSIAN_MODES),
-    "mu0": option("real", low=0.0, include_low=False),
-    "nu0": option("real", low=0.0, include_low=False),
-    "penalty_factor": option("real", low=1.0, include_low=False),
-    "mu_max": option("real", low=0.0, include_low=False),
-    "nu_min": option("real", low=0.0, include_low=False),
+    **{key: EQ_OPTION_CHECKS[key] for key in _SHARED_OPTIONS},
+    # the active-set step is a full QP step on the identified set: Armijo constants above 1/2
+    # would reject the unit step near a solution
     "armijo": option("real", low=0.0, high=0.5, include_low=False, include_high=False),
-    "backtrack": option("real", low=0.0, high=1.0, include_low=False, include_high=False),
-    "max_backtracks": option("int", low=1),
     "lambda0": option("choice", choices=("least_squares", "zeros")),
     "feasible_bounds": lambda v, name: _check_feasible_bounds(v, name),
-    "dense_threshold": option("int", low=0),
-    "record_history": option("bool"),
-    "verbose": _check_verbose,
 }
 
 #: method registry: name -> its options (defaults and checks)
