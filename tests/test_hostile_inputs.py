@@ -543,6 +543,37 @@ def _register_eq():
                          {"sketch": "none"}, {"callback": 3}])
 
 
+def _register_nlp():
+    from optsolve.constrained import minimize
+
+    cons = [{"type": "ineq", "fun": lambda x: x[0] - 2 * x[1] + 2},
+            {"type": "ineq", "fun": lambda x: -x[0] - 2 * x[1] + 6},
+            {"type": "ineq", "fun": lambda x: -x[0] + 2 * x[1] + 2}]
+
+    def run(x0, **params):
+        opts = params.pop("options", {})
+        # the sketches are random: the battery's same-seed check needs a seed
+        opts = {"random_state": 0, **opts} if isinstance(opts, dict) else opts
+        kw = {"constraints": cons, "bounds": [(0, None), (0, None)], "options": opts, **params}
+        return minimize(lambda x: (x[0] - 1) ** 2 + (x[1] - 2.5) ** 2, x0,
+                        jac=lambda x: np.array([2 * (x[0] - 1), 2 * (x[1] - 2.5)]), **kw)
+
+    register("constrained.minimize", run, lambda: {"x0": np.array([2.0, 0.0])}, matrix="",
+             rows=(), bad_params=[{"x0": np.array([np.nan, 0.0])}, {"x0": np.zeros(3)},
+                                  {"bounds": [(1.0, 0.0), (0, None)]}, {"bounds": [(0, 1)]},
+                                  {"constraints": [{"type": "le", "fun": np.sum}]},
+                                  {"options": {"nope": 1}}, {"options": {"armijo": 0.9}},
+                                  {"tol": -1.0}, {"method": "newton"}, {"callback": 3}])
+
+
+def _register_path():
+    from optsolve.bcd import bcd_path
+
+    register("bcd_path", lambda X, y, **p: bcd_path(X, y, n_alphas=4, eps=1e-2, **p)[1],
+             _regression, bad_params=[{"n_alphas": 0}, {"eps": -1.0}, {"alphas": [-1.0]},
+                                      {"datafit": "nope"}, {"tol": np.nan}])
+
+
 def _register_forest():
     from optsolve.bcd import minimize_forest_bcd
 
@@ -876,8 +907,8 @@ def _register_graph_functions():
              rows=("graph",), expect=GRAPH_EXPECT)
 
 
-for _register in (_register_bcd, _register_bcd_tools, _register_forest, _register_constrained,
-                  _register_eq, _register_completion, _register_pruning, _register_graphs,
+for _register in (_register_bcd, _register_path, _register_bcd_tools, _register_forest,
+                  _register_constrained, _register_nlp, _register_eq, _register_completion, _register_pruning, _register_graphs,
                   _register_datasets, _register_partitioned, _register_decentralized,
                   _register_randomwalk, _register_graph_functions):
     _register()
