@@ -908,7 +908,8 @@ def _register_graph_functions():
 
 
 for _register in (_register_bcd, _register_path, _register_bcd_tools, _register_forest,
-                  _register_constrained, _register_nlp, _register_eq, _register_completion, _register_pruning, _register_graphs,
+                  _register_constrained, _register_nlp, _register_eq, _register_completion,
+                  _register_pruning, _register_graphs,
                   _register_datasets, _register_partitioned, _register_decentralized,
                   _register_randomwalk, _register_graph_functions):
     _register()
