@@ -46,6 +46,7 @@ from ._driver import (
     _fallback_if_needed,
     _max_abs,
 )
+from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
 from .merit_ineq import ineq_merit, ineq_merit_gradient
@@ -85,18 +86,13 @@ REGION_RETRIES = 3
 #: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
 INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
 
+#: the equality driver's messages, with this driver's KKT measure and infeasibility test
 STATUS_MESSAGES = {
+    **EQ_STATUS_MESSAGES,
     Status.SUCCESS: termination_message(Status.SUCCESS, "scaled KKT residual below tol"),
-    Status.MAX_ITER: termination_message(Status.MAX_ITER, "outer iterations"),
-    Status.STALLED: termination_message(
-        Status.STALLED, "stationary point of the merit function that is not a KKT point"),
-    Status.LINE_SEARCH_FAILED: termination_message(
-        Status.LINE_SEARCH_FAILED, "no decrease of the merit function"),
     Status.INFEASIBLE: termination_message(
         Status.INFEASIBLE, "the constraint violation is at a stationary point of "
         "½‖(c_E, max(g, 0))‖² and not zero"),
-    Status.NON_FINITE: termination_message(Status.NON_FINITE, "returned by the problem"),
-    Status.CALLBACK_STOP: termination_message(Status.CALLBACK_STOP),
 }
 
 
