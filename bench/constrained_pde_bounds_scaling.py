@@ -8,7 +8,13 @@ Each (grid, solver) pair runs in a fresh subprocess (so that the peak resident m
 during a second, traced solve (small grids only; tracing slows the solve). The solution is
 checked against the active-set reference of the problem (``x_opt``) and by the family's KKT
 measure. A least-squares line through the log-log points of the largest grids gives the
-exponent ``time ~ n^s`` (1 = linear).
+exponent ``time ~ n^s`` (1 = linear). For ``eal-direct`` each row also has the number of
+sparse factorizations of the Newton matrix and the size of the LDLᵀ factor of the Newton
+matrix at the solution's active set (``nnz(L)`` and the factorization flops
+``Σ_j nnz(L_{:,j})²``): with the Newton iterations and factorizations constant in ``n``, the
+slope of those flops is the slope the solve cannot beat (a sparse factorization of a 2-D grid
+costs at least ``n^1.5`` flops for any ordering, Hoffman, Martin & Rose 1973; AMD gives
+about ``n^1.7`` here). ``eal-sketch`` runs up to ``SKETCH_MAX_N`` unknowns only.
 
 Writes ``bench/results/constrained_pde_bounds_scaling.{json,png,md}``.
 
