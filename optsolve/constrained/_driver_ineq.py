@@ -46,7 +46,7 @@ from ._driver import (
     _max_abs,
 )
 from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
-from ._ldl import FactorCache
+from ._ldl import FactorCache, ldl_inertia
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
 from .merit_ineq import ineq_merit, ineq_merit_gradient
@@ -490,6 +490,8 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     for _ in range(60):
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
         inertia = kkt_inertia(K, n, scale=scale)
+        if inertia is None and sp.issparse(K) and opts["inner"] == "direct":
+            inertia = ldl_inertia(K, n, factors)  # the factor serves the solve below
         if inertia is None or inertia[0] == n:
             break
         delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \

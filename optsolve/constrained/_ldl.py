@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["FactorCache", "ldl_available", "ldl_factor", "ldl_solve"]
+__all__ = ["FactorCache", "ldl_available", "ldl_factor", "ldl_inertia", "ldl_solve"]
 
 #: regularization of the constraint block of the equilibrated matrix: large enough that LDLᵀ
 #: without pivoting is stable, small enough that refinement converges in a few steps
@@ -164,6 +164,25 @@ class _LDLFactor:
         if not best_err <= REFINE_BERR:
             return None
         return self.d * best
+
+
+def ldl_inertia(K, n_primal: int, cache: FactorCache | None = None) -> tuple[int, int, int] | None:
+    """``(positive, negative, 0)`` eigenvalue counts of the regularized KKT matrix from the
+    signs of its LDLᵀ pivots (Sylvester's law of inertia), or None when the factorization
+    does not exist; the factor is stored in ``cache`` for the solve that follows. With the
+    constraint block ``−δI``, ``positive == n_primal`` exactly when ``B + Gᵀ G / δ ≻ 0``,
+    which for small ``δ`` is the reduced Hessian's positive definiteness that the inertia
+    correction asks for (Finsler's lemma)."""
+    K = sp.csr_matrix(K)
+    kind, factor = cache.lookup(K) if cache is not None else (None, None)
+    if kind != "ldl" or factor is None:
+        factor = ldl_factor(K, n_primal)
+        if factor is None:
+            return None
+        if cache is not None:
+            cache.store(K, factor, "ldl")
+    d = factor.solver.factors()[1]
+    return int(np.sum(d > 0)), int(np.sum(d < 0)), 0
 
 
 def ldl_factor(K, n_primal: int) -> _LDLFactor | None:
