@@ -490,7 +490,8 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     for _ in range(60):
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
         inertia = kkt_inertia(K, n, scale=scale)
-        if inertia is None and sp.issparse(K) and opts["inner"] == "direct":
+        if inertia is None and sp.issparse(K) and opts["inner"] == "direct" and not (
+                _gershgorin_pd(B, delta)):
             inertia = ldl_inertia(K, n, factors)  # the factor serves the solve below
         if inertia is None or inertia[0] == n:
             break
@@ -545,6 +546,17 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
         step.update(K=K, solver=None, exact=True)
     _set_direction(step, z)
     return step, delta_last
+
+
+def _gershgorin_pd(B, delta: float) -> bool:
+    """``B + δI ≻ 0`` certified by Gershgorin's discs (strict diagonal dominance with a
+    positive diagonal): then no inertia correction is needed, and the pivots of the sparse
+    factorization need not be read (that copies the factor)."""
+    if not sp.issparse(B):
+        return False
+    diag = B.diagonal() + delta
+    off = np.asarray(abs(B).sum(axis=1)).ravel() - np.abs(B.diagonal())
+    return bool(np.all(diag > off))
 
 
 def _set_direction(step, z):

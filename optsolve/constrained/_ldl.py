@@ -181,7 +181,7 @@ def ldl_inertia(K, n_primal: int, cache: FactorCache | None = None) -> tuple[int
             return None
         if cache is not None:
             cache.store(K, factor, "ldl")
-    d = factor.solver.factors()[1]
+    d = factor.solver.factors()[1]  # (the copy of L it also returns is dropped at once)
     return int(np.sum(d > 0)), int(np.sum(d < 0)), 0
 
 
