@@ -38,8 +38,8 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
   memory, half its time), and the signs of its pivots give the inertia of sparse Newton
   matrices, so the ``B + δI`` correction works beyond the dense size too. Reason for
   sketching: the point of the family is that the Newton system is solved by sketching; an
-  active-set step keeps that system an equality-constrained KKT system (an interior-point step would change it, a QP sub-problem
-  would not be solvable by sketching).
+  active-set step keeps that system an equality-constrained KKT system (an interior-point
+  step would change it, a QP sub-problem would not be solvable by sketching).
 * **Bounds** are inequality rows ``±x_j ∓ b_j <= 0`` of the sparse Jacobian: an active bound
   adds one row with one non-zero to the KKT matrix, so sparse problems stay sparse (nothing of
   size ``n x n`` is formed densely above ``options['dense_threshold']``). ``x0`` is projected
