@@ -84,6 +84,9 @@ setup(
         "scipy>=1.10",
         "numba>=0.58",
         "scikit-learn>=1.6",
+        # sparse Newton systems of the constrained family: a quasi-definite LDLᵀ, a third of
+        # SuperLU's memory (SuperLU stays as the fallback)
+        "qdldl>=0.1.7",
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["optsolve=optsolve.cli:main"]},
