@@ -32,10 +32,12 @@ __all__ = ["DEFAULT_REGIME", "PAPER_FAST_WALK", "REGIMES", "check_regime"]
 #:   which is what the default promises. On many very different agents the bias (2) decides
 #:   the error of the last iterate instead: ijcnn1 logistic over 100 label-sorted agents,
 #:   n = 1e5, alpha = 10, relative bias 0.0103 / 0.0059 / 0.0038 and spread 0.0030 / 0.0030 /
-#:   0.0029 for a = 0.6 / 0.7 / 0.8, the non-backtracking walk 0.0030 and 0.0091; pass
-#:   regime=(0.7, 0.9) or PAPER_FAST_WALK there. Raising b instead (smaller gap (1) at a
-#:   larger a) slows theta: (0.7, 0.95) shows slope -1.68 at 1e6, but on ijcnn1 at 1e5 its
-#:   initial transient is not gone (error 0.017, 2.7x that of (0.7, 0.9), NBRW's 0.017).
+#:   0.0029 for a = 0.6 / 0.7 / 0.8, the non-backtracking walk 0.0030 and 0.0091; the
+#:   default's bias falls like n^-0.6 against NBRW's spread n^-0.45, and they meet at about
+#:   1e6 steps (0.0027 and 0.0026, 5 seeds); pass regime=(0.7, 0.9) or PAPER_FAST_WALK
+#:   there. Raising b instead (smaller gap (1) at a larger a) slows theta: (0.7, 0.95)
+#:   shows slope -1.68 at 1e6, but on ijcnn1 at 1e5 its initial transient is not gone
+#:   (error 0.017, 2.7x that of (0.7, 0.9), NBRW's 0.017).
 #: * "same", case (ii), beta_n = gamma_n: (0.9, 0.9).
 #: * "slow_walk", case (iii), gamma_n = o(beta_n): (1.0, 0.9), the original SRRW's 1/(n+1).
 REGIMES = {
