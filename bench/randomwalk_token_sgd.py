@@ -13,24 +13,27 @@ own data (``optsolve.randomwalk.token_sgd``). Two parts:
    (20.1; the SRW and NBRW tokens' own "auto" would be smaller, as their importance weights
    2|E|/d_i are larger on the leaves), and the full local gradient at each visit.
    ‖θ_n − θ*‖ / ‖θ*‖ (θ* the centralized optimum) against n for SRRW (α = 10, 20, base
-   Metropolis–Hastings) in the default regime (a, b) = (0.6, 0.9) and in the paper's case (i)
-   pair (0.8, 0.9), and the Metropolis–Hastings walk, the non-backtracking and simple random
-   walks (importance-reweighted to the uniform target) and i.i.d. uniform agents: mean and
-   10–90 % band over ``--seeds`` (20), table at a few step counts.
+   Metropolis–Hastings) in the default regime (a, b) = (0.6, 0.9) and with the larger walk
+   exponents a = 0.7 and the paper's case (i) pair (0.8, 0.9), and the Metropolis–Hastings
+   walk, the non-backtracking and simple random walks (importance-reweighted to the uniform
+   target) and i.i.d. uniform agents: mean and 10–90 % band over ``--seeds`` (20), table at a
+   few step counts, and the last iterate's error split over the seeds into the error of the
+   mean (bias) and the spread. ``--steps`` sets the horizon (10^5; 10^6 takes ~20 s a run).
 2. **Covariance of θ against α.** On a small ridge problem (karate-club graph, 34 agents,
    5 features) the SA-SRRW's iterate obeys a CLT, (θ_n − θ*)/√β_n → N(0, V_θ(α)); the script
    estimates trace V_θ(α) by trace Cov(θ_n)/β_n over 40 seeds (the covariance over seeds, the
    bias ‖E θ_n − θ*‖ reported apart) at n = 10^5 steps for α ∈ {0, 1, 5, 10, 20, 50} in the
    default regime (case (i), β_n = o(γ_n)) and in the paper's pair (0.8, 0.9), against the
    closed form trace V_θ(α) (``theta_asymptotic_covariance``), and fits the log–log slope
-   against α (−2 is 1/α²); the full run repeats the default regime at n = 10^6 (20 seeds) to
-   show the slope's trend with n.
+   against α (−2 is 1/α²); the full run repeats the default regime, (0.7, 0.9) and (0.8, 0.9)
+   at n = 10^6 (20 seeds) to show the slope's trend with n.
 
 Outputs in ``--out`` (default ``bench/results/randomwalk``): ``token_sgd.csv`` (every recorded
 point of every run), ``token_sgd.md`` (tables), ``token_sgd.png`` (error curves),
 ``token_sgd_cov.csv``, ``token_sgd_cov.png``.
 
-    python bench/randomwalk_token_sgd.py           # full: 20 seeds x 8 tokens x 100 000 steps
+    python bench/randomwalk_token_sgd.py           # full: 20 seeds x 9 tokens x 100 000 steps
+    python bench/randomwalk_token_sgd.py --no-cov --steps 1000000   # the 10^6-step table
     python bench/randomwalk_token_sgd.py --quick   # 4 seeds, 5 000 steps
     python bench/randomwalk_token_sgd.py --no-sgd  # the covariance part only
 """
@@ -63,6 +66,7 @@ from optsolve.randomwalk.schedules import (
 WALKS = (
     ("SRRW α=10", "srrw", 10.0, DEFAULT_REGIME),
     ("SRRW α=20", "srrw", 20.0, DEFAULT_REGIME),
+    ("SRRW α=10, (0.7, 0.9)", "srrw", 10.0, (0.7, 0.9)),
     ("SRRW α=10, (0.8, 0.9)", "srrw", 10.0, PAPER_FAST_WALK),
     ("SRRW α=20, (0.8, 0.9)", "srrw", 20.0, PAPER_FAST_WALK),
     ("NBRW", "nbrw", 0.0, DEFAULT_REGIME),
@@ -70,12 +74,15 @@ WALKS = (
     ("MH", "mh", 0.0, DEFAULT_REGIME),
     ("i.i.d.", "iid", 0.0, DEFAULT_REGIME),
 )
-TABLE_STEPS = (1_000, 5_000, 20_000, 50_000, 100_000)
+TABLE_STEPS = (1_000, 5_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
 COV_ALPHAS = (0.0, 1.0, 5.0, 10.0, 20.0, 50.0)
 #: the default regime and the paper's case (i) pair: with (a, b) = (0.8, 0.9) the ratio
 #: β_n/γ_n = n^-0.1 is still 0.3 at n = 10^5, too close to case (ii) for the 1/α² limit to
 #: show; with the default (0.6, 0.9) it is n^-0.3 = 0.03
 COV_REGIMES = (DEFAULT_REGIME, PAPER_FAST_WALK)
+#: regimes also run at 10^6 steps in the full run: the timescale leak α s h n^(a-b) behind the
+#: flatter slopes of the larger a shrinks like n^(a-b), n^-0.2 for (0.7, 0.9)
+COV_LONG_REGIMES = (DEFAULT_REGIME, (0.7, 0.9), PAPER_FAST_WALK)
 
 
 def _regime_label(regime) -> str:
@@ -92,18 +99,17 @@ def _history(res):
     return h[:, 0].astype(np.int64), h[:, 1]
 
 
-def error_curves(quick: bool, n_seeds: int, out_dir: Path):
+def error_curves(n_steps: int, n_seeds: int, out_dir: Path):
     problem, data_name = ijcnn1_problem(100)
     A = bench_graph("power_law", problem.n_nodes, random_state=0)
     theta_star = problem.solution()
     scale = float(np.linalg.norm(theta_star))
-    n_steps = 5_000 if quick else 100_000
     # one β_n for every walk, as in the paper: the "auto" scale of the SRRW on the MH base
     # (the SRW and NBRW tokens' own "auto" is smaller, their leaves weigh 2|E|/d_i)
     step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
-    rows, curves = [], {}
+    rows, curves, finals = [], {}, {}
     for label, walk, alpha, regime in WALKS:
-        errs, steps, t_total = [], None, 0.0
+        errs, steps, t_total, last = [], None, 0.0, []
         for seed in range(n_seeds):
             t0 = time.perf_counter()
             res = token_sgd(problem, A, walk=walk, alpha=alpha, n_steps=n_steps,
@@ -111,22 +117,32 @@ def error_curves(quick: bool, n_seeds: int, out_dir: Path):
             t_total += time.perf_counter() - t0
             steps, e = _history(res)
             errs.append(e / scale)
+            last.append((res.x - theta_star) / scale)
             for k, ek in zip(steps, e / scale, strict=True):
                 rows.append({"walk": label, "alpha": alpha, "exponents": str(res.exponents),
                              "seed": seed, "step": int(k), "rel_error": float(ek)})
         curves[label] = (steps, np.array(errs))
+        finals[label] = bias_spread(np.array(last))
         print(f"{label:<22} final rel. error {np.mean(errs, axis=0)[-1]:.3e} "
               f"(10-90 %: {np.quantile(np.array(errs)[:, -1], 0.1):.2e}-"
               f"{np.quantile(np.array(errs)[:, -1], 0.9):.2e}), "
               f"{n_steps * n_seeds / t_total / 1e3:.0f} k steps/s", flush=True)
     info = {"data": data_name, "n_agents": problem.n_nodes, "n_edges": A.nnz // 2,
             "n_steps": n_steps, "seeds": n_seeds, "theta_star_norm": scale,
-            "step_size": step_size}
+            "step_size": step_size, "bias_spread": finals}
     with open(out_dir / "token_sgd.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     return curves, info
+
+
+def bias_spread(D):
+    """``(‖mean − θ*‖, spread)`` of the rows of ``D`` (θ_n − θ*, one row per seed): the
+    error of the seed mean and sqrt(trace Cov) over seeds (their squares add up to the mean
+    squared error, up to the (S − 1)/S of the sample covariance)."""
+    m = D.mean(axis=0)
+    return float(np.linalg.norm(m)), float(np.sqrt(((D - m) ** 2).sum() / (len(D) - 1)))
 
 
 def cov_problem():
@@ -218,9 +234,19 @@ def write_markdown(curves, info, cov_rows, out_dir: Path) -> str:
                 cells.append(f"{e.mean():.3g} [{np.quantile(e, 0.1):.2g}, "
                              f"{np.quantile(e, 0.9):.2g}]")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += ["", f"At n = {info['n_steps']:,}, the relative error split over the seeds "
+                  "into the error of the mean θ_n, ‖E θ_n − θ*‖/‖θ*‖ (bias; the seed mean carries "
+                  "a Monte-Carlo error of about spread/√seeds), and the spread "
+                  "sqrt(trace Cov θ_n)/‖θ*‖:", "", "| walk | bias | spread |", "|---|---:|---:|"]
+        lines += [f"| {label} | {bb:.3g} | {sp:.3g} |"
+                  for label, (bb, sp) in info["bias_spread"].items()]
+        lines.append("")
         markov = [k for k in curves if not k.startswith(("SRRW", "i.i.d."))]
-        groups = {"default regime": [k for k in curves if k.startswith("SRRW") and "(" not in k],
-                  "(0.8, 0.9)": [k for k in curves if k.startswith("SRRW") and "(" in k]}
+        groups = {}
+        for k in curves:
+            if k.startswith("SRRW"):
+                pair = k.partition(", ")[2] or "default regime"
+                groups.setdefault(pair, []).append(k)
         for s in shown:
             means = {label: E[:, min(int(np.searchsorted(steps, s)), len(steps) - 1)].mean()
                      for label, (steps, E) in curves.items()}
@@ -333,6 +359,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="4 seeds, 5 000 steps")
     p.add_argument("--seeds", type=int, default=None, help="seeds per walk (20; quick 4)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="ijcnn1 steps per run (100 000; quick 5 000; 1 000 000 takes ~20 s a "
+                        "run on one core)")
     p.add_argument("--no-cov", action="store_true", help="skip the covariance-vs-α part")
     p.add_argument("--no-sgd", action="store_true", help="skip the ijcnn1 error part")
     p.add_argument("--out", type=Path, default=Path("bench/results/randomwalk"))
@@ -343,11 +372,13 @@ def main(argv=None):
     if args.quick:
         runs = [(r, 20_000, 10) for r in COV_REGIMES]
     else:
-        runs = [(r, 100_000, 40) for r in COV_REGIMES] + [(DEFAULT_REGIME, 1_000_000, 20)]
+        runs = [(r, 100_000, 40) for r in COV_REGIMES] + [
+            (r, 1_000_000, 20) for r in COV_LONG_REGIMES]
     curves, info, cov_rows = {}, {}, []
     with blas_threads(1):
         if not args.no_sgd:
-            curves, info = error_curves(args.quick, n_seeds, args.out)
+            n_steps = args.steps or (5_000 if args.quick else 100_000)
+            curves, info = error_curves(n_steps, n_seeds, args.out)
         if not args.no_cov:
             cov_rows = theta_covariance(runs)
     if cov_rows:
