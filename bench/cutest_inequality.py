@@ -9,6 +9,13 @@ the point it returns: the KKT residual with sign-constrained least-squares multi
 (stationarity, primal violation, complementarity, multiplier signs), solved when <= 1e-6. Every
 unsolved run gets a failure category; the time of the measure is not counted.
 
+The full set is sorted by ``n + m`` and cut into chunks of 25 (``chunk000`` the smallest);
+every chunk is run solver after solver, rows appended as they finish, so an interrupted run
+resumes where it stopped (pairs already in a chunk's CSV are skipped). ``--start``/``--stop``
+select a range of the sorted set, ``--shard i/k`` every k-th chunk from the i-th (for parallel
+runs into the same folder). The process lowers its priority (``--nice``, default 10); the
+solves inherit it.
+
 Results go to ``bench/results/cutest_inequality/``: one CSV per solver and chunk
 (``<solver>/<chunk>/cutest_nlp.csv``, resumable), the merged ``cutest_inequality.csv``, the
 performance profiles on the problems every solver attempted (``profile.png``) and
@@ -19,6 +26,8 @@ Usage::
     python bench/cutest_inequality.py --quick                 # 12 HS problems, a minute or two
     python bench/cutest_inequality.py --subset                # stratified subset (~60 problems)
     python bench/cutest_inequality.py --time-limit 60         # all 644 problems, in chunks
+    python bench/cutest_inequality.py --shard 0/2 --solvers ipopt SLSQP trust  # half the chunks
+    python bench/cutest_inequality.py --start 0 --stop 300    # the 300 smallest (by n + m)
     python bench/cutest_inequality.py --summary-only          # merge and summarize what ran
 """
 
@@ -29,6 +38,7 @@ import csv
 import json
 import logging
 import math
+import os
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -181,7 +191,19 @@ def main(argv=None) -> int:
                         help="merge and summarize the CSVs of previous runs without solving")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--out", default="bench/results/cutest_inequality")
+    parser.add_argument("--start", type=int, default=0,
+                        help="first problem (index in the set sorted by n + m)")
+    parser.add_argument("--stop", type=int, default=None, help="one past the last problem")
+    parser.add_argument("--shard", default="0/1",
+                        help="i/k: run only the chunks whose number is i modulo k")
+    parser.add_argument("--nice", type=int, default=10,
+                        help="niceness added to this process and its solves (0: none)")
     args = parser.parse_args(argv)
+    shard, n_shards = (int(v) for v in args.shard.split("/"))
+    if not 0 <= shard < n_shards:
+        parser.error(f"--shard must be i/k with 0 <= i < k, got {args.shard!r}")
+    if args.nice:
+        os.nice(args.nice)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     ok, why = s2mpj_status()
     if not ok:
@@ -196,10 +218,16 @@ def main(argv=None) -> int:
     else:
         chunks = {f"chunk{k // CHUNK:03d}": None for k in range(0, len(names), CHUNK)}
     out = Path(args.out)
+    wanted = set(names[args.start:args.stop])
     if not args.summary_only:
         solvers = [s for s in CONTENDERS if any(k in s for k in args.solvers)]
         for k, chunk in enumerate(chunks):
+            if k % n_shards != shard:
+                continue
             part = names if len(chunks) == 1 else names[k * CHUNK:(k + 1) * CHUNK]
+            part = [name for name in part if name in wanted]
+            if not part:
+                continue
             for s in solvers:
                 run_suite("cutest_nlp", out_dir=out / s / chunk, solvers=[s],
                           selection={"names": part}, time_limit=args.time_limit, resume=True,
