@@ -127,7 +127,7 @@ def run_optsolve(problem: Any, *, method: str = "eal-sketch") -> dict:
     kwargs["method"] = method
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = minimize(**kwargs, tol=KKT_TOL, options={"maxiter": MAX_ITER})
+        r = minimize(**kwargs, tol=KKT_TOL, options={"maxiter": MAX_ITER, "random_state": 0})
     own = None
     if "multipliers" in r and "bounds_multipliers" in r:
         own = (np.asarray(r.multipliers, dtype=np.float64), *r.bounds_multipliers)
