@@ -35,6 +35,9 @@ QUICK = (8, 16, 32)
 BOUNDS = (0.0, 10.0)
 SOLVERS = ("optsolve (eal-direct)", "optsolve (eal-sketch)", "IPOPT (cyipopt, sparse)")
 TRACE_MAX_N = 10_000  # tracemalloc only up to this many unknowns
+#: eal-sketch only up to this many unknowns: on the Poisson KKT matrix (condition ~ h⁻⁴) the
+#: Kaczmarz solves never reach their target, spend their budget and fall back to the LDLᵀ
+SKETCH_MAX_N = 8_192
 REFERENCE_MAX_N = 40_000  # the active-set reference (several sparse LUs) only up to this size
 
 
@@ -93,6 +96,26 @@ def _ipopt_sparse(p):
     return x, NLP.iterations, int(info["status"]) in (0, 1), own
 
 
+def _final_fill(p, x) -> dict:
+    """Size of the LDLᵀ factor of the Newton matrix at the solution's active set (the cost
+    that no reuse removes): ``nnz(L)`` and the factorization flops ``Σ_j nnz(L_{:,j})²``."""
+    import scipy.sparse as sp
+
+    from optsolve.constrained._ldl import ldl_factor
+
+    on = np.flatnonzero((x <= p.bl + 1e-8) | (x >= p.bu - 1e-8))
+    E = sp.csr_matrix((np.ones(on.size), (np.arange(on.size), on)), shape=(on.size, p.n))
+    G = sp.vstack([sp.csr_matrix(p.jac(x)), E], format="csr")
+    K = sp.bmat([[sp.csr_matrix(p.hess(x, np.zeros(p.m))), G.T], [G, None]], format="csr")
+    factor = ldl_factor(K, p.n)
+    if factor is None:
+        return {}
+    L = factor.solver.factors()[0].tocsc()
+    counts = np.diff(L.indptr).astype(float)
+    return {"kkt_rows": int(K.shape[0]), "kkt_nnz": int(K.nnz), "ldl_nnz_L": int(L.nnz),
+            "ldl_flops": float(np.sum(counts**2))}
+
+
 def solve_once(N: int, solver: str) -> dict:
     """One solve in this process (the subprocess side)."""
     from threadpoolctl import threadpool_limits
@@ -101,12 +124,14 @@ def solve_once(N: int, solver: str) -> dict:
     from optsolve.problems import get_problem
 
     def run(p):
+        run.n_factorizations = None
         if solver.startswith("IPOPT"):
             return _ipopt_sparse(p)
         method = "eal-direct" if "direct" in solver else "eal-sketch"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = minimize(p, method=method, tol=1e-8, options={"random_state": 0})
+        run.n_factorizations = int(r.get("n_factorizations", 0))
         return r.x, int(r.nit), bool(r.success), r
 
     with threadpool_limits(1):
@@ -126,7 +151,9 @@ def solve_once(N: int, solver: str) -> dict:
         # the family's measure, with the solver's multipliers or estimated ones (the smaller)
         kkt = min(kkt_residuals(p, x).kkt, kkt_residuals(p, x, own).kkt)
         x_ref = p.solve_exact()[0] if p.n <= REFERENCE_MAX_N else None
+    fill = _final_fill(p, x) if "direct" in solver else {}
     return {"N": N, "n": p.n, "m": p.m, "solver": solver, "time_s": seconds, "nit": nit,
+            "n_factorizations": run.n_factorizations, **fill,
             "success": ok, "kkt": float(kkt),
             "err_vs_reference": (float(np.max(np.abs(x - x_ref)) / np.max(np.abs(x_ref)))
                                  if x_ref is not None else float("nan")),
@@ -164,6 +191,8 @@ def main(argv=None) -> int:
     rows = []
     for N in grids:
         for solver in solvers:
+            if "sketch" in solver and 2 * N * N > SKETCH_MAX_N:
+                continue
             try:
                 proc = subprocess.run([sys.executable, __file__, "--one", str(N), solver],
                                       capture_output=True, text=True, timeout=args.timeout)
@@ -184,14 +213,36 @@ def main(argv=None) -> int:
         cells = []
         for N in grids:
             r = next((r for r in rows if r["solver"] == solver and r["N"] == N), {})
+            fact = (f", {r['n_factorizations']} fact." if r.get("n_factorizations") is not None
+                    else "")
             cells.append(f"{r['time_s']:.2f} s, {r['rss_peak_increase_MB']:.0f} MB, "
-                         f"{r['nit']} it, KKT {r['kkt']:.0e}" if "time_s" in r
+                         f"{r['nit']} it{fact}, KKT {r['kkt']:.0e}" if "time_s" in r
                          else r.get("error", "-")[:40])
         lines.append(f"| {solver} | " + " | ".join(cells) + f" | "
                      f"{slope(mine, 'time_s'):.2f} | {slope(mine, 'rss_peak_increase_MB'):.2f} |")
+    ratios = []
+    for N in grids:
+        mine = next((r for r in rows if "direct" in r["solver"] and r["N"] == N
+                     and "time_s" in r), None)
+        peer = next((r for r in rows if r["solver"].startswith("IPOPT") and r["N"] == N
+                     and "time_s" in r), None)
+        if mine and peer:
+            mem = mine["rss_peak_increase_MB"] / max(peer["rss_peak_increase_MB"], 1e-9)
+            ratios.append(f"n = {mine['n']}: time {mine['time_s'] / peer['time_s']:.2f}x, "
+                          f"memory {mem:.2f}x")
+    direct = [r for r in rows if "direct" in r["solver"] and "ldl_nnz_L" in r]
+    fill = ""
+    if direct:
+        fill = ("\n\nLDLᵀ of the Newton matrix at the solution's active set (AMD ordering): "
+                + ", ".join(f"n = {r['n']}: nnz(L) {r['ldl_nnz_L']:.3g}, flops "
+                            f"{r['ldl_flops']:.3g}" for r in direct)
+                + f"; slopes: nnz(L) {slope(direct, 'ldl_nnz_L'):.2f}, "
+                  f"flops {slope(direct, 'ldl_flops'):.2f}.")
     text = ("Bound-constrained Poisson control, control bounds (0, 10), tol 1e-8; per cell: "
-            "wall time, peak RSS increase, iterations, KKT at the returned point. Slopes: "
-            "least-squares exponent of n over the three largest grids.\n\n" + "\n".join(lines))
+            "wall time, peak RSS increase, iterations (and sparse factorizations), KKT at the "
+            "returned point. Slopes: least-squares exponent of n over the three largest "
+            "grids.\n\n" + "\n".join(lines)
+            + ("\n\neal-direct / IPOPT: " + "; ".join(ratios) if ratios else "") + fill)
     (out / "constrained_pde_bounds_scaling.md").write_text(text + "\n")
     print(text)
     try:

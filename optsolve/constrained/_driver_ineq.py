@@ -43,10 +43,10 @@ from ._driver import (
     REG_MAX,
     REG_MIN,
     _default_budget,
-    _fallback_if_needed,
     _max_abs,
 )
 from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
+from ._ldl import FactorCache
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
 from .merit_ineq import ineq_merit, ineq_merit_gradient
@@ -161,6 +161,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     history = History("kkt") if opts["record_history"] else None
     stats = {"n_inner": 0, "n_fallback": 0, "n_regularized": 0, "n_merit_gradient": 0,
              "flops": 0.0}
+    # the last sparse factorization of the Newton matrix, reused while the matrix is the same
+    factors = FactorCache()
     delta_last = 0.0
     n_infeasible = n_restored = 0
     next_check, check_wait = 0, STALL_WINDOW
@@ -203,7 +205,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
             kkt=float(res_kkt.kkt), kkt_residuals=res_kkt._asdict(),
             constr_violation=float(res_kkt.feasibility),
             mu=mu, nu=nu, n_active=None if active is None else int(active.size),
-            history=None if history is None else history.as_dict(), **stats, **evals,
+            history=None if history is None else history.as_dict(),
+            n_factorizations=factors.factorizations, **stats, **evals,
         )
         warn_status(solver_name, status, f"after {nit} iterations, KKT residual "
                     f"{res_kkt.kkt:.3e}, tol {tol:.3e}", stacklevel=5)
@@ -301,7 +304,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if step is None or step["active_key"] != mer.active.tobytes():
                             step, delta_last = _newton_step(
                                 pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
-                                delta_last, bound_start)
+                                delta_last, bound_start, factors)
                         dx, dl, dy = step["dx"], step["dl"], step["dy"]
                         slope = float(gx @ dx + gl @ dl + gy @ dy)
                         thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
@@ -440,7 +443,7 @@ def _hess_times(hess, problem, pt, v_rows, d):
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
-                 bound_start):
+                 bound_start, factors=None):
     """Newton direction on the ε-active set (module docstring, step 2), with the bounds that
     the step would cross added to the active set (projected Newton, Bertsekas 1982), so that
     the projection in the line search moves the step little."""
@@ -449,7 +452,7 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     active = active.copy()
     for _ in range(BOUND_RESOLVES + 1):
         step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
-                                           max_inner, stats, delta_last)
+                                           max_inner, stats, delta_last, factors)
         if not pt.gI.size:
             break
         lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
@@ -467,7 +470,8 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     return step, delta_last
 
 
-def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last):
+def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
+                    factors=None):
     """Newton direction with the inequalities ``active`` held as equalities."""
     n = pt.x.size
     idx = np.flatnonzero(active)
@@ -507,16 +511,18 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     step = {"K": K, "b": b, "bnorm": bnorm, "descent_norm_sq": descent_norm_sq, "eta": eta,
             "n_sharpen": 0, "solver": None,
             "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
-            "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"]}
+            "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"],
+            "factors": factors}
     if opts["inner"] == "direct":
-        z, fl, _ = solve_direct(K, b)
+        z, fl, _ = solve_direct(K, b, n, factors)
         stats["flops"] += fl
     else:
         solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
         budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
         step["budget"] = budget
         z, res = solver.run(b, eta * max(bnorm, 1e-300), budget)
-        z, exact = _fallback_if_needed(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"])
+        z, exact = _fallback(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"], n,
+                             factors)
         stats["n_fallback"] += exact
         step.update(solver=solver, exact=exact)
     # negative curvature along Δx (no inertia check for large K): regularize, solve exactly
@@ -524,7 +530,7 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
             z[:n] @ z[:n]):
         delta = max(REG_FIRST, delta_last)
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        z, fl, _ = solve_direct(K, b)
+        z, fl, _ = solve_direct(K, b, n, factors)
         stats["flops"] += fl
         stats["n_regularized"] += 1
         step.update(K=K, solver=None, exact=True)
@@ -537,7 +543,7 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
             break
         delta = max(REG_FIRST, 10.0 * delta, 1e-3 * scale)
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        z, fl, _ = solve_direct(K, b)
+        z, fl, _ = solve_direct(K, b, n, factors)
         stats["flops"] += fl
         stats["n_regularized"] += 1
         step.update(K=K, solver=None, exact=True)
@@ -555,6 +561,18 @@ def _set_direction(step, z):
     step["dy"] = dy
 
 
+def _fallback(solver, K, b, z, res, target, allowed, n, factors):
+    """Direct solve (the KKT matrix's LDLᵀ, kept for the re-solves) when the sketch budget ran
+    out before the accuracy target, if allowed: ``(z, fell_back)``."""
+    if res <= target or not allowed:
+        return z, False
+    logger.info("sketching stopped at residual %.2e > target %.2e after %d iterations; "
+                "direct solve", res, target, solver.n_iter)
+    z_direct, fl, _ = solve_direct(K, b, n, factors)
+    solver.flops += fl
+    return z_direct, True
+
+
 def _sharpen(step, opts, stats, force=False):
     """Tighten the inner accuracy and continue sketching (re-sketch)."""
     step["n_sharpen"] += 1
@@ -562,8 +580,9 @@ def _sharpen(step, opts, stats, force=False):
     solver, K, b = step["solver"], step["K"], step["b"]
     target = step["eta"] * step["bnorm"]
     z, res = solver.run(b, target, step["budget"])
-    z, exact = _fallback_if_needed(solver, K, b, z, res, target,
-                                   step["fallback"] or force or step["eta"] < 1e-12)
+    z, exact = _fallback(solver, K, b, z, res, target,
+                         step["fallback"] or force or step["eta"] < 1e-12, step["n"],
+                         step["factors"])
     stats["n_fallback"] += exact
     step["exact"] = exact
     _set_direction(step, z)

@@ -207,22 +207,48 @@ def _psd_solve(gram: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(gram, s, rcond=None)[0]
 
 
-def solve_direct(K: Any, b: np.ndarray) -> tuple[np.ndarray, float, bool]:
+def solve_direct(K: Any, b: np.ndarray, n_primal: int | None = None,
+                 cache: Any = None) -> tuple[np.ndarray, float, bool]:
     """Exact solve of ``K z = b`` (LU; least squares if ``K`` is singular).
 
-    Returns ``(z, flops, singular)``. Dense: LAPACK ``gesv`` (``2N³/3`` flops). Sparse: SuperLU;
-    the flop figure is then ``2 (nnz(L) + nnz(U))`` for the triangular solves, a lower bound
-    (SuperLU does not report its factorization work).
+    Returns ``(z, flops, singular)``. Dense: LAPACK ``gesv`` (``2N³/3`` flops). Sparse: with
+    ``n_primal`` (``K`` is a symmetric KKT matrix whose first ``n_primal`` rows are the
+    Hessian block), first a quasi-definite LDLᵀ with a fill-reducing ordering and iterative
+    refinement (:mod:`._ldl`), else SuperLU; the flop figure is then ``2 (nnz(L) + nnz(U))``
+    for SuperLU's triangular solves and ``2 nnz(K)`` per refinement product for the LDLᵀ,
+    lower bounds (neither reports its factorization work). ``cache``
+    (:class:`._ldl.FactorCache`) keeps the last sparse factorization for an identical ``K``.
     """
     N = K.shape[0]
     if sp.issparse(K):
         from scipy.sparse.linalg import splu
 
+        from ._ldl import ldl_factor
+
+        K = sp.csr_matrix(K)
+        kind, factor = cache.lookup(K) if cache is not None else (None, None)
+        if n_primal is not None and kind in (None, "ldl"):
+            if factor is None:
+                factor = ldl_factor(K, n_primal)
+                if factor is not None and cache is not None:
+                    cache.store(K, factor, "ldl")
+            if factor is not None:
+                n0 = factor.n_products
+                z = factor.solve(b)
+                if z is not None:
+                    return z, 2.0 * K.nnz * (factor.n_products - n0), False
+            kind = factor = None  # this K needs pivoting: LU, remembered for this K
         try:
-            lu = splu(sp.csc_matrix(K))
-            z = lu.solve(b)
+            if kind != "lu" or factor is None:
+                factor = None
+                if cache is not None:
+                    cache.clear()
+                factor = splu(sp.csc_matrix(K))
+                if cache is not None:
+                    cache.store(K, factor, "lu")
+            z = factor.solve(b)
             if np.all(np.isfinite(z)):
-                return z, 2.0 * (lu.L.nnz + lu.U.nnz), False
+                return z, 2.0 * (factor.L.nnz + factor.U.nnz), False
         except RuntimeError:  # "Factor is exactly singular"
             pass
         from scipy.sparse.linalg import lsqr

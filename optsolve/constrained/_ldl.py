@@ -1,0 +1,193 @@
+"""Sparse symmetric KKT solves by a quasi-definite LDLᵀ factorization (QDLDL), with a cache
+of the last factorization.
+
+For ``K = [[B, Gᵀ], [G, 0]]`` (``n_primal`` rows of ``B`` first) the solve
+
+1. equilibrates ``K`` symmetrically (Ruiz 2001: ``D K D`` with every row's largest entry
+   near 1; the KKT matrices of discretized PDEs mix entries of size ``h²`` and ``1/h²``);
+2. factorizes ``D K D − diag(0, δ I)`` by LDLᵀ with an AMD ordering and no pivoting (QDLDL,
+   Stellato et al., the factorization of OSQP): a quasi-definite matrix (Vanderbei 1995) has
+   an LDLᵀ factorization for every symmetric permutation, so the fill-reducing ordering is
+   never spoilt by pivoting, and only one triangle is stored (about a third of SuperLU's
+   memory on the bound-constrained Poisson control: 144 MB against 526 MB at 164k rows);
+3. removes the regularization by iterative refinement on the unregularized ``D K D``.
+
+It returns None (the caller falls back to an LU with pivoting) when QDLDL is not installed,
+when a pivot vanishes (``B`` not positive definite where the ordering needs it), or when the
+refinement does not reach ``REFINE_BERR``: the quasi-definite route is an accelerator, never a
+different answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["FactorCache", "ldl_available", "ldl_factor", "ldl_solve"]
+
+#: regularization of the constraint block of the equilibrated matrix: large enough that LDLᵀ
+#: without pivoting is stable, small enough that refinement converges in a few steps
+#: (measured on the bound-constrained Poisson control at 164k rows: 1e-8 stalls at 4e-6,
+#: 1e-7 needs over 12 steps, 1e-6 seven, 1e-5 five, 1e-4 three)
+DUAL_REG = 1e-5
+#: Ruiz equilibration sweeps (each halves the log-spread of the row maxima)
+RUIZ_SWEEPS = 10
+#: refinement steps at most; it stops at the backward error REFINE_STOP (round-off) or when a
+#: step gains less than the factor REFINE_GAIN, and the solution counts when the backward
+#: error of the equilibrated system is at most REFINE_BERR (LU with partial pivoting reaches
+#: about 1e-16 on these matrices)
+REFINE_MAX, REFINE_STOP, REFINE_GAIN, REFINE_BERR = 20, 1e-15, 0.5, 1e-12
+
+
+def ldl_available() -> bool:
+    """True when the QDLDL package (``pip install qdldl``) can be imported."""
+    try:
+        import qdldl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _equilibrate(K: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``(D K D, d)`` with ``D = diag(d)`` by Ruiz's symmetric scaling."""
+    A = K.copy()
+    A.sum_duplicates()
+    N = A.shape[0]
+    d = np.ones(N)
+    rows = np.repeat(np.arange(N), np.diff(A.indptr))
+    nonempty = np.diff(A.indptr) > 0
+    starts = A.indptr[:-1][nonempty]
+    for _ in range(RUIZ_SWEEPS):
+        rmax = np.ones(N)
+        if A.nnz:
+            rmax[nonempty] = np.maximum.reduceat(np.abs(A.data), starts)
+        rmax[rmax == 0] = 1.0
+        s = 1.0 / np.sqrt(rmax)
+        if np.max(np.abs(rmax - 1.0)) < 1e-2:
+            break
+        A.data *= s[rows] * s[A.indices]
+        d *= s
+    return A, d
+
+
+class FactorCache:
+    """The last sparse factorization and the matrix it belongs to, so that an identical KKT
+    matrix (the same active set with a constant Hessian, a re-solve after a rejected step) is
+    not factorized twice. Holding one factorization costs no peak memory: it is dropped
+    before a different matrix is factorized.
+
+    Attributes
+    ----------
+    factorizations, hits : int
+        Factorizations stored, and solves that reused one.
+    """
+
+    def __init__(self):
+        self.key = None
+        self.kind = None
+        self.factor = None
+        self.hits = 0
+        self.factorizations = 0
+
+    def _same(self, K: sp.csr_matrix) -> bool:
+        if self.key is None:
+            return False
+        shape, indptr, indices, data = self.key
+        return (K.shape == shape and np.array_equal(K.indptr, indptr)
+                and np.array_equal(K.indices, indices) and np.array_equal(K.data, data))
+
+    def lookup(self, K: sp.csr_matrix) -> tuple[str | None, object]:
+        """``(kind, factor)`` stored for this very ``K``, else ``(None, None)`` (and the old
+        factor is released)."""
+        if self._same(K):
+            self.hits += 1
+            return self.kind, self.factor
+        self.key = self.kind = self.factor = None
+        return None, None
+
+    def clear(self) -> None:
+        """Release the stored factorization."""
+        self.key = self.kind = self.factor = None
+
+    def store(self, K: sp.csr_matrix, factor, kind: str) -> None:
+        self.key = (K.shape, K.indptr.copy(), K.indices.copy(), K.data.copy())
+        self.kind, self.factor = kind, factor
+        self.factorizations += 1
+
+
+class _LDLFactor:
+    """QDLDL factor of the equilibrated, regularized ``K`` with its refinement solve."""
+
+    def __init__(self, K: sp.csr_matrix, n_primal: int):
+        import qdldl
+
+        A, d = _equilibrate(K)
+        N = A.shape[0]
+        reg = np.zeros(N)
+        reg[n_primal:] = -DUAL_REG
+        self.A, self.d = A, d
+        self.anorm = float(np.max(np.add.reduceat(np.abs(A.data), A.indptr[:-1][
+            np.diff(A.indptr) > 0]))) if A.nnz else 1.0
+        self.n_products = 0
+        self.last_error = np.inf
+        # QDLDL needs every diagonal entry stored, zeros included
+        U = sp.triu(A, k=1, format="coo")
+        diag = A.diagonal() + reg
+        idx = np.arange(N)
+        upper = sp.csc_matrix((np.concatenate([U.data, diag]),
+                               (np.concatenate([U.row, idx]), np.concatenate([U.col, idx]))),
+                              shape=(N, N))
+        self.solver = qdldl.Solver(upper, upper=True)
+
+    def solve(self, b: np.ndarray) -> np.ndarray | None:
+        """``K⁻¹ b`` by refinement on the equilibrated system until its normwise backward
+        error ``‖r‖∞ / (‖A‖∞ ‖z‖∞ + ‖b‖∞)`` stops falling; None above ``REFINE_BERR``."""
+        bs = self.d * b
+        bnorm = float(np.max(np.abs(bs))) if bs.size else 0.0
+        if bnorm == 0.0:
+            return np.zeros_like(b)
+        z = self.solver.solve(bs)
+        best, best_err, prev = None, np.inf, np.inf
+        for _ in range(REFINE_MAX):
+            if not np.all(np.isfinite(z)):
+                break
+            r = bs - self.A @ z
+            self.n_products += 1
+            err = float(np.max(np.abs(r))) / (self.anorm * float(np.max(np.abs(z))) + bnorm)
+            if err < best_err:
+                best, best_err = z, err
+            if err <= REFINE_STOP or err > REFINE_GAIN * prev:  # converged, or stagnating
+                break
+            prev = err
+            z = z + self.solver.solve(r)
+        self.last_error = best_err
+        if not best_err <= REFINE_BERR:
+            return None
+        return self.d * best
+
+
+def ldl_factor(K, n_primal: int) -> _LDLFactor | None:
+    """The quasi-definite LDLᵀ factor of the KKT matrix ``K`` (module docstring), or None
+    when QDLDL is missing or a pivot vanishes."""
+    if not ldl_available():
+        return None
+    try:
+        return _LDLFactor(sp.csr_matrix(K), n_primal)
+    except (ValueError, RuntimeError):  # a zero pivot: not quasi-definite
+        return None
+
+
+def ldl_solve(K, b: np.ndarray, n_primal: int) -> np.ndarray | None:
+    """Solve the symmetric KKT system ``K z = b`` by quasi-definite LDLᵀ (module docstring);
+    None when this route cannot answer (then use an LU with pivoting).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> K = sp.csr_matrix(np.array([[2.0, 0.0, 1.0], [0.0, 1e-4, 1.0], [1.0, 1.0, 0.0]]))
+    >>> z = ldl_solve(K, np.array([1.0, 2.0, 3.0]), n_primal=2)
+    >>> z is None or bool(np.allclose(K @ z, [1.0, 2.0, 3.0]))
+    True
+    """
+    factor = ldl_factor(K, n_primal)
+    return None if factor is None else factor.solve(b)
