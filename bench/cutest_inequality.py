@@ -46,7 +46,7 @@ import numpy as np
 
 from optsolve.bench import run_suite
 from optsolve.bench.runner import BenchRecord, _read_csv
-from optsolve.constrained._bench_general import CATEGORIES, CONTENDERS, KKT_TOL, classify
+from optsolve.constrained._bench_general import CATEGORIES, CONTENDERS, GROUPS, KKT_TOL, classify
 from optsolve.problems import list_s2mpj_problems, s2mpj_status
 from optsolve.problems.s2mpj import _kind, _resolve, _table
 
@@ -132,6 +132,42 @@ def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = Tr
         fail_text = "; ".join(f"{k}: {fails[k]}" for k in CATEGORIES if fails[k])
         lines.append(f"| {LABELS[s]} | {len(solved)}/{len(rows)} | {ratio} | {its:g} | "
                      f"{t:.3g} | {fail_text or '-'} |")
+    groups = ["time limit", "iteration limit", "stalled", "infeasible reported", "wrong answer",
+              "crash"]
+    lines += ["", "Failures grouped (time limit / iteration limit / stalled: line search, "
+              "infeasible or non-stationary stop, degenerate / infeasible reported / wrong "
+              "answer: success claimed with KKT above tol / crash: exception or non-finite):",
+              "", "| solver | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
+    for s in solvers:
+        grouped = Counter(GROUPS[classify(r.status, r.reason, s, _extra(r))]
+                          for r in (by_solver[s][p] for p in sorted(common)) if not r.reached)
+        lines.append(f"| {LABELS[s]} | " + " | ".join(str(grouped[g]) for g in groups) + " |")
+    peer, mine = "cyipopt", "optsolve.minimize[eal-sketch]"
+    if peer in by_solver and mine in by_solver:
+        both = [p for p in sorted(common) if by_solver[peer][p].reached
+                and by_solver[mine][p].reached]
+        if both:
+            ratio = [_time(by_solver[mine][p]) / max(_time(by_solver[peer][p]), 1e-9)
+                     for p in both]
+            lines += ["", f"On the {len(both)} problems both optsolve and IPOPT solve: median "
+                      f"iterations {np.median([by_solver[mine][p].n_iter for p in both]):g} vs "
+                      f"{np.median([by_solver[peer][p].n_iter for p in both]):g}, median time "
+                      f"{np.median([_time(by_solver[mine][p]) for p in both]):.3g} s vs "
+                      f"{np.median([_time(by_solver[peer][p]) for p in both]):.3g} s, median "
+                      f"time ratio optsolve / IPOPT {np.median(ratio):.3g}."]
+    sizes = defaultdict(list)
+    for p in sorted(common):
+        f = _facts(p.split("/", 1)[1])
+        size = f["n"] + f["m"]
+        sizes["n+m <= 10" if size <= 10 else "n+m <= 100" if size <= 100
+              else "n+m > 100"].append(p)
+    lines += ["", "Per size (solved / attempted):", "",
+              "| size | " + " | ".join(LABELS[s] for s in solvers) + " |",
+              "|---|" + "---|" * len(solvers)]
+    for size in ("n+m <= 10", "n+m <= 100", "n+m > 100"):
+        if sizes[size]:
+            lines.append(f"| {size} ({len(sizes[size])}) | " + " | ".join(
+                str(sum(by_solver[s][p].reached for p in sizes[size])) for s in solvers) + " |")
     lines += ["", "Per kind (solved / attempted):", "",
               "| kind | " + " | ".join(LABELS[s] for s in solvers) + " |",
               "|---|" + "---|" * len(solvers)]
