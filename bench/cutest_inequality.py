@@ -29,6 +29,7 @@ Usage::
     python bench/cutest_inequality.py --shard 0/2 --solvers ipopt SLSQP trust  # half the chunks
     python bench/cutest_inequality.py --start 0 --stop 300    # the 300 smallest (by n + m)
     python bench/cutest_inequality.py --summary-only          # merge and summarize what ran
+    python bench/cutest_inequality.py --same-run-timing 30    # CPU times, solvers interleaved
 """
 
 from __future__ import annotations
@@ -213,6 +214,51 @@ def _write_merged(records: list[BenchRecord], path: Path) -> None:
             writer.writerow(row)
 
 
+def same_run_timing(records: list[BenchRecord], k: int, out: Path,
+                    solvers: tuple[str, ...] = ("optsolve.minimize[eal-sketch]", "cyipopt")):
+    """CPU and wall times of ``solvers`` on ``k`` problems they all solved, spread over the
+    sizes, solved one after the other in this process (same load, BLAS pinned to 1 thread):
+    the subprocess rows are timed under whatever load the shared machine had when each ran."""
+    import time
+
+    from optsolve.bench.timing import blas_threads
+    from optsolve.problems import S2MPJProblem
+
+    solved = defaultdict(set)
+    for r in records:
+        if r.reached:
+            solved[r.solver].add(r.problem.split("/", 1)[1])
+    both = sorted(set.intersection(*(solved[s] for s in solvers)),
+                  key=lambda name: (_facts(name)["n"] + _facts(name)["m"], name))
+    picks = [both[i] for i in np.unique(np.linspace(0, len(both) - 1, k).astype(int))] \
+        if both else []
+    rows = []
+    with blas_threads(1):
+        CONTENDERS[solvers[0]](S2MPJProblem("HS21"))  # compile outside the timing
+        for name in picks:
+            row = {"problem": name, "n": _facts(name)["n"], "m": _facts(name)["m"]}
+            for s in solvers:
+                p = S2MPJProblem(name)
+                cpu, wall = time.process_time(), time.perf_counter()
+                res = CONTENDERS[s](p)
+                row[f"{s} cpu_s"] = time.process_time() - cpu
+                row[f"{s} wall_s"] = time.perf_counter() - wall
+                row[f"{s} nit"] = res["nit"]
+            rows.append(row)
+            logging.info("timing %s: %s", name, row)
+    if rows:
+        with open(out / "same_run_timing.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    ratio = [r[f"{solvers[0]} cpu_s"] / max(r[f"{solvers[1]} cpu_s"], 1e-9) for r in rows]
+    return (f"Same-run CPU times ({len(rows)} problems both solve, spread over the sizes, "
+            f"solved one after the other in one process): median CPU time ratio "
+            f"{LABELS[solvers[0]]} / {LABELS[solvers[1]]} = {np.median(ratio):.3g} "
+            f"(quartiles {np.percentile(ratio, 25):.3g} .. {np.percentile(ratio, 75):.3g}).") \
+        if rows else ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
@@ -223,6 +269,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-n", type=int, default=1000)
     parser.add_argument("--solvers", nargs="*", default=list(CONTENDERS),
                         help="substrings of solver names (default: all four)")
+    parser.add_argument("--same-run-timing", type=int, default=0, metavar="K",
+                        help="after the summary, time optsolve and IPOPT on K problems both "
+                             "solved, interleaved in this process (CPU time)")
     parser.add_argument("--summary-only", action="store_true",
                         help="merge and summarize the CSVs of previous runs without solving")
     parser.add_argument("--no-plot", action="store_true")
@@ -268,7 +317,10 @@ def main(argv=None) -> int:
                 run_suite("cutest_nlp", out_dir=out / s / chunk, solvers=[s],
                           selection={"names": part}, time_limit=args.time_limit, resume=True,
                           plot=False)
-    text = summarize(load_records(out), total, out, plot=not args.no_plot)
+    records = load_records(out)
+    text = summarize(records, total, out, plot=not args.no_plot)
+    if args.same_run_timing:
+        text += "\n\n" + same_run_timing(records, args.same_run_timing, out)
     Path(out, "summary.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0
