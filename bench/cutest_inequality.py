@@ -100,7 +100,8 @@ def _time(r: BenchRecord) -> float:
     return float(t) if t == t else r.time_s
 
 
-def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = True) -> str:
+def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = True,
+              time_limit: float = math.nan) -> str:
     by_solver = defaultdict(dict)
     for r in records:
         by_solver[r.solver][r.problem] = r
@@ -113,8 +114,10 @@ def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = Tr
         "every solver (optsolve.constrained.kkt_residuals: IPOPT-scaled stationarity, primal "
         "violation, complementarity, multiplier signs; multipliers estimated by "
         "sign-constrained least squares on the active set, or the solver's own when they give "
-        "a smaller residual). Times: the solve alone, one subprocess per solve, 2 shared "
-        "cores.",
+        "a smaller residual). Times: the solve alone (wall clock), one subprocess per solve, "
+        f"each capped at {time_limit:g} s of wall-clock time, on a machine whose 2 cores are "
+        "shared: the CPU share of a solve (and so the cap in CPU seconds) varies with the "
+        "load while it ran; --same-run-timing gives CPU times measured side by side.",
         "",
         "| solver | solved | vs IPOPT | median iterations (solved) | median time [s] (solved) "
         "| failures |",
@@ -318,7 +321,7 @@ def main(argv=None) -> int:
                           selection={"names": part}, time_limit=args.time_limit, resume=True,
                           plot=False)
     records = load_records(out)
-    text = summarize(records, total, out, plot=not args.no_plot)
+    text = summarize(records, total, out, plot=not args.no_plot, time_limit=args.time_limit)
     if args.same_run_timing:
         text += "\n\n" + same_run_timing(records, args.same_run_timing, out)
     Path(out, "summary.md").write_text(text + "\n", encoding="utf-8")
