@@ -83,6 +83,12 @@ BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
 #: a Newton step longer than STEP_MAX_RATIO max(√n, ‖x‖) is regularized further (at most
 #: STEP_REG_TRIES times, δ multiplied by 10)
 STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
+#: eigenvalues of the (dense) Newton matrix below INERTIA_ZERO_TOL max(‖B‖, ‖G‖) count as zero
+#: in the inertia test: at 1e-10 (the default of kkt_inertia) the small but positive
+#: curvature of a badly scaled problem is taken for zero and B is regularized at every
+#: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
+#: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
+INERTIA_ZERO_TOL = 1e-12
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -495,7 +501,7 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     delta = 0.0
     for _ in range(60):
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        inertia = kkt_inertia(K, n, scale=scale)
+        inertia = kkt_inertia(K, n, scale=scale, tol=INERTIA_ZERO_TOL)
         if inertia is None or inertia[0] == n:
             break
         delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
