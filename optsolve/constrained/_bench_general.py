@@ -46,7 +46,7 @@ IPOPT_OPTIONS = {"tol": KKT_TOL / 1e4, "bound_relax_factor": 0.0, "dual_inf_tol"
 #: parameter below 1e-6 on the problems where the default 1e-8 leaves it at 1e-4
 TRUST_CONSTR_OPTIONS = {"gtol": 1e-14, "xtol": 1e-14, "barrier_tol": 1e-14, "maxiter": MAX_ITER}
 
-__all__ = ["CONTENDERS", "KKT_TOL", "classify", "kkt_general", "register"]
+__all__ = ["CATEGORIES", "CONTENDERS", "GROUPS", "KKT_TOL", "classify", "kkt_general", "register"]
 
 
 def _dense(a: Any) -> np.ndarray:
@@ -127,7 +127,7 @@ def run_optsolve(problem: Any, *, method: str = "eal-sketch") -> dict:
     kwargs["method"] = method
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = minimize(**kwargs, tol=KKT_TOL, options={"maxiter": MAX_ITER})
+        r = minimize(**kwargs, tol=KKT_TOL, options={"maxiter": MAX_ITER, "random_state": 0})
     own = None
     if "multipliers" in r and "bounds_multipliers" in r:
         own = (np.asarray(r.multipliers, dtype=np.float64), *r.bounds_multipliers)
@@ -263,9 +263,21 @@ def outcome_of(problem: Any, out: dict) -> SolveOutcome:
 #: failure categories, in the order the summary lists them
 CATEGORIES = (
     "time limit", "exception", "non-finite values", "infeasibility detected",
-    "iteration limit", "line search / step failure", "infeasible stop",
+    "success claimed, KKT above tol", "iteration limit", "line search / step failure",
+    "infeasible stop",
     "degenerate (active gradients rank-deficient)", "stopped feasible, not stationary",
 )
+
+
+#: the categories grouped as the issue lists failures
+GROUPS = {
+    "time limit": "time limit", "exception": "crash", "non-finite values": "crash",
+    "infeasibility detected": "infeasible reported",
+    "success claimed, KKT above tol": "wrong answer", "iteration limit": "iteration limit",
+    "line search / step failure": "stalled", "infeasible stop": "stalled",
+    "degenerate (active gradients rank-deficient)": "stalled",
+    "stopped feasible, not stationary": "stalled",
+}
 
 
 def classify(status: str, reason: str, solver: str, extra: dict) -> str:
@@ -288,6 +300,8 @@ def classify(status: str, reason: str, solver: str, extra: dict) -> str:
             "detected" in message or "locally infeasible" in message or "infeasible problem"
             in message)) or (solver.startswith("optsolve") and code == 4):
         return "infeasibility detected"
+    if extra.get("solver_success") is True:
+        return "success claimed, KKT above tol"
     if ("iteration" in message and any(w in message for w in ("max", "limit", "exceeded"))) \
             or (solver == "cyipopt" and code == -1):
         return "iteration limit"

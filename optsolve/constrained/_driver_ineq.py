@@ -70,6 +70,9 @@ FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
 #: every STALL_WINDOW iterations, a violation above STALL_DECREASE times the one STALL_WINDOW
 #: iterations before triggers the infeasibility check
 STALL_WINDOW, STALL_DECREASE = 20, 0.9
+#: a check that neither certifies infeasibility nor restores feasibility is not repeated for
+#: STALL_WINDOW iterations, a wait doubled after each such check (each check may cost
+#: FEASIBILITY_CHECK_EVALS evaluations: on SNAKE it took half the time of a 300-iteration run)
 #: restarts from a feasible point found by the least-squares check (feasibility restoration)
 MAX_RESTORATIONS = 3
 #: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
@@ -80,6 +83,12 @@ BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
 #: a Newton step longer than STEP_MAX_RATIO max(√n, ‖x‖) is regularized further (at most
 #: STEP_REG_TRIES times, δ multiplied by 10)
 STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
+#: eigenvalues of the (dense) Newton matrix below INERTIA_ZERO_TOL max(‖B‖, ‖G‖) count as zero
+#: in the inertia test: at 1e-10 (the default of kkt_inertia) the small but positive
+#: curvature of a badly scaled problem is taken for zero and B is regularized at every
+#: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
+#: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
+INERTIA_ZERO_TOL = 1e-12
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -162,6 +171,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     factors = FactorCache()
     delta_last = 0.0
     n_infeasible = n_restored = 0
+    next_check, check_wait = 0, STALL_WINDOW
     region = 0.0
 
     def user_mult(pt):
@@ -260,12 +270,14 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 stalled_viol = (nit >= STALL_WINDOW and viol_hist[-1] > tol
                                 and viol_hist[-1] > STALL_DECREASE * viol_hist[-1 - STALL_WINDOW]
                                 and nit % STALL_WINDOW == 0)
-                if n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol:
+                if (n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol) and nit >= next_check:
                     n_infeasible = 0
                     min_viol, x_feas = _minimal_violation(problem, rows, pt.x, tol)
                     if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                         return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
                                       f"reachable from the last iterate is {min_viol:.3e}")
+                    if x_feas is None:
+                        next_check, check_wait = nit + check_wait, 2 * check_wait
                     if x_feas is not None and n_restored < MAX_RESTORATIONS:
                         n_restored += 1
                         restored = _Point(problem, rows, x_feas, pt.lam, pt.y)
@@ -489,7 +501,7 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
     delta = 0.0
     for _ in range(60):
         K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        inertia = kkt_inertia(K, n, scale=scale)
+        inertia = kkt_inertia(K, n, scale=scale, tol=INERTIA_ZERO_TOL)
         if inertia is None and sp.issparse(K) and opts["inner"] == "direct" and not (
                 _gershgorin_pd(B, delta)):
             inertia = ldl_inertia(K, n, factors)  # the factor serves the solve below
