@@ -76,6 +76,8 @@ MANIFOLD_MAX = 1500
 #: a block solve has cost more than HEAVY_BLOCK_PASSES passes over the data)
 MAX_FORCING = 0.3
 HEAVY_BLOCK_PASSES = 1.0
+#: least-squares blocks cheaper than a pass over the data are solved to this forcing term
+LS_FORCING = 1e-5
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -324,14 +326,15 @@ def solve_working_set(
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
-                if loss == K.LOSS_LS and heavy_blocks:
-                    # the block model is exact: a tight block solve buys no superlinear
-                    # step, and a block solved tightly before the working set is final is
-                    # wasted (skglm's inner tolerance: 0.3 times the outer violation). Only
-                    # once a block solve has cost more than a pass over the data (many
-                    # active features, ill-conditioned block): before, a tight solve is
-                    # cheaper than the outer passes it saves
-                    forcing = MAX_FORCING
+                if loss == K.LOSS_LS:
+                    # the block model is exact: once the working set holds the support, a
+                    # block solved to LS_FORCING ends the solve at the next check. While
+                    # block solves cost less than a pass over the data that tight solve is
+                    # cheaper than the outer passes it saves; once one has cost more (many
+                    # active features, ill-conditioned block), a block solved tightly
+                    # before the working set is final is wasted (skglm's inner tolerance:
+                    # 0.3 times the outer violation)
+                    forcing = MAX_FORCING if heavy_blocks else LS_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
