@@ -122,13 +122,18 @@ class Design:
             out = np.zeros(self.n)
             indptr, indices, data = self.csc_arrays()
             K.csc_matvec_add(indptr, indices, data, cols, d, 1, out)
-        elif 4 * cols.shape[0] >= self.p:
-            # a wide block: one product with the whole matrix beats copying the columns out
-            full = np.zeros(self.p)
-            full[cols] = d
-            out = self.dense @ full
         else:
-            out = self.dense[:, cols] @ d
+            # a block step often moves a few of the block's coordinates: copy only those
+            moved = d != 0
+            if not moved.all():
+                cols, d = cols[moved], d[moved]
+            if 4 * cols.shape[0] >= self.p:
+                # a wide block: one product with the whole matrix beats copying the columns
+                full = np.zeros(self.p)
+                full[cols] = d
+                out = self.dense @ full
+            else:
+                out = self.dense[:, cols] @ d
         if self.offset is not None:
             out -= self.offset[cols] @ d
         return out

@@ -318,8 +318,9 @@ def solve_working_set(
             if on_manifold:
                 b, moved = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad,
                                               np.flatnonzero(support), deriv, free_intercept,
-                                              rule, NEWTON_FORCING, 0.0, seed + it, loss_at_z,
-                                              manifold=True)
+                                              rule, NEWTON_FORCING,
+                                              float(np.max(viol[support], initial=0.0)),
+                                              seed + it, loss_at_z, manifold=True)
             if not moved:
                 # the block: the support plus as many best-scoring coordinates (at least
                 # MIN_WORKING_SET), as skglm's working sets; solved to a forcing term that
@@ -467,8 +468,9 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     is formed and greedy CD on it finishes the solve to the tight term ``NEWTON_FORCING``.
 
     With ``manifold=True`` the block is the support and the step is a plain Newton step on
-    the smooth restriction to the current signs; it returns ``(b, False)`` without moving
-    when that step would change a sign. Otherwise returns ``(b, n_inner_updates)``.
+    the smooth restriction to the current signs; when that step would change a sign, the
+    proximal-Newton step of the same block model (its Hessian already formed) is taken
+    instead; ``(b, False)`` when neither moves. Otherwise returns ``(b, n_inner_updates)``.
     ``precise=False`` lets a dense logistic block Hessian be formed in float32.
     """
     n = design.n
@@ -532,9 +534,19 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         except np.linalg.LinAlgError:
             return b, False
         v = v0 + d
-        if not np.all(np.isfinite(v)) or not signs_kept(sub_pens, v0, v):
+        if not np.all(np.isfinite(v)):
             return b, False
-        n_up = True
+        if signs_kept(sub_pens, v0, v):
+            n_up = True
+        else:
+            # a sign would change: the proximal-Newton step on the same block, with the
+            # Hessian already formed. The block (the support) is enough: the caller only
+            # takes manifold steps when every coordinate outside it is optimal
+            v = v0.copy()
+            n_up = quad_greedy_cd(H, H @ v0 - g, v, g.copy(), sub_pens, sub_alphas, rule,
+                                  forcing * scale, 50 * v.shape[0] + 1000, seed)
+            if n_up == 0:
+                return b, False
     else:
         # from the column-CD iterate when there is one: the model gradient there is g + HΔ
         v = v0.copy() if v is None else v
