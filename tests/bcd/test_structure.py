@@ -109,3 +109,31 @@ def test_every_host_engine_is_reachable():
     picked.add(solver._engine_for(Quadratic(), "auto", 1, "gsq"))
     picked.add(solver._engine_for(Multinomial(), "auto", 3, "gsq"))
     assert picked == set(solver.ENGINES) - {"device"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"update": "message-passing", "selection": "lipschitz"}, "lipschitz"),
+    ({"update": "gradient", "selection": "greedy-tree"}, "greedy-tree"),
+    ({"update": "message-passing", "fit_intercept": True}, "intercept"),
+])
+def test_message_passing_refuses_what_it_does_not_run(kwargs, match):
+    from optsolve.bcd.datafits import LeastSquares
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 6))
+    with pytest.raises(ValueError, match=match):
+        minimize_bcd(LeastSquares(), X=X, y=X[:, 0], **kwargs)
+
+
+@pytest.mark.parametrize("selection", ["gs", "gsl", "gsd", "gsq", "random", "cyclic"])
+def test_coordinate_rules_under_message_passing_solve_least_squares(selection):
+    from optsolve.bcd.datafits import LeastSquares
+
+    rng = np.random.default_rng(2)
+    X = sp.random(40, 12, density=0.2, random_state=2, format="csr") + sp.eye(40, 12)
+    y = rng.standard_normal(40)
+    res = minimize_bcd(LeastSquares(), X=X, y=y, update="message-passing", selection=selection,
+                       tol=1e-10, random_state=0)
+    ref = np.linalg.lstsq(X.toarray(), y, rcond=None)[0]
+    assert res.success
+    np.testing.assert_allclose(res.x, ref, rtol=1e-6, atol=1e-8)
