@@ -112,7 +112,10 @@ def minimize_forest_bcd(
     result : OptimizeResult
         ``x``, ``fun``, ``nit``, ``success``, ``status`` (0 converged, 1 ``max_iter`` reached,
         99 callback stop), ``message``, ``grad_norm``, ``n_block_updates``, ``n_blocks`` (size of
-        the fixed partition, 0 for grown blocks), ``mean_block_size`` and ``history`` when asked.
+        the fixed partition, 0 for grown blocks), ``mean_block_size``, ``optimality``
+        (``||Ax - b|| / ||b||``) and ``history`` when asked; built by the same code as
+        :func:`optsolve.bcd.minimize_bcd`'s results (which returns these fields for
+        ``update='message-passing'``).
 
     References
     ----------
