@@ -77,7 +77,7 @@ MANIFOLD_MAX = 1500
 MAX_FORCING = 0.3
 HEAVY_BLOCK_PASSES = 1.0
 #: least-squares blocks cheaper than a pass over the data are solved to this forcing term
-LS_FORCING = 1e-5
+LS_FORCING = 1e-2
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
