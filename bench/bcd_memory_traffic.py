@@ -324,7 +324,7 @@ def _design_accounts(tr):
             return d.csc.nnz, F8 * d.csc.nnz
         return d.n * d.p, F8 * d.n * d.p
 
-    def gram(d, cols, weights=None):
+    def gram(d, cols, weights=None, single=False):
         cols = np.asarray(cols)
         k = cols.shape[0]
         if d.sparse:
@@ -339,7 +339,9 @@ def _design_accounts(tr):
                 b += 2 * nc * (F8 + ib(d)) + nc * 2 * F8 + 2 * d.n * F8
             return e, b
         tr.gram_pairs += d.n * k * (k + 1) / 2
-        b = F8 * d.n * k * (1 if k == d.p else 3)
+        # a float32 product (single=True) reads the float32 copy of X: half the bytes
+        width = F8 // 2 if single and (weights is None or np.all(weights >= 0)) else F8
+        b = width * d.n * k * (1 if k == d.p else 3)
         if weights is not None:
             b += 2 * F8 * d.n * k
         return d.n * k, b

@@ -18,6 +18,10 @@ from . import _kernels as K
 DENSE_FRACTION = 0.15
 #: ...and it has at most this many entries (8 bytes each)
 DENSE_MAX_ENTRIES = 20_000_000
+#: a block Gram matrix is formed from the row-major copy of the whole X (made once) when the
+#: block holds at least this share of the non-zeros: a pass over the other columns costs less
+#: than copying the block out by counting sort (two scattered passes)
+WIDE_BLOCK_SHARE = 0.5
 #: a float32 Gram matrix is only formed when n·max|x|² stays this far below float32's range
 SINGLE_MAX = 1e30
 
@@ -118,13 +122,18 @@ class Design:
             out = np.zeros(self.n)
             indptr, indices, data = self.csc_arrays()
             K.csc_matvec_add(indptr, indices, data, cols, d, 1, out)
-        elif 4 * cols.shape[0] >= self.p:
-            # a wide block: one product with the whole matrix beats copying the columns out
-            full = np.zeros(self.p)
-            full[cols] = d
-            out = self.dense @ full
         else:
-            out = self.dense[:, cols] @ d
+            # a block step often moves a few of the block's coordinates: copy only those
+            moved = d != 0
+            if not moved.all():
+                cols, d = cols[moved], d[moved]
+            if 4 * cols.shape[0] >= self.p:
+                # a wide block: one product with the whole matrix beats copying the columns
+                full = np.zeros(self.p)
+                full[cols] = d
+                out = self.dense @ full
+            else:
+                out = self.dense[:, cols] @ d
         if self.offset is not None:
             out -= self.offset[cols] @ d
         return out
@@ -149,10 +158,20 @@ class Design:
         """
         k = cols.shape[0]
         if self.sparse:
-            r_ptr, r_pos, r_val = self._block_rows(cols)
             wts = np.ones(self.n) if weights is None else weights
             out = np.empty((k, k))
-            K.weighted_gram_rows(r_ptr, r_pos, r_val, wts, k, out)
+            if self._wide_block(cols):
+                # most of X: one pass over its row-major copy (made once) skipping the other
+                # columns, instead of a block copy by counting sort for every new block
+                indptr, indices, data = self.csr_arrays()
+                col_pos = np.full(self.p, -1, dtype=np.int64)
+                col_pos[cols] = np.arange(k)
+                m = self.max_row_nnz()
+                K.weighted_gram_csr(indptr, indices, data, wts, col_pos, k,
+                                    np.empty(m, dtype=np.int64), np.empty(m), out)
+            else:
+                r_ptr, r_pos, r_val = self._block_rows(cols)
+                K.weighted_gram_rows(r_ptr, r_pos, r_val, wts, k, out)
         else:
             if weights is None:
                 XW = self.dense[:, cols] if k < self.p else self.dense
@@ -191,6 +210,15 @@ class Design:
                       -float(self.dense.min(initial=0.0))) ** 2 * self.n
             self._dense32 = self.dense.astype(np.float32) if big < SINGLE_MAX else False
         return self._dense32 if self._dense32 is not False else None
+
+    def _wide_block(self, cols) -> bool:
+        """Whether the block ``cols``, not the cached one, holds at least
+        ``WIDE_BLOCK_SHARE`` of the non-zeros."""
+        if self._rows_key is not None and np.array_equal(self._rows_key, cols):
+            return False
+        indptr = self.csc.indptr
+        nnz = float(np.sum(indptr[cols + 1] - indptr[cols]))
+        return nnz >= WIDE_BLOCK_SHARE * self.csc.nnz
 
     def _block_rows(self, cols):
         """Row-major copy of ``X[:, cols]`` (cached for the last block: Newton iterations on

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ class EngineResult:
     ``w`` is the flat coefficient vector (numpy, or CuPy for the device engine), ``measure``
     the stopping measure the engine tested against ``tol`` (relative duality gap or relative
     gradient), ``status`` a :class:`optsolve._status.Status` code, ``gap`` the absolute
-    duality gap (``nan`` without an L1 penalty).
+    duality gap (``nan`` without an L1 penalty); ``extra`` the engine's own result fields
+    (the forest engine's ``grad_norm``, ``n_block_updates``, ...).
     """
 
     w: Any
@@ -36,12 +37,16 @@ class EngineResult:
     n_active_set_changes: int = 0
     support_identified_at: int = 0
     n_updates: int = 0
+    extra: dict = field(default_factory=dict)
 
 
 def to_optimize_result(out: EngineResult, *, x, measure_name: str, tol: float,
-                       history=None, stacklevel: int = 4) -> OptimizeResult:
+                       history=None, solver: str = "minimize_bcd",
+                       stacklevel: int = 4) -> OptimizeResult:
     """``OptimizeResult`` of an engine run: a non-finite objective or iterate is never a
-    success, the message comes from the shared status table, an unsuccessful run warns."""
+    success, the message comes from the shared status table, an unsuccessful run warns
+    (naming ``solver``; ``stacklevel`` points the warning at the caller of the public
+    function)."""
     xp = get_namespace(out.w)
     status = out.status
     finite = bool(np.isfinite(float(out.objective)) and np.isfinite(float(out.measure))) and bool(
@@ -56,10 +61,11 @@ def to_optimize_result(out: EngineResult, *, x, measure_name: str, tol: float,
     else:
         detail = (f"after {out.nit} iterations, {measure_name} = {out.measure:.3e} > tol = "
                   f"{tol:.3e}; increase max_iter or loosen tol")
-    warn_status("minimize_bcd", status, detail, stacklevel=stacklevel)
+    warn_status(solver, status, detail, stacklevel=stacklevel)
     extra = {"optimality": float(out.measure), "intercept": out.intercept,
              "n_active_set_changes": out.n_active_set_changes,
-             "support_identified_at": out.support_identified_at, "dual_gap": float(out.gap)}
+             "support_identified_at": out.support_identified_at, "dual_gap": float(out.gap),
+             **out.extra}
     if history is not None:
         extra["history"] = history.as_dict()
     return make_result(x, float(out.objective), success=status == Status.SUCCESS,

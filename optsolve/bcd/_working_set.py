@@ -76,6 +76,8 @@ MANIFOLD_MAX = 1500
 #: a block solve has cost more than HEAVY_BLOCK_PASSES passes over the data)
 MAX_FORCING = 0.3
 HEAVY_BLOCK_PASSES = 1.0
+#: least-squares blocks cheaper than a pass over the data are solved to this forcing term
+LS_FORCING = 1e-2
 #: smallest working set (the first greedy block)
 MIN_WORKING_SET = 50
 #: use the full Gram matrix when forming it costs less than this many passes over the data
@@ -316,22 +318,24 @@ def solve_working_set(
             if on_manifold:
                 b, moved = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad,
                                               np.flatnonzero(support), deriv, free_intercept,
-                                              rule, NEWTON_FORCING, 0.0, seed + it, loss_at_z,
-                                              manifold=True)
+                                              rule, NEWTON_FORCING,
+                                              float(np.max(viol[support], initial=0.0)),
+                                              seed + it, loss_at_z, manifold=True)
             if not moved:
                 # the block: the support plus as many best-scoring coordinates (at least
                 # MIN_WORKING_SET), as skglm's working sets; solved to a forcing term that
                 # tightens with the gap (inexact Newton, superlinear in the limit)
                 ws = _working_set(keys, support, MIN_WORKING_SET, use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
-                if loss == K.LOSS_LS and heavy_blocks:
-                    # the block model is exact: a tight block solve buys no superlinear
-                    # step, and a block solved tightly before the working set is final is
-                    # wasted (skglm's inner tolerance: 0.3 times the outer violation). Only
-                    # once a block solve has cost more than a pass over the data (many
-                    # active features, ill-conditioned block): before, a tight solve is
-                    # cheaper than the outer passes it saves
-                    forcing = MAX_FORCING
+                if loss == K.LOSS_LS:
+                    # the block model is exact: once the working set holds the support, a
+                    # block solved to LS_FORCING ends the solve at the next check. While
+                    # block solves cost less than a pass over the data that tight solve is
+                    # cheaper than the outer passes it saves; once one has cost more (many
+                    # active features, ill-conditioned block), a block solved tightly
+                    # before the working set is final is wasted (skglm's inner tolerance:
+                    # 0.3 times the outer violation)
+                    forcing = MAX_FORCING if heavy_blocks else LS_FORCING
                 b, n_up = _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws,
                                              deriv, free_intercept, rule, forcing,
                                              float(np.max(viol[ws], initial=0.0)), seed + it,
@@ -464,8 +468,9 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
     is formed and greedy CD on it finishes the solve to the tight term ``NEWTON_FORCING``.
 
     With ``manifold=True`` the block is the support and the step is a plain Newton step on
-    the smooth restriction to the current signs; it returns ``(b, False)`` without moving
-    when that step would change a sign. Otherwise returns ``(b, n_inner_updates)``.
+    the smooth restriction to the current signs; when that step would change a sign, the
+    proximal-Newton step of the same block model (its Hessian already formed) is taken
+    instead; ``(b, False)`` when neither moves. Otherwise returns ``(b, n_inner_updates)``.
     ``precise=False`` lets a dense logistic block Hessian be formed in float32.
     """
     n = design.n
@@ -529,9 +534,19 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         except np.linalg.LinAlgError:
             return b, False
         v = v0 + d
-        if not np.all(np.isfinite(v)) or not signs_kept(sub_pens, v0, v):
+        if not np.all(np.isfinite(v)):
             return b, False
-        n_up = True
+        if signs_kept(sub_pens, v0, v):
+            n_up = True
+        else:
+            # a sign would change: the proximal-Newton step on the same block, with the
+            # Hessian already formed. The block (the support) is enough: the caller only
+            # takes manifold steps when every coordinate outside it is optimal
+            v = v0.copy()
+            n_up = quad_greedy_cd(H, H @ v0 - g, v, g.copy(), sub_pens, sub_alphas, rule,
+                                  forcing * scale, 50 * v.shape[0] + 1000, seed)
+            if n_up == 0:
+                return b, False
     else:
         # from the column-CD iterate when there is one: the model gradient there is g + HΔ
         v = v0.copy() if v is None else v

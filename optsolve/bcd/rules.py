@@ -37,7 +37,13 @@ Where the rule acts, per engine (``minimize_bcd``'s ``update``):
   a greedy rule sweeps in order: a greedy choice would cost a pass over the block per
   update);
 * quadratic datafits (:mod:`._quadratic`): the rule orders exact coordinate updates;
-* CuPy arrays (:mod:`._gpu`): the greedy rules only (:data:`DEVICE_RULES`).
+* CuPy arrays (:mod:`._gpu`): the greedy rules only (:data:`DEVICE_RULES`);
+* ``'message-passing'`` (:mod:`.forest`; quadratic datafits, no penalty): the tree rules
+  ``'greedy-tree'``, ``'random-tree'``, ``'tree-partition'``, ``'red-black'`` (Section 5.3;
+  with ``update='auto'`` a tree rule also selects this engine), and the coordinate rules as
+  :data:`FOREST_BLOCKS` maps them (greedy rules grow greedy trees, ``'random'`` random
+  trees, ``'cyclic'`` cycles through a forest partition; ``'lipschitz'`` is refused). Tree
+  rules under any other update are refused.
 
 A combination an engine does not run is refused by :func:`rule_code` with a ``ValueError``.
 
@@ -68,6 +74,7 @@ from .penalties import (
 
 __all__ = [
     "DEVICE_RULES",
+    "FOREST_BLOCKS",
     "GREEDY_RULES",
     "RULES",
     "RULE_CODES",
@@ -80,6 +87,7 @@ __all__ = [
     "RULE_RANDOM",
     "SAMPLED_RULES",
     "SELECTIONS",
+    "TREE_RULES",
     "TREE_SELECTIONS",
     "block_key",
     "coord_score",
@@ -101,8 +109,21 @@ RULE_CODES = {"RULE_GS": RULE_GS, "RULE_GSL": RULE_GSL, "RULE_GSD": RULE_GSD,
 RULES = {"cyclic": RULE_CYCLIC, "random": RULE_RANDOM, "lipschitz": RULE_LIPSCHITZ,
          "gs": RULE_GS, "gsl": RULE_GSL, "gsd": RULE_GSD, "gsq": RULE_GSQ, "gs-q": RULE_GSQ}
 SELECTIONS = tuple(RULES)
-#: rules of forest-structured blocks, run by :func:`optsolve.bcd.minimize_forest_bcd`
-TREE_SELECTIONS = ("greedy-tree", "random-tree", "tree-partition", "red-black")
+#: rules of forest-structured blocks (Section 5.3), run by the message-passing engine
+#: (:func:`optsolve.bcd.forest.solve_forest`)
+RULE_GREEDY_TREE, RULE_RANDOM_TREE, RULE_TREE_PARTITION, RULE_RED_BLACK = 20, 21, 22, 23
+TREE_RULES = {"greedy-tree": RULE_GREEDY_TREE, "random-tree": RULE_RANDOM_TREE,
+              "tree-partition": RULE_TREE_PARTITION, "red-black": RULE_RED_BLACK}
+TREE_SELECTIONS = tuple(TREE_RULES)
+#: what each rule runs under ``update='message-passing'``: the forest solver's selection and
+#: its greedy score. For single coordinates of a quadratic GSD is GSL and GS-q (``g²/2L``)
+#: orders as GSL, so the three grow greedy trees by the GSL score; ``'random'`` grows random
+#: trees, ``'cyclic'`` cycles through a fixed partition into forests; ``'lipschitz'`` has no
+#: forest counterpart and is refused
+FOREST_BLOCKS = {RULE_GS: ("greedy-tree", "gs"), RULE_GSL: ("greedy-tree", "gsl"),
+                 RULE_GSD: ("greedy-tree", "gsl"), RULE_GSQ: ("greedy-tree", "gsl"),
+                 RULE_RANDOM: ("random-tree", "gsl"), RULE_CYCLIC: ("tree-partition", "gsl"),
+                 **{code: (name, "gsl") for name, code in TREE_RULES.items()}}
 GREEDY_RULES = (RULE_GS, RULE_GSL, RULE_GSD, RULE_GSQ)
 SAMPLED_RULES = (RULE_RANDOM, RULE_LIPSCHITZ)
 #: the rules of the device engine (fused score-and-argmax kernels)
@@ -115,12 +136,13 @@ def rule_code(selection: str, supported=None, where: str = "") -> int:
     ``supported``: the codes the engine runs (every code when None); ``where`` names the
     engine in the error message.
     """
-    if selection not in RULES:
+    table = {**RULES, **TREE_RULES}
+    if selection not in table:
         raise ValueError(f"selection must be one of {SELECTIONS + TREE_SELECTIONS}, got "
                          f"{selection!r}")
-    code = RULES[selection]
+    code = table[selection]
     if supported is not None and code not in supported:
-        names = sorted(name for name, c in RULES.items() if c in supported)
+        names = sorted(name for name, c in table.items() if c in supported)
         raise ValueError(f"selection={selection!r} is not supported {where}; use one of "
                          f"{names}")
     return code

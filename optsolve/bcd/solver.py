@@ -30,6 +30,7 @@ from .partitions import PARTITIONS
 from .penalties import L1, PEN_NONE, PENALTIES
 from .rules import (
     DEVICE_RULES,
+    FOREST_BLOCKS,
     SELECTIONS,
     TREE_SELECTIONS,
     is_greedy,
@@ -86,8 +87,8 @@ def minimize_bcd(
         scores, and what the rule chooses under each ``update``, are in
         :mod:`optsolve.bcd.rules`; a combination an engine does not run raises
         ``ValueError``. The tree rules ``'greedy-tree'``, ``'random-tree'``,
-        ``'tree-partition'``, ``'red-black'`` dispatch to
-        :func:`optsolve.bcd.minimize_forest_bcd` (quadratic problems).
+        ``'tree-partition'``, ``'red-black'`` (with ``update='auto'`` or
+        ``'message-passing'``) run the message-passing engine.
     partition : {'order', 'sort', 'avg', 'variable'}
         Fixed contiguous blocks, blocks sorted by Lipschitz constant, blocks of equal average
         constant, or variable blocks chosen afresh each iteration (the ``block_size`` best
@@ -96,14 +97,17 @@ def minimize_bcd(
         ``'gradient'`` (step 1/L_b), ``'adaptive'`` (backtracking on L), ``'matrix'`` (block
         Hessian upper bound), ``'newton'``/``'prox-newton'`` (block Hessian + Armijo),
         ``'exact'`` (quadratic datafits), ``'two-metric'`` (L1 / non-negativity),
-        ``'message-passing'`` (forest blocks), or ``'auto'``: the fast working-set
+        ``'message-passing'`` (exact updates of forest-structured blocks,
+        :func:`optsolve.bcd.minimize_forest_bcd`; unpenalized ``Quadratic`` or
+        ``LeastSquares``, no intercept), or ``'auto'``: the fast working-set
         proximal-Newton solver for least squares and logistic problems (greedy rules choose
         the working set; every rule orders the inner coordinate updates).
     block_size : int
         Coordinates per block (for ``update='auto'``: ignored).
     tol : float
         Stopping tolerance on the relative duality gap (L1 penalties: gap / P(0)) or on the
-        relative minimum-norm-subgradient infinity norm (other penalties).
+        relative minimum-norm-subgradient infinity norm (other penalties); for
+        ``update='message-passing'`` on ``‖∇f(w)‖₂ / ‖∇f(0)‖₂``.
     max_iter : int or None
         Block updates (outer working-set iterations for ``update='auto'``).
     callback : callable, optional
@@ -186,10 +190,7 @@ def _minimize_checked(datafit, penalty, *, X, y, selection, partition="order", u
     (dense or sparse) and finite, ``y`` the datafit's encoded float64 targets, the options
     among the accepted values. For the estimators, whose ``fit`` has just validated all of
     it (the checks would cost a tenth of a small fit)."""
-    if selection in TREE_SELECTIONS or update == "message-passing":
-        return _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
-                                random_state, record_history, x0)
-    engine = _engine_for(datafit, update, datafit.n_outputs(y))
+    engine = _engine_for(datafit, update, datafit.n_outputs(y), selection)
     run, supported, where = ENGINES[engine]
     rule = rule_code(selection, supported, where)
     p = X.shape[1]
@@ -259,8 +260,10 @@ class _Options:
     history: Any
 
 
-def _engine_for(datafit, update: str, n_out: int) -> str:
+def _engine_for(datafit, update: str, n_out: int, selection: str) -> str:
     """Which entry of :data:`ENGINES` solves the problem."""
+    if update == "message-passing" or (update == "auto" and selection in TREE_SELECTIONS):
+        return "forest"
     if isinstance(datafit, Quadratic):
         return "quadratic"
     if update == "auto" and n_out == 1:
@@ -406,11 +409,16 @@ def _check_data(X, y, datafit):
     return X, datafit.encode(y)
 
 
-def _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback, random_state,
-                     record_history, x0):
-    if penalty is not None:
-        raise ValueError("message passing on forest blocks handles unpenalized quadratics only; "
-                         "got a penalty")
+def _run_forest(pb: _Problem, opt: _Options) -> EngineResult:
+    """Message passing on forest-structured blocks of ``½wᵀAw - bᵀw`` (:mod:`.forest`):
+    ``A = X`` for the Quadratic datafit, ``A = XᵀX/n`` and ``b = Xᵀy/n`` for least squares."""
+    datafit, X, y = pb.datafit, pb.X, pb.y
+    if np.any(pb.pens != PEN_NONE):
+        raise ValueError("update='message-passing' handles unpenalized quadratics only; got a "
+                         "penalty")
+    if pb.fit_intercept:
+        raise ValueError("update='message-passing' does not fit an intercept (centring would "
+                         "make XᵀX dense); pass fit_intercept=False")
     if isinstance(datafit, Quadratic):
         A, b = sp.csr_matrix(X), y
     elif isinstance(datafit, LeastSquares):
@@ -423,14 +431,15 @@ def _dispatch_forest(datafit, penalty, X, y, selection, tol, max_iter, callback,
                          detail="a sparse p x p matrix with its fill-in")
         A, b = sp.csr_matrix(Xs.T @ Xs) / n, np.asarray(Xs.T @ y).ravel() / n
     else:
-        raise ValueError("message passing needs a quadratic datafit (Quadratic or LeastSquares)")
-    forest = importlib.import_module(".forest", __package__)
-    sel = selection if selection in TREE_SELECTIONS else "greedy-tree"
-    kwargs = {"x0": x0, "selection": sel, "tol": tol, "callback": callback,
-              "random_state": random_state, "record_history": record_history}
-    if max_iter is not None:
-        kwargs["max_iter"] = max_iter
-    return forest.minimize_forest_bcd(A, b, **kwargs)
+        raise ValueError("update='message-passing' needs a quadratic datafit (Quadratic or "
+                         "LeastSquares)")
+    forest = importlib.import_module(".forest.solver", __package__)
+    selection, score = FOREST_BLOCKS[opt.rule]
+    return forest.solve_forest(
+        A, b, x0=pb.w0, selection=selection, score=score, tol=opt.tol,
+        max_iter=100_000 if opt.max_iter is None else opt.max_iter, callback=opt.callback,
+        random_state=opt.seed, history=opt.history, relative_history=True,
+        verbose=opt.verbose)
 
 
 def _check_stopping(tol, max_iter) -> None:
@@ -451,13 +460,14 @@ class _Engine(NamedTuple):
 
 #: the engines of ``minimize_bcd``, picked by :func:`_engine_for` (host data; runners take
 #: ``(_Problem, _Options)`` and return an ``EngineResult``) or by CuPy input (the device
-#: engine validates its data on the device itself). Tree rules and
-#: ``update='message-passing'`` go to the forest solver,
-#: :func:`optsolve.bcd.minimize_forest_bcd`.
+#: engine validates its data on the device itself). ``update='message-passing'`` (and a tree
+#: rule under ``update='auto'``) runs the forest engine of :mod:`.forest`.
 ENGINES = {
     "quadratic": _Engine(_run_quadratic, _quadratic.RULES, "for the Quadratic datafit"),
     "working_set": _Engine(_run_working_set, _working_set.RULES,
                            "by the working-set engine (update='auto')"),
     "incremental": _Engine(_run_incremental, _incremental.RULES, "by the incremental engine"),
+    "forest": _Engine(_run_forest, tuple(FOREST_BLOCKS), "by message passing "
+                      "(update='message-passing')"),
     "device": _Engine(_minimize_device, tuple(DEVICE_RULES.values()), "on CuPy arrays"),
 }

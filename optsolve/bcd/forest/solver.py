@@ -17,14 +17,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from ..._optimize import History, ProgressReporter, call_callback, make_result
-from ..._status import Status, termination_message, warn_status
+from ..._optimize import History, ProgressReporter, call_callback
+from ..._status import Status
 from ..._validation import as_float_array
+from .._result import EngineResult, to_optimize_result
 from . import _kernels
 from .blocks import check_partition, forest_partition, lattice_tree_partition, red_black_partition
 from .message_passing import _raise_on_status, as_symmetric_csr
 
-__all__ = ["SELECTIONS", "minimize_forest_bcd"]
+__all__ = ["SELECTIONS", "minimize_forest_bcd", "solve_forest"]
 
 #: block selection rules (Section 5.3 of the paper)
 SELECTIONS = ("greedy-tree", "random-tree", "tree-partition", "red-black")
@@ -111,7 +112,10 @@ def minimize_forest_bcd(
     result : OptimizeResult
         ``x``, ``fun``, ``nit``, ``success``, ``status`` (0 converged, 1 ``max_iter`` reached,
         99 callback stop), ``message``, ``grad_norm``, ``n_block_updates``, ``n_blocks`` (size of
-        the fixed partition, 0 for grown blocks), ``mean_block_size`` and ``history`` when asked.
+        the fixed partition, 0 for grown blocks), ``mean_block_size``, ``optimality``
+        (``||Ax - b|| / ||b||``) and ``history`` when asked; built by the same code as
+        :func:`optsolve.bcd.minimize_bcd`'s results (which returns these fields for
+        ``update='message-passing'``).
 
     References
     ----------
@@ -127,6 +131,28 @@ def minimize_forest_bcd(
     >>> res = minimize_forest_bcd(A, b, selection="greedy-tree", tol=1e-8)
     >>> res.success, bool(np.allclose(A @ res.x, b, atol=1e-6))
     (True, True)
+    """
+    history = History(measure="grad_norm") if record_history else None
+    out = solve_forest(A, b, x0=x0, selection=selection, tol=tol, max_iter=max_iter,
+                       callback=callback, random_state=random_state, history=history,
+                       max_block_size=max_block_size, score=score, partition=partition,
+                       lattice_shape=lattice_shape, refresh_every=refresh_every,
+                       verbose=verbose)
+    return to_optimize_result(out, x=out.w, measure_name="||Ax - b|| / ||b||", tol=tol,
+                              history=history, solver="minimize_forest_bcd", stacklevel=4)
+
+
+def solve_forest(A, b, *, x0=None, selection="greedy-tree", tol=1e-6, max_iter=100_000,
+                 callback=None, random_state=None, history=None, relative_history=False,
+                 max_block_size=None, score="gsl", partition=None, lattice_shape=None,
+                 refresh_every=DEFAULT_REFRESH_EVERY, verbose=False) -> EngineResult:
+    """:func:`minimize_forest_bcd` as an engine: validates its arguments, runs, and returns
+    the :class:`~optsolve.bcd._result.EngineResult` that ``minimize_forest_bcd`` and
+    ``minimize_bcd(update='message-passing')`` turn into an ``OptimizeResult``.
+
+    ``measure`` is ``||Ax - b|| / ||b||`` (``/ ||Ax0 - b||`` when ``b = 0``), compared with
+    ``tol``; ``history`` (an :class:`optsolve._optimize.History` or None) records
+    ``||Ax - b||``, or the relative measure when ``relative_history``.
     """
     M = as_symmetric_csr(A)
     n = M.shape[0]
@@ -171,7 +197,9 @@ def minimize_forest_bcd(
     ws = _Workspace(n, k, int(rng.randint(1, np.iinfo(np.int32).max)))
     g = np.asarray(M @ x) - b_arr
     b_norm = float(np.linalg.norm(b_arr))
-    threshold = tol * (b_norm if b_norm > 0 else float(np.linalg.norm(g)))
+    ref = b_norm if b_norm > 0 else float(np.linalg.norm(g))
+    threshold = tol * ref
+    hist_scale = 1.0 / ref if (relative_history and ref > 0) else 1.0
     tol_sq = threshold * threshold
 
     gsq_ref = [0.0]
@@ -187,13 +215,12 @@ def minimize_forest_bcd(
             ws.istate[3] = _kernels.heap_build(ws.heap, ws.where, ws.key, n)
 
     exact_state()
-    history = History(measure="grad_norm") if record_history else None
     if history is not None:
-        history.record(0, ws.fstate[0], np.sqrt(ws.fstate[1]))
-    per_iteration = callback is not None or record_history or bool(verbose)
+        history.record(0, ws.fstate[0], hist_scale * np.sqrt(ws.fstate[1]))
+    per_iteration = callback is not None or history is not None or bool(verbose)
     nit = 0
     since_refresh = 0
-    status = 1
+    status = Status.MAX_ITER
     block_sizes = 0
     stopped_by_callback = False
     with ProgressReporter(max_iter, "forest-bcd", verbose, "grad_norm") as progress:
@@ -202,7 +229,7 @@ def minimize_forest_bcd(
                 exact_state()  # confirm on the exact gradient: incremental norms drift
                 since_refresh = 0
                 if ws.fstate[1] <= tol_sq:
-                    status = 0
+                    status = Status.SUCCESS
                     break
             if nit >= max_iter or n == 0:
                 break
@@ -226,7 +253,7 @@ def minimize_forest_bcd(
             if per_iteration and done:
                 grad_norm = float(np.sqrt(ws.fstate[1]))
                 if history is not None:
-                    history.record(nit, ws.fstate[0], grad_norm)
+                    history.record(nit, ws.fstate[0], hist_scale * grad_norm)
                 progress.update(nit, ws.fstate[0], grad_norm)
                 if call_callback(callback, x=_shaped(x, one_d, copy=True), fun=float(ws.fstate[0]),
                                  nit=nit, grad_norm=grad_norm, block=ws.block[:m].copy()):
@@ -235,17 +262,8 @@ def minimize_forest_bcd(
                     break
     exact_state()
     grad_norm = float(np.sqrt(ws.fstate[1]))
-    if not (np.isfinite(grad_norm) and np.isfinite(ws.fstate[0])):
-        status = Status.NON_FINITE
     if stopped_by_callback:
-        detail = None
-    elif status == Status.SUCCESS:
-        detail = f"||Ax - b|| = {grad_norm:.3e} <= tol * ||b||"
-    else:
-        detail = (f"after {nit} block updates, ||Ax - b|| = {grad_norm:.3e} > "
-                  f"{threshold:.3e}")
-    message = termination_message(status, detail)
-    warn_status("minimize_forest_bcd", status, detail, stacklevel=3)
+        status = Status.CALLBACK_STOP
     if mode == _kernels.MODE_CYCLIC:
         mean_block = float(n / max(len(blocks), 1))
     else:
@@ -256,10 +274,9 @@ def minimize_forest_bcd(
         "n_blocks": len(blocks) if mode == _kernels.MODE_CYCLIC else 0,
         "mean_block_size": mean_block,
     }
-    if history is not None:
-        extra["history"] = history.as_dict()
-    return make_result(_shaped(x, one_d), float(ws.fstate[0]), success=status == 0,
-                       status=int(status), message=message, nit=nit, **extra)
+    measure = grad_norm / ref if ref > 0 else (0.0 if grad_norm == 0 else np.inf)
+    return EngineResult(w=_shaped(x, one_d), objective=float(ws.fstate[0]), measure=measure,
+                        nit=nit, status=int(status), n_updates=nit, extra=extra)
 
 
 class _Workspace:
