@@ -435,8 +435,8 @@ def test_continuized_constants_use_effective_resistances():
 
 
 @pytest.mark.parametrize("loss", ["ridge", "logistic"])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_conjugate_oracle_inverts_local_gradients(loss, sparse):
+@pytest.mark.parametrize("sparse,centred", [(False, False), (True, False), (True, True)])
+def test_conjugate_oracle_inverts_local_gradients(loss, sparse, centred):
     from scipy.optimize import minimize
 
     from optsolve.decentralized.baselines._conjugate import ConjugateOracle
@@ -445,7 +445,10 @@ def test_conjugate_oracle_inverts_local_gradients(loss, sparse):
     if sparse:
         X[np.abs(X) < 0.7] = 0.0
         X = sp.csr_matrix(X)
-    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), ALPHA)
+    # centred: rows read as x − μ (implicit centring), μ far from the column means
+    center = np.linspace(-1.0, 2.0, X.shape[1]) if centred else None
+    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), ALPHA,
+                                               center=center)
     V = np.random.default_rng(2).standard_normal((4, X.shape[1])) * 0.05
     oracle = ConjugateOracle(prob)
     theta = oracle(V)
