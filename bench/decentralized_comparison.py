@@ -24,7 +24,9 @@ script runs that grid, plus DGD and EXTRA, on real data:
   χ₂ = ½ max effective resistance (see ``theory_counts``); the table gives measured / theory,
   which should stay of the same order across graphs if the bound is tight;
 * DADAO with the SDP-optimal edge rates (``rates='sdp'``, needs cvxpy) against uniform rates on
-  the graphs with at most ``--sdp-max-edges`` edges.
+  the graphs with at most ``--sdp-max-edges`` edges (above n + |E| = 600 the SDP is solved over
+  one rate per edge class, ``rates.sdp_rates(symmetry='auto')``: the 289-node barbell's 20 737
+  edges have 5 classes and take seconds).
 
 Run:  python bench/decentralized_comparison.py [--quick]
 Writes bench/results/decentralized/: comparison.csv, comparison.md (tables),
@@ -79,7 +81,8 @@ def parse_args(argv=None):
                         "gradients per node); default 20 sqrt(kappa) ln(1/tol)")
     p.add_argument("--max-wall", type=float, default=600.0,
                    help="safety stop in seconds per run (reported as not reached)")
-    p.add_argument("--sdp-max-edges", type=int, default=400)
+    p.add_argument("--sdp-max-edges", type=int, default=400,
+                   help="run DADAO with rates='sdp' too on graphs with at most this many edges")
     p.add_argument("--monitor-interval", type=float, default=5.0,
                    help="simulated time between the central checks, the same for every method "
                         "(DADAO: ~1 gradient per node per unit; synchronous methods: 1 round)")

@@ -19,7 +19,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_dense_size
 from ..base import (
     Interval,
     SolverEstimatorMixin,
@@ -178,9 +177,9 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
     centred by their global means (in a real deployment, one averaging round), and
     ``b = ȳ − x̄ᵀw``. A sparse ``X`` is centred implicitly — the nodes read ``x_s − x̄``
     through a rank-one correction of each product (``DecentralizedProblem(center=x̄)``), so
-    memory stays O(nnz) — except for the conjugate-oracle solvers ``'msda'`` and
-    ``'continuized'``, which hold ``d x d`` matrices per node anyway and get a dense centred
-    copy (refused beyond ``OPTSOLVE_DENSE_LIMIT_BYTES``, 2 GiB by default).
+    the data stay O(nnz) in memory with every solver. The conjugate-oracle solvers ``'msda'``
+    and ``'continuized'`` hold one dense ``d x d`` matrix per node (refused beyond
+    ``OPTSOLVE_DENSE_LIMIT_BYTES``, 2 GiB by default).
 
     Parameters
     ----------
@@ -300,20 +299,15 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
         A = self._graph(seeds[0])
         from .solver import CONJUGATE_SOLVERS, check_conjugate_memory
 
-        if self.solver in CONJUGATE_SOLVERS:  # before any dense copy below
+        if self.solver in CONJUGATE_SOLVERS:  # before allocating the d x d matrices
             check_conjugate_memory(self.solver, "ridge", self.n_nodes, X.shape[1], "X")
         center = None
         if self.fit_intercept:
-
             x_mean, y_mean = np.asarray(X.mean(axis=0)).ravel(), float(y.mean())
             y = y - y_mean
             if not sp.issparse(X):
                 X = X - x_mean
-            elif self.solver in CONJUGATE_SOLVERS:
-                check_dense_size(X.shape, "X", "the dense centred copy of the sparse X that "
-                                 f"solver={self.solver!r} with fit_intercept=True needs")
-                X = X.toarray() - x_mean
-            else:  # sparse stays sparse: the kernels subtract x̄ (O(nnz) memory)
+            else:  # sparse stays sparse: every solver reads x − x̄ implicitly (O(nnz) memory)
                 center = x_mean
         res = self._solve(X, y, "ridge", A, seeds, "ridge", center=center)
         W = np.asarray(res.x, dtype=np.float64).reshape(self.n_nodes, -1)

@@ -130,8 +130,7 @@ def _check_max_time(max_time):
     return float(max_time)
 
 
-#: methods whose oracle (``baselines._conjugate``) reads ``problem.parts`` / the packed rows
-#: directly: no implicit centring
+#: methods whose oracle (``baselines._conjugate``) holds dense ``d x d`` local Hessians
 CONJUGATE_SOLVERS = ("msda", "continuized")
 
 
@@ -253,11 +252,6 @@ def solve(problem, graph, solver: str = "dadao", tol: float = 1e-6,
         raise TypeError("callback must be callable or None")
     _check_problem(problem)
     info = as_graph_info(graph, problem.n_nodes)
-    if key in CONJUGATE_SOLVERS and getattr(problem, "center", None) is not None:
-        raise ValueError(
-            f"solver {key!r} reads the local conjugates from the rows as given and does not "
-            "support a problem built with center= (implicit centring); centre X explicitly or "
-            f"use one of {sorted(set(METHODS) - set(CONJUGATE_SOLVERS))}")
     if key in CONJUGATE_SOLVERS:
         check_conjugate_memory(key, problem.loss, problem.n_nodes, problem.n_features)
     if method.requires_strong_convexity and not problem.mu > 0:

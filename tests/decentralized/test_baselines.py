@@ -397,9 +397,9 @@ def test_continuized_kernel_matches_numpy_reference():
     inner = np.zeros(1, np.int64)
     end = continuized_events(Y, Z, np.zeros(n), rows, cols, step_y, ev_edge, ev_time, 0, t_stop,
                              100, eta, gz, True, H_inv, shift, False, np.zeros((0, 0)), empty_i,
-                             empty_i, empty_f, empty_f, empty_i, 1.0, 1.0, np.zeros((n, d)),
-                             np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d),
-                             np.empty(d), np.empty(d), inner)
+                             empty_i, empty_f, empty_f, empty_i, 1.0, 1.0, empty_f,
+                             np.zeros((n, d)), np.empty((d, d)), np.empty(d), np.empty(d),
+                             np.empty(d), np.empty(d), np.empty(d), np.empty(d), inner)
     assert end == 30 and inner[0] == 0
     for k in range(30):  # the same events in plain numpy
         e, t = ev_edge[k], ev_time[k]
@@ -435,8 +435,8 @@ def test_continuized_constants_use_effective_resistances():
 
 
 @pytest.mark.parametrize("loss", ["ridge", "logistic"])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_conjugate_oracle_inverts_local_gradients(loss, sparse):
+@pytest.mark.parametrize("sparse,centred", [(False, False), (True, False), (True, True)])
+def test_conjugate_oracle_inverts_local_gradients(loss, sparse, centred):
     from scipy.optimize import minimize
 
     from optsolve.decentralized.baselines._conjugate import ConjugateOracle
@@ -445,7 +445,10 @@ def test_conjugate_oracle_inverts_local_gradients(loss, sparse):
     if sparse:
         X[np.abs(X) < 0.7] = 0.0
         X = sp.csr_matrix(X)
-    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), ALPHA)
+    # centred: rows read as x − μ (implicit centring), μ far from the column means
+    center = np.linspace(-1.0, 2.0, X.shape[1]) if centred else None
+    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), ALPHA,
+                                               center=center)
     V = np.random.default_rng(2).standard_normal((4, X.shape[1])) * 0.05
     oracle = ConjugateOracle(prob)
     theta = oracle(V)

@@ -124,3 +124,41 @@ def test_barbell_weights_the_bridge(n):
     others = np.delete(opt, bridge)
     assert opt[bridge] > 1.5 * others.max()
     assert opt.sum() < 0.9 * uni.sum()
+
+
+@pytest.mark.parametrize("kind,n,n_classes", [("barbell", 10, 3), ("barbell", 11, 5),
+                                              ("barbell", 15, 5), ("grid", 16, 4), ("path", 6, 3)])
+def test_symmetry_reduced_rates_equal_the_full_sdp(kind, n, n_classes):
+    # the problem is invariant under the automorphisms: an optimum is constant on the edge
+    # orbits, which colour refinement finds on these graphs; the reduced search over one rate
+    # per class must reach the full SDP's total
+    from optsolve.decentralized.rates import edge_classes, sdp_rates
+    from optsolve.decentralized.topology import GraphSegment
+
+    G = make_graph(kind, n, rows=4, cols=4) if kind == "grid" else make_graph(kind, n)
+    rows, cols = edge_list(G)
+    seg = GraphSegment(G, rows, cols)
+    classes = edge_classes(G, rows, cols)
+    assert classes.max() + 1 == n_classes
+    full, reduced = sdp_rates(seg, symmetry=False), sdp_rates(seg, symmetry=True)
+    assert chi1(G, reduced) * chi2(G, reduced) == pytest.approx(0.5, rel=1e-9)
+    assert reduced.sum() == pytest.approx(full.sum(), rel=1e-5)
+    for c in range(n_classes):  # constant on each class
+        np.testing.assert_allclose(reduced[classes == c], reduced[classes == c][0], rtol=1e-12)
+
+
+def test_edge_classes_of_the_odd_barbell_are_its_orbits():
+    from optsolve.decentralized.rates import edge_classes
+
+    G = make_graph("barbell", 9)  # K_5 on 0..4 and K_4 on 5..8, bridge (4, 5)
+    rows, cols = edge_list(G)
+    classes = edge_classes(G, rows, cols)
+    bridge = (rows == 4) & (cols == 5)
+    at_end = ~bridge & ((rows == 4) | (cols == 4) | (rows == 5) | (cols == 5))
+    big = cols <= 4
+    # the five orbits: K_5 inside (6 edges) and at its bridge end (4), K_4 inside (3) and at
+    # its end (3), the bridge
+    orbit = np.where(bridge, 4, np.where(big, 0, 2) + at_end)
+    assert np.bincount(orbit).tolist() == [6, 4, 3, 3, 1]
+    pairs = set(zip(classes.tolist(), orbit.tolist(), strict=True))
+    assert len(pairs) == 5 == classes.max() + 1

@@ -10,6 +10,14 @@
   (:func:`._kernels.logistic_conjugate_grad`); the Newton steps are reported separately
   (``n_inner_steps``). One conjugate-gradient call counts as one local gradient, as in Scaman et
   al. (2017), whose lower bounds are stated for this oracle.
+
+Implicit centring (``DecentralizedProblem(center=μ)``): the rows are read as ``x̃ = x − μ``
+without forming them. For ridge, with ``m_i`` rows, ``s_i = X_iᵀ1`` and ``β_i = 1ᵀb_i``,
+
+  ``X̃_iᵀX̃_i = X_iᵀX_i − s_iμᵀ − μs_iᵀ + m_i μμᵀ``,   ``X̃_iᵀb_i = X_iᵀb_i − β_i μ``;
+
+for logistic the Newton Hessian takes the same rank-two correction (see the kernel). Memory
+stays the ``d x d`` matrices above plus O(nnz): a sparse ``X`` is never densified.
 """
 
 from __future__ import annotations
@@ -36,15 +44,24 @@ class ConjugateOracle:
         N, r = problem.n_samples_total, problem.packed.reg
         self.n_inner_steps = 0
         self.theta = np.zeros((n, d))  # logistic warm starts
-        self.work = (np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d))
+        self.work = (np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d), np.empty(d))
+        mu = getattr(problem, "center", None)
         if self.is_ridge:
             self.H_inv = np.empty((n, d, d))
             self.shift = np.empty((n, d))
             for i, (Xi, bi) in enumerate(problem.parts):
-                H = _dense(Xi.T @ Xi) / N
+                H = _dense(Xi.T @ Xi)
+                Xtb = np.asarray(Xi.T @ bi, dtype=np.float64).ravel()
+                if mu is not None:  # X̃ᵀX̃ and X̃ᵀb from the rows as given (module docstring)
+                    s = np.asarray(Xi.sum(axis=0), dtype=np.float64).ravel()
+                    H -= np.outer(s, mu)
+                    H -= np.outer(mu, s)
+                    H += Xi.shape[0] * np.outer(mu, mu)
+                    Xtb -= float(np.sum(bi)) * mu
+                H /= N
                 H[np.diag_indices(d)] += r
                 self.H_inv[i] = np.linalg.inv(H)
-                self.shift[i] = np.asarray(Xi.T @ bi).ravel() / N
+                self.shift[i] = Xtb / N
             # symmetrize the rounding of inv so the kernels see an exactly symmetric matrix
             self.H_inv = 0.5 * (self.H_inv + np.transpose(self.H_inv, (0, 2, 1)))
         else:
@@ -52,10 +69,11 @@ class ConjugateOracle:
             self.shift = np.zeros((0, 0))
 
     def data_args(self) -> tuple:
-        """``(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg)`` for the kernels."""
+        """``(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, center)`` for the
+        kernels (``center`` empty without implicit centring)."""
         p = self.problem.packed
         return (p.is_sparse, p.X, p.indptr, p.indices, p.data, p.y, p.offsets, p.inv_n_total,
-                p.reg)
+                p.reg, p.center)
 
     def __call__(self, V: np.ndarray) -> np.ndarray:
         """``∇f_i*(V[i])`` for every node; returns a new array."""

@@ -17,6 +17,7 @@ from numba import njit
 
 from ...problems._partitioned_kernels import (
     LOSS_LOGISTIC,
+    center_dot,
     local_grad_into,
     local_value,
     row_dot,
@@ -59,18 +60,23 @@ def cholesky_solve(H, b, out):
 
 @njit(cache=True)
 def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg,
-                            v, theta, H, g, step, cand):
+                            center, v, theta, H, g, step, cand, sx):
     """``θ ← ∇f_i*(v) = argmin_θ f_i(θ) − ⟨v, θ⟩`` for the logistic node owning rows
-    ``start:stop`` (``f_i(θ) = (1/N) Σ_r log(1 + e^{−y_r x_rᵀθ}) + (reg/2)‖θ‖²``), by damped
-    Newton from the given θ (warm start; in place) until ``‖∇f_i(θ) − v‖ ≤ INNER_RTOL ·
-    max(1, ‖v‖)``. Hessian ``(1/N) Σ_r σ(z_r)σ(−z_r) x_r x_rᵀ + reg·I``; Armijo backtracking
-    on ``f_i − ⟨v, ·⟩``. ``H, g, step, cand`` are work arrays. Returns the Newton steps taken."""
+    ``start:stop`` (``f_i(θ) = (1/N) Σ_r log(1 + e^{−y_r x̃_rᵀθ}) + (reg/2)‖θ‖²``, x̃_r =
+    x_r − μ with ``center`` μ, x̃_r = x_r when ``center`` is empty), by damped Newton from the
+    given θ (warm start; in place) until ``‖∇f_i(θ) − v‖ ≤ INNER_RTOL · max(1, ‖v‖)``.
+    Hessian ``(1/N) Σ_r c_r x̃_r x̃_rᵀ + reg·I`` (``c_r = σ(z_r)σ(−z_r)``), accumulated from
+    the rows as given plus the rank-two correction
+    ``− s μᵀ − μ sᵀ + (Σ_r c_r) μμᵀ``, ``s = Σ_r c_r x_r`` (``sx``): a sparse X is never
+    densified. Armijo backtracking on ``f_i − ⟨v, ·⟩``. ``H, g, step, cand, sx`` are work
+    arrays. Returns the Newton steps taken."""
     d = theta.shape[0]
+    centred = center.shape[0] > 0
     tol = INNER_RTOL * max(1.0, np.sqrt(np.sum(v * v)))
     n_steps = 0
     for _ in range(INNER_MAX_STEPS):
         local_grad_into(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop,
-                        theta, inv_n, reg, g)
+                        theta, inv_n, reg, g, center)
         gnorm2 = 0.0
         for a in range(d):
             g[a] -= v[a]
@@ -81,26 +87,36 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
             for b in range(d):
                 H[a, b] = 0.0
             H[a, a] = reg
+            sx[a] = 0.0
+        shift = center_dot(center, theta)
+        c_sum = 0.0
         for r in range(start, stop):
-            z = row_dot(is_sparse, X, indptr, indices, data, r, theta)
+            z = row_dot(is_sparse, X, indptr, indices, data, r, theta) - shift
             s = 1.0 / (1.0 + np.exp(-abs(z)))
             c = s * (1.0 - s) * inv_n
+            c_sum += c
             if is_sparse:
                 for p in range(indptr[r], indptr[r + 1]):
                     cp = c * data[p]
+                    sx[indices[p]] += cp
                     for q in range(indptr[r], indptr[r + 1]):
                         H[indices[p], indices[q]] += cp * data[q]
             else:
                 for a in range(d):
                     ca = c * X[r, a]
+                    sx[a] += ca
                     for b in range(d):
                         H[a, b] += ca * X[r, b]
+        if centred:
+            for a in range(d):
+                for b in range(d):
+                    H[a, b] += (c_sum * center[a] - sx[a]) * center[b] - center[a] * sx[b]
         cholesky_solve(H, g, step)  # Newton direction −step
         slope = 0.0
         for a in range(d):
             slope -= g[a] * step[a]
         f0 = local_value(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop,
-                         theta, inv_n, reg)
+                         theta, inv_n, reg, center)
         vt = 0.0
         for a in range(d):
             vt += v[a] * theta[a]
@@ -112,7 +128,7 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
                 cand[a] = theta[a] - t * step[a]
                 vt += v[a] * cand[a]
             f1 = local_value(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start,
-                             stop, cand, inv_n, reg) - vt
+                             stop, cand, inv_n, reg, center) - vt
             # near the solution the decrease is below the rounding of f: take the step
             if f1 <= f0 + ARMIJO * t * slope or -slope <= 1e-15 * max(1.0, abs(f0)):
                 break
@@ -124,15 +140,15 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
 
 
 @njit(cache=True)
-def logistic_conjugate_all(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, V,
-                           Theta, H, g, step, cand):
+def logistic_conjugate_all(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, center,
+                           V, Theta, H, g, step, cand, sx):
     """``Theta[i] ← ∇f_i*(V[i])`` for every node (warm-started from ``Theta``; in place).
     Returns the Newton steps taken in all."""
     total = 0
     for i in range(V.shape[0]):
         total += logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
-                                         offsets[i + 1], inv_n, reg, V[i], Theta[i], H, g,
-                                         step, cand)
+                                         offsets[i + 1], inv_n, reg, center, V[i], Theta[i],
+                                         H, g, step, cand, sx)
     return total
 
 
@@ -164,13 +180,14 @@ def ridge_conjugate_grad(H_inv, shift, i, y, out):
 
 @njit(cache=True)
 def _conjugate_into(i, Yi, loss_is_ridge, H_inv, shift, is_sparse, X, indptr, indices, data, y,
-                    offsets, inv_n, reg, Theta, H, g, step, cand, out):
+                    offsets, inv_n, reg, center, Theta, H, g, step, cand, sx, out):
     """``out ← ∇f_i*(Yi)``; returns the Newton steps (0 for ridge)."""
     if loss_is_ridge:
         ridge_conjugate_grad(H_inv, shift, i, Yi, out)
         return 0
     k = logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
-                                offsets[i + 1], inv_n, reg, Yi, Theta[i], H, g, step, cand)
+                                offsets[i + 1], inv_n, reg, center, Yi, Theta[i], H, g, step,
+                                cand, sx)
     out[:] = Theta[i]
     return k
 
@@ -178,8 +195,8 @@ def _conjugate_into(i, Yi, loss_is_ridge, H_inv, shift, is_sparse, X, indptr, in
 @njit(cache=True)
 def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start, t_stop,
                        max_count, eta, gamma_z, loss_is_ridge, H_inv, shift, is_sparse, X,
-                       indptr, indices, data, y, offsets, inv_n, reg, Theta, H, g, step, cand,
-                       gi, gj, inner):
+                       indptr, indices, data, y, offsets, inv_n, reg, center, Theta, H, g, step,
+                       cand, sx, gi, gj, inner):
     """Play the pre-drawn events ``start, start+1, …`` with ``ev_time < t_stop`` (at most
     ``max_count``), in place on ``Y, Z, t_last`` (and the logistic warm starts ``Theta``). Event
     on edge e = (i, j) at time t (Even et al. 2021, decentralized continuized method)::
@@ -188,8 +205,8 @@ def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start
         y_i −= s_e G,  y_j += s_e G,  z_i −= γ' G,  z_j += γ' G
 
     with ``s_e = step_y[e]``; ``∇f*`` in closed form (ridge: ``H_inv``, ``shift``) or by Newton
-    (logistic: the packed data). ``inner[0]`` accumulates the Newton steps. Returns the index of
-    the first event not played.
+    (logistic: the packed data, rows read minus ``center`` when it is not empty). ``inner[0]``
+    accumulates the Newton steps. Returns the index of the first event not played.
     """
     k = start
     end = min(ev_edge.shape[0], start + max_count)
@@ -200,11 +217,11 @@ def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start
         advance_node(Y, Z, t_last, i, t, eta)
         advance_node(Y, Z, t_last, j, t, eta)
         inner[0] += _conjugate_into(i, Y[i], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
-                                    indices, data, y, offsets, inv_n, reg, Theta, H, g, step,
-                                    cand, gi)
+                                    indices, data, y, offsets, inv_n, reg, center, Theta, H, g,
+                                    step, cand, sx, gi)
         inner[0] += _conjugate_into(j, Y[j], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
-                                    indices, data, y, offsets, inv_n, reg, Theta, H, g, step,
-                                    cand, gj)
+                                    indices, data, y, offsets, inv_n, reg, center, Theta, H, g,
+                                    step, cand, sx, gj)
         s = step_y[e]
         for a in range(d):
             gd = gi[a] - gj[a]
