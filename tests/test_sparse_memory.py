@@ -13,12 +13,10 @@ is done on a tiny problem first, so that its allocations are not counted; one BL
 """
 
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from optsolve.datasets import make_sparse_regression
 from optsolve.decentralized import (
@@ -28,6 +26,7 @@ from optsolve.decentralized import (
     partition_data,
 )
 from optsolve.randomwalk import TokenSGDClassifier, TokenSGDRegressor
+from optsolve.utils._testing import fit_peak_memory, sparse_rows_regression
 
 N_SAMPLES, N_FEATURES, ROW_NNZ = 2000, 30_000, 30
 N_NODES = 4
@@ -35,15 +34,7 @@ MEMORY_FACTOR = 16
 
 
 def _wide(n=N_SAMPLES, d=N_FEATURES, seed=0):
-    rng = np.random.default_rng(seed)
-    # ROW_NNZ columns a row drawn in O(nnz) (scipy.sparse.random permutes all n·d cells);
-    # values 1 + N(0, 1): non-zero column means, the intercept is not trivial
-    cols = rng.integers(0, d, size=(n, ROW_NNZ))
-    X = sp.csr_matrix((1.0 + rng.standard_normal(n * ROW_NNZ), cols.ravel(),
-                       np.arange(0, n * ROW_NNZ + 1, ROW_NNZ)), shape=(n, d))
-    X.sum_duplicates()
-    y = np.asarray(X @ rng.standard_normal(d)).ravel() + 1.0 + 0.1 * rng.standard_normal(n)
-    return X, y
+    return sparse_rows_regression(n, d, ROW_NNZ, seed)
 
 
 def _ridge(X, y):
@@ -115,19 +106,8 @@ def wide():
 def test_peak_memory_is_linear_in_nnz(name, wide):
     X, y = wide
     fit = CASES[name]
-    with warnings.catch_warnings():
-        # short runs (tol=1e-3, a few hundred token steps) may stop on their budgets
-        warnings.simplefilter("ignore")
-        Xs, ys = _wide(200, 300, seed=1)
-        with threadpool_limits(1):
-            fit(Xs, ys)  # compile / load the numba kernels outside the measure
-        tracemalloc.start()
-        try:
-            with threadpool_limits(1):
-                fit(X, y)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+    # short runs (tol=1e-3, a few hundred token steps) may stop on their budgets
+    peak = fit_peak_memory(fit, X, y, warmup=_wide(200, 300, seed=1))
     n, d = X.shape
     x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     bound = MEMORY_FACTOR * (x_bytes + 8 * (n + N_NODES * d))

@@ -51,3 +51,42 @@ def rows_problem(seed, m, n, k, mean_len, *, min_len=0, long_rows=0, long_len=0)
     col_offset = 0.1 * rng.standard_normal(n)
     warm = rng.standard_normal((m, k))
     return X, F, col_offset, warm
+
+
+def sparse_rows_regression(n, d, row_nnz, seed=0):
+    """``(X, y)``: a CSR ``X`` with ``row_nnz`` columns a row, drawn in O(nnz) memory
+    (``scipy.sparse.random`` permutes all ``n·d`` cells), values ``1 + N(0, 1)`` so that the
+    column means are not zero and an intercept is not trivial; ``y`` linear in ``X`` plus 1
+    and noise."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, d, size=(n, row_nnz))
+    X = sp.csr_matrix((1.0 + rng.standard_normal(n * row_nnz), cols.ravel(),
+                       np.arange(0, n * row_nnz + 1, row_nnz)), shape=(n, d))
+    X.sum_duplicates()
+    y = np.asarray(X @ rng.standard_normal(d)).ravel() + 1.0 + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+def fit_peak_memory(fit, X, y, warmup) -> int:
+    """Peak bytes traced by ``tracemalloc`` (numpy and scipy allocations) while ``fit(X, y)``
+    runs on one BLAS thread, after ``fit(*warmup)`` has compiled or loaded the numba kernels
+    outside the measure. Convergence warnings of short test budgets are silenced."""
+    import tracemalloc
+    import warnings
+
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with threadpool_limits(1):
+            fit(*warmup)
+        tracemalloc.start()
+        try:
+            with threadpool_limits(1):
+                fit(X, y)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()

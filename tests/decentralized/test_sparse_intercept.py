@@ -18,6 +18,7 @@ from optsolve.decentralized import (
 from optsolve.graphs import make_graph
 from optsolve.problems.partitioned import PackedData
 from optsolve.randomwalk import TokenSGDClassifier, TokenSGDRegressor, token_sgd
+from optsolve.utils._testing import fit_peak_memory, sparse_rows_regression
 
 
 def _sparse_regression(n=200, d=15, seed=0):
@@ -105,14 +106,7 @@ def test_conjugate_solver_memory_is_refused_beyond_the_limit(monkeypatch):
                        random_state=0).fit(X, y)
 
 
-def _tall_sparse(n, d, row_nnz, seed=0):
-    rng = np.random.default_rng(seed)
-    cols = rng.integers(0, d, size=(n, row_nnz))
-    X = sp.csr_matrix((1.0 + rng.standard_normal(n * row_nnz), cols.ravel(),
-                       np.arange(0, n * row_nnz + 1, row_nnz)), shape=(n, d))
-    X.sum_duplicates()
-    y = np.asarray(X @ rng.standard_normal(d)).ravel() + 1.0 + 0.1 * rng.standard_normal(n)
-    return X, y
+_tall_sparse = sparse_rows_regression
 
 
 def _ridge_msda_fit(X, y):
@@ -135,23 +129,8 @@ def test_conjugate_solvers_never_densify_a_centred_sparse_x(fit):
     """Tall sparse X (50 000 x 200, 4 non-zeros a row): its dense copy is 76 MiB, the CSR
     arrays and the oracle's 4 + 1 local 200 x 200 matrices 2 MiB each. The peak of the fit
     (tracemalloc: numpy and scipy allocations) must stay far below one dense copy."""
-    import tracemalloc
-    import warnings
-
-    from threadpoolctl import threadpool_limits
-
     X, y = _tall_sparse(50_000, 200, 4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # short budgets: the runs may stop unconverged
-        with threadpool_limits(1):
-            fit(*_tall_sparse(400, 20, 4, seed=1))  # numba compilation outside the measure
-        tracemalloc.start()
-        try:
-            with threadpool_limits(1):
-                fit(X, y)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+    peak = fit_peak_memory(fit, X, y, warmup=_tall_sparse(400, 20, 4, seed=1))
     n, d = X.shape
     x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     bound = 8 * x_bytes + 8 * 8 * (5 * d * d + n)  # copies of X's CSR, the d x d state
