@@ -807,11 +807,17 @@ def _register_decentralized():
                      "solver": _s, "max_events": 200, "random_state": 0, **p}),
                  problem_graph, matrix="graph", rows=("graph",), bad_params=bad,
                  expect=GRAPH_EXPECT)
-    for name, make, data in (("DecentralizedRidge", DecentralizedRidge, _regression),
-                             ("DecentralizedLogisticRegression", DecentralizedLogisticRegression,
-                              _binary)):
-        register(name, _fit_coef(lambda _m=make, **p: _m(**{
-                     "n_nodes": 3, "max_events": 300, "random_state": 0, **p})), data,
+    # the conjugate oracles (msda, continuized) read sparse rows minus the implicit centre
+    for name, make, data, solver in (
+            ("DecentralizedRidge", DecentralizedRidge, _regression, "dadao"),
+            ("DecentralizedLogisticRegression", DecentralizedLogisticRegression, _binary,
+             "dadao"),
+            ("DecentralizedRidge[msda]", DecentralizedRidge, _regression, "msda"),
+            ("DecentralizedLogisticRegression[continuized]", DecentralizedLogisticRegression,
+             _binary, "continuized")):
+        register(name, _fit_coef(lambda _m=make, _s=solver, **p: _m(**{
+                     "n_nodes": 3, "max_events": 300, "random_state": 0, "solver": _s, **p})),
+                 data,
                  estimator=True,
                  bad_params=[{"alpha": -1.0}, {"n_nodes": 0}, {"n_nodes": 2.5},
                              {"solver": "nope"}, {"graph": "nope"}, {"backend": "nope"},
