@@ -43,6 +43,7 @@ from ._driver import (
     REG_MAX,
     REG_MIN,
     _default_budget,
+    _grad_lagrangian,
     _max_abs,
 )
 from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
@@ -156,7 +157,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     n = problem.n
     rows = RowStructure(*_bounds(problem))
     counts0 = dict(problem.counts) if hasattr(problem, "counts") else {}
-    hess = LagrangianHessian(problem, opts["hessian"], _grad_lag_rows(problem))
+    hess = LagrangianHessian(problem, opts["hessian"], _grad_lagrangian(problem))
     if hess.mode != "exact" and n > opts["dense_threshold"] * 2:
         raise ValueError(f"{solver_name}: n = {n} needs the exact Hessian of the Lagrangian "
                          f"(hess, and hess of every NonlinearConstraint); mode {hess.mode!r} "
@@ -405,7 +406,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                              slope, alpha)
                 if hess.mode == "bfgs":
                     v_new = user_mult(new)[0]
-                    grad_rows = _grad_lag_rows(problem)
+                    grad_rows = _grad_lagrangian(problem)
                     hess.update(new.x - pt.x, grad_rows(new.x, v_new) - grad_rows(pt.x, v_new))
                 pt = new
                 t = float(np.sum(np.maximum(pt.gI, 0.0) ** 3))
@@ -426,15 +427,6 @@ def _bound_terms(rows: RowStructure, pt) -> np.ndarray:
     return zu - zl
 
 
-def _grad_lag_rows(problem):
-    def grad_lag(x, v):
-        g = problem.grad(x)
-        if not problem.m:
-            return g
-        return g + problem.jprod(v, x, transpose=True)
-    return grad_lag
-
-
 def _hess_times(hess, problem, pt, v_rows, d):
     """``H d`` with the exact Hessian of the Lagrangian when available, else a forward
     difference of ``∇f + Jᵀv`` along ``d`` (the bound terms are constant)."""
@@ -444,7 +436,7 @@ def _hess_times(hess, problem, pt, v_rows, d):
     if dn == 0.0:
         return np.zeros_like(d)
     h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(pt.x))) / dn
-    gl = _grad_lag_rows(problem)
+    gl = _grad_lagrangian(problem)
     return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
 
 

@@ -92,43 +92,15 @@ import numpy as np
 from .._optimize import OptimizeResult
 from .._validation import CheckedOptions, as_generator, option
 from ._driver_ineq import run_active_set_eal
-from .kkt import DENSE_KKT_MAX
 from .problem import NonlinearProblem
 from .sketches import SKETCHES
+from .solver import _DEFAULTS as EQ_DEFAULTS
 from .solver import OPTION_CHECKS as EQ_OPTION_CHECKS
 
 __all__ = ["MINIMIZE_METHODS", "minimize"]
 
 #: default tolerance on the scaled KKT residual (IPOPT's default ``tol``)
 DEFAULT_TOL = 1e-8
-
-_DEFAULTS = {
-    "maxiter": 500,
-    "sketch": "kaczmarz",
-    "random_state": None,
-    "inner": "sketch",
-    "sketch_size": None,
-    "eta": 0.01,
-    "superlinear": True,
-    "superlinear_power": 1.0,
-    "max_inner": None,
-    "inner_fallback": True,
-    "hessian": "auto",
-    "mu0": 10.0,
-    "nu0": 0.1,
-    "penalty_factor": 10.0,
-    "mu_max": 1e10,
-    "nu_min": 1e-8,
-    "armijo": 1e-4,
-    "backtrack": 0.5,
-    "max_backtracks": 50,
-    "lambda0": "least_squares",
-    "feasible_bounds": "auto",
-    "dense_threshold": DENSE_KKT_MAX,
-    "record_history": False,
-    "verbose": 0,
-}
-
 
 def _check_feasible_bounds(value: Any, name: str) -> Any:
     if isinstance(value, (bool, np.bool_)):
@@ -148,6 +120,18 @@ _SHARED_OPTIONS = ("sketch_size", "eta", "superlinear", "superlinear_power", "ma
                    "inner_fallback", "hessian", "mu0", "nu0", "penalty_factor", "mu_max",
                    "nu_min", "backtrack", "max_backtracks", "dense_threshold", "record_history",
                    "verbose")
+
+_DEFAULTS = {
+    "maxiter": 500,
+    "sketch": "kaczmarz",
+    "random_state": None,
+    "inner": "sketch",
+    **{key: EQ_DEFAULTS[key] for key in _SHARED_OPTIONS},
+    "mu_max": 1e10,  # the active-set driver's own ceiling (minimize_eq's is 1e12)
+    "armijo": 1e-4,
+    "lambda0": "least_squares",
+    "feasible_bounds": "auto",
+}
 
 OPTION_CHECKS = {
     "maxiter": option("int", low=0),
