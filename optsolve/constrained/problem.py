@@ -35,7 +35,7 @@ from scipy.optimize import Bounds, HessianUpdateStrategy, LinearConstraint, Nonl
 from scipy.sparse.linalg import LinearOperator
 
 from ..problems.base import EqualityConstrainedProblem
-from ..problems.function import FD_STEP, FiniteDifferenceWarning
+from ..problems.function import FiniteDifferenceWarning, _central_difference
 
 __all__ = ["NonlinearProblem", "standardize_bounds", "standardize_constraints"]
 
@@ -185,19 +185,6 @@ def _as_matrix(M: Any, shape: tuple[int, int], label: str) -> Any:
     return arr
 
 
-def _fd_jacobian(fun: Callable, x: np.ndarray, f0: np.ndarray | None = None) -> np.ndarray:
-    """Central differences of ``fun`` at ``x``: shape (size of fun(x), n)."""
-    cols = []
-    for i in range(x.size):
-        h = FD_STEP * max(1.0, abs(x[i]))
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        cols.append((np.atleast_1d(np.asarray(fun(xp), dtype=np.float64))
-                     - np.atleast_1d(np.asarray(fun(xm), dtype=np.float64))) / (xp[i] - xm[i]))
-    return np.column_stack(cols)
-
-
 class NonlinearProblem(EqualityConstrainedProblem):
     """``min f(x)`` subject to ``cl <= c(x) <= cu`` and ``bl <= x <= bu``, built from
     scipy.optimize's arguments.
@@ -339,7 +326,7 @@ class NonlinearProblem(EqualityConstrainedProblem):
             if self._grad_mode == "callable":
                 g = self._jac_fn(x.copy(), *self._args)
             else:
-                g = _fd_jacobian(lambda z: self._fun(z, *self._args), x).ravel()
+                g = _central_difference(lambda z: self._fun(z, *self._args), x).ravel()
         f = np.asarray(f, dtype=np.float64)
         if f.size != 1:
             raise ValueError(f"fun must return a scalar, got an array of shape {f.shape}")
@@ -370,7 +357,7 @@ class NonlinearProblem(EqualityConstrainedProblem):
         if blk.kind == "linear":
             return blk.linear
         if blk.jac == "fd":
-            return _fd_jacobian(blk.fun, x).reshape(blk.size, self.n)
+            return _central_difference(blk.fun, x).reshape(blk.size, self.n)
         return _as_matrix(blk.jac(x.copy()), (blk.size, self.n), f"constraints[{k}].jac")
 
     def _cons(self, x):

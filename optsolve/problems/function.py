@@ -34,7 +34,8 @@ def _central_difference(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) 
         xp, xm = x.copy(), x.copy()
         xp[i] += step
         xm[i] -= step
-        columns.append((np.atleast_1d(fun(xp)) - np.atleast_1d(fun(xm))) / (xp[i] - xm[i]))
+        columns.append((np.atleast_1d(np.asarray(fun(xp), dtype=np.float64))
+                        - np.atleast_1d(np.asarray(fun(xm), dtype=np.float64))) / (xp[i] - xm[i]))
     return np.column_stack(columns) if columns else np.zeros((0, 0))
 
 
