@@ -50,6 +50,19 @@ def _grad_inf(X, y, coef, intercept, alpha):
     return float(max(np.max(np.abs(g)), abs(r.sum())))
 
 
+def _timed_fit(est, X, y):
+    """Wall seconds and tracemalloc peak bytes of ``est.fit(X, y)`` (warnings silenced)."""
+    tracemalloc.start()
+    try:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+        return time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def run(n, d, density, constraints, seed=0):
     X, y_reg, _ = make_sparse_regression(n, d, density=density, n_informative=min(d, 200),
                                       random_state=seed)
@@ -67,14 +80,7 @@ def run(n, d, density, constraints, seed=0):
     elif constraints == "positive":
         params.update(positive=True)
     clf = ConstrainedLogisticRegression(**params)
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(X, y)
-    t = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    t, peak = _timed_fit(clf, X, y)
     row = {"n": n, "d": d, "nnz": int(X.nnz), "constraints": constraints,
            "method": clf.method_, "time_s": round(t, 2), "peak_MB": round(peak / 2**20, 1),
            "X_MB": round(x_bytes / 2**20, 1), "peak_over_X": round(peak / x_bytes, 2),
@@ -89,14 +95,7 @@ def run(n, d, density, constraints, seed=0):
         for solver in ("newton-cg", "lbfgs"):
             ref = LogisticRegression(C=1.0 / (params["alpha"] * n), solver=solver, tol=PEER_TOL,
                                      max_iter=1000)
-            tracemalloc.start()
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ref.fit(X, y)
-            tr = time.perf_counter() - t0
-            peak_r = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+            tr, peak_r = _timed_fit(ref, X, y)
             peer = {"n": n, "d": d, "nnz": int(X.nnz), "constraints": constraints,
                     "method": f"sklearn-{solver}", "time_s": round(tr, 2),
                     "peak_MB": round(peak_r / 2**20, 1), "X_MB": row["X_MB"],
