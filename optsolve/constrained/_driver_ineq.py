@@ -78,6 +78,9 @@ STALL_WINDOW, STALL_DECREASE = 20, 0.9
 MAX_RESTORATIONS = 3
 #: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
 ROUNDOFF_SLACK = 10.0
+#: a held bound is "reached" by the full Newton step within this relative distance (round-off
+#: of the solve; the sketched solves' inexactness is far larger and is left alone)
+SNAP_RTOL = 1e-12
 #: Newton re-solves per iteration with the inequalities the linearized step would cross added
 #: to the active set (relative slack CROSS_TOL)
 BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
@@ -373,6 +376,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         xt = pt.x + alpha * dx
                         if box:  # projected search: the iterates never leave the bounds
                             xt = np.clip(xt, rows.bl, rows.bu)
+                            if alpha == 1.0 and step is not None:
+                                _snap_held_bounds(xt, step["idx"], rows, bound_start)
                         trial = _Point(problem, rows, xt, pt.lam + alpha * dl,
                                        pt.y + alpha * dy)
                         if alpha == 1.0 and attempt < REGION_RETRIES and trial.gI.size:
@@ -438,6 +443,23 @@ def _hess_times(hess, problem, pt, v_rows, d):
     h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(pt.x))) / dn
     gl = _grad_lagrangian(problem)
     return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
+
+
+def _snap_held_bounds(x, idx, rows, bound_start) -> None:
+    """Put on its bound, in place, every variable whose bound the full Newton step held as an
+    equality and that landed within round-off (``SNAP_RTOL``) of it. Otherwise round-off
+    decides on which side of a weakly active bound (multiplier 0) the iterate lies, and with
+    it the ε-active set of the next iteration (``g >= 0`` when ``y = 0``), at the price of
+    Newton steps that change nothing."""
+    k = idx[idx >= bound_start] - bound_start
+    if not k.size:
+        return
+    nbu = rows.bupper.size
+    up, lo = k[k < nbu], k[k >= nbu] - nbu
+    for var, value in ((rows.bupper[up], rows.bu), (rows.blower[lo], rows.bl)):
+        target = value[var]
+        near = np.abs(x[var] - target) <= SNAP_RTOL * (1.0 + np.abs(target))
+        x[var[near]] = target[near]
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,

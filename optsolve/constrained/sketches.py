@@ -229,7 +229,7 @@ def solve_direct(K: Any, b: np.ndarray, n_primal: int | None = None,
         kind, factor = cache.lookup(K) if cache is not None else (None, None)
         if n_primal is not None and kind in (None, "ldl"):
             if factor is None:
-                factor = ldl_factor(K, n_primal)
+                factor = ldl_factor(K, n_primal, cache)
                 if factor is not None and cache is not None:
                     cache.store(K, factor, "ldl")
             if factor is not None:
