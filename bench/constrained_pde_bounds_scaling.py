@@ -13,8 +13,10 @@ sparse factorizations of the Newton matrix and the size of the LDLᵀ factor of 
 matrix at the solution's active set (``nnz(L)`` and the factorization flops
 ``Σ_j nnz(L_{:,j})²``): with the Newton iterations and factorizations constant in ``n``, the
 slope of those flops is the slope the solve cannot beat (a sparse factorization of a 2-D grid
-costs at least ``n^1.5`` flops for any ordering, Hoffman, Martin & Rose 1973; AMD gives
-about ``n^1.7`` here). ``eal-sketch`` runs up to ``SKETCH_MAX_N`` unknowns only.
+costs at least ``n^1.5`` flops for any ordering, Hoffman, Martin & Rose 1973; QDLDL's AMD
+gives about ``n^1.7`` here, the supernodal backend's nested dissection, used from
+``SUPERNODAL_MIN_ROWS`` rows on when ``pymetis`` is installed, about ``n^1.5``; which backend
+factorized is in ``ldl_backend``). ``eal-sketch`` runs up to ``SKETCH_MAX_N`` unknowns only.
 
 Writes ``bench/results/constrained_pde_bounds_scaling.{json,png,md}``.
 
@@ -116,10 +118,9 @@ def _final_fill(p, x) -> dict:
     factor = ldl_factor(K, p.n)
     if factor is None:
         return {}
-    L = factor.solver.factors()[0].tocsc()
-    counts = np.diff(L.indptr).astype(float)
-    return {"kkt_rows": int(K.shape[0]), "kkt_nnz": int(K.nnz), "ldl_nnz_L": int(L.nnz),
-            "ldl_flops": float(np.sum(counts**2))}
+    nnz_L, flops = factor.factor_size()
+    return {"kkt_rows": int(K.shape[0]), "kkt_nnz": int(K.nnz), "ldl_backend": factor.backend,
+            "ldl_nnz_L": float(nnz_L), "ldl_flops": float(flops)}
 
 
 def solve_once(N: int, solver: str) -> dict:
@@ -239,8 +240,9 @@ def main(argv=None) -> int:
     direct = [r for r in rows if "direct" in r["solver"] and "ldl_nnz_L" in r]
     fill = ""
     if direct:
-        fill = ("\n\nLDLᵀ of the Newton matrix at the solution's active set (AMD ordering): "
-                + ", ".join(f"n = {r['n']}: nnz(L) {r['ldl_nnz_L']:.3g}, flops "
+        fill = ("\n\nLDLᵀ of the Newton matrix at the solution's active set: "
+                + ", ".join(f"n = {r['n']} ({r.get('ldl_backend', '?')}): nnz(L) "
+                            f"{r['ldl_nnz_L']:.3g}, flops "
                             f"{r['ldl_flops']:.3g}" for r in direct)
                 + f"; slopes: nnz(L) {slope(direct, 'ldl_nnz_L'):.2f}, "
                   f"flops {slope(direct, 'ldl_flops'):.2f}.")

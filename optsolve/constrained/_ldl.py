@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._ldl_kernels import match_dual_rows, peel_pendants
 from ._supernodal import SupernodalLDL, nested_dissection, supernodal_available
 
 __all__ = ["FactorCache", "ldl_available", "ldl_factor", "ldl_inertia", "ldl_solve"]
@@ -131,16 +132,23 @@ class FactorCache:
 
 
 def _ordering(A: sp.csc_matrix, n_primal: int, cache: FactorCache | None) -> np.ndarray:
-    """Fill-reducing ordering for the supernodal backend: the constraint rows with at most
-    one entry (bounds, single-variable constraints: eliminating them creates no fill) first,
-    then METIS' nested dissection of the rest, reused from ``cache`` while the rest keeps its
-    pattern (as it does when only the active bounds change)."""
+    """Fill-reducing ordering for the supernodal backend.
+
+    1. The vertices that repeated removal of pendants takes (bounds, single-variable
+       constraints, and the variables left hanging by them) come first: eliminating a vertex
+       of degree at most one creates no fill.
+    2. The rest (the graph's 2-core, unchanged by the active bounds) is ordered by METIS'
+       nested dissection of its quotient graph after matching each constraint row to one of
+       its variables (``match_dual_rows``), each pair variable-first: nested dissection alone
+       eliminates some constraint rows before their variables, and the pivots ``−δ`` cost the
+       LDLᵀ of the regularized matrix digits that iterative refinement must win back (on the
+       bound-constrained Poisson control with 160k rows: 11 to 18 refinement steps instead of
+       3 to 5). The quotient graph has about half the vertices, so METIS takes half the time.
+    3. The ordering of the 2-core is kept in ``cache`` for the next matrix with its pattern.
+    """
     A = sp.csr_matrix(A)
-    N = A.shape[0]
-    rows = np.repeat(np.arange(N), np.diff(A.indptr))
-    deg = np.bincount(rows[A.indices != rows], minlength=N)
-    leaf = deg <= 1
-    leaf[:n_primal] = False
+    A.sort_indices()
+    peeled, leaf = peel_pendants(A.indptr.astype(np.int64), A.indices.astype(np.int64))
     core = np.flatnonzero(~leaf)
     C = A[core][:, core]
     C.sort_indices()
@@ -150,11 +158,31 @@ def _ordering(A: sp.csc_matrix, n_primal: int, cache: FactorCache | None) -> np.
             cache.ordering_key[2], key[2]):
         perm_core = cache.ordering
     else:
-        perm_core = nested_dissection(C) if core.size else np.zeros(0, np.int64)
+        perm_core = _paired_dissection(C, int(np.searchsorted(core, n_primal)))
         if cache is not None:
             cache.ordering_key, cache.ordering = key, perm_core
             cache.orderings += 1
-    return np.concatenate([np.flatnonzero(leaf), core[perm_core]])
+    return np.concatenate([peeled, core[perm_core]])
+
+
+def _paired_dissection(C: sp.csr_matrix, n_primal: int) -> np.ndarray:
+    """Nested dissection of the quotient graph of ``C`` under ``match_dual_rows``, each
+    matched pair expanded variable first."""
+    N = C.shape[0]
+    if N == 0:
+        return np.zeros(0, np.int64)
+    mate = match_dual_rows(C.indptr.astype(np.int64), C.indices.astype(np.int64),
+                           C.data.astype(np.float64), n_primal)
+    idx = np.arange(N)
+    label = np.where((mate >= 0) & (idx >= n_primal), mate, idx)  # a pair: its variable's id
+    _, label = np.unique(label, return_inverse=True)
+    nq = int(label.max()) + 1
+    P = sp.csr_matrix((np.ones(N), (idx, label)), shape=(N, nq))
+    S = sp.csr_matrix((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape)
+    Q = (P.T @ S @ P).tocsr()
+    rank = np.empty(nq, np.int64)
+    rank[nested_dissection(Q)] = np.arange(nq)
+    return np.lexsort((idx >= n_primal, rank[label])).astype(np.int64)
 
 
 class _LDLFactor:

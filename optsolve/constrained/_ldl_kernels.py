@@ -19,6 +19,9 @@ from numba import njit
 PANEL = 48
 #: rows of the trailing upper triangle updated per matrix product
 ROW_BLOCK = 128
+#: a supernode's off-diagonal block enters the solves by one matrix-vector product from
+#: this many entries on
+GEMV_MIN = 256
 #: relaxed amalgamation (Ashcraft & Grimes 1989, the thresholds of CHOLMOD): a supernode with
 #: at most NRELAX[t] columns absorbs its last child while the fraction of explicit zeros in the
 #: merged supernode stays at most ZRELAX[t]; any size merges below ZRELAX_BIG
@@ -388,27 +391,122 @@ def stack_peak(ncols, nrows, sparent):  # pragma: no cover
 @njit(cache=True)
 def supernodal_solve(first, ncols, rowptr, rowind, lptr, Lt, d, x):  # pragma: no cover
     """``x ← (L D Lᵀ)⁻¹ x`` in place: forward substitution with ``L``, the diagonal, back
-    substitution with ``Lᵀ``, supernode by supernode."""
+    substitution with ``Lᵀ``, supernode by supernode; the rows below a large supernode's
+    columns are updated by one matrix-vector product."""
     ns = first.shape[0]
     for s in range(ns):
         f = first[s]
+        k = ncols[s]
         r0 = rowptr[s]
         m = rowptr[s + 1] - r0
-        for jj in range(ncols[s]):
+        base = lptr[s]
+        for jj in range(k):
             xj = x[f + jj]
             if xj != 0.0:
-                base = lptr[s] + jj * m
-                for t in range(jj + 1, m):
-                    x[rowind[r0 + t]] -= Lt[base + t] * xj
+                row = base + jj * m
+                for t in range(jj + 1, k):
+                    x[f + t] -= Lt[row + t] * xj
+        if m == k:
+            continue
+        if k * (m - k) >= GEMV_MIN:
+            B = Lt[base: base + k * m].reshape((k, m))
+            y = np.dot(np.ascontiguousarray(x[f: f + k]), B)
+            for t in range(k, m):
+                x[rowind[r0 + t]] -= y[t]
+        else:
+            for jj in range(k):
+                xj = x[f + jj]
+                if xj != 0.0:
+                    row = base + jj * m
+                    for t in range(k, m):
+                        x[rowind[r0 + t]] -= Lt[row + t] * xj
     for j in range(x.shape[0]):
         x[j] /= d[j]
     for s in range(ns - 1, -1, -1):
         f = first[s]
+        k = ncols[s]
         r0 = rowptr[s]
         m = rowptr[s + 1] - r0
-        for jj in range(ncols[s] - 1, -1, -1):
-            base = lptr[s] + jj * m
+        base = lptr[s]
+        if m > k and k * (m - k) >= GEMV_MIN:
+            B = Lt[base: base + k * m].reshape((k, m))
+            xb = np.zeros(m)
+            for t in range(k, m):
+                xb[t] = x[rowind[r0 + t]]
+            y = np.dot(B, xb)
+            for jj in range(k):
+                x[f + jj] -= y[jj]
+        elif m > k:
+            for jj in range(k):
+                row = base + jj * m
+                acc = 0.0
+                for t in range(k, m):
+                    acc += Lt[row + t] * x[rowind[r0 + t]]
+                x[f + jj] -= acc
+        for jj in range(k - 1, -1, -1):
+            row = base + jj * m
             acc = x[f + jj]
-            for t in range(jj + 1, m):
-                acc -= Lt[base + t] * x[rowind[r0 + t]]
+            for t in range(jj + 1, k):
+                acc -= Lt[row + t] * x[f + t]
             x[f + jj] = acc
+
+
+@njit(cache=True)
+def peel_pendants(Ap, Ai):  # pragma: no cover
+    """Repeatedly remove the vertices of degree at most one from the graph of ``A`` (diagonal
+    ignored). Eliminating a vertex of degree at most one creates no fill, so the removed
+    vertices, in removal order, start a zero-fill ordering; the rest is the graph's 2-core,
+    which pendant rows (bounds) leave unchanged. Returns ``(order, removed)``."""
+    N = Ap.shape[0] - 1
+    deg = np.zeros(N, np.int64)
+    for v in range(N):
+        for p in range(Ap[v], Ap[v + 1]):
+            if Ai[p] != v:
+                deg[v] += 1
+    queued = np.zeros(N, np.bool_)
+    queue = np.empty(N, np.int64)
+    head = 0
+    tail = 0
+    for v in range(N):
+        if deg[v] <= 1:
+            queued[v] = True
+            queue[tail] = v
+            tail += 1
+    removed = np.zeros(N, np.bool_)
+    while head < tail:
+        v = queue[head]
+        head += 1
+        removed[v] = True
+        for p in range(Ap[v], Ap[v + 1]):
+            w = Ai[p]
+            if w != v and not removed[w]:
+                deg[w] -= 1
+                if deg[w] <= 1 and not queued[w]:
+                    queued[w] = True
+                    queue[tail] = w
+                    tail += 1
+    return queue[:tail].copy(), removed
+
+
+@njit(cache=True)
+def match_dual_rows(Ap, Ai, Ax, n_primal):  # pragma: no cover
+    """Greedy matching of every constraint row ``v >= n_primal`` to an unmatched variable
+    ``w < n_primal`` with the largest ``|A[v, w]|``: ``mate[v] = w``, ``mate[w] = v``, -1 for
+    the unmatched. Ordering each pair variable-first keeps the constraint's pivot away from
+    its regularization ``−δ`` (``−δ − a²/b``): eliminating a constraint row before its
+    variables divides by ``−δ`` and loses digits (Duff & Pralet 2005 order such pairs as
+    blocks)."""
+    N = Ap.shape[0] - 1
+    mate = np.full(N, -1, np.int64)
+    for v in range(n_primal, N):
+        best = -1
+        big = 0.0
+        for p in range(Ap[v], Ap[v + 1]):
+            w = Ai[p]
+            if w < n_primal and mate[w] == -1 and abs(Ax[p]) > big:
+                big = abs(Ax[p])
+                best = w
+        if best != -1:
+            mate[v] = best
+            mate[best] = v
+    return mate
