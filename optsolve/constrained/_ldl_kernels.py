@@ -231,7 +231,7 @@ def supernode_structure(Ap, Ai, parent, first, ncols, nrows):  # pragma: no cove
 
 
 @njit(cache=True)
-def _partial_ldl(G, k, m, d):  # pragma: no cover
+def _partial_ldl(G, k, m, d, panel, row_block):  # pragma: no cover
     """Eliminate the first ``k`` of the ``m`` rows of the frontal matrix ``G`` (upper
     triangle, row ``j`` holding column ``j`` of the lower): rows ``0..k`` become the rows of
     the unit ``Lᵀ``, ``d`` the pivots, ``G[k:, k:]`` the Schur complement
@@ -239,8 +239,8 @@ def _partial_ldl(G, k, m, d):  # pragma: no cover
     block ``L₁₁ D₁ L₁₁ᵀ`` by scalar loops, then ``W = L₁₁⁻¹ A₁₂`` (``= D₁ L₂₁ᵀ``) and the
     trailing update ``A₂₂ −= Wᵀ D₁⁻¹ W`` (upper triangle, in row blocks) as matrix products.
     False on a zero or non-finite pivot."""
-    for j0 in range(0, k, PANEL):
-        j1 = min(j0 + PANEL, k)
+    for j0 in range(0, k, panel):
+        j1 = min(j0 + panel, k)
         b = j1 - j0
         for j in range(j0, j1):
             dj = G[j, j]
@@ -290,15 +290,15 @@ def _partial_ldl(G, k, m, d):  # pragma: no cover
         V = W / d[j0:j1].reshape((b, 1))
         G[j0:j1, j1:m] = V
         Vt = np.ascontiguousarray(V.T)
-        for a0 in range(0, r, ROW_BLOCK):
-            a1 = min(a0 + ROW_BLOCK, r)
+        for a0 in range(0, r, row_block):
+            a1 = min(a0 + row_block, r)
             G[j1 + a0:j1 + a1, j1 + a0:m] -= np.dot(Vt[a0:a1], np.ascontiguousarray(W[:, a0:r]))
     return True
 
 
 @njit(cache=True)
 def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, stack_size,
-                     max_rows):  # pragma: no cover
+                     max_rows, panel=PANEL, row_block=ROW_BLOCK):  # pragma: no cover
     """Numeric multifrontal LDLᵀ of ``A`` on the given supernodes (postordered). Supernode
     ``s``'s frontal matrix gathers ``A``'s entries of its columns and its children's update
     matrices (extend-add), eliminates its ``ncols[s]`` columns (``_partial_ldl``) and pushes
@@ -350,7 +350,7 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
                 low = base
             c = nxt[c]
         top = low
-        if not _partial_ldl(G, k, m, d[f: f + k]):
+        if not _partial_ldl(G, k, m, d[f: f + k], panel, row_block):
             return Lt, d, False
         pos = lptr[s]
         for jj in range(k):
