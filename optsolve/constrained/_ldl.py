@@ -1,5 +1,6 @@
-"""Sparse symmetric KKT solves by a quasi-definite LDLᵀ factorization (QDLDL), with a cache
-of the last factorization.
+"""Sparse symmetric KKT solves by a quasi-definite LDLᵀ factorization (QDLDL, or the
+supernodal backend of :mod:`._supernodal` for large matrices), with a cache of the last
+factorization and of the last fill-reducing ordering.
 
 For ``K = [[B, Gᵀ], [G, 0]]`` (``n_primal`` rows of ``B`` first) the solve
 

@@ -33,10 +33,13 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
   inertia correction, or exactly (``method='eal-direct'``: LAPACK for small systems; for
   sparse ones a quasi-definite LDLᵀ with a fill-reducing ordering and iterative refinement,
   :mod:`._ldl`, else SuperLU's LU, the last factorization kept while the matrix does not
-  change). Reason for the LDLᵀ: it stores one triangle and its ordering is not spoilt by
-  pivoting (on the bound-constrained Poisson control at 10⁵ unknowns: a third of SuperLU's
-  memory, half its time), and the signs of its pivots give the inertia of sparse Newton
-  matrices, so the ``B + δI`` correction works beyond the dense size too. Reason for
+  change; from 20k rows on, with the optional ``pymetis``, a supernodal multifrontal LDLᵀ on
+  a nested-dissection ordering, :mod:`._supernodal`, whose work grows like ``n^1.5`` on 2-D
+  grids and runs at BLAS speed). Reason for the LDLᵀ: it stores one triangle and its
+  ordering is not spoilt by pivoting (on the bound-constrained Poisson control at 10⁵
+  unknowns: a third of SuperLU's memory, half its time), and the signs of its pivots give
+  the inertia of sparse Newton matrices, so the ``B + δI`` correction works beyond the
+  dense size too. Reason for
   sketching: the point of the family is that the Newton system is solved by sketching; an
   active-set step keeps that system an equality-constrained KKT system (an interior-point
   step would change it, a QP sub-problem would not be solvable by sketching).

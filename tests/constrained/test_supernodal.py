@@ -230,3 +230,28 @@ def test_minimize_with_the_supernodal_backend_matches_the_reference(supernodal_e
     x_ref = p.solve_exact()[0]
     assert np.max(np.abs(res.x - x_ref)) <= 1e-6 * np.max(np.abs(x_ref))
     assert res.nit <= 6
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_supernode_rows_cover_the_dense_factor_pattern(seed):
+    # every supernode's rows hold the structure of each of its columns of L (a superset:
+    # relaxed amalgamation stores explicit zeros), and the stack holds every update matrix
+    A = _random_symmetric(90, 0.04, seed)
+    A.sort_indices()
+    post = kern.postorder(kern.etree(A.indptr.astype(np.int64), A.indices.astype(np.int64)))
+    A = A[post][:, post].tocsc()
+    A.sort_indices()
+    Ap, Ai = A.indptr.astype(np.int64), A.indices.astype(np.int64)
+    parent = kern.etree(Ap, Ai)
+    counts = kern.column_counts(Ap, Ai, parent)
+    first, ncols, nrows = kern.supernodes(parent, counts)
+    assert np.sum(ncols) == 90 and np.all(first[1:] == first[:-1] + ncols[:-1])
+    rowptr, rowind, sparent, ok = kern.supernode_structure(Ap, Ai, parent, first, ncols, nrows)
+    assert ok
+    L, _ = _dense_ldl(A.toarray() + np.diag(np.full(90, 100.0)))  # same pattern, no cancels
+    for s in range(first.size):
+        rows = set(rowind[rowptr[s]:rowptr[s + 1]].tolist())
+        for j in range(first[s], first[s] + ncols[s]):
+            assert set((np.flatnonzero(np.abs(L[j:, j]) > 0) + j).tolist()) <= rows
+    u = nrows - ncols
+    assert kern.stack_peak(ncols, nrows, sparent) >= np.max(u * u)
