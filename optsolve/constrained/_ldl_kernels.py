@@ -19,6 +19,9 @@ from numba import njit
 PANEL = 48
 #: rows of the trailing upper triangle updated per matrix product
 ROW_BLOCK = 128
+#: a panel's update of fewer trailing entries (rows × columns) than this runs as scalar loops
+#: (a matrix product's call and temporaries cost more there)
+SCALAR_MAX = 512
 #: a supernode's off-diagonal block enters the solves by one matrix-vector product from
 #: this many entries on
 GEMV_MIN = 256
@@ -258,7 +261,7 @@ def _partial_ldl(G, k, m, d, panel, row_block):  # pragma: no cover
         r = m - j1
         if r == 0:
             continue
-        if r * b < 2048:
+        if r * b < SCALAR_MAX:
             # small: W row by row (forward substitution with the unit L₁₁), then the update
             for jj in range(j0, j1):
                 for c in range(jj + 1, j1):
@@ -312,6 +315,7 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
     soff = np.zeros(ns, np.int64)
     work = np.empty(max_rows * max_rows, np.float64)
     loc = np.empty(N, np.int64)
+    rel = np.empty(max(max_rows, 1), np.int64)
     head = np.full(ns, -1, np.int64)
     nxt = np.full(ns, -1, np.int64)
     for s in range(ns - 1, -1, -1):
@@ -327,7 +331,8 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
         for t in range(m):
             loc[rowind[r0 + t]] = t
         G = work[: m * m].reshape((m, m))
-        G[:, :] = 0.0
+        for a in range(m):  # only the upper triangle is read
+            G[a, a:] = 0.0
         for jj in range(k):
             j = f + jj
             for p in range(Ap[j], Ap[j + 1]):
@@ -342,10 +347,12 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
             u = rowptr[c + 1] - base_r
             base = soff[c]
             for a in range(u):
-                la = loc[rowind[base_r + a]]
+                rel[a] = loc[rowind[base_r + a]]
+            for a in range(u):
+                la = rel[a]
                 row = base + a * u
                 for bb in range(a, u):
-                    G[la, loc[rowind[base_r + bb]]] += stack[row + bb]
+                    G[la, rel[bb]] += stack[row + bb]
             if base < low:
                 low = base
             c = nxt[c]
@@ -354,13 +361,14 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
             return Lt, d, False
         pos = lptr[s]
         for jj in range(k):
-            Lt[pos: pos + m] = G[jj, :]
+            Lt[pos: pos + jj] = 0.0  # below the diagonal: the solves' products read zeros
+            Lt[pos + jj: pos + m] = G[jj, jj:]
             pos += m
         u = m - k
         if u > 0:
             soff[s] = top
             for a in range(u):
-                stack[top + a * u: top + (a + 1) * u] = G[k + a, k:m]
+                stack[top + a * u + a: top + (a + 1) * u] = G[k + a, k + a:m]
             top += u * u
     return Lt, d, True
 
