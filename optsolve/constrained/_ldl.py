@@ -28,9 +28,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._ldl_kernels import match_dual_rows, peel_pendants
-from ._supernodal import SupernodalLDL, nested_dissection, supernodal_available
-
 __all__ = ["FactorCache", "ldl_available", "ldl_factor", "ldl_inertia", "ldl_solve"]
 
 #: regularization of the constraint block of the equilibrated matrix: large enough that LDLᵀ
@@ -132,6 +129,16 @@ class FactorCache:
         self.factorizations += 1
 
 
+def _pymetis_available() -> bool:
+    """True when ``pymetis`` imports (checked without importing numba, which the QDLDL path
+    does not need)."""
+    try:
+        import pymetis  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _ordering(A: sp.csc_matrix, n_primal: int, cache: FactorCache | None) -> np.ndarray:
     """Fill-reducing ordering for the supernodal backend.
 
@@ -149,6 +156,8 @@ def _ordering(A: sp.csc_matrix, n_primal: int, cache: FactorCache | None) -> np.
     """
     A = sp.csr_matrix(A)
     A.sort_indices()
+    from ._ldl_kernels import peel_pendants  # numba: imported only on this path
+
     peeled, leaf = peel_pendants(A.indptr.astype(np.int64), A.indices.astype(np.int64))
     core = np.flatnonzero(~leaf)
     C = A[core][:, core]
@@ -172,6 +181,9 @@ def _paired_dissection(C: sp.csr_matrix, n_primal: int) -> np.ndarray:
     N = C.shape[0]
     if N == 0:
         return np.zeros(0, np.int64)
+    from ._ldl_kernels import match_dual_rows
+    from ._supernodal import nested_dissection
+
     mate = match_dual_rows(C.indptr.astype(np.int64), C.indices.astype(np.int64),
                            C.data.astype(np.float64), n_primal)
     idx = np.arange(N)
@@ -202,7 +214,9 @@ class _LDLFactor:
         self.n_products = 0
         self.last_error = np.inf
         self.backend = "qdldl"
-        if N >= SUPERNODAL_MIN_ROWS and supernodal_available():
+        if N >= SUPERNODAL_MIN_ROWS and _pymetis_available():
+            from ._supernodal import SupernodalLDL
+
             Areg = (A + sp.diags(reg, format="csr")).tocsc()
             perm = _ordering(Areg, n_primal, cache)
             self.solver = SupernodalLDL(Areg, perm=perm)
