@@ -57,11 +57,21 @@ def ldl_available() -> bool:
     return True
 
 
-def _equilibrate(K: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
-    """``(D K D, d)`` with ``D = diag(d)`` by Ruiz's symmetric scaling."""
+def _equilibrate(K: sp.csr_matrix, compiled: bool = False) -> tuple[sp.csr_matrix,
+                                                                     np.ndarray]:
+    """``(D K D, d)`` with ``D = diag(d)`` by Ruiz's symmetric scaling; ``compiled``: by the
+    numba kernel ``ruiz_sweeps`` (the same arithmetic; for the supernodal path, which loads
+    numba anyway)."""
     A = K.copy()
     A.sum_duplicates()
     N = A.shape[0]
+    if compiled:
+        from ._ldl_kernels import ruiz_sweeps
+
+        A.data = np.ascontiguousarray(A.data, dtype=np.float64)
+        d = ruiz_sweeps(A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data,
+                        RUIZ_SWEEPS, 1e-2)
+        return A, d
     d = np.ones(N)
     rows = np.repeat(np.arange(N), np.diff(A.indptr))
     nonempty = np.diff(A.indptr) > 0
@@ -204,8 +214,9 @@ class _LDLFactor:
     else QDLDL."""
 
     def __init__(self, K: sp.csr_matrix, n_primal: int, cache: FactorCache | None = None):
-        A, d = _equilibrate(K)
-        N = A.shape[0]
+        N = K.shape[0]
+        supernodal = N >= SUPERNODAL_MIN_ROWS and _pymetis_available()
+        A, d = _equilibrate(K, compiled=supernodal)
         reg = np.zeros(N)
         reg[n_primal:] = -DUAL_REG
         self.A, self.d = A, d
@@ -214,7 +225,7 @@ class _LDLFactor:
         self.n_products = 0
         self.last_error = np.inf
         self.backend = "qdldl"
-        if N >= SUPERNODAL_MIN_ROWS and _pymetis_available():
+        if supernodal:
             from ._supernodal import SupernodalLDL
 
             Areg = (A + sp.diags(reg, format="csr")).tocsc()

@@ -518,3 +518,34 @@ def match_dual_rows(Ap, Ai, Ax, n_primal):  # pragma: no cover
             mate[v] = best
             mate[best] = v
     return mate
+
+
+@njit(cache=True)
+def ruiz_sweeps(Ap, Ai, Ax, max_sweeps, tol):  # pragma: no cover
+    """Ruiz's symmetric equilibration in place: each sweep scales ``A ← S A S`` with
+    ``S = diag(1/√rmax_i)``, ``rmax_i = max_j |A_ij|`` (1 for an empty or zero row), until
+    ``max_i |rmax_i − 1| < tol`` or ``max_sweeps`` sweeps; returns the product ``d`` of the
+    ``S`` (``Ax`` becomes ``D A D``)."""
+    N = Ap.shape[0] - 1
+    d = np.ones(N)
+    s = np.empty(N)
+    for _ in range(max_sweeps):
+        worst = 0.0
+        for i in range(N):
+            r = 0.0
+            for p in range(Ap[i], Ap[i + 1]):
+                a = abs(Ax[p])
+                if a > r:
+                    r = a
+            if r == 0.0:
+                r = 1.0
+            if abs(r - 1.0) > worst:
+                worst = abs(r - 1.0)
+            s[i] = 1.0 / np.sqrt(r)
+        if worst < tol:
+            break
+        for i in range(N):
+            for p in range(Ap[i], Ap[i + 1]):
+                Ax[p] *= s[i] * s[Ai[p]]
+            d[i] *= s[i]
+    return d

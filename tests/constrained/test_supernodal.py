@@ -255,3 +255,15 @@ def test_supernode_rows_cover_the_dense_factor_pattern(seed):
             assert set((np.flatnonzero(np.abs(L[j:, j]) > 0) + j).tolist()) <= rows
     u = nrows - ncols
     assert kern.stack_peak(ncols, nrows, sparent) >= np.max(u * u)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_compiled_ruiz_equilibration_matches_numpy(scale):
+    K, _ = _poisson_kkt(10)
+    K = K.tocsr()
+    K.data *= np.where(np.arange(K.nnz) % 3 == 0, scale, 1.0)  # a wider spread of magnitudes
+    K = (K + K.T).tocsr()
+    A_ref, d_ref = ldl._equilibrate(K)
+    A, d = ldl._equilibrate(K, compiled=True)
+    np.testing.assert_allclose(d, d_ref, rtol=1e-14)
+    np.testing.assert_allclose(A.toarray(), A_ref.toarray(), rtol=1e-14, atol=0)
