@@ -22,19 +22,7 @@ import scipy.sparse as sp
 
 from . import _ldl_kernels as kern
 
-__all__ = ["SupernodalLDL", "nested_dissection", "supernodal_available"]
-
-#: below this many rows the ordering and symbolic work outweigh the gain: QDLDL is used
-MIN_ROWS = 20_000
-
-
-def supernodal_available() -> bool:
-    """True when ``pymetis`` (METIS' nested dissection) can be imported."""
-    try:
-        import pymetis  # noqa: F401
-    except ImportError:
-        return False
-    return True
+__all__ = ["SupernodalLDL", "nested_dissection"]
 
 
 def nested_dissection(A: sp.spmatrix) -> np.ndarray:
