@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+import optsolve.constrained._ldl as ldl
 from optsolve.constrained import minimize
 from optsolve.constrained._ldl import FactorCache, ldl_factor, ldl_solve
 from optsolve.constrained.sketches import solve_direct
@@ -74,7 +75,11 @@ def test_cache_reuses_the_factor_of_an_identical_matrix():
     np.testing.assert_allclose(K2 @ z3, b, atol=1e-9 * np.linalg.norm(b))
 
 
-def test_minimize_bound_poisson_control_with_ldl():
+@pytest.mark.parametrize("backend", ["qdldl", "supernodal"])
+def test_minimize_bound_poisson_control_with_ldl(backend, monkeypatch):
+    if backend == "supernodal":  # every size goes to the supernodal backend
+        pytest.importorskip("pymetis")
+        monkeypatch.setattr(ldl, "SUPERNODAL_MIN_ROWS", 0)
     p = get_problem("POISSON_CONTROL", N=24, control_bounds=(0.0, 10.0), target="sine")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,9 +1,7 @@
 """The supernodal multifrontal LDLᵀ (kernels and backend) against dense references: the
 elimination tree, column counts and pendant removal against their definitions on dense
 factors, the factor's solves and inertia against numpy on random quasi-definite and
-indefinite matrices, and its use in the Newton solves of ``minimize``."""
-
-import warnings
+indefinite matrices (its use in ``minimize``: ``test_ldl.py``)."""
 
 import numpy as np
 import pytest
@@ -11,7 +9,6 @@ import scipy.sparse as sp
 
 import optsolve.constrained._ldl as ldl
 from optsolve.constrained import _ldl_kernels as kern
-from optsolve.constrained import minimize
 from optsolve.constrained._supernodal import SupernodalLDL
 from optsolve.problems import get_problem
 
@@ -219,17 +216,6 @@ def test_backend_inertia_of_an_indefinite_hessian(supernodal_everywhere):
     A = A.toarray() - np.diag(np.r_[np.zeros(n), np.full(m, ldl.DUAL_REG)])
     ev = np.linalg.eigvalsh(A)
     assert (pos, neg) == (int(np.sum(ev > 0)), int(np.sum(ev < 0)))
-
-
-def test_minimize_with_the_supernodal_backend_matches_the_reference(supernodal_everywhere):
-    p = get_problem("POISSON_CONTROL", N=24, control_bounds=(0.0, 10.0), target="sine")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        res = minimize(p, method="eal-direct", tol=1e-8)
-    assert res.success and res.kkt <= 1e-8
-    x_ref = p.solve_exact()[0]
-    assert np.max(np.abs(res.x - x_ref)) <= 1e-6 * np.max(np.abs(x_ref))
-    assert res.nit <= 6
 
 
 @pytest.mark.parametrize("seed", [0, 3])
