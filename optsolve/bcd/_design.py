@@ -39,8 +39,11 @@ class Design:
         # Gram matrices instead of index chasing
         if sp.issparse(X) and X.nnz >= DENSE_FRACTION * self.n * self.p and (
                 self.n * self.p <= DENSE_MAX_ENTRIES):
-            X = X.toarray()
+            full = _full_view(X)
+            X = X.toarray() if full is None else full
         self.sparse = sp.issparse(X)
+        #: stored entries (all n·p of a dense X)
+        self.nnz = int(X.nnz) if self.sparse else self.n * self.p
         self.offset = offset
         self._max_row_nnz = None
         self._row_overlap = None
@@ -239,3 +242,17 @@ class Design:
         if self.sparse:
             return np.asarray(self.csc[:, cols].T @ v)
         return self.dense[:, cols].T @ v
+
+
+def _full_view(X):
+    """The dense ``X`` as a view of the data array of a CSC or CSR matrix that stores every
+    entry once, in order (an F- or C-ordered array: no copy); None for any other matrix."""
+    n, p = X.shape
+    if X.format not in ("csc", "csr") or X.nnz != n * p or X.dtype != np.float64:
+        return None
+    # nnz = n·p and canonical (sorted, no duplicates): every column (row) holds all its entries
+    if not X.has_canonical_format:
+        return None
+    if X.format == "csc":
+        return X.data.reshape(p, n).T
+    return X.data.reshape(n, p)

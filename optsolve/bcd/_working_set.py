@@ -170,14 +170,7 @@ def solve_working_set(
         if "col_sq_norms" not in cache:
             cache["col_sq_norms"] = design.col_sq_norms() / n
         lips = cache["col_sq_norms"]
-    curv = curvature_bound(loss)
-    lips_model = np.maximum(lips * curv, 1e-300)
     w = w0.astype(np.float64, copy=True)
-    b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
-    free_intercept = fit_intercept and loss != K.LOSS_LS
-    zero_start = not (np.any(w) or b)
-    z = np.zeros(n) if zero_start else design.matvec(w) + b
-
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
     if "xty" not in cache:
@@ -185,23 +178,42 @@ def solve_working_set(
     xty = cache["xty"]
     y_sq = float(y @ y) / n
     obj0 = 0.5 * y_sq if loss == K.LOSS_LS else float(np.log(2.0))
-    grad0_scale = max(float(np.max(np.abs(xty), initial=0.0)), 1e-300)
-    if loss != K.LOSS_LS:
-        grad0_scale *= 0.5
     # the duality gap costs passes over the samples: far from the solution (violation above
     # GAP_SKIP * alpha) it is skipped unless someone watches the iterations
     watched = history is not None or callback is not None or bool(verbose)
-
-    if gram_mode:
-        c = xty.copy()
-        grad = G @ w - c
-
-    support = w != 0
+    compiled = l1_gap is not None and not watched and p <= COMPILED_MAX_FEATURES
     n_changes = 0
     identified_at = 0
     n_updates = 0
-    status = 1
     it = 0
+    if gram_mode:
+        c = xty.copy()
+        grad = G @ w - c
+        # few features: the whole outer loop in one compiled call; the loop below then only
+        # confirms the gap on the residual, when the Gram form's rounding could hide it
+        if compiled:
+            it, n_updates, n_changes, identified_at = WK.gram_l1_solve(
+                G, c, y_sq, pens, alphas, *l1_gap, w, grad, rule, INNER_TOL_FACTOR, tol,
+                max_iter, seed)
+            trusted = _trusted_gram_gap(G, c, y_sq, pens, alphas, l1_gap, w, grad, design, tol)
+            if trusted is not None:
+                return EngineResult(w=w, objective=trusted[0], measure=trusted[1], nit=it,
+                                    status=0, gap=trusted[1] * obj0, intercept=0.0,
+                                    n_active_set_changes=n_changes,
+                                    support_identified_at=identified_at, n_updates=n_updates)
+
+    curv = curvature_bound(loss)
+    lips_model = np.maximum(lips * curv, 1e-300)
+    b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
+    free_intercept = fit_intercept and loss != K.LOSS_LS
+    zero_start = not (np.any(w) or b)
+    z = np.zeros(n) if zero_start else design.matvec(w) + b
+    grad0_scale = max(float(np.max(np.abs(xty), initial=0.0)), 1e-300)
+    if loss != K.LOSS_LS:
+        grad0_scale *= 0.5
+
+    support = w != 0
+    status = 1
     measure = np.inf
     objective = np.inf
     keys = np.empty(p)
@@ -211,15 +223,8 @@ def solve_working_set(
     heavy_blocks = False
     reporter = ProgressReporter(max_iter, "bcd", verbose, "gap" if l1_gap else "grad")
     loss_at_z = _LossAtZ()
-    compiled = l1_gap is not None and not watched and p <= COMPILED_MAX_FEATURES
-    # few features: the whole outer loop in one compiled call; the loop below then only
-    # confirms the gap (on the residual, for least squares)
-    if compiled and gram_mode:
-        it, n_updates, n_changes, identified_at = WK.gram_l1_solve(
-            G, c, y_sq, pens, alphas, *l1_gap, w, grad, rule, INNER_TOL_FACTOR, tol, max_iter,
-            seed)
-        support = w != 0
-    elif (compiled and loss == K.LOSS_LOGISTIC and not design.sparse and design.offset is None
+    # few features, logistic on a dense X: the whole outer loop in one compiled call
+    if (compiled and loss == K.LOSS_LOGISTIC and not design.sparse and design.offset is None
           and n * p <= COMPILED_MAX_ENTRIES):
         b, it, n_updates, n_changes, identified_at = _compiled_logistic(
             design, y, pens, alphas, l1_gap, w, z, b, lips_model, free_intercept, grad0_scale,
@@ -235,7 +240,13 @@ def solve_working_set(
                 objective = 0.5 * (y_sq - 2.0 * wc + float(w @ (grad + c))) + _penalty_value(
                     pens, alphas, w)
                 measure = _subgrad_norm(pens, alphas, grad, w) / grad0_scale
-            if measure <= tol or stalled:
+            trusted = None
+            if measure <= tol and l1_gap is not None and p * p <= design.nnz:
+                trusted = _trusted_gram_gap(G, c, y_sq, pens, alphas, l1_gap, w, grad, design,
+                                            tol)
+            if trusted is not None:
+                objective, measure = trusted
+            elif measure <= tol or stalled:
                 # the p-space formulas cancel when the residual is small: confirm with the
                 # residual itself (one pass over the data) and resynchronize the gradient
                 if l1_gap is not None and not design.sparse and n * p <= COMPILED_MAX_ENTRIES:
@@ -363,6 +374,18 @@ def solve_working_set(
                         gap=measure * obj0 if l1_gap is not None else np.nan, intercept=b,
                         n_active_set_changes=n_changes, support_identified_at=identified_at,
                         n_updates=n_updates)
+
+
+def _trusted_gram_gap(G, c, y_sq, pens, alphas, l1_gap, w, grad, design, tol):
+    """``(objective, relative gap)`` from the Gram form when its rounding error
+    (:func:`._working_set_kernels.gram_l1_gap_bounded`; ``grad`` recomputed in place) cannot
+    take the gap above ``tol``, else None: the caller confirms on the residual."""
+    offset = design.offset if design.offset is not None else np.zeros(design.p)
+    objective, measure, error = WK.gram_l1_gap_bounded(G, c, y_sq, pens, alphas, *l1_gap, w,
+                                                       grad, offset, design.n)
+    if measure + error <= tol:
+        return objective, measure
+    return None
 
 
 def _compiled_logistic(design, y, pens, alphas, l1_gap, w, z, b, lips, free_intercept,
