@@ -37,9 +37,14 @@ class Design:
         self.n, self.p = X.shape
         # a sparse matrix that is mostly full and small is faster dense: BLAS products and
         # Gram matrices instead of index chasing
+        #: the canonical sparse matrix a dense X was made from: its column norms and largest
+        #: entry cost a pass over the non-zeros only
+        self._source = None
         if sp.issparse(X) and X.nnz >= DENSE_FRACTION * self.n * self.p and (
                 self.n * self.p <= DENSE_MAX_ENTRIES):
             full = _full_view(X)
+            if full is None and X.format in ("csc", "csr") and X.has_canonical_format:
+                self._source = X
             X = X.toarray() if full is None else full
         self.sparse = sp.issparse(X)
         #: stored entries (all n·p of a dense X)
@@ -142,9 +147,16 @@ class Design:
         return out
 
     def col_sq_norms(self) -> np.ndarray:
+        src = self._source
         if self.sparse:
             sq = np.empty(self.p)
             K.csc_col_sq_norms(self.csc.indptr, self.csc.data, sq)
+        elif src is not None and src.format == "csc":
+            sq = np.empty(self.p)
+            K.csc_col_sq_norms(src.indptr, np.asarray(src.data, dtype=np.float64), sq)
+        elif src is not None:
+            data = np.asarray(src.data, dtype=np.float64)
+            sq = np.bincount(src.indices, weights=data * data, minlength=self.p)
         else:
             sq = np.einsum("ij,ij->j", self.dense, self.dense)
         if self.offset is not None:
@@ -209,8 +221,8 @@ class Design:
         """float32 copy of a dense X (made once), None when its entries would overflow a
         float32 Gram matrix."""
         if self._dense32 is None:
-            big = max(float(self.dense.max(initial=0.0)),
-                      -float(self.dense.min(initial=0.0))) ** 2 * self.n
+            values = self.dense if self._source is None else self._source.data
+            big = max(float(values.max(initial=0.0)), -float(values.min(initial=0.0))) ** 2 * self.n
             self._dense32 = self.dense.astype(np.float32) if big < SINGLE_MAX else False
         return self._dense32 if self._dense32 is not False else None
 
