@@ -78,8 +78,10 @@ MAX_FORCING = 0.3
 HEAVY_BLOCK_PASSES = 1.0
 #: least-squares blocks cheaper than a pass over the data are solved to this forcing term
 LS_FORCING = 1e-2
-#: smallest working set (the first greedy block)
-MIN_WORKING_SET = 50
+#: smallest working set (the first greedy block; then twice the support): a first block much
+#: larger than the support costs the Newton iterations that shrink the support again
+#: (on mushrooms and dna, L1-logistic, 25 is 5-25 % faster than 50; skglm starts at 10)
+MIN_WORKING_SET = 25
 #: use the full Gram matrix when forming it costs less than this many passes over the data
 GRAM_PASSES = 40
 #: and when it has at most this many columns
@@ -165,11 +167,8 @@ def solve_working_set(
         if "gram" not in cache:
             cache["gram"] = design.gram(np.arange(p)) / n
         G = cache["gram"]
-        lips = np.maximum(np.diag(G), 0.0)  # the column norms, without another pass
-    else:
-        if "col_sq_norms" not in cache:
-            cache["col_sq_norms"] = design.col_sq_norms() / n
-        lips = cache["col_sq_norms"]
+    elif "col_sq_norms" not in cache:
+        cache["col_sq_norms"] = design.col_sq_norms() / n
     w = w0.astype(np.float64, copy=True)
     # scale of the stopping measures: the objective / the gradient at w = 0
     # (least squares: loss'(0) = -y; logistic: loss'(0) = -y/2, so both need only Xᵀy)
@@ -202,8 +201,9 @@ def solve_working_set(
                                     n_active_set_changes=n_changes,
                                     support_identified_at=identified_at, n_updates=n_updates)
 
-    curv = curvature_bound(loss)
-    lips_model = np.maximum(lips * curv, 1e-300)
+    # the column norms (from the Gram diagonal, without another pass)
+    lips = np.maximum(np.diag(G), 0.0) if gram_mode else cache["col_sq_norms"]
+    lips_model = np.maximum(lips * curvature_bound(loss), 1e-300)
     b = float(intercept0) if (fit_intercept and loss != K.LOSS_LS) else 0.0
     free_intercept = fit_intercept and loss != K.LOSS_LS
     zero_start = not (np.any(w) or b)
