@@ -37,10 +37,18 @@ class Design:
         self.n, self.p = X.shape
         # a sparse matrix that is mostly full and small is faster dense: BLAS products and
         # Gram matrices instead of index chasing
+        #: the canonical sparse matrix a dense X was made from: its column norms and largest
+        #: entry cost a pass over the non-zeros only
+        self._source = None
         if sp.issparse(X) and X.nnz >= DENSE_FRACTION * self.n * self.p and (
                 self.n * self.p <= DENSE_MAX_ENTRIES):
-            X = X.toarray()
+            full = _full_view(X)
+            if full is None and X.format in ("csc", "csr") and X.has_canonical_format:
+                self._source = X
+            X = X.toarray() if full is None else full
         self.sparse = sp.issparse(X)
+        #: stored entries (all n·p of a dense X)
+        self.nnz = int(X.nnz) if self.sparse else self.n * self.p
         self.offset = offset
         self._max_row_nnz = None
         self._row_overlap = None
@@ -139,9 +147,16 @@ class Design:
         return out
 
     def col_sq_norms(self) -> np.ndarray:
+        src = self._source
         if self.sparse:
             sq = np.empty(self.p)
             K.csc_col_sq_norms(self.csc.indptr, self.csc.data, sq)
+        elif src is not None and src.format == "csc":
+            sq = np.empty(self.p)
+            K.csc_col_sq_norms(src.indptr, np.asarray(src.data, dtype=np.float64), sq)
+        elif src is not None:
+            data = np.asarray(src.data, dtype=np.float64)
+            sq = np.bincount(src.indices, weights=data * data, minlength=self.p)
         else:
             sq = np.einsum("ij,ij->j", self.dense, self.dense)
         if self.offset is not None:
@@ -206,8 +221,8 @@ class Design:
         """float32 copy of a dense X (made once), None when its entries would overflow a
         float32 Gram matrix."""
         if self._dense32 is None:
-            big = max(float(self.dense.max(initial=0.0)),
-                      -float(self.dense.min(initial=0.0))) ** 2 * self.n
+            values = self.dense if self._source is None else self._source.data
+            big = max(float(values.max(initial=0.0)), -float(values.min(initial=0.0))) ** 2 * self.n
             self._dense32 = self.dense.astype(np.float32) if big < SINGLE_MAX else False
         return self._dense32 if self._dense32 is not False else None
 
@@ -239,3 +254,17 @@ class Design:
         if self.sparse:
             return np.asarray(self.csc[:, cols].T @ v)
         return self.dense[:, cols].T @ v
+
+
+def _full_view(X):
+    """The dense ``X`` as a view of the data array of a CSC or CSR matrix that stores every
+    entry once, in order (an F- or C-ordered array: no copy); None for any other matrix."""
+    n, p = X.shape
+    if X.format not in ("csc", "csr") or X.nnz != n * p or X.dtype != np.float64:
+        return None
+    # nnz = n·p and canonical (sorted, no duplicates): every column (row) holds all its entries
+    if not X.has_canonical_format:
+        return None
+    if X.format == "csc":
+        return X.data.reshape(p, n).T
+    return X.data.reshape(n, p)

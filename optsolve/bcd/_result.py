@@ -47,10 +47,12 @@ def to_optimize_result(out: EngineResult, *, x, measure_name: str, tol: float,
     success, the message comes from the shared status table, an unsuccessful run warns
     (naming ``solver``; ``stacklevel`` points the warning at the caller of the public
     function)."""
-    xp = get_namespace(out.w)
     status = out.status
-    finite = bool(np.isfinite(float(out.objective)) and np.isfinite(float(out.measure))) and bool(
-        to_float(xp.isfinite(out.w).all()))
+    finite = bool(np.isfinite(float(out.objective)) and np.isfinite(float(out.measure)))
+    if finite:
+        w = out.w
+        xp = np if isinstance(w, np.ndarray) else get_namespace(w)
+        finite = bool(to_float(xp.isfinite(w).all()))
     if not finite and status != Status.CALLBACK_STOP:
         status = Status.NON_FINITE
     status = Status(int(status))

@@ -99,6 +99,17 @@ NONNEG = (PEN_POS, PEN_L1_POS)
 SMOOTH = (PEN_NONE, PEN_L2)
 
 
+def _membership(codes) -> np.ndarray:
+    """Boolean table indexed by code: ``table[pens]`` is ``np.isin(pens, codes)`` without
+    its sort (these helpers run on every Newton step of the working-set engine)."""
+    table = np.zeros(max(PENALTY_CODES.values()) + 1, dtype=bool)
+    table[list(codes)] = True
+    return table
+
+
+_IS_KINKED, _IS_NONNEG, _IS_SMOOTH = _membership(KINKED), _membership(NONNEG), _membership(SMOOTH)
+
+
 @dataclass(frozen=True)
 class L1:
     """``α ‖w‖₁``, optionally restricted to ``w ≥ 0`` (the non-negative L1 problem).
@@ -307,7 +318,7 @@ def min_norm_subgradients(pens, alphas, grad, w) -> np.ndarray:
     s[z] = np.sign(grad[z]) * np.maximum(np.abs(grad[z]) - alphas[z], 0.0)
     l2 = pens == PEN_L2
     s[l2] += alphas[l2] * w[l2]
-    pos = np.isin(pens, NONNEG)
+    pos = _IS_NONNEG[pens]
     s[pos] += np.where(pens[pos] == PEN_L1_POS, alphas[pos], 0.0)
     at_zero = pos & (w <= 0)
     s[at_zero] = np.minimum(s[at_zero], 0.0)
@@ -321,13 +332,13 @@ def ridge(pens, alphas) -> np.ndarray:
 
 def is_smooth(pens) -> bool:
     """Whether every coordinate's penalty is differentiable."""
-    return bool(np.all(np.isin(pens, SMOOTH)))
+    return bool(np.all(_IS_SMOOTH[pens]))
 
 
 def manifold_gradient(grad, w, pens, alphas):
     """Gradient of the smooth restriction of the objective to the current sign pattern, and
     the penalty's diagonal curvature there (:func:`ridge`)."""
-    kinked = np.isin(pens, KINKED)
+    kinked = _IS_KINKED[pens]
     mg = grad + np.where(kinked, alphas * np.sign(w), 0.0)
     curv = ridge(pens, alphas)
     return mg + curv * w, curv
@@ -335,14 +346,14 @@ def manifold_gradient(grad, w, pens, alphas):
 
 def signs_kept(pens, old, new) -> bool:
     """Whether ``new`` stays on the manifold of ``old``: same signs at kinks, constraints held."""
-    kinked = np.isin(pens, KINKED)
-    pos = np.isin(pens, NONNEG)
+    kinked = _IS_KINKED[pens]
+    pos = _IS_NONNEG[pens]
     return bool(np.all(np.sign(new[kinked]) == np.sign(old[kinked])) and np.all(new[pos] > 0))
 
 
 def penalty_slope(pens, alphas, v, d) -> float:
     """Right derivative of ``Σ pen_j(v_j + t d_j)`` at t = 0 (feasible ``v`` and direction)."""
-    kinked = np.isin(pens, KINKED)
+    kinked = _IS_KINKED[pens]
     sgn = np.where(v != 0, np.sign(v), np.sign(d))
     slope = float(np.sum(alphas[kinked] * sgn[kinked] * d[kinked]))
     return slope + float(np.sum(ridge(pens, alphas) * v * d))

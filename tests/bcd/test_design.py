@@ -64,3 +64,49 @@ def test_mixed_precision_newton_reaches_the_float64_solution(monkeypatch):
     assert mixed.success and exact.success
     assert duality_gap(Logistic(), L1(alpha), X, y, mixed.x)[1] <= 1e-9
     np.testing.assert_allclose(mixed.x, exact.x, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_full_sparse_matrix_is_read_as_a_dense_view(fmt):
+    """Every entry stored once, in order: the dense design is a view of the data array."""
+    X, _ = _data(4, n=50, p=7)
+    M = sp.csc_matrix(X) if fmt == "csc" else sp.csr_matrix(X)
+    assert M.nnz == X.size
+    design = Design(M)
+    assert not design.sparse
+    assert np.shares_memory(design.dense, M.data)
+    np.testing.assert_array_equal(design.dense, X)
+    cols = np.arange(7)
+    np.testing.assert_allclose(design.gram(cols), X.T @ X, rtol=1e-12)
+
+
+def test_full_sparse_matrix_with_duplicates_is_summed_not_viewed():
+    X, _ = _data(5, n=6, p=3)
+    # the same n·p stored entries, one column holding a duplicate of its first row and no
+    # entry for its last: not canonical, so the dense design is scipy's (summed) copy
+    indptr = np.array([0, 6, 12, 18])
+    indices = np.tile(np.arange(6), 3)
+    indices[12:18] = [0, 0, 1, 2, 3, 4]
+    M = sp.csc_matrix((X.T.ravel(), indices, indptr), shape=(6, 3))
+    design = Design(M)
+    assert not np.shares_memory(design.dense, M.data)
+    np.testing.assert_array_equal(design.dense, M.toarray())
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_column_norms_of_a_densified_sparse_matrix_come_from_its_non_zeros(fmt):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((80, 12)) * (rng.random((80, 12)) < 0.4)
+    M = sp.csc_matrix(X) if fmt == "csc" else sp.csr_matrix(X)
+    design = Design(M)
+    assert not design.sparse  # 40 % dense: stored densely
+    np.testing.assert_allclose(design.col_sq_norms(), (X**2).sum(axis=0), rtol=1e-13)
+    offset = X.mean(axis=0)
+    centred = Design(M, offset)
+    np.testing.assert_allclose(centred.col_sq_norms(), ((X - offset) ** 2).sum(axis=0),
+                               rtol=1e-10)
+    # the float32 copy is refused on the largest non-zero as on the dense entries
+    big = Design(M * 1e20)
+    w = rng.uniform(0.0, 0.25, 80)
+    np.testing.assert_allclose(big.gram(np.arange(4), w, single=True),
+                               big.gram(np.arange(4), w), rtol=0)

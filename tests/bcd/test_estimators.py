@@ -102,3 +102,37 @@ def test_multinomial_classifier(helpers, penalty):
     else:
         assert clf.dual_gap_ < 1e-6
     assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([0.0, 1.0, 2.5]),           # a non-integral float
+    np.array([0.0, 1.0, 1e20]),          # integral, but not through int64 (type_of_target)
+])
+def test_classifier_refuses_continuous_targets_as_scikit_learn_does(labels):
+    from sklearn.utils.multiclass import type_of_target
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = labels[np.arange(30) % 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # its cast of 1e20 to int64
+        assert type_of_target(y) == "continuous"
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        GreedyBCDClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize("y", [
+    np.array([-1.0, 1.0] * 15), np.array([True, False] * 15), np.arange(30) % 3,
+    np.array(["a", "b", "c"] * 10),
+])
+def test_classifier_accepts_discrete_targets_of_every_dtype(y):
+    X = np.random.default_rng(1).standard_normal((30, 3))
+    clf = GreedyBCDClassifier(alpha=0.01).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, np.unique(y))
+
+
+def test_classifier_warns_when_classes_outnumber_half_the_samples():
+    X = np.random.default_rng(2).standard_normal((30, 2))
+    y = np.arange(30) % 20
+    with pytest.warns(UserWarning, match="number of unique classes is greater than 50%"):
+        GreedyBCDClassifier(alpha=0.5).fit(X, y)

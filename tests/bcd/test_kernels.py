@@ -454,3 +454,16 @@ def test_l1_least_squares_gap_kernels(positive, centred):
     obj_g, rel_gap = WK.gram_l1_gap(G, c, y_sq, pens, alphas, alpha, positive, w, G @ w - c)
     np.testing.assert_allclose(obj_g, primal, rtol=1e-10)
     np.testing.assert_allclose(rel_gap, max(primal - dual, 0.0) / (0.5 * y_sq), rtol=1e-9)
+    # the bounded Gram gap: the same values, ``grad`` recomputed in place from a stale
+    # one, and the rounding bound γ s² (2 + max ν s / α) / (y_sq / 2) of its docstring
+    stale = rng.standard_normal(p)
+    obj_b, rel_b, err = WK.gram_l1_gap_bounded(G, c, y_sq, pens, alphas, alpha, positive, w,
+                                               stale, offset, n)
+    np.testing.assert_allclose(stale, G @ w - c, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose([obj_b, rel_b], [obj_g, rel_gap], rtol=1e-12)
+    nu = np.sqrt(np.diag(G) + offset**2)  # the uncentred column norms / √n
+    np.testing.assert_allclose(nu, np.sqrt((X**2).sum(axis=0) / n), rtol=1e-12)
+    spread = np.sqrt(y_sq) + np.abs(w) @ nu
+    gamma = (n + p) * np.finfo(np.float64).eps
+    want = gamma * spread**2 * (2.0 + nu.max() * spread / alpha) / (0.5 * y_sq)
+    np.testing.assert_allclose(err, want, rtol=1e-12)
