@@ -9,7 +9,10 @@
   previous answer (warm start) to ``‖∇f_i(θ) − v‖ ≤ 1e-12 · max(1, ‖v‖)``
   (:func:`._kernels.logistic_conjugate_grad`); the Newton steps are reported separately
   (``n_inner_steps``). One conjugate-gradient call counts as one local gradient, as in Scaman et
-  al. (2017), whose lower bounds are stated for this oracle.
+  al. (2017), whose lower bounds are stated for this oracle. A node with fewer rows than
+  features (``m_i < d``) solves each Newton system in its row space by Woodbury, an
+  ``m_i x m_i`` Cholesky of ``reg·I + W G̃_i W`` with the Gram matrix ``G̃_i = X̃_iX̃_iᵀ`` formed
+  once (``Σ m_i² < N d`` floats in all); the others factor the ``d x d`` Hessian.
 
 Implicit centring (``DecentralizedProblem(center=μ)``): the rows are read as ``x̃ = x − μ``
 without forming them. For ridge, with ``m_i`` rows, ``s_i = X_iᵀ1`` and ``β_i = 1ᵀb_i``,
@@ -32,6 +35,36 @@ def _dense(M):
     return M.toarray() if sp.issparse(M) else np.asarray(M)
 
 
+def _row_space_grams(p, d: int):
+    """``(gram, gram_off, side)``: the flat centred Gram blocks ``G̃_i = X̃_iX̃_iᵀ`` of the nodes
+    with ``m_i < d`` (node i's block at ``gram_off[i]``, −1 for the feature-space nodes) and the
+    side of the square Newton work matrix (``d`` if any node works in feature space)."""
+    n = p.offsets.size - 1
+    m = np.diff(p.offsets)
+    use = m < d
+    gram_off = np.full(n, -1, dtype=np.int64)
+    sizes = np.where(use, m * m, 0)
+    gram_off[use] = (np.cumsum(sizes) - sizes)[use]
+    gram = np.empty(int(sizes.sum()))
+    centred = p.center.shape[0] > 0
+    for i in np.flatnonzero(use):
+        s, e = p.offsets[i], p.offsets[i + 1]
+        if p.is_sparse:
+            lo, hi = p.indptr[s], p.indptr[e]
+            Xi = sp.csr_matrix((p.data[lo:hi], p.indices[lo:hi], p.indptr[s:e + 1] - lo),
+                               shape=(e - s, d))
+            G = _dense(Xi @ Xi.T)
+        else:
+            Xi = p.X[s:e]
+            G = Xi @ Xi.T
+        if centred:  # (X − 1μᵀ)(X − 1μᵀ)ᵀ from the rows as given
+            a = np.asarray(Xi @ p.center, dtype=np.float64).ravel()
+            G = G - a[:, None] - a[None, :] + float(p.center @ p.center)
+        gram[gram_off[i]:gram_off[i] + sizes[i]] = np.asarray(G, dtype=np.float64).ravel()
+    side = d if not use.all() else int(m.max(initial=0))
+    return gram, gram_off, side
+
+
 class ConjugateOracle:
     """``∇f_i*`` for every node of a :class:`~optsolve.decentralized.DecentralizedProblem`."""
 
@@ -44,8 +77,15 @@ class ConjugateOracle:
         N, r = problem.n_samples_total, problem.packed.reg
         self.n_inner_steps = 0
         self.theta = np.zeros((n, d))  # logistic warm starts
-        self.work = (np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d), np.empty(d))
         mu = getattr(problem, "center", None)
+        self.gram, self.gram_off = np.zeros(0), np.full(n, -1, dtype=np.int64)
+        side = d
+        if not self.is_ridge:
+            self.gram, self.gram_off, side = _row_space_grams(problem.packed, d)
+        m_max = int(np.max(np.diff(problem.packed.offsets), initial=0))
+        self.work = (self.gram, self.gram_off, np.empty(side * side), np.empty(d), np.empty(d),
+                     np.empty(d), np.empty(d), np.empty(m_max), np.empty(m_max),
+                     np.empty(m_max))
         if self.is_ridge:
             self.H_inv = np.empty((n, d, d))
             self.shift = np.empty((n, d))
