@@ -31,14 +31,20 @@ INNER_RTOL = 1e-12
 INNER_MAX_STEPS = 60
 #: Armijo constant of the Newton backtracking
 ARMIJO = 1e-4
+#: a chord step (last Newton Hessian) is kept only if it cuts ‖∇f_i(θ) − v‖ by this factor;
+#: one refactorization costs about as much as 10–20 chord steps
+CHORD_CONTRACTION = 0.25
+#: chord steps (linear convergence) go on to ``CHORD_TARGET · tol`` while they contract, so that
+#: they stop about as far below the tolerance as a last quadratic Newton step would
+CHORD_TARGET = 1e-2
 
 
 @njit(cache=True, fastmath=True)
-def cholesky_solve(H, b, out):
-    """``out ← H⁻¹ b`` for symmetric positive definite H, by Cholesky ``H = LLᵀ`` (H
-    overwritten by its lower factor; in place), then ``L u = b`` and ``Lᵀ out = u``.
-    Row-oriented dot products, reassociated (``fastmath``) so that they vectorize: as fast as
-    LAPACK on one thread at these sizes, without its thread pool on a loaded machine."""
+def cholesky_factor(H):
+    """``H ← L``, the lower Cholesky factor of the symmetric positive definite H (``H = LLᵀ``;
+    in place, the strict upper triangle left as it was). Row-oriented dot products,
+    reassociated (``fastmath``) so that they vectorize: as fast as LAPACK on one thread at
+    these sizes, without its thread pool on a loaded machine."""
     d = H.shape[0]
     for j in range(d):
         s = H[j, j]
@@ -51,28 +57,39 @@ def cholesky_solve(H, b, out):
             for k in range(j):
                 s -= H[i, k] * H[j, k]
             H[i, j] = s * inv
-    for i in range(d):  # L u = b
+
+
+@njit(cache=True, fastmath=True)
+def cholesky_apply(Lf, b, out):
+    """``out ← (LLᵀ)⁻¹ b`` with the lower factor ``Lf``: ``L u = b``, then ``Lᵀ out = u``."""
+    d = Lf.shape[0]
+    for i in range(d):
         s = b[i]
         for k in range(i):
-            s -= H[i, k] * out[k]
-        out[i] = s / H[i, i]
-    for i in range(d - 1, -1, -1):  # Lᵀ x = u
+            s -= Lf[i, k] * out[k]
+        out[i] = s / Lf[i, i]
+    for i in range(d - 1, -1, -1):
         s = out[i]
         for k in range(i + 1, d):
-            s -= H[k, i] * out[k]
-        out[i] = s / H[i, i]
+            s -= Lf[k, i] * out[k]
+        out[i] = s / Lf[i, i]
 
 
 @njit(cache=True)
-def newton_direction_features(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
-                              center, theta, g, Hbuf, sx, step):
-    """``step ← H⁻¹ g`` with the Hessian of the logistic node in feature space,
-    ``H = (1/N) Σ_r c_r x̃_r x̃_rᵀ + reg·I`` (``c_r = σ(z_r)σ(−z_r)``, ``z_r = x̃_rᵀθ``),
-    accumulated from the rows as given plus the rank-two correction
-    ``− s μᵀ − μ sᵀ + (Σ_r c_r) μμᵀ``, ``s = Σ_r c_r x_r`` (``sx``): a sparse X is never
-    densified. ``d x d`` work: the Cholesky costs d³/3."""
+def cholesky_solve(H, b, out):
+    """``out ← H⁻¹ b`` for symmetric positive definite H (overwritten by its lower factor)."""
+    cholesky_factor(H)
+    cholesky_apply(H, b, out)
+
+
+@njit(cache=True)
+def hessian_features(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg, center,
+                     theta, H, sx):
+    """``H ← (1/N) Σ_r c_r x̃_r x̃_rᵀ + reg·I``, the Hessian of the logistic node in feature
+    space (``c_r = σ(z_r)σ(−z_r)``, ``z_r = x̃_rᵀθ``), accumulated from the rows as given
+    plus the rank-two correction ``− s μᵀ − μ sᵀ + (Σ_r c_r) μμᵀ``, ``s = Σ_r c_r x_r``
+    (``sx``): a sparse X is never densified."""
     d = theta.shape[0]
-    H = Hbuf[:d * d].reshape((d, d))
     for a in range(d):
         for b in range(d):
             H[a, b] = 0.0
@@ -101,39 +118,43 @@ def newton_direction_features(is_sparse, X, indptr, indices, data, start, stop, 
         for a in range(d):
             for b in range(d):
                 H[a, b] += (c_sum * center[a] - sx[a]) * center[b] - center[a] * sx[b]
-    cholesky_solve(H, g, step)
 
 
 @njit(cache=True)
-def newton_direction_rows(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
-                          center, theta, g, gram, Hbuf, wv, u, q, step):
-    """``step ← H⁻¹ g`` for the same Hessian ``H = reg·I + X̃ᵀCX̃`` (``C = diag(c_r/N)``) in
-    the row space of the node's ``m = stop − start`` rows, for ``m < d``. With ``W = C^{1/2}``
-    and the node's centred Gram matrix ``G̃ = X̃X̃ᵀ`` (``gram``, m x m, formed once), Woodbury
-    gives
-
-        H⁻¹ g = (g − X̃ᵀ W M⁻¹ W X̃ g) / reg,    M = reg·I + W G̃ W,
-
-    an ``m x m`` Cholesky (m³/3) instead of a ``d x d`` one; ``X̃ v = Xv − (μᵀv) 1`` and
-    ``X̃ᵀ w = Xᵀw − (1ᵀw) μ`` read the rows as given. ``wv, u, q`` are m-vectors of work."""
+def woodbury_matrix(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg, center,
+                    theta, gram, M, wv):
+    """``M ← reg·I + W G̃ W`` and ``wv ← diag(W)``, ``W = C^{1/2}``, ``C = diag(c_r/N)``:
+    the Newton matrix of the logistic node in the row space of its ``m = stop − start`` rows
+    (``gram`` = ``G̃ = X̃X̃ᵀ``, m x m), used by :func:`woodbury_apply`."""
     m = stop - start
-    d = theta.shape[0]
-    M = Hbuf[:m * m].reshape((m, m))
     shift = center_dot(center, theta)
-    gc = center_dot(center, g)
     for k in range(m):
-        r = start + k
-        z = row_dot(is_sparse, X, indptr, indices, data, r, theta) - shift
+        z = row_dot(is_sparse, X, indptr, indices, data, start + k, theta) - shift
         s = 1.0 / (1.0 + np.exp(-abs(z)))
-        w = np.sqrt(s * (1.0 - s) * inv_n)
-        wv[k] = w
-        u[k] = w * (row_dot(is_sparse, X, indptr, indices, data, r, g) - gc)
+        wv[k] = np.sqrt(s * (1.0 - s) * inv_n)
     for a in range(m):
         wa = wv[a]
         for b in range(m):
             M[a, b] = wa * gram[a, b] * wv[b]
         M[a, a] += reg
-    cholesky_solve(M, u[:m], q[:m])
+
+
+@njit(cache=True)
+def woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, Lf, wv, g,
+                   u, q, step):
+    """``step ← H⁻¹ g`` for ``H = reg·I + X̃ᵀW²X̃`` from the Cholesky factor ``Lf`` of
+    ``M = reg·I + W G̃ W`` (Woodbury)::
+
+        H⁻¹ g = (g − X̃ᵀ W M⁻¹ W X̃ g) / reg,
+
+    ``O(nnz + m²)``; ``X̃ v = Xv − (μᵀv) 1`` and ``X̃ᵀ w = Xᵀw − (1ᵀw) μ`` read the rows as
+    given. ``u, q`` are m-vectors of work."""
+    m = stop - start
+    d = g.shape[0]
+    gc = center_dot(center, g)
+    for k in range(m):
+        u[k] = wv[k] * (row_dot(is_sparse, X, indptr, indices, data, start + k, g) - gc)
+    cholesky_apply(Lf, u[:m], q[:m])
     for a in range(d):
         step[a] = g[a]
     q_sum = 0.0
@@ -151,36 +172,91 @@ def newton_direction_rows(is_sparse, X, indptr, indices, data, start, stop, inv_
 
 
 @njit(cache=True)
+def _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg, center, v,
+                   theta, g):
+    """``g ← ∇f_i(θ) − v``; returns ``‖g‖``."""
+    local_grad_into(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop, theta,
+                    inv_n, reg, g, center)
+    gnorm2 = 0.0
+    for a in range(g.shape[0]):
+        g[a] -= v[a]
+        gnorm2 += g[a] * g[a]
+    return np.sqrt(gnorm2)
+
+
+@njit(cache=True)
 def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg,
-                            center, v, theta, gram, Hbuf, g, step, cand, sx, wv, u, q):
+                            center, v, theta, gram, fac, facw, has_fac, Hbuf, g, step, cand,
+                            gc, sx, wv, u, q, stats):
     """``θ ← ∇f_i*(v) = argmin_θ f_i(θ) − ⟨v, θ⟩`` for the logistic node owning rows
     ``start:stop`` (``f_i(θ) = (1/N) Σ_r log(1 + e^{−y_r x̃_rᵀθ}) + (reg/2)‖θ‖²``, x̃_r =
-    x_r − μ with ``center`` μ, x̃_r = x_r when ``center`` is empty), by damped Newton from the
-    given θ (warm start; in place) until ``‖∇f_i(θ) − v‖ ≤ INNER_RTOL · max(1, ‖v‖)``, with
-    Armijo backtracking on ``f_i − ⟨v, ·⟩``. The Newton system is solved in the row space
-    (:func:`newton_direction_rows`, Woodbury) when ``gram`` holds the node's m x m Gram
-    matrix, else in feature space (:func:`newton_direction_features`); both solve the same
-    system. ``Hbuf, g, step, cand, sx, wv, u, q`` are work arrays. Returns the Newton steps
-    taken."""
+    x_r − μ with ``center`` μ, x̃_r = x_r when ``center`` is empty), from the given θ (warm
+    start; in place) until ``‖∇f_i(θ) − v‖ ≤ INNER_RTOL · max(1, ‖v‖)``.
+
+    Steps ``θ ← θ − t H⁻¹(∇f_i(θ) − v)``:
+
+    * Newton (``H`` the Hessian at θ, Armijo backtracking on ``f_i − ⟨v, ·⟩``), its system
+      solved in the row space when ``gram`` holds the node's m x m Gram matrix
+      (:func:`woodbury_matrix`, m < d) or else in feature space (:func:`hessian_features`);
+    * chord (``H`` the node's last Newton Hessian, kept factored in ``fac`` (and its weights in
+      ``facw``) when ``fac`` is not empty; ``t = 1``), accepted only when it cuts the residual
+      by ``CHORD_CONTRACTION``, else a Newton step is taken from the same θ; chord steps go on
+      to ``CHORD_TARGET · tol`` (linear, not quadratic, convergence). Warm-started calls of the
+      dual methods move v a little, so most calls need no new factorization.
+
+    ``has_fac[0]`` says whether ``fac`` holds a factor. ``Hbuf, g, step, cand, gc, sx, wv, u,
+    q`` are work arrays. ``stats[0] +=`` steps taken (Newton and chord), ``stats[1] +=``
+    factorizations. Returns the steps taken."""
     d = theta.shape[0]
     rows = gram.shape[0] > 0
+    keep = fac.shape[0] > 0
+    m = stop - start
+    side = m if rows else d
+    F = fac if keep else Hbuf[:side * side].reshape((side, side))
+    W = facw if keep else wv
+    chord = keep and has_fac[0] != 0
     tol = INNER_RTOL * max(1.0, np.sqrt(np.sum(v * v)))
     n_steps = 0
+    gnorm = _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg,
+                           center, v, theta, g)
     for _ in range(INNER_MAX_STEPS):
-        local_grad_into(LOSS_LOGISTIC, is_sparse, X, indptr, indices, data, y, start, stop,
-                        theta, inv_n, reg, g, center)
-        gnorm2 = 0.0
-        for a in range(d):
-            g[a] -= v[a]
-            gnorm2 += g[a] * g[a]
-        if np.sqrt(gnorm2) <= tol:
+        if gnorm <= tol and not (chord and gnorm > CHORD_TARGET * tol):
             break
+        if chord:
+            if rows:
+                woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, F,
+                               W, g, u, q, step)
+            else:
+                cholesky_apply(F, g, step)
+            for a in range(d):
+                cand[a] = theta[a] - step[a]
+            cnorm = _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n,
+                                   reg, center, v, cand, gc)
+            if cnorm <= CHORD_CONTRACTION * gnorm:
+                for a in range(d):
+                    theta[a] = cand[a]
+                    g[a] = gc[a]
+                gnorm = cnorm
+                n_steps += 1
+                continue
+            if gnorm <= tol:  # stalled below the tolerance (rounding): done
+                break
+            chord = False  # too slow a contraction: a fresh Newton step from θ
         if rows:
-            newton_direction_rows(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
-                                  center, theta, g, gram, Hbuf, wv, u, q, step)
+            woodbury_matrix(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
+                            center, theta, gram, F, W)
+            cholesky_factor(F)
+            woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, F, W,
+                           g, u, q, step)
         else:
-            newton_direction_features(is_sparse, X, indptr, indices, data, start, stop, inv_n,
-                                      reg, center, theta, g, Hbuf, sx, step)
+            hessian_features(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
+                             center, theta, F, sx)
+            cholesky_factor(F)
+            cholesky_apply(F, g, step)
+        stats[1] += 1
+        if keep:
+            has_fac[0] = 1
+            chord = True
         slope = 0.0  # Newton direction −step
         for a in range(d):
             slope -= g[a] * step[a]
@@ -205,32 +281,53 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
         for a in range(d):
             theta[a] -= t * step[a]
         n_steps += 1
+        gnorm = _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg,
+                               center, v, theta, g)
+    stats[0] += n_steps
     return n_steps
 
 
 @njit(cache=True)
-def _node_gram(gram, gram_off, offsets, i):
-    """Node i's m x m Gram block of the flat ``gram`` (an empty 2-D view when node i works
-    in feature space, ``gram_off[i] < 0``)."""
+def _node_views(gram, gram_off, fac, fac_off, facw, has_fac, offsets, d, i):
+    """Node i's Gram block (m x m; empty when it works in feature space, ``gram_off[i] < 0``),
+    its kept factor (m x m or d x d; empty without factor keeping, ``fac_off[i] < 0``), its
+    factor weights (``facw[rows]``) and its ``has_fac`` flag, as views of the flat arrays."""
+    s, e = offsets[i], offsets[i + 1]
+    m = e - s
     o = gram_off[i]
-    if o < 0:
-        return gram[:0].reshape((0, 0))
-    m = offsets[i + 1] - offsets[i]
-    return gram[o:o + m * m].reshape((m, m))
+    G = gram[:0].reshape((0, 0)) if o < 0 else gram[o:o + m * m].reshape((m, m))
+    side = d if o < 0 else m
+    f = fac_off[i]
+    F = fac[:0].reshape((0, 0)) if f < 0 else fac[f:f + side * side].reshape((side, side))
+    Wf = facw[:0] if f < 0 else facw[s:e]
+    return G, F, Wf, has_fac[i:i + 1]
+
+
+@njit(cache=True)
+def logistic_conjugate_node(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, center,
+                            i, v, Theta, gram, gram_off, fac, fac_off, facw, has_fac, Hbuf, g,
+                            step, cand, gc, sx, wv, u, q, stats):
+    """``Theta[i] ← ∇f_i*(v)`` (:func:`logistic_conjugate_grad` on node i's views of the flat
+    per-node arrays); returns the steps taken."""
+    G, F, Wf, hf = _node_views(gram, gram_off, fac, fac_off, facw, has_fac, offsets,
+                               Theta.shape[1], i)
+    return logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
+                                   offsets[i + 1], inv_n, reg, center, v, Theta[i], G, F, Wf,
+                                   hf, Hbuf, g, step, cand, gc, sx, wv, u, q, stats)
 
 
 @njit(cache=True)
 def logistic_conjugate_all(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, center,
-                           V, Theta, gram, gram_off, Hbuf, g, step, cand, sx, wv, u, q):
-    """``Theta[i] ← ∇f_i*(V[i])`` for every node (warm-started from ``Theta``; in place);
-    node i's Gram block starts at ``gram_off[i]`` of the flat ``gram`` (−1: feature space).
-    Returns the Newton steps taken in all."""
+                           V, Theta, gram, gram_off, fac, fac_off, facw, has_fac, Hbuf, g, step,
+                           cand, gc, sx, wv, u, q, stats):
+    """``Theta[i] ← ∇f_i*(V[i])`` for every node (warm-started from ``Theta``; in place).
+    Returns the steps taken in all (also added to ``stats[0]``)."""
     total = 0
     for i in range(V.shape[0]):
-        total += logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
-                                         offsets[i + 1], inv_n, reg, center, V[i], Theta[i],
-                                         _node_gram(gram, gram_off, offsets, i), Hbuf, g, step,
-                                         cand, sx, wv, u, q)
+        total += logistic_conjugate_node(is_sparse, X, indptr, indices, data, y, offsets, inv_n,
+                                         reg, center, i, V[i], Theta, gram, gram_off, fac,
+                                         fac_off, facw, has_fac, Hbuf, g, step, cand, gc, sx, wv,
+                                         u, q, stats)
     return total
 
 
@@ -262,25 +359,24 @@ def ridge_conjugate_grad(H_inv, shift, i, y, out):
 
 @njit(cache=True)
 def _conjugate_into(i, Yi, loss_is_ridge, H_inv, shift, is_sparse, X, indptr, indices, data, y,
-                    offsets, inv_n, reg, center, Theta, gram, gram_off, Hbuf, g, step, cand, sx, wv,
-                    u, q, out):
-    """``out ← ∇f_i*(Yi)``; returns the Newton steps (0 for ridge)."""
+                    offsets, inv_n, reg, center, Theta, gram, gram_off, fac, fac_off, facw,
+                    has_fac, Hbuf, g, step, cand, gc, sx, wv, u, q, stats, out):
+    """``out ← ∇f_i*(Yi)`` (inner steps added to ``stats``, none for ridge)."""
     if loss_is_ridge:
         ridge_conjugate_grad(H_inv, shift, i, Yi, out)
-        return 0
-    k = logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, offsets[i],
-                                offsets[i + 1], inv_n, reg, center, Yi, Theta[i],
-                                _node_gram(gram, gram_off, offsets, i), Hbuf, g, step, cand,
-                                sx, wv, u, q)
+        return
+    logistic_conjugate_node(is_sparse, X, indptr, indices, data, y, offsets, inv_n, reg, center,
+                            i, Yi, Theta, gram, gram_off, fac, fac_off, facw, has_fac, Hbuf, g,
+                            step, cand, gc, sx, wv, u, q, stats)
     out[:] = Theta[i]
-    return k
 
 
 @njit(cache=True)
 def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start, t_stop,
                        max_count, eta, gamma_z, loss_is_ridge, H_inv, shift, is_sparse, X,
                        indptr, indices, data, y, offsets, inv_n, reg, center, Theta, gram, gram_off,
-                       Hbuf, g, step, cand, sx, wv, u, q, gi, gj, inner):
+                       fac, fac_off, facw, has_fac, Hbuf, g, step, cand, gc, sx, wv, u, q, gi,
+                       gj, inner):
     """Play the pre-drawn events ``start, start+1, …`` with ``ev_time < t_stop`` (at most
     ``max_count``), in place on ``Y, Z, t_last`` (and the logistic warm starts ``Theta``). Event
     on edge e = (i, j) at time t (Even et al. 2021, decentralized continuized method)::
@@ -289,8 +385,9 @@ def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start
         y_i −= s_e G,  y_j += s_e G,  z_i −= γ' G,  z_j += γ' G
 
     with ``s_e = step_y[e]``; ``∇f*`` in closed form (ridge: ``H_inv``, ``shift``) or by Newton
-    (logistic: the packed data, rows read minus ``center`` when it is not empty). ``inner[0]``
-    accumulates the Newton steps. Returns the index of the first event not played.
+    (logistic: the packed data, rows read minus ``center`` when it is not empty). ``inner``
+    accumulates the inner steps and factorizations (``stats`` of
+    :func:`logistic_conjugate_grad`). Returns the index of the first event not played.
     """
     k = start
     end = min(ev_edge.shape[0], start + max_count)
@@ -300,12 +397,12 @@ def continuized_events(Y, Z, t_last, rows, cols, step_y, ev_edge, ev_time, start
         i, j, t = rows[e], cols[e], ev_time[k]
         advance_node(Y, Z, t_last, i, t, eta)
         advance_node(Y, Z, t_last, j, t, eta)
-        inner[0] += _conjugate_into(i, Y[i], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
-                                    indices, data, y, offsets, inv_n, reg, center, Theta, gram,
-                                    gram_off, Hbuf, g, step, cand, sx, wv, u, q, gi)
-        inner[0] += _conjugate_into(j, Y[j], loss_is_ridge, H_inv, shift, is_sparse, X, indptr,
-                                    indices, data, y, offsets, inv_n, reg, center, Theta, gram,
-                                    gram_off, Hbuf, g, step, cand, sx, wv, u, q, gj)
+        _conjugate_into(i, Y[i], loss_is_ridge, H_inv, shift, is_sparse, X, indptr, indices,
+                        data, y, offsets, inv_n, reg, center, Theta, gram, gram_off, fac, fac_off,
+                        facw, has_fac, Hbuf, g, step, cand, gc, sx, wv, u, q, inner, gi)
+        _conjugate_into(j, Y[j], loss_is_ridge, H_inv, shift, is_sparse, X, indptr, indices,
+                        data, y, offsets, inv_n, reg, center, Theta, gram, gram_off, fac, fac_off,
+                        facw, has_fac, Hbuf, g, step, cand, gc, sx, wv, u, q, inner, gj)
         s = step_y[e]
         for a in range(d):
             gd = gi[a] - gj[a]
