@@ -138,7 +138,9 @@ def check_conjugate_memory(solver: str, loss: str, n_nodes: int, n_features: int
                            name: str = "problem") -> None:
     """Refuse, before allocating, the dense ``d x d`` matrices of the conjugate oracle
     (``baselines._conjugate``) beyond ``OPTSOLVE_DENSE_LIMIT_BYTES``: ridge keeps every node's
-    inverse local Hessian (``n_nodes`` of them) and a work matrix, logistic a work matrix."""
+    inverse local Hessian (``n_nodes`` of them) and a work matrix, logistic a work matrix
+    (its per-node Gram blocks, ``Σ m_i² < N d`` floats, and kept factors, only when they fit,
+    are sized by the data)."""
     count = n_nodes + 1 if loss == "ridge" else 1
     check_dense_size((count, n_features, n_features), name,
                      f"the dense local Hessians of solver {solver!r} (use 'dadao', 'extra', "

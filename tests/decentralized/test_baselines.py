@@ -394,12 +394,14 @@ def test_continuized_kernel_matches_numpy_reference():
     Yr, Zr, tr = Y.copy(), Z.copy(), np.zeros(n)
     t_stop = ev_time[29] + 1e-9
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-    inner = np.zeros(1, np.int64)
+    inner = np.zeros(2, np.int64)
     end = continuized_events(Y, Z, np.zeros(n), rows, cols, step_y, ev_edge, ev_time, 0, t_stop,
                              100, eta, gz, True, H_inv, shift, False, np.zeros((0, 0)), empty_i,
                              empty_i, empty_f, empty_f, empty_i, 1.0, 1.0, empty_f,
-                             np.zeros((n, d)), np.empty((d, d)), np.empty(d), np.empty(d),
-                             np.empty(d), np.empty(d), np.empty(d), np.empty(d), inner)
+                             np.zeros((n, d)), empty_f, np.full(n, -1, np.int64), empty_f,
+                             np.full(n, -1, np.int64), empty_f, np.zeros(n, np.int64),
+                             np.empty(d * d), *(np.empty(d) for _ in range(5)),
+                             empty_f, empty_f, empty_f, np.empty(d), np.empty(d), inner)
     assert end == 30 and inner[0] == 0
     for k in range(30):  # the same events in plain numpy
         e, t = ev_edge[k], ev_time[k]

@@ -9,7 +9,14 @@
   previous answer (warm start) to ``‖∇f_i(θ) − v‖ ≤ 1e-12 · max(1, ‖v‖)``
   (:func:`._kernels.logistic_conjugate_grad`); the Newton steps are reported separately
   (``n_inner_steps``). One conjugate-gradient call counts as one local gradient, as in Scaman et
-  al. (2017), whose lower bounds are stated for this oracle.
+  al. (2017), whose lower bounds are stated for this oracle. A node with fewer rows than
+  features (``m_i < d``) solves each Newton system in its row space by Woodbury, an
+  ``m_i x m_i`` Cholesky of ``reg·I + W G̃_i W`` with the Gram matrix ``G̃_i = X̃_iX̃_iᵀ`` formed
+  once (``Σ m_i² < N d`` floats in all); the others factor the ``d x d`` Hessian. Each node keeps
+  its last factor (``Σ min(m_i, d)²`` floats, when that fits in ``OPTSOLVE_DENSE_LIMIT_BYTES``)
+  for chord steps in the next calls, refactoring only when a chord step contracts the residual
+  by less than 4x; ``n_inner_steps`` counts Newton and chord steps, ``n_factorizations`` the
+  factorizations.
 
 Implicit centring (``DecentralizedProblem(center=μ)``): the rows are read as ``x̃ = x − μ``
 without forming them. For ridge, with ``m_i`` rows, ``s_i = X_iᵀ1`` and ``β_i = 1ᵀb_i``,
@@ -25,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..._validation import dense_limit_bytes
 from . import _kernels as K
 
 
@@ -32,20 +40,79 @@ def _dense(M):
     return M.toarray() if sp.issparse(M) else np.asarray(M)
 
 
-class ConjugateOracle:
-    """``∇f_i*`` for every node of a :class:`~optsolve.decentralized.DecentralizedProblem`."""
+def _row_space_grams(p, d: int):
+    """``(gram, gram_off, side)``: the flat centred Gram blocks ``G̃_i = X̃_iX̃_iᵀ`` of the nodes
+    with ``m_i < d`` (node i's block at ``gram_off[i]``, −1 for the feature-space nodes) and the
+    side of the square Newton work matrix (``d`` if any node works in feature space)."""
+    n = p.offsets.size - 1
+    m = np.diff(p.offsets)
+    use = m < d
+    gram_off = np.full(n, -1, dtype=np.int64)
+    sizes = np.where(use, m * m, 0)
+    gram_off[use] = (np.cumsum(sizes) - sizes)[use]
+    gram = np.empty(int(sizes.sum()))
+    centred = p.center.shape[0] > 0
+    for i in np.flatnonzero(use):
+        s, e = p.offsets[i], p.offsets[i + 1]
+        if p.is_sparse:
+            lo, hi = p.indptr[s], p.indptr[e]
+            Xi = sp.csr_matrix((p.data[lo:hi], p.indices[lo:hi], p.indptr[s:e + 1] - lo),
+                               shape=(e - s, d))
+            G = _dense(Xi @ Xi.T)
+        else:
+            Xi = p.X[s:e]
+            G = Xi @ Xi.T
+        if centred:  # (X − 1μᵀ)(X − 1μᵀ)ᵀ from the rows as given
+            a = np.asarray(Xi @ p.center, dtype=np.float64).ravel()
+            G = G - a[:, None] - a[None, :] + float(p.center @ p.center)
+        gram[gram_off[i]:gram_off[i] + sizes[i]] = np.asarray(G, dtype=np.float64).ravel()
+    side = d if not use.all() else int(m.max(initial=0))
+    return gram, gram_off, side
 
-    def __init__(self, problem):
+
+def _factor_slots(p, gram_off, d: int):
+    """``(fac, fac_off)``: room for every node's kept Cholesky factor (``m_i x m_i`` in the row
+    space, ``d x d`` in feature space), or empty slots (``fac_off = −1``) when they would not
+    fit in :func:`~optsolve._validation.dense_limit_bytes`."""
+    m = np.diff(p.offsets)
+    sizes = np.where(gram_off >= 0, m * m, d * d)
+    if 8 * int(sizes.sum()) > dense_limit_bytes():
+        return np.zeros(0), np.full(m.size, -1, dtype=np.int64)
+    return np.empty(int(sizes.sum())), (np.cumsum(sizes) - sizes).astype(np.int64)
+
+
+class ConjugateOracle:
+    """``∇f_i*`` for every node of a :class:`~optsolve.decentralized.DecentralizedProblem`.
+
+    ``keep_factors`` (logistic): keep every node's last Newton factor between calls for chord
+    steps (:func:`._kernels.logistic_conjugate_grad`); default: when they fit in
+    ``OPTSOLVE_DENSE_LIMIT_BYTES``."""
+
+    def __init__(self, problem, keep_factors: bool | None = None):
         if not problem.mu > 0:
             raise ValueError("the conjugate oracle needs mu > 0 (alpha > 0)")
         self.problem = problem
         self.is_ridge = problem.loss == "ridge"
         n, d = problem.n_nodes, problem.n_features
         N, r = problem.n_samples_total, problem.packed.reg
-        self.n_inner_steps = 0
         self.theta = np.zeros((n, d))  # logistic warm starts
-        self.work = (np.empty((d, d)), np.empty(d), np.empty(d), np.empty(d), np.empty(d))
         mu = getattr(problem, "center", None)
+        self.gram, self.gram_off = np.zeros(0), np.full(n, -1, dtype=np.int64)
+        self.fac, self.fac_off = np.zeros(0), np.full(n, -1, dtype=np.int64)
+        side = d
+        if not self.is_ridge:
+            self.gram, self.gram_off, side = _row_space_grams(problem.packed, d)
+            if keep_factors is not False:
+                self.fac, self.fac_off = _factor_slots(problem.packed, self.gram_off, d)
+        m_max = int(np.max(np.diff(problem.packed.offsets), initial=0))
+        #: the nodes' kept factors: weights (per row) and whether node i holds one
+        self.facw = np.empty(problem.packed.y.shape[0] if self.fac.size else 0)
+        self.has_fac = np.zeros(n, dtype=np.int64)
+        #: inner steps (Newton and chord) and factorizations of every call so far
+        self.stats = np.zeros(2, dtype=np.int64)
+        self.work = (self.gram, self.gram_off, self.fac, self.fac_off, self.facw, self.has_fac,
+                     np.empty(side * side), np.empty(d), np.empty(d), np.empty(d), np.empty(d),
+                     np.empty(d), np.empty(m_max), np.empty(m_max), np.empty(m_max))
         if self.is_ridge:
             self.H_inv = np.empty((n, d, d))
             self.shift = np.empty((n, d))
@@ -80,6 +147,15 @@ class ConjugateOracle:
         V = np.ascontiguousarray(V, dtype=np.float64)
         if self.is_ridge:
             return np.einsum("nij,nj->ni", self.H_inv, V + self.shift)
-        self.n_inner_steps += int(K.logistic_conjugate_all(*self.data_args(), V, self.theta,
-                                                           *self.work))
+        K.logistic_conjugate_all(*self.data_args(), V, self.theta, *self.work, self.stats)
         return self.theta.copy()
+
+    @property
+    def n_inner_steps(self) -> int:
+        """Inner steps (Newton and chord) of every logistic call so far."""
+        return int(self.stats[0])
+
+    @property
+    def n_factorizations(self) -> int:
+        """Hessian factorizations (one per Newton step) of every logistic call so far."""
+        return int(self.stats[1])

@@ -123,7 +123,7 @@ def run_continuized(problem, info, *, rng, monitor, options):
     Y, Z = np.zeros((n, d)), np.zeros((n, d))
     t_last = np.zeros(n)
     gi, gj = np.empty(d), np.empty(d)
-    inner = np.zeros(1, dtype=np.int64)
+    inner = np.zeros(2, dtype=np.int64)  # inner steps, factorizations
     data = oracle.data_args()
     cum_p = np.cumsum(par["p"])
     time, nit, n_act, last_t = 0.0, 0, 0, 0.0
@@ -162,4 +162,5 @@ def run_continuized(problem, info, *, rng, monitor, options):
                          n_communications=n_act):
             return EngineOutput(theta, time, nit, 2 * n_act, n_act, {
                 "eta": par["eta"], "gamma": par["gamma"], "gamma_z": par["gamma_z"],
-                "event_rate": rate, "n_inner_steps": int(inner[0]) + oracle.n_inner_steps})
+                "event_rate": rate, "n_inner_steps": int(inner[0]) + oracle.n_inner_steps,
+                "n_inner_factorizations": int(inner[1]) + oracle.n_factorizations})

@@ -128,5 +128,6 @@ def run_msda(problem, info, *, rng, monitor, options):
     return run_rounds(
         monitor, step, primal, grads_per_round=n,
         extra=lambda: {"degree": K, "step_size": eta, "momentum": m,
-                       "n_inner_steps": oracle.n_inner_steps},
+                       "n_inner_steps": oracle.n_inner_steps,
+                       "n_inner_factorizations": oracle.n_factorizations},
     )
