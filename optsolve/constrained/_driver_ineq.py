@@ -93,14 +93,6 @@ STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
 #: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
 #: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
 INERTIA_ZERO_TOL = 1e-12
-#: after SKETCH_GIVE_UPS consecutive Newton systems on which sketching fell back to the direct
-#: solve (the sketch's measured convergence could not reach its target within the budget),
-#: the next SKIP_FIRST systems are solved directly without sketching, a wait doubled each time
-#: the sketch, tried again, falls back again and reset when it meets its target: on the
-#: indefinite, badly conditioned KKT matrices of most CUTEst problems Kaczmarz converges on
-#: almost none, and each attempt costs at least PROBE_SWEEPS sweeps (.sketches) before the
-#: direct solve that follows anyway
-SKETCH_GIVE_UPS, SKIP_FIRST = 2, 4
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -177,10 +169,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     rho = float(opts["penalty_factor"])
     max_inner = opts["max_inner"]
     history = History("kkt") if opts["record_history"] else None
-    stats = {"n_inner": 0, "n_fallback": 0, "n_direct": 0, "n_regularized": 0,
-             "n_merit_gradient": 0, "flops": 0.0,
-             # [consecutive fallbacks, systems still to solve directly, next wait]
-             "_gate": [0, 0, SKIP_FIRST]}
+    stats = {"n_inner": 0, "n_fallback": 0, "n_regularized": 0, "n_merit_gradient": 0,
+             "flops": 0.0}
     # the last sparse factorization of the Newton matrix, reused while the matrix is the same
     factors = FactorCache()
     delta_last = 0.0
@@ -226,8 +216,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
             constr_violation=float(res_kkt.feasibility),
             mu=mu, nu=nu, n_active=None if active is None else int(active.size),
             history=None if history is None else history.as_dict(),
-            n_factorizations=factors.factorizations,
-            **{k: v for k, v in stats.items() if not k.startswith("_")}, **evals,
+            n_factorizations=factors.factorizations, **stats, **evals,
         )
         warn_status(solver_name, status, f"after {nit} iterations, KKT residual "
                     f"{res_kkt.kkt:.3e}, tol {tol:.3e}", stacklevel=5)
@@ -547,14 +536,9 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
             "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
             "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"],
             "factors": factors}
-    gate = stats["_gate"]
-    skip = opts["inner"] != "direct" and bool(opts["inner_fallback"]) and gate[1] > 0
-    if opts["inner"] == "direct" or skip:
+    if opts["inner"] == "direct":
         z, fl, _ = solve_direct(K, b, n, factors)
         stats["flops"] += fl
-        if skip:
-            gate[1] -= 1
-            stats["n_direct"] += 1
     else:
         solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
         budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
@@ -565,12 +549,6 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
                              factors)
         stats["n_fallback"] += exact
         step.update(solver=solver, exact=exact)
-        if not exact:
-            gate[0], gate[2] = 0, SKIP_FIRST
-        elif opts["inner_fallback"]:
-            gate[0] += 1
-            if gate[0] >= SKETCH_GIVE_UPS:
-                gate[:] = [0, gate[2], 2 * gate[2]]
     # negative curvature along Δx (no inertia check for large K): regularize, solve exactly
     if inertia is None and delta == 0 and float(z[:n] @ (B @ z[:n])) < -1e-12 * float(
             z[:n] @ z[:n]):
