@@ -198,7 +198,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         note_inf = ""
         if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
                 pt is not None and res_kkt.feasibility > tol):
-            min_viol, _ = _minimal_violation(problem, rows, pt.x)
+            min_viol, _ = _certified_violation(problem, rows, pt.x, x0)
             if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                 status = Status.INFEASIBLE
                 note_inf = (f"; the least violation reachable from the last iterate is "
@@ -276,7 +276,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                 and nit % STALL_WINDOW == 0)
                 if (n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol) and nit >= next_check:
                     n_infeasible = 0
-                    min_viol, x_feas = _minimal_violation(problem, rows, pt.x, tol)
+                    min_viol, x_feas = _certified_violation(problem, rows, pt.x, x0, tol)
                     if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                         return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
                                       f"reachable from the last iterate is {min_viol:.3e}")
@@ -543,7 +543,8 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
         solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
         budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
         step["budget"] = budget
-        z, res = solver.run(b, eta * max(bnorm, 1e-300), budget)
+        z, res = solver.run(b, eta * max(bnorm, 1e-300), budget,
+                            give_up=bool(opts["inner_fallback"]))
         z, exact = _fallback(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"], n,
                              factors)
         stats["n_fallback"] += exact
@@ -613,10 +614,9 @@ def _sharpen(step, opts, stats, force=False):
     step["eta"] *= ETA_SHRINK
     solver, K, b = step["solver"], step["K"], step["b"]
     target = step["eta"] * step["bnorm"]
-    z, res = solver.run(b, target, step["budget"])
-    z, exact = _fallback(solver, K, b, z, res, target,
-                         step["fallback"] or force or step["eta"] < 1e-12, step["n"],
-                         step["factors"])
+    allowed = bool(step["fallback"] or force or step["eta"] < 1e-12)
+    z, res = solver.run(b, target, step["budget"], give_up=allowed)
+    z, exact = _fallback(solver, K, b, z, res, target, allowed, step["n"], step["factors"])
     stats["n_fallback"] += exact
     step["exact"] = exact
     _set_direction(step, z)
@@ -666,6 +666,25 @@ def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
     if not sol.optimality <= INFEASIBLE_RTOL * max(1.0, float(np.linalg.norm(r))):
         return 0.0, None
     return viol, None
+
+
+def _certified_violation(problem, rows: RowStructure, x: np.ndarray, x0: np.ndarray,
+                         tol: float = 0.0) -> tuple[float, np.ndarray | None]:
+    """:func:`_minimal_violation` from the last iterate ``x``, and, when that certifies a
+    violation, also from the starting point ``x0``: the iterates can be drawn into a local
+    minimizer of the violation of a feasible problem (nonconvex constraints; FLETCHER, HS93)
+    that the start does not lead to. Infeasibility is claimed only when both certify it (the
+    smaller violation is reported); a feasible point found from ``x0`` is returned for the
+    restart."""
+    viol, x_feas = _minimal_violation(problem, rows, x, tol)
+    if viol <= max(tol, FEASIBILITY_CHECK_TOL) or np.array_equal(x, x0):
+        return viol, x_feas
+    viol0, x_feas0 = _minimal_violation(problem, rows, x0, tol)
+    if x_feas0 is not None:
+        return 0.0, x_feas0
+    if viol0 <= max(tol, FEASIBILITY_CHECK_TOL):
+        return 0.0, None  # no certificate from the start: no claim
+    return min(viol, viol0), None
 
 
 def _locally_infeasible(pt, tol: float) -> bool:

@@ -40,6 +40,14 @@ SKETCHES = ("kaczmarz", "gaussian", "block", "count")
 KACZMARZ_MIN_CHECK = 64
 #: Kaczmarz rows drawn per kernel call (the kernel stops early once the target is met)
 KACZMARZ_CHUNK = 1 << 14
+#: with ``give_up``, the run's progress is measured every PROBE_SWEEPS sweeps (N steps each,
+#: at least PROBE_MIN_STEPS; block sketches: PROBE_MIN_BLOCKS steps): the residual's average
+#: contraction per step since the start, extrapolated, must reach the target within the
+#: remaining budget. Kaczmarz contracts fastest at the start (the large singular directions
+#: go first), so the extrapolation is optimistic and stops only runs that cannot finish: on
+#: the indefinite, badly conditioned KKT matrices of CUTEst (contraction 1 - σ_min²/‖K‖_F²
+#: per step, often > 1 - 1e-8) the budget is otherwise spent in full before the direct solve
+PROBE_SWEEPS, PROBE_MIN_STEPS, PROBE_MIN_BLOCKS = 4, 1024, 16
 
 
 def default_sketch_size(n_rows: int) -> int:
@@ -119,19 +127,29 @@ class SketchSolver:
         self.flops += 2.0 * self.nnz
         return np.asarray(self.K @ self.z).ravel() - b
 
-    def run(self, b: np.ndarray, target: float, max_iter: int) -> tuple[np.ndarray, float]:
+    def run(self, b: np.ndarray, target: float, max_iter: int,
+            give_up: bool = False) -> tuple[np.ndarray, float]:
         """Iterate until ``‖K z - b‖₂ <= target`` or ``max_iter`` more iterations.
+
+        ``give_up``: also stop as soon as the measured rate of convergence says that the
+        target will not be met within ``max_iter`` (module constants ``PROBE_*``), for a caller
+        that then solves directly: the rest of the budget would be wasted.
 
         Returns the iterate (a copy) and its residual norm.
         """
         r = self.residual(b)
-        res = float(np.linalg.norm(r))
+        res = res0 = float(np.linalg.norm(r))
         done = 0
+        kaczmarz = self.sketch == "kaczmarz"
+        probe = max(PROBE_SWEEPS * self.check_every, PROBE_MIN_STEPS) if kaczmarz \
+            else PROBE_MIN_BLOCKS
+        next_probe = probe if give_up else max_iter
         while res > target and done < max_iter and np.isfinite(res):
-            if self.sketch == "kaczmarz":
+            if kaczmarz:
                 if self._probs is None:
                     break
-                steps, res = self._kaczmarz(b, r, min(max_iter - done, KACZMARZ_CHUNK), target)
+                steps, res = self._kaczmarz(
+                    b, r, min(max_iter - done, KACZMARZ_CHUNK, next_probe - done), target)
             else:
                 self._block_step(r)
                 r = self.residual(b)
@@ -139,6 +157,10 @@ class SketchSolver:
                 steps = 1
             done += steps
             self.n_iter += steps
+            if done >= next_probe and res > target:
+                if _hopeless(res0, res, target, done, max_iter - done):
+                    break
+                next_probe = done + probe
         return self.z.copy(), res
 
     # ------------------------------------------------------------------------------------------
@@ -193,6 +215,17 @@ class SketchSolver:
         step = np.asarray(W.T @ y).ravel()
         self.flops += 2.0 * (W.nnz if sp.issparse(W) else W.size)
         self.z -= step
+
+
+def _hopeless(res0: float, res: float, target: float, done: int, left: int) -> bool:
+    """Whether ``left`` more steps at the average contraction ``(res / res0)^(1/done)`` seen so
+    far leave the residual above ``target``."""
+    if not (res0 > 0 and target > 0 and np.isfinite(res)):
+        return False
+    rate = math.log(max(res, 1e-300) / res0) / done  # log contraction per step
+    if rate >= 0:
+        return True
+    return math.log(target / res) / rate > left
 
 
 def _psd_solve(gram: np.ndarray, s: np.ndarray) -> np.ndarray:

