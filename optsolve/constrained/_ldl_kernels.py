@@ -54,9 +54,9 @@ def etree(Ap, Ai):  # pragma: no cover
 
 
 @njit(cache=True)
-def postorder(parent):  # pragma: no cover
-    """A postorder of the forest ``parent`` (children in increasing order, each subtree's
-    nodes consecutive): ``post[k]`` is the ``k``-th node visited."""
+def children_lists(parent):  # pragma: no cover
+    """The children of every node of the forest ``parent`` as linked lists in increasing
+    order: ``head[p]`` the first child of ``p`` (−1: none), ``nxt[c]`` the next sibling."""
     N = parent.shape[0]
     head = np.full(N, -1, np.int64)
     nxt = np.full(N, -1, np.int64)
@@ -64,6 +64,15 @@ def postorder(parent):  # pragma: no cover
         if parent[j] != -1:
             nxt[j] = head[parent[j]]
             head[parent[j]] = j
+    return head, nxt
+
+
+@njit(cache=True)
+def postorder(parent):  # pragma: no cover
+    """A postorder of the forest ``parent`` (children in increasing order, each subtree's
+    nodes consecutive): ``post[k]`` is the ``k``-th node visited."""
+    N = parent.shape[0]
+    head, nxt = children_lists(parent)
     post = np.empty(N, np.int64)
     stack = np.empty(N, np.int64)
     k = 0
@@ -172,6 +181,19 @@ def supernodes(parent, count):  # pragma: no cover
     return first[keep].copy(), ncols[keep].copy(), nrows[keep].copy()
 
 
+@njit(cache=True, inline="always")
+def _add_row(i, s, last, mark, rowind, pos, end):  # pragma: no cover
+    """Append row ``i`` to supernode ``s``'s row list at ``pos`` when it lies below the
+    supernode's columns and is not there yet; returns the next position (counted past
+    ``end`` too, so that a wrong row count shows)."""
+    if i > last and mark[i] != s:
+        mark[i] = s
+        if pos < end:
+            rowind[pos] = i
+        pos += 1
+    return pos
+
+
 @njit(cache=True)
 def supernode_structure(Ap, Ai, parent, first, ncols, nrows):  # pragma: no cover
     """Row indices of every supernode's frontal matrix, its columns then the sorted rows
@@ -210,21 +232,11 @@ def supernode_structure(Ap, Ai, parent, first, ncols, nrows):  # pragma: no cove
         start = pos
         for j in range(f, last + 1):
             for p in range(Ap[j], Ap[j + 1]):
-                i = Ai[p]
-                if i > last and mark[i] != s:
-                    mark[i] = s
-                    if pos < rowptr[s + 1]:
-                        rowind[pos] = i
-                    pos += 1
+                pos = _add_row(Ai[p], s, last, mark, rowind, pos, rowptr[s + 1])
         c = head[s]
         while c != -1:
             for t in range(rowptr[c] + ncols[c], rowptr[c + 1]):
-                i = rowind[t]
-                if i > last and mark[i] != s:
-                    mark[i] = s
-                    if pos < rowptr[s + 1]:
-                        rowind[pos] = i
-                    pos += 1
+                pos = _add_row(rowind[t], s, last, mark, rowind, pos, rowptr[s + 1])
             c = nxt[c]
         if pos != rowptr[s + 1]:
             ok = False
@@ -316,12 +328,7 @@ def multifrontal_ldl(Ap, Ai, Ax, first, ncols, rowptr, rowind, sparent, lptr, st
     work = np.empty(max_rows * max_rows, np.float64)
     loc = np.empty(N, np.int64)
     rel = np.empty(max(max_rows, 1), np.int64)
-    head = np.full(ns, -1, np.int64)
-    nxt = np.full(ns, -1, np.int64)
-    for s in range(ns - 1, -1, -1):
-        if sparent[s] != -1:
-            nxt[s] = head[sparent[s]]
-            head[sparent[s]] = s
+    head, nxt = children_lists(sparent)
     top = 0
     for s in range(ns):
         f = first[s]
