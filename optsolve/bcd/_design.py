@@ -100,13 +100,16 @@ class Design:
     # -- products
     def rmatvec(self, v: np.ndarray) -> np.ndarray:
         """``(X - 1μᵀ)ᵀ v`` for ``v`` of shape (n,) or (n, K)."""
-        if self.sparse:
-            k = 1 if v.ndim == 1 else v.shape[1]
+        if self.sparse and v.ndim == 1:
+            # scipy's CSR product of the transposed view (no copy): the same sums in the same
+            # order as the kernel below, without numba's negative-index wraparound per entry
+            out = self.csc.T @ v
+        elif self.sparse:
+            k = v.shape[1]
             out = np.empty(self.p * k)
             K.csc_transpose_matvec(self.csc.indptr, self.csc.indices, self.csc.data,
                                    np.ascontiguousarray(v).ravel(), k, 1.0, out)
-            if v.ndim == 2:
-                out = out.reshape(self.p, k)
+            out = out.reshape(self.p, k)
         else:
             out = self.dense.T @ v
         if self.offset is not None:

@@ -42,7 +42,6 @@ from .penalties import (
     min_norm_subgradients,
     pen_sum,
     penalty_slope,
-    prox_violations,
     signs_kept,
 )
 from .rules import (
@@ -51,7 +50,6 @@ from .rules import (
     RULE_GSQ,
     RULE_LIPSCHITZ,
     RULE_RANDOM,
-    all_coordinate_keys,
     is_greedy,
 )
 
@@ -224,6 +222,8 @@ def solve_working_set(
     objective = np.inf
     keys = np.empty(p)
     viol = np.empty(p)
+    cand = np.empty(p, dtype=np.int64)
+    key_rule = rule if is_greedy(rule) else RULE_GSQ
     stalled = False
     n_stalls = 0
     heavy_blocks = False
@@ -239,6 +239,9 @@ def solve_working_set(
             rule, tol, max_iter, seed)
         support = w != 0
     while True:
+        # (max violation, max violation at zero, number of candidates) of one outer_scan of
+        # the current gradient, or None before it is taken
+        scan = None
         # ---------------------------------------------------- optimality and stopping
         if gram_mode:
             if l1_gap is not None:
@@ -287,8 +290,9 @@ def solve_working_set(
                 alpha, positive = l1_gap
                 # the prox-step violation, not the subgradient: a coordinate about to cross
                 # zero has a large subgradient but a tiny step, and must not hide the gap
-                prox_violations(pens, alphas, grad, w, lips_model, viol)
-                if watched or float(np.max(viol, initial=0.0)) <= GAP_SKIP * alpha:
+                scan = WK.outer_scan(key_rule, pens, alphas, grad, w, lips_model, viol, keys,
+                                     cand)
+                if watched or scan[0] <= GAP_SKIP * alpha:
                     objective, gap = gap_from_predictions(loss, z, y, w, grad, alpha,
                                                           positive, deriv)
                     measure = gap / max(obj0, 1e-300)
@@ -313,17 +317,18 @@ def solve_working_set(
         it += 1
 
         # ---------------------------------------------------- greedy variable block
-        prox_violations(pens, alphas, grad, w, lips_model, viol)
-        outer_violation = float(np.max(viol, initial=0.0))
-        all_coordinate_keys(rule if is_greedy(rule) else RULE_GSQ, pens, alphas, grad, w,
-                              lips_model, keys)
+        # the prox-step violations, the greedy scores and the candidates in one pass (the
+        # stopping test above may already have taken it on the same gradient)
+        if scan is None:
+            scan = WK.outer_scan(key_rule, pens, alphas, grad, w, lips_model, viol, keys, cand)
+        outer_violation, zero_violation, n_cand = scan
         tol_in = INNER_TOL_FACTOR * outer_violation
         # on the active manifold (support unchanged since the last iteration and every zero
         # coordinate optimal) the problem is smooth in the support: take a Newton step there
         # (Section 7: active-set identification, then superlinear convergence)
         n_support = int(support.sum())
         on_manifold = (it > 2 and identified_at < it - 1 and 0 < n_support <= MANIFOLD_MAX
-                       and float(np.max(viol[~support], initial=0.0)) == 0.0)
+                       and zero_violation == 0.0)
         moved = False
         if gram_mode:
             if on_manifold:
@@ -344,7 +349,8 @@ def solve_working_set(
                 # the block: the support plus as many best-scoring coordinates (at least
                 # first_block), as skglm's working sets; solved to a forcing term that
                 # tightens with the gap (inexact Newton, superlinear in the limit)
-                ws = _working_set(keys, support, first_block, use_working_set)
+                ws = _working_set(keys, support, cand[:n_cand], first_block,
+                                  use_working_set)
                 forcing = min(MAX_FORCING, max(NEWTON_FORCING, float(np.sqrt(measure))))
                 if loss == K.LOSS_LS:
                     # the block model is exact: once the working set holds the support, a
@@ -450,7 +456,9 @@ def _manifold_step_gram(G, grad, w, support, pens, alphas) -> bool:
     return True
 
 
-def _working_set(keys, support, size, use_working_set) -> np.ndarray:
+def _working_set(keys, support, cand, size, use_working_set) -> np.ndarray:
+    """The support plus the best-scoring candidates ``cand`` (coordinates at zero with a
+    positive score), ``max(size, 2 |support|)`` in all at most; sorted."""
     p = keys.shape[0]
     if not use_working_set or size >= p:
         return np.arange(p)
@@ -458,10 +466,10 @@ def _working_set(keys, support, size, use_working_set) -> np.ndarray:
     size = max(size, 2 * sup.shape[0])
     if size >= p:
         return np.arange(p)
-    cand = np.where(support, np.inf, keys)
-    top = np.argpartition(-cand, size - 1)[:size]
-    top = top[(cand[top] > 0) | support[top]]
-    return np.sort(top)
+    extra = size - sup.shape[0]
+    if cand.shape[0] > extra:
+        cand = cand[np.argpartition(-keys[cand], extra - 1)[:extra]]
+    return np.sort(np.concatenate([sup, cand]))
 
 
 def _column_cd_epoch_budget(design, ws, row_overlap=None) -> int:
@@ -486,6 +494,12 @@ def _column_cd_epoch_budget(design, ws, row_overlap=None) -> int:
         row_overlap = design.row_overlap()
     formation = COLUMN_CD_CONVERSION_EPOCHS + GRAM_FMA_EPOCHS * share * row_overlap
     return int(min(MAX_COLUMN_CD_EPOCHS, max(2, round(formation / saving))))
+
+
+def _unsigned(a: np.ndarray) -> np.ndarray:
+    """An int32 index array as uint32 (a view): numba then skips the negative-index
+    wraparound on every entry of the column-CD gathers and scatters."""
+    return a.view(np.uint32) if a.dtype == np.int32 else a
 
 
 def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, free_intercept,
@@ -523,7 +537,7 @@ def _newton_block_step(design, y, loss, pens, alphas, w, z, b, grad, ws, deriv, 
         budget = _column_cd_epoch_budget(design, ws, design.csc.nnz / (2.0 * n))
         # once column CD has fallen short, blocks whose Gram epochs are cheaper skip it
         if not (loss_at_z.gram_won and budget < MAX_COLUMN_CD_EPOCHS):
-            indptr, indices, data = design.csc_arrays()
+            indptr, indices, data = (_unsigned(a) for a in design.csc_arrays())
             wts = np.ones(n) if weights is None else weights
             v = v0.copy()
             u = np.zeros(n)

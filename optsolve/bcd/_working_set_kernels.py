@@ -13,8 +13,8 @@ from numba import njit
 
 from ._kernels import logistic_conjugate_sum
 from ._quadratic import quad_greedy_cd
-from .penalties import PEN_NONE, pen_sum, prox_scalar, prox_violations
-from .rules import RULE_LIPSCHITZ, RULE_RANDOM, sample_lipschitz
+from .penalties import PEN_NONE, pen_scalar, pen_sum, prox_scalar, prox_violations
+from .rules import RULE_GSQ, RULE_LIPSCHITZ, RULE_RANDOM, coord_score, sample_lipschitz
 
 __all__ = [
     "anderson_weights",
@@ -23,8 +23,49 @@ __all__ = [
     "gram_l1_gap",
     "gram_l1_gap_bounded",
     "gram_l1_solve",
+    "outer_scan",
     "ws_model_cd",
 ]
+
+
+@njit(cache=True)
+def outer_scan(rule, pens, alphas, grad, w, lips, viol, keys, cand):
+    """One pass over the coordinates at an outer iteration (in place on ``viol``, ``keys``,
+    ``cand``).
+
+    ``viol_q = L_q |prox(w_q - g_q / L_q) - w_q|`` (the prox-step violation of
+    :func:`.penalties.prox_violations`), ``keys_q = coord_score(rule, ..., L_q)`` (the greedy
+    score, :func:`.rules.all_coordinate_keys`; GS-q reuses the prox step above), and
+    ``cand[:m]`` the coordinates with ``w_q = 0`` and ``keys_q > 0`` (the candidates to enter
+    a working set), in increasing order. Returns ``(max_q viol_q, max_{w_q = 0} viol_q, m)``.
+    """
+    worst = 0.0
+    worst_zero = 0.0
+    m = 0
+    for q in range(w.shape[0]):
+        lq = lips[q]
+        wq = w[q]
+        gq = grad[q]
+        wn = prox_scalar(pens[q], alphas[q], wq - gq / lq, 1.0 / lq)
+        d = wn - wq
+        v = lq * abs(d)
+        viol[q] = v
+        if v > worst or v != v:  # a NaN propagates, as np.max does
+            worst = v
+        if rule == RULE_GSQ:
+            dec = -(gq * d + 0.5 * lq * d * d + pen_scalar(pens[q], alphas[q], wn)
+                    - pen_scalar(pens[q], alphas[q], wq))
+            key = dec if dec > 0.0 else 0.0
+        else:
+            key = coord_score(rule, pens[q], alphas[q], gq, wq, lq)
+        keys[q] = key
+        if wq == 0.0:
+            if v > worst_zero or v != v:
+                worst_zero = v
+            if key > 0.0:
+                cand[m] = q
+                m += 1
+    return worst, worst_zero, m
 
 
 @njit(cache=True)

@@ -467,3 +467,30 @@ def test_l1_least_squares_gap_kernels(positive, centred):
     gamma = (n + p) * np.finfo(np.float64).eps
     want = gamma * spread**2 * (2.0 + nu.max() * spread / alpha) / (0.5 * y_sq)
     np.testing.assert_allclose(err, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rule", [R.RULE_GS, R.RULE_GSL, R.RULE_GSD, R.RULE_GSQ])
+def test_outer_scan_matches_violations_keys_and_candidates(rule):
+    rng = np.random.default_rng(11)
+    m = 40
+    pens = rng.choice([P.PEN_L1, P.PEN_L2, P.PEN_POS, P.PEN_L1_POS, P.PEN_NONE], m)
+    alphas = rng.uniform(0.05, 0.5, m)
+    g = rng.standard_normal(m)
+    w = np.where(rng.random(m) > 0.5, np.abs(rng.standard_normal(m)), 0.0)
+    lips = rng.uniform(0.5, 3, m)
+    viol, keys = np.empty(m), np.empty(m)
+    cand = np.full(m, -1, dtype=np.int64)
+    worst, worst_zero, n_cand = WK.outer_scan(rule, pens, alphas, g, w, lips, viol, keys, cand)
+    # numpy reference from the scalar definitions
+    ref_viol = np.array([lips[q] * abs(P.prox_scalar(pens[q], alphas[q], w[q] - g[q] / lips[q],
+                                                     1 / lips[q]) - w[q]) for q in range(m)])
+    ref_keys = np.array([R.coord_score(rule, pens[q], alphas[q], g[q], w[q], lips[q])
+                         for q in range(m)])
+    np.testing.assert_allclose(viol, ref_viol, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(keys, ref_keys, rtol=1e-12, atol=1e-15)
+    assert worst == ref_viol.max()
+    assert worst_zero == ref_viol[w == 0].max()
+    np.testing.assert_array_equal(cand[:n_cand], np.flatnonzero((w == 0) & (ref_keys > 0)))
+    w[3] = np.nan  # a diverged iterate: NaN propagates to the maximum, as np.max does
+    worst, worst_zero, _ = WK.outer_scan(rule, pens, alphas, g, w, lips, viol, keys, cand)
+    assert np.isnan(worst)
