@@ -7,6 +7,8 @@ This is the fast path behind the estimators. Each outer iteration
 2. scores every coordinate with the chosen greedy rule (GS-q by default: the decrease of the
    prox-linear model, Nutini et al. 2022, Section 4) and forms a *variable block* — the current
    support plus the best-scoring coordinates (the greedy approximation for variable blocks);
+   the prox-step violations of the stopping test, the scores and the candidates to enter the
+   block come from one pass over the coordinates (:func:`._working_set_kernels.outer_scan`);
 3. updates that block with a proximal-Newton step: the block quadratic model (exact for least
    squares, the block Hessian for logistic) plus the penalty is minimized by greedy coordinate
    descent on the small dense block Hessian, followed by an Armijo backtracking on the true
