@@ -13,8 +13,15 @@ from numba import njit
 
 from ._kernels import logistic_conjugate_sum
 from ._quadratic import quad_greedy_cd
-from .penalties import PEN_NONE, pen_scalar, pen_sum, prox_scalar, prox_violations
-from .rules import RULE_GSQ, RULE_LIPSCHITZ, RULE_RANDOM, coord_score, sample_lipschitz
+from .penalties import PEN_NONE, pen_sum, prox_scalar, prox_violations
+from .rules import (
+    RULE_GSQ,
+    RULE_LIPSCHITZ,
+    RULE_RANDOM,
+    coord_score,
+    gsq_decrease,
+    sample_lipschitz,
+)
 
 __all__ = [
     "anderson_weights",
@@ -53,9 +60,7 @@ def outer_scan(rule, pens, alphas, grad, w, lips, viol, keys, cand):
         if v > worst or v != v:  # a NaN propagates, as np.max does
             worst = v
         if rule == RULE_GSQ:
-            dec = -(gq * d + 0.5 * lq * d * d + pen_scalar(pens[q], alphas[q], wn)
-                    - pen_scalar(pens[q], alphas[q], wq))
-            key = dec if dec > 0.0 else 0.0
+            key = gsq_decrease(pens[q], alphas[q], gq, wq, wn, lq)
         else:
             key = coord_score(rule, pens[q], alphas[q], gq, wq, lq)
         keys[q] = key

@@ -91,6 +91,7 @@ __all__ = [
     "TREE_SELECTIONS",
     "block_key",
     "coord_score",
+    "gsq_decrease",
     "is_greedy",
     "rule_code",
     "sample_lipschitz",
@@ -156,6 +157,15 @@ def is_greedy(code: int) -> bool:
 
 
 @njit(cache=True)
+def gsq_decrease(pen, alpha, g, w, wn, lip):
+    """The GS-q score from the prox-linear step ``wn = prox(w - g/L)`` already taken:
+    ``max(0, -(g d + L/2 d² + pen(wn) - pen(w)))`` with ``d = wn - w``."""
+    d = wn - w
+    dec = -(g * d + 0.5 * lip * d * d + pen_scalar(pen, alpha, wn) - pen_scalar(pen, alpha, w))
+    return dec if dec > 0.0 else 0.0
+
+
+@njit(cache=True)
 def coord_score(rule, pen, alpha, g, w, lip):
     """Score of one coordinate with gradient ``g``, value ``w`` and constant ``lip``.
 
@@ -164,10 +174,8 @@ def coord_score(rule, pen, alpha, g, w, lip):
     minimizer ``d = prox(w - g/L) - w``.
     """
     if rule == RULE_GSQ:
-        wn = prox_scalar(pen, alpha, w - g / lip, 1.0 / lip)
-        d = wn - w
-        dec = -(g * d + 0.5 * lip * d * d + pen_scalar(pen, alpha, wn) - pen_scalar(pen, alpha, w))
-        return dec if dec > 0.0 else 0.0
+        return gsq_decrease(pen, alpha, g, w, prox_scalar(pen, alpha, w - g / lip, 1.0 / lip),
+                            lip)
     s = min_norm_subgrad(pen, alpha, g, w)
     if rule == RULE_GS:
         return s * s
