@@ -344,11 +344,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                           (mer, gx, gl, gy, step, slope, thresh))
                             mu = min(opts["mu_max"], mu * rho)
                             continue
-                        # one forced re-solve per step: a sketch that meets each tighter target
-                        # stays "inexact", and the slope of an accurate step does not change
-                        if step["solver"] is not None and not step["exact"] and not step.get(
-                                "forced"):
-                            step["forced"] = True
+                        if step["solver"] is not None and not step["exact"]:
                             _sharpen(step, opts, stats, force=True)
                             continue
                         if last_lower is not None and slope + thresh > last_lower[1] - (
