@@ -11,7 +11,9 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
        [G_A  0     0  ] [Δy_A]    [g_A                  ]
 
    solved by randomized sketching to the adaptive accuracy of minimize_eq (or by LU), with the
-   inertia correction ``B + δI`` of minimize_eq;
+   inertia correction ``B + δI`` of minimize_eq; constraints of ``A`` not yet identified
+   (``g_i <= 0``, ``y_i <= 0``) that the step gives a negative multiplier are released and
+   the system re-solved (the sign test of active-set QP methods);
 3. descent test ``∇Φᵀ Δ <= −σ ν ‖(∇ₓL, c_E, g_A)‖²`` (and ``< 0``) on the exact augmented
    Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
    re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
