@@ -24,7 +24,12 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
   ε-active set with ``ε = 1/μ``). It needs no QP and no strict complementarity: a weakly
   active constraint (``g_i = 0``, ``y_i = 0``) stays in ``A`` and its multiplier goes to 0.
   Raising ``μ`` shrinks ``A`` towards ``{g >= 0}``, which is the paper's fix when the
-  Newton direction is not a descent direction.
+  Newton direction is not a descent direction. A constraint of ``A`` not yet identified
+  (satisfied, no positive multiplier) to which the Newton step gives a negative multiplier
+  is released and the step re-solved, the sign test of active-set QP methods. Reason: from a
+  start on the boundary with ``y = 0`` every constraint is in ``A``; holding them all gives
+  wrong-sign multipliers, on which the merit is concave, and ``μ`` had to grow to 1e5 before
+  the search could move (LISWET1: 103 iterations, 6 with the test).
 * **Newton step.** The KKT system of ``c_E = 0, g_A = 0`` with the Hessian of the
   Lagrangian, and ``Δy = −y`` off ``A`` (the multiplier estimate of inactive constraints is
   zero). It has the form of the equality-constrained KKT system, so it is solved exactly as

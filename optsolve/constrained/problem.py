@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
 from scipy.sparse.linalg import LinearOperator
 
-from ..problems.base import EqualityConstrainedProblem
+from ..problems.base import EqualityConstrainedProblem, copy_value
 from ..problems.function import FiniteDifferenceWarning, _central_difference
 
 __all__ = ["NonlinearProblem", "standardize_bounds", "standardize_constraints"]
@@ -311,43 +311,49 @@ class NonlinearProblem(EqualityConstrainedProblem):
         if fd:
             warnings.warn(f"{', '.join(fd)} not given; using central finite differences",
                           FiniteDifferenceWarning, stacklevel=3)
-        self._cache_f: tuple | None = None
 
     # -- objective -----------------------------------------------------------------------------
-    def _f_and_g(self, x):
-        hit = self._cache_f
-        if hit is not None and np.array_equal(hit[0], x):
-            return hit[1], hit[2]
-        if self._grad_mode == "combined":
-            out = self._fun(x.copy(), *self._args)
-            f, g = out
-        else:
-            f = self._fun(x.copy(), *self._args)
-            if self._grad_mode == "callable":
-                g = self._jac_fn(x.copy(), *self._args)
-            else:
-                g = _central_difference(lambda z: self._fun(z, *self._args), x).ravel()
+    # every evaluation is cached by x (the base class's ``_cached``: one point per kind), so
+    # that f and ∇f, c and J at one point cost one call of the user's functions each
+    def _compute_f_and_g(self, x):
+        f, g = self._fun(x, *self._args)
+        return self._checked_f(f), self._checked_g(g)
+
+    def _compute_f(self, x):
+        return self._checked_f(self._fun(x, *self._args))
+
+    def _compute_g(self, x):
+        if self._grad_mode == "callable":
+            return self._checked_g(self._jac_fn(x, *self._args))
+        return self._checked_g(_central_difference(lambda z: self._fun(z, *self._args), x))
+
+    def _checked_f(self, f):
         f = np.asarray(f, dtype=np.float64)
         if f.size != 1:
             raise ValueError(f"fun must return a scalar, got an array of shape {f.shape}")
-        g = np.asarray(g, dtype=np.float64).ravel()
+        return float(f.reshape(()))
+
+    def _checked_g(self, g):
+        g = np.array(g, dtype=np.float64).ravel()
         if g.shape != (self.n,):
             raise ValueError(f"jac (gradient) returned shape {g.shape}, expected ({self.n},)")
-        self._cache_f = (x.copy(), float(f), g)
-        return float(f), g
+        return g
 
     def _obj(self, x):
-        return self._f_and_g(x)[0] if self._grad_mode != "fd" else float(
-            np.asarray(self._fun(x.copy(), *self._args), dtype=np.float64).reshape(()))
+        if self._grad_mode == "combined":
+            return self._cached("f_and_g", x, self._compute_f_and_g)[0]
+        return self._cached("f", x, self._compute_f)
 
     def _grad(self, x):
-        return self._f_and_g(x)[1].copy()
+        if self._grad_mode == "combined":
+            return self._cached("f_and_g", x, self._compute_f_and_g)[1].copy()
+        return self._cached("g", x, self._compute_g).copy()
 
     # -- constraints ---------------------------------------------------------------------------
     def _block_value(self, k, blk, x):
         if blk.kind == "linear":
             return np.asarray(blk.linear @ x, dtype=np.float64).ravel()
-        c = np.atleast_1d(np.asarray(blk.fun(x.copy()), dtype=np.float64)).ravel()
+        c = np.array(blk.fun(x.copy()), dtype=np.float64, ndmin=1).ravel()
         if c.size != blk.size:
             raise ValueError(f"constraints[{k}].fun returned {c.size} values, expected "
                              f"{blk.size}")
@@ -360,19 +366,25 @@ class NonlinearProblem(EqualityConstrainedProblem):
             return _central_difference(blk.fun, x).reshape(blk.size, self.n)
         return _as_matrix(blk.jac(x.copy()), (blk.size, self.n), f"constraints[{k}].jac")
 
-    def _cons(self, x):
-        if not self.m:
-            return np.zeros(0)
+    def _compute_cons(self, x):
         return np.concatenate([self._block_value(k, b, x) for k, b in enumerate(self._blocks)])
 
-    def _jac(self, x):
-        if not self.m:
-            return sp.csr_matrix((0, self.n)) if self.sparse else np.zeros((0, self.n))
+    def _compute_jac(self, x):
         parts = [self._block_jac(k, b, x) for k, b in enumerate(self._blocks)]
         if any(sp.issparse(P) for P in parts):
             self.sparse = True
             return sp.vstack([sp.csr_matrix(P) for P in parts], format="csr")
         return np.vstack(parts)
+
+    def _cons(self, x):
+        if not self.m:
+            return np.zeros(0)
+        return self._cached("c", x, self._compute_cons).copy()
+
+    def _jac(self, x):
+        if not self.m:
+            return sp.csr_matrix((0, self.n)) if self.sparse else np.zeros((0, self.n))
+        return copy_value(self._cached("J", x, self._compute_jac))
 
     # -- Hessian of the Lagrangian -------------------------------------------------------------
     def _hess(self, x, v):

@@ -37,11 +37,13 @@ Large problems may return scipy.sparse ``J`` and Hessians; solvers accept both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["EqualityConstrainedProblem"]
+__all__ = ["EqualityConstrainedProblem", "copy_value"]
 
 
 def _stored(name: str, default):
@@ -58,6 +60,18 @@ def _stored(name: str, default):
     return property(get, set_)
 
 COUNTER_NAMES = ("nfev", "ngev", "ncev", "njev", "nhev", "nhprod", "njprod")
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of an evaluation (array, scipy.sparse matrix, tuple of them, or a scalar) that
+    shares no buffer with ``value``."""
+    if isinstance(value, tuple):
+        return tuple(copy_value(v) for v in value)
+    if sp.issparse(value):
+        return value.copy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
 
 
 class EqualityConstrainedProblem:
@@ -168,6 +182,37 @@ class EqualityConstrainedProblem:
     def _jprod(self, p: np.ndarray, x: np.ndarray, transpose: bool) -> np.ndarray:
         J = self._jac(x)
         return np.asarray((J.T @ p) if transpose else (J @ p)).ravel()
+
+    # -- evaluation cache ------------------------------------------------------------------------
+    def _cached(self, kind: str, x: np.ndarray, compute: Callable[[np.ndarray], Any]) -> Any:
+        """``compute(x)``, evaluated once per point: the value last computed for ``kind`` is
+        returned while ``x`` is the same (one point per ``kind``).
+
+        Solvers ask for ``f`` and ``∇f`` (``c`` and ``J``) at the same point one call after
+        the other, and an adapter whose evaluator returns them together (S2MPJ's ``fgx`` and
+        ``cJx``, a user's ``fun`` returning ``(f, g)``) pays for one evaluation. The key is a
+        copy of ``x`` and ``compute`` gets another, so neither the caller nor the evaluator
+        can change the key by writing into ``x``; the stored value is the cache's own:
+        callers must hand out copies (:func:`copy_value`), never the stored arrays.
+        """
+        cache = self.__dict__.setdefault("_eval_cache", {})
+        hit = cache.get(kind)
+        if hit is not None and hit[0].shape == x.shape and np.array_equal(hit[0], x):
+            return hit[1]
+        value = compute(x.copy())
+        cache[kind] = (x.copy(), value)
+        return value
+
+    def _cached_at(self, kind: str, x: np.ndarray) -> Any:
+        """The value stored for ``kind`` if it was computed at ``x``, else None."""
+        hit = self.__dict__.get("_eval_cache", {}).get(kind)
+        if hit is not None and hit[0].shape == x.shape and np.array_equal(hit[0], x):
+            return hit[1]
+        return None
+
+    def clear_cache(self) -> None:
+        """Forget the values cached at the last points (after changing the problem's data)."""
+        self.__dict__.pop("_eval_cache", None)
 
     # -- public, pycutest names -----------------------------------------------------------------
     @property

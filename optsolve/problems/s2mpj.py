@@ -490,60 +490,77 @@ class S2MPJProblem(EqualityConstrainedProblem):
         return "; ".join(reasons)
 
     # -- evaluations ----------------------------------------------------------------------------
-    def _format(self, M: Any) -> Any:
+    def _format(self, M: Any, copy: bool = False) -> Any:
         if self.sparse:
-            return sp.csr_matrix(M, dtype=np.float64)
-        return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=np.float64)
+            return sp.csr_matrix(M, dtype=np.float64, copy=copy)
+        return M.toarray() if sp.issparse(M) else np.array(M, dtype=np.float64, copy=copy)
 
     # S2MPJ evaluates every element in Python, and values come almost free with derivatives:
-    # one evaluation serves f and ∇f (and c and J) at the same point (solvers ask for both)
-    def _at(self, kind: str, x: np.ndarray, compute):
-        cache = self.__dict__.setdefault("_last", {})
-        hit = cache.get(kind)
-        if hit is not None and np.array_equal(hit[0], x):
-            return hit[1]
-        value = compute(x)
-        cache[kind] = (x.copy(), value)
-        return value
-
+    # one evaluation serves f and ∇f (and c and J) at a point (solvers ask for both), cached by
+    # the base class; the Hessian of the Lagrangian keeps the constraints' Hessians of its
+    # point, so that it costs one evaluation at x whatever the multipliers (solvers given
+    # ∇²f and the constraints' Σ v_i ∇²c_i apart, as scipy's are, ask for several v at one x)
     def _objective_and_gradient(self, x):
         f, g = self._p.fgx(x)[:2]
         return float(f), _column(g, self.n)
 
     def _constraints_and_jacobian(self, x):
         c, J = self._p.cJx(x)[:2]
-        return _column(c, self.m) - self._shift, J
+        return _column(c, self.m) - self._shift, self._format(J)
+
+    def _objective_hessian(self, x):
+        if not self.has_objective:
+            return sp.csr_matrix((self.n, self.n))
+        return sp.csr_matrix(self._p.fgHx(x)[2], dtype=np.float64)
+
+    def _constraint_hessians(self, x):
+        """The Hessians of all constraints at ``x`` as one COO list ``(rows, cols, values,
+        constraint index)``: ``Σ v_i ∇²c_i`` for any ``v`` is one weighted sum of it."""
+        H = self._p.cJHx(x)[2]
+        rows, cols, vals, owner = [], [], [], []
+        for i, Hi in enumerate(H):
+            Hi = sp.coo_matrix(Hi)
+            rows.append(Hi.row)
+            cols.append(Hi.col)
+            vals.append(np.asarray(Hi.data, dtype=np.float64))
+            owner.append(np.full(Hi.nnz, i, dtype=np.int64))
+        if not rows:
+            return (np.zeros(0, np.int64),) * 2 + (np.zeros(0), np.zeros(0, np.int64))
+        return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+                np.concatenate(vals), np.concatenate(owner))
 
     def _obj(self, x):
         if not self.has_objective:
             return 0.0
-        return self._at("f", x, self._objective_and_gradient)[0]
+        return self._cached("f", x, self._objective_and_gradient)[0]
 
     def _grad(self, x):
         if not self.has_objective:
             return np.zeros(self.n)
-        return self._at("f", x, self._objective_and_gradient)[1].copy()
+        return self._cached("f", x, self._objective_and_gradient)[1].copy()
 
     def _cons(self, x):
         if not self.m:
             return np.zeros(0)
-        return self._at("c", x, self._constraints_and_jacobian)[0].copy()
+        return self._cached("c", x, self._constraints_and_jacobian)[0].copy()
 
     def _jac(self, x):
         if not self.m:
             return self._format(sp.csr_matrix((0, self.n)))
-        return self._format(self._at("c", x, self._constraints_and_jacobian)[1])
+        return self._format(self._cached("c", x, self._constraints_and_jacobian)[1], copy=True)
 
     def _hess(self, x, v):
-        if self.m:
-            H = self._p.LgHxy(x, v)[2]
-        elif self.has_objective:
-            H = self._p.fgHx(x)[2]
-        else:
-            H = sp.csr_matrix((self.n, self.n))
-        return self._format(H)
+        H = self._cached("hess_f", x, self._objective_hessian)
+        if self.m and np.any(v):
+            rows, cols, vals, owner = self._cached("hess_c", x, self._constraint_hessians)
+            Hc = sp.coo_matrix((vals * v[owner], (rows, cols)), shape=(self.n, self.n))
+            H = H + Hc.tocsr()
+        return self._format(H, copy=True)
 
     def _hprod(self, p, x, v):
+        if self._cached_at("hess_f", x) is not None and (
+                not (self.m and np.any(v)) or self._cached_at("hess_c", x) is not None):
+            return np.asarray(self._hess(x, v) @ p).ravel()
         if self.m:
             out = self._p.LHxyv(x, v, p)
         elif self.has_objective:
@@ -555,6 +572,10 @@ class S2MPJProblem(EqualityConstrainedProblem):
     def _jprod(self, p, x, transpose):
         if not self.m:
             return np.zeros(self.n if transpose else 0)
+        hit = self._cached_at("c", x)
+        if hit is not None:
+            J = hit[1]
+            return np.asarray((J.T @ p) if transpose else (J @ p), dtype=np.float64).ravel()
         if transpose:
             return _column(self._p.cJtxv(x, p), self.n)
         return _column(self._p.cJxv(x, p), self.m)

