@@ -35,24 +35,33 @@ convergence_<data>_<loss>_n<n>.png (relative gradient vs gradients and vs commun
 
 from __future__ import annotations
 
-import argparse
-import csv
-import math
-import time
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
+# One BLAS/OpenMP thread for every pool, set before numpy loads: threadpoolctl (``blas_threads``
+# below) only limits the libraries already loaded when it is entered, and scipy's OpenBLAS or a
+# solver's (cvxpy/SCS for the SDP rates) may load later. The user's setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from optsolve.bench.timing import blas_threads
-from optsolve.decentralized._bench import (
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.linalg  # noqa: E402, F401  (its OpenBLAS loaded before blas_threads is entered)
+
+from optsolve.bench.timing import blas_threads  # noqa: E402
+from optsolve.decentralized._bench import (  # noqa: E402
     bench_graph,
     build_problem,
     load_bench_data,
     run_solver,
     theory_counts,
 )
-from optsolve.graphs import chi1, chi2, edge_list
+from optsolve.graphs import chi1, chi2, edge_list  # noqa: E402
 
 OUT = Path("bench/results/decentralized")
 ALL_SOLVERS = ("dadao", "adom+", "msda", "continuized", "extra", "dgd")

@@ -159,12 +159,13 @@ def test_woodbury_and_feature_hessian_kernels_match_numpy(sparse, centred):
         assert_allclose(step, np.linalg.solve(H, g), rtol=1e-9)
 
 
-def test_cholesky_kernels_match_numpy():
-    rng = np.random.default_rng(0)
-    B = rng.standard_normal((9, 9))
-    H = B @ B.T + 9 * np.eye(9)
-    b = rng.standard_normal(9)
-    F, out = H.copy(), np.empty(9)
+@pytest.mark.parametrize("d", [1, 9, 130])
+def test_cholesky_kernels_match_numpy(d):
+    rng = np.random.default_rng(d)
+    B = rng.standard_normal((d, d))
+    H = B @ B.T + d * np.eye(d)
+    b = rng.standard_normal(d)
+    F, out = H.copy(), np.empty(d)
     K.cholesky_factor(F)
     assert_allclose(np.tril(F), np.linalg.cholesky(H), rtol=1e-12)
     K.cholesky_apply(F, b, out)

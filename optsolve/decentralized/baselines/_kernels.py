@@ -61,7 +61,11 @@ def cholesky_factor(H):
 
 @njit(cache=True, fastmath=True)
 def cholesky_apply(Lf, b, out):
-    """``out ← (LLᵀ)⁻¹ b`` with the lower factor ``Lf``: ``L u = b``, then ``Lᵀ out = u``."""
+    """``out ← (LLᵀ)⁻¹ b`` with the lower factor ``Lf``: ``L u = b``, then ``Lᵀ out = u``.
+
+    Both sweeps read ``Lf`` by rows (contiguous, so they vectorize): the forward one as dot
+    products, the backward one as axpys ``u[:i] −= x_i L[i, :i]`` once ``x_i = u_i / L_ii`` is
+    known (column-oriented back substitution of ``Lᵀ``)."""
     d = Lf.shape[0]
     for i in range(d):
         s = b[i]
@@ -69,10 +73,10 @@ def cholesky_apply(Lf, b, out):
             s -= Lf[i, k] * out[k]
         out[i] = s / Lf[i, i]
     for i in range(d - 1, -1, -1):
-        s = out[i]
-        for k in range(i + 1, d):
-            s -= Lf[k, i] * out[k]
-        out[i] = s / Lf[i, i]
+        xi = out[i] / Lf[i, i]
+        out[i] = xi
+        for k in range(i):
+            out[k] -= Lf[i, k] * xi
 
 
 @njit(cache=True)
@@ -346,7 +350,7 @@ def advance_node(Y, Z, t_last, i, t, eta):
     t_last[i] = t
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def ridge_conjugate_grad(H_inv, shift, i, y, out):
     """``out ← ∇f_i*(y) = H_i⁻¹ (y + X_iᵀb_i/N)`` (ridge, in place)."""
     d = y.shape[0]
