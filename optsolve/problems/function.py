@@ -34,8 +34,9 @@ def _central_difference(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) 
         xp, xm = x.copy(), x.copy()
         xp[i] += step
         xm[i] -= step
-        columns.append((np.atleast_1d(np.asarray(fun(xp), dtype=np.float64))
-                        - np.atleast_1d(np.asarray(fun(xm), dtype=np.float64))) / (xp[i] - xm[i]))
+        # copies: a callable that returns one buffer it rewrites would give a zero difference
+        columns.append((np.array(fun(xp), dtype=np.float64, ndmin=1)
+                        - np.array(fun(xm), dtype=np.float64, ndmin=1)) / (xp[i] - xm[i]))
     return np.column_stack(columns) if columns else np.zeros((0, 0))
 
 

@@ -400,3 +400,26 @@ def test_feasible_problem_is_not_reported_infeasible():
     res = minimize(p, method="eal-sketch", tol=1e-6, options={"random_state": 0})
     assert res.status != 4 and res.success
     assert kkt_residuals(p, res.x, res).kkt <= 1e-6
+
+
+@pytest.mark.parametrize("lb, ub", [(0.0, np.inf), (0.0, 0.0)], ids=["inequality", "equality"])
+def test_finite_differences_of_a_constraint_that_reuses_its_output_buffer(lb, ub):
+    # the Jacobian is not given: central differences must copy each output, or a callable that
+    # rewrites one buffer gives a zero Jacobian
+    buf = np.zeros(1)
+
+    def cons(x):
+        buf[0] = x[0] + x[1] - 1.0
+        return buf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = minimize(lambda x: float(x @ x), np.array([0.2, 0.9]), jac=lambda x: 2 * x,
+                       constraints=[NonlinearConstraint(cons, lb, ub)],
+                       bounds=Bounds([0, 0], [1, 1]))
+    ref = so.minimize(lambda x: float(x @ x), np.array([0.2, 0.9]), jac=lambda x: 2 * x,
+                      constraints=[{"type": "ineq" if ub == np.inf else "eq",
+                                    "fun": lambda x: np.array([x[0] + x[1] - 1.0])}],
+                      bounds=[(0, 1), (0, 1)], method="SLSQP", tol=1e-12)
+    assert res.success
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-7)
