@@ -176,6 +176,18 @@ def woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center
 
 
 @njit(cache=True)
+def _factored_solve(rows, is_sparse, X, indptr, indices, data, start, stop, reg, center, F, W,
+                    g, u, q, step):
+    """``step ← H⁻¹ g`` from the factor ``F`` of the node's Newton matrix: in the row space
+    (:func:`woodbury_apply`, weights ``W``) when ``rows``, else ``F`` is H's own factor."""
+    if rows:
+        woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, F, W, g, u,
+                       q, step)
+    else:
+        cholesky_apply(F, g, step)
+
+
+@njit(cache=True)
 def _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n, reg, center, v,
                    theta, g):
     """``g ← ∇f_i(θ) − v``; returns ``‖g‖``."""
@@ -227,11 +239,8 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
         if gnorm <= tol and not (chord and gnorm > CHORD_TARGET * tol):
             break
         if chord:
-            if rows:
-                woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, F,
-                               W, g, u, q, step)
-            else:
-                cholesky_apply(F, g, step)
+            _factored_solve(rows, is_sparse, X, indptr, indices, data, start, stop, reg, center,
+                            F, W, g, u, q, step)
             for a in range(d):
                 cand[a] = theta[a] - step[a]
             cnorm = _grad_residual(is_sparse, X, indptr, indices, data, y, start, stop, inv_n,
@@ -249,14 +258,12 @@ def logistic_conjugate_grad(is_sparse, X, indptr, indices, data, y, start, stop,
         if rows:
             woodbury_matrix(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
                             center, theta, gram, F, W)
-            cholesky_factor(F)
-            woodbury_apply(is_sparse, X, indptr, indices, data, start, stop, reg, center, F, W,
-                           g, u, q, step)
         else:
             hessian_features(is_sparse, X, indptr, indices, data, start, stop, inv_n, reg,
                              center, theta, F, sx)
-            cholesky_factor(F)
-            cholesky_apply(F, g, step)
+        cholesky_factor(F)
+        _factored_solve(rows, is_sparse, X, indptr, indices, data, start, stop, reg, center, F,
+                        W, g, u, q, step)
         stats[1] += 1
         if keep:
             has_fac[0] = 1
