@@ -115,9 +115,10 @@ def summarize(records: list[BenchRecord], total: int, out: Path, plot: bool = Tr
         "violation, complementarity, multiplier signs; multipliers estimated by "
         "sign-constrained least squares on the active set, or the solver's own when they give "
         "a smaller residual). Times: the solve alone (wall clock), one subprocess per solve, "
-        f"each capped at {time_limit:g} s of wall-clock time, on a machine whose 2 cores are "
-        "shared: the CPU share of a solve (and so the cap in CPU seconds) varies with the "
-        "load while it ran; --same-run-timing gives CPU times measured side by side.",
+        f"each capped at {time_limit:g} s of CPU time (the runner's limit; CSVs of runs before "
+        "it counted CPU time were capped on the wall clock, on a machine whose 2 cores are "
+        "shared), so the cap does not depend on the load; the times themselves vary with "
+        "it, and --same-run-timing gives CPU times measured side by side.",
         "",
         "| solver | solved | vs IPOPT | median iterations (solved) | median time [s] (solved) "
         "| failures |",

@@ -147,6 +147,23 @@ def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions
 
 #: seconds a worker may take to import, build the problem and warm up before the timed solve
 WORKER_SETUP_LIMIT = 600.0
+#: the time limit counts the worker's CPU seconds (per BLAS thread it was given), so that a
+#: solve's budget does not shrink when other jobs share the cores; a solve that blocks without
+#: using the CPU is still stopped after this many times the limit in wall-clock seconds
+WALL_BACKSTOP = 4.0
+#: how often the worker's CPU time is read while a solve runs
+POLL_SECONDS = 0.1
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` (all its threads), or None where the
+    platform does not say (then the time limit is on the wall clock)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class _Worker:
@@ -163,7 +180,9 @@ class _Worker:
         """The worker's answer, or None when it overran ``time_limit`` (it is then killed).
 
         The clock starts when the worker reports its set-up done (imports, problem build,
-        kernel warm-up): the limit bounds the solve, not the start-up.
+        kernel warm-up): the limit bounds the solve, not the start-up. It counts the worker's
+        CPU seconds divided by its BLAS threads, with a wall-clock backstop of
+        ``WALL_BACKSTOP`` times the limit (the wall clock alone where CPU time is unknown).
         """
         from .worker import PREFIX, READY
 
@@ -171,10 +190,16 @@ class _Worker:
         self.proc.stdin.flush()
         if self._read_line(READY.encode(), WORKER_SETUP_LIMIT) is None:
             raise RuntimeError(f"worker set-up took over {WORKER_SETUP_LIMIT:g} s")
-        line = self._read_line(PREFIX.encode(), time_limit)
+        cpu_limit = None
+        cpu0 = _cpu_seconds(self.proc.pid) if time_limit is not None else None
+        if cpu0 is not None:
+            cpu_limit = (cpu0, time_limit * max(1, int(request.get("threads", 1))))
+            time_limit *= WALL_BACKSTOP
+        line = self._read_line(PREFIX.encode(), time_limit, cpu_limit)
         return None if line is None else pickle.loads(bytes.fromhex(line.decode()))
 
-    def _read_line(self, marker: bytes, limit: float | None) -> bytes | None:
+    def _read_line(self, marker: bytes, limit: float | None,
+                   cpu_limit: tuple[float, float] | None = None) -> bytes | None:
         deadline = None if limit is None else time.monotonic() + limit
         fd = self.proc.stdout.fileno()
         while True:
@@ -184,7 +209,12 @@ class _Worker:
                 line, self.buffer = self.buffer[at + len(marker):end], self.buffer[end + 1:]
                 return line
             wait = None if deadline is None else deadline - time.monotonic()
-            if wait is not None and wait <= 0:
+            over_cpu = False
+            if cpu_limit is not None:
+                used = _cpu_seconds(self.proc.pid)
+                over_cpu = used is not None and used - cpu_limit[0] >= cpu_limit[1]
+                wait = min(wait, POLL_SECONDS)
+            if over_cpu or (wait is not None and wait <= 0):
                 self.close()
                 return None
             ready, _, _ = select.select([fd], [], [], wait)
@@ -291,6 +321,8 @@ def run_suite(
         ``source``, ``names``, ``max_n``, ``constraints``); stored in ``suite.selection``.
     time_limit : float, optional
         Seconds per (problem, solver) pair; needs isolation (a run over it ends as ``timeout``).
+        They count the worker's CPU time per BLAS thread (where the platform reports it; the
+        wall clock otherwise), so that the cap does not depend on the machine's load.
         Default: the suite's own limit.
     isolate : bool, optional
         Run every pair in a subprocess. Default: the suite's setting (on for ``cutest``).

@@ -2,6 +2,7 @@
 
 import csv
 import math
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from optsolve.bench import run_suite
 from optsolve.bench.profile import data_profile_costs, solver_groups
-from optsolve.bench.runner import BenchRecord, format_table
+from optsolve.bench.runner import BenchRecord, _cpu_seconds, format_table
 
 LSQ = ["least_squares/dense_2000x100"]
 
@@ -93,3 +94,37 @@ def test_table_prints_long_names_whole_and_every_status():
     text = format_table([rec])
     assert long_problem in text and long_solver in text and "kkt_with_a_long_name" in text
     assert "timeout: over the 5 s time limit" in text and "1 timeout" in text
+
+
+def _worker_running(code):
+    import subprocess
+    import sys
+
+    from optsolve.bench.runner import _Worker
+
+    worker = _Worker.__new__(_Worker)
+    worker.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
+    worker.log, worker.buffer = open(os.devnull, "rb"), b""
+    return worker
+
+
+@pytest.mark.skipif(_cpu_seconds(os.getpid()) is None, reason="no per-process CPU time here")
+@pytest.mark.parametrize("code, limits, answered", [
+    # waiting costs no CPU: the answer after 0.5 s of sleep comes through a 0.2 s CPU limit
+    ("import time; time.sleep(0.5); print('DONE ok', flush=True)", (30.0, 0.2), True),
+    # spinning uses the CPU limit up long before the wall-clock backstop
+    ("while True: pass", (30.0, 0.2), False),
+    # a blocked process is stopped by the wall-clock backstop
+    ("import time; time.sleep(60)", (0.5, 30.0), False),
+])
+def test_the_time_limit_counts_cpu_seconds_with_a_wall_clock_backstop(code, limits, answered):
+    worker = _worker_running(code)
+    wall, cpu = limits
+    try:
+        line = worker._read_line(b"DONE ", wall, (_cpu_seconds(worker.proc.pid), cpu))
+    finally:
+        worker.close()
+    assert (line == b"ok") if answered else (line is None)
+    if not answered:
+        assert worker.proc.returncode is not None  # killed, not left running
