@@ -149,8 +149,9 @@ def _run_one(suite: Suite, problem: BenchProblem, solver, threads: int, versions
 WORKER_SETUP_LIMIT = 600.0
 #: the time limit counts the worker's CPU seconds (per BLAS thread it was given), so that a
 #: solve's budget does not shrink when other jobs share the cores; a solve that blocks without
-#: using the CPU is still stopped after this many times the limit in wall-clock seconds
-WALL_BACKSTOP = 4.0
+#: using the CPU is still stopped after this many times the limit in wall-clock seconds (high
+#: enough that a machine loaded 10 jobs per core still stops solves by their CPU time)
+WALL_BACKSTOP = 10.0
 #: how often the worker's CPU time is read while a solve runs
 POLL_SECONDS = 0.1
 
@@ -175,6 +176,7 @@ class _Worker:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log)
         self.buffer = b""
+        self.cpu_used: float | None = None  # CPU seconds of the last solve, where known
 
     def solve(self, request: dict, time_limit: float | None) -> dict | None:
         """The worker's answer, or None when it overran ``time_limit`` (it is then killed).
@@ -198,8 +200,18 @@ class _Worker:
         line = self._read_line(PREFIX.encode(), time_limit, cpu_limit)
         return None if line is None else pickle.loads(bytes.fromhex(line.decode()))
 
+    def overrun(self, time_limit: float) -> str:
+        """Why the last solve was stopped: its CPU time, or the wall-clock backstop."""
+        if self.cpu_used is None:
+            return f"over the {time_limit:g} s time limit (wall clock)"
+        if self.cpu_used >= time_limit:
+            return f"over the {time_limit:g} s time limit (CPU time)"
+        return (f"over the {time_limit:g} s time limit: stopped by the wall-clock backstop "
+                f"({WALL_BACKSTOP * time_limit:g} s) after {self.cpu_used:.1f} s of CPU time")
+
     def _read_line(self, marker: bytes, limit: float | None,
                    cpu_limit: tuple[float, float] | None = None) -> bytes | None:
+        self.cpu_used = None
         deadline = None if limit is None else time.monotonic() + limit
         fd = self.proc.stdout.fileno()
         while True:
@@ -212,7 +224,9 @@ class _Worker:
             over_cpu = False
             if cpu_limit is not None:
                 used = _cpu_seconds(self.proc.pid)
-                over_cpu = used is not None and used - cpu_limit[0] >= cpu_limit[1]
+                if used is not None:
+                    self.cpu_used = used - cpu_limit[0]
+                    over_cpu = self.cpu_used >= cpu_limit[1]
                 wait = min(wait, POLL_SECONDS)
             if over_cpu or (wait is not None and wait <= 0):
                 self.close()
@@ -255,9 +269,10 @@ def _run_isolated(suite: Suite, problem: BenchProblem, solver, threads: int, ver
                        status="error", reason=str(exc)[:500])
     if result is None:
         pool.pop("worker", None)
-        logger.warning("%s on %s: timeout after %g s", solver.name, problem.name, time_limit)
+        reason = worker.overrun(time_limit)
+        logger.warning("%s on %s: %s", solver.name, problem.name, reason)
         return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
-                       status="timeout", reason=f"over the {time_limit:g} s time limit")
+                       status="timeout", reason=reason)
     if "error" in result:
         return _record(suite, problem, solver, threads, versions, time_s=math.nan, outcome=None,
                        status="error", reason=result["error"])

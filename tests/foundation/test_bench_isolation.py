@@ -128,3 +128,7 @@ def test_the_time_limit_counts_cpu_seconds_with_a_wall_clock_backstop(code, limi
     assert (line == b"ok") if answered else (line is None)
     if not answered:
         assert worker.proc.returncode is not None  # killed, not left running
+        stopped_by_cpu = worker.cpu_used >= cpu
+        assert stopped_by_cpu == (wall > cpu)
+        assert ("CPU time)" in worker.overrun(cpu)) == stopped_by_cpu
+        assert ("wall-clock backstop" in worker.overrun(cpu)) != stopped_by_cpu
