@@ -100,9 +100,9 @@ STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
 #: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
 INERTIA_ZERO_TOL = 1e-12
 #: the Armijo search cuts α by options['backtrack'] for its first PLAIN_BACKTRACKS trials
-#: (the steps of the Newton regime: 1, 1/2, 1/4, 1/8 are kept exactly), then by quadratic
+#: (the steps of the Newton regime, 1 down to 1/64, are kept exactly), then by quadratic
 #: interpolation of Φ (:func:`_backtracked`), each trial cutting α by at most 1/BACKTRACK_MIN
-PLAIN_BACKTRACKS, BACKTRACK_MIN = 3, 0.1
+PLAIN_BACKTRACKS, BACKTRACK_MIN = 6, 0.1
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
