@@ -99,10 +99,6 @@ STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
 #: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
 #: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
 INERTIA_ZERO_TOL = 1e-12
-#: the Armijo search cuts α by options['backtrack'] for its first PLAIN_BACKTRACKS trials
-#: (the steps of the Newton regime, 1 down to 1/64, are kept exactly), then by quadratic
-#: interpolation of Φ (:func:`_backtracked`), each trial cutting α by at most 1/BACKTRACK_MIN
-PLAIN_BACKTRACKS, BACKTRACK_MIN = 6, 0.1
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
 #: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
@@ -406,11 +402,6 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                     phi <= phi0 + opts["armijo"] * pred + slack):
                                 new = trial
                                 break
-                            if np.isfinite(phi) and pred < 0 and alpha <= float(
-                                    opts["backtrack"]) ** PLAIN_BACKTRACKS:
-                                alpha = _backtracked(alpha, phi - phi0, pred,
-                                                     float(opts["backtrack"]))
-                                continue
                         alpha *= float(opts["backtrack"])
                     if new is not None or alpha < 1.0:
                         break
@@ -433,19 +424,6 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if t > 0.5 * region:
                     region *= REGION_FACTOR
     return finish(pt, Status.MAX_ITER, max_iter)
-
-
-def _backtracked(alpha: float, rise: float, pred: float, backtrack: float) -> float:
-    """The next step length of the Armijo search: the minimizer of the quadratic through
-    ``Φ(0)``, the predicted slope ``pred / α`` and ``Φ(α) = Φ(0) + rise`` (Nocedal & Wright,
-    eq. (3.57)), kept in ``[BACKTRACK_MIN α, backtrack α]``. Where the merit is far from
-    linear over the trial step (a large penalty, a step far longer than the region where the
-    model holds) it cuts ``α`` by up to 1/BACKTRACK_MIN per trial instead of ``backtrack``,
-    each trial being a full evaluation of ``f, ∇f, c, J``."""
-    curv = rise - pred  # c α² of the model Φ(0) + (pred/α) t + c t²: > 0 for a rejected trial
-    if not curv > 0:
-        return alpha * backtrack
-    return alpha * min(backtrack, max(BACKTRACK_MIN, -pred / (2.0 * curv)))
 
 
 def _bounds(problem):

@@ -430,8 +430,7 @@ def test_finite_differences_of_a_constraint_that_reuses_its_output_buffer(lb, ub
 def test_long_newton_steps_backtracked_to_the_solution(method, x0):
     """Σ log cosh(3(xᵢ − 1)) s.t. x₀ + x₁ <= 1: far from x* the Newton step overshoots by
     orders of magnitude (the curvature sech² vanishes), so the Armijo search has to cut α
-    far below the plain halvings (interpolated backtracking). Reference: SLSQP, and x* =
-    (1/2, 1/2) by symmetry."""
+    far below 1. Reference: SLSQP, and x* = (1/2, 1/2) by symmetry."""
     a = 3.0
     con = NonlinearConstraint(lambda x: x[0] + x[1], -np.inf, 1.0,
                               jac=lambda x: np.array([[1.0, 1.0]]),
