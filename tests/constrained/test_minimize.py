@@ -423,3 +423,25 @@ def test_finite_differences_of_a_constraint_that_reuses_its_output_buffer(lb, ub
                       bounds=[(0, 1), (0, 1)], method="SLSQP", tol=1e-12)
     assert res.success
     np.testing.assert_allclose(res.x, ref.x, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("x0", [[4.0, -3.0], [10.0, 5.0], [-6.0, 8.0]])
+def test_long_newton_steps_backtracked_to_the_solution(method, x0):
+    """Σ log cosh(3(xᵢ − 1)) s.t. x₀ + x₁ <= 1: far from x* the Newton step overshoots by
+    orders of magnitude (the curvature sech² vanishes), so the Armijo search has to cut α
+    far below 1. Reference: SLSQP, and x* = (1/2, 1/2) by symmetry."""
+    a = 3.0
+    con = NonlinearConstraint(lambda x: x[0] + x[1], -np.inf, 1.0,
+                              jac=lambda x: np.array([[1.0, 1.0]]),
+                              hess=lambda x, v: np.zeros((2, 2)))
+    kwargs = {"fun": lambda x: float(np.sum(np.log(np.cosh(a * (x - 1.0))))),
+              "x0": x0, "jac": lambda x: a * np.tanh(a * (x - 1.0)),
+              "constraints": con, "bounds": [(-5, 20), (-5, 20)]}
+    res = minimize(**kwargs, hess=lambda x: np.diag(a * a / np.cosh(a * (x - 1.0)) ** 2),
+                   method=method, options={"random_state": 0})
+    ref = so.minimize(**kwargs, method="SLSQP", options={"ftol": 1e-14})
+    assert res.success, res.message
+    assert res.kkt <= 1e-8
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+    np.testing.assert_allclose(res.x, [0.5, 0.5], atol=1e-8)
