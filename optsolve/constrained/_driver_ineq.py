@@ -23,7 +23,11 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
    projected search (Bertsekas 1982) whose iterates never leave the bounds, for functions
    undefined outside them); a trial point outside the domain ``a > 0`` is rejected; the
    region ``R`` grows when an accepted point uses more than half of it (the paper's update of
-   its ``ν``).
+   its ``ν``). When the projected search fails (with ``feasible_bounds='auto'``), the bounds
+   are handed to the merit for the rest of the run and the iteration is redone: with
+   equalities, the projection can undo what the step does for them (the linearized
+   equalities and the bounds the iterate is on conflict) and turn it into an ascent
+   direction (NCVXQP1-6, DNIEPER, TRAINF in S2MPJ).
 """
 
 from __future__ import annotations
@@ -240,6 +244,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
             feasible_bounds = rows.upper.size + rows.lower.size == 0
         box = bool(feasible_bounds) and bool(
             np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
+        # 'auto' may give the projection up (below); True promises iterates inside the bounds
+        box_optional = box and opts["feasible_bounds"] == "auto"
         if not box:
             bound_start = rows.n_ineq  # no bound is added to stop a step
         lam = np.zeros(rows.n_eq)
@@ -304,7 +310,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if not np.all(np.isfinite(Hg)):
                     return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
                 new, stalled = None, False
-                for attempt in range(REGION_RETRIES + 1):
+                # one pass more than the region retries: the fallback from the projected search
+                for attempt in range(REGION_RETRIES + 2):
                     step, slope, thresh = None, np.inf, 0.0
                     last_raise, mu_useful = None, True
                     last_lower, nu_useful = None, True
@@ -403,6 +410,15 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                 new = trial
                                 break
                         alpha *= float(opts["backtrack"])
+                    if new is None and alpha < 1.0 and box_optional:
+                        # the projection onto the box undoes what the step does for the
+                        # equalities (the linearized equalities and the bounds the iterate is
+                        # on conflict): the bounds are left to the merit from here on
+                        logger.info("projected search failed at iteration %d; the bounds are "
+                                    "handled by the merit from here on", nit)
+                        box = box_optional = False
+                        bound_start = rows.n_ineq
+                        continue
                     if new is not None or alpha < 1.0:
                         break
                 if stalled:

