@@ -5,6 +5,7 @@ checked against SLSQP and the KKT conditions, and the S2MPJ problems that failed
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -100,3 +101,44 @@ def test_s2mpj_equalities_and_bounds(name, f_opt, rtol):
     assert res.success, res.message
     assert kkt_residuals(p, res.x, res).kkt <= 1e-6
     assert res.fun == pytest.approx(f_opt, rel=rtol)
+
+
+# ---- evaluations that raise outside the functions' domain --------------------------------------
+def _power(x: float, p: float, kind: str) -> float:
+    """``x**p`` as a model would compute it, failing for ``x < 0`` as such models fail."""
+    if kind == "math":
+        return math.pow(x, p)  # ValueError: math domain error
+    acc = np.zeros(1)
+    acc += float(x) ** p  # a negative float to a fractional power is complex: numpy's casting TypeError
+    return float(acc[0])
+
+
+@pytest.mark.parametrize("method", ["eal-direct", "eal-sketch"])
+@pytest.mark.parametrize("kind", ["math", "numpy"])
+def test_trial_point_outside_the_domain_is_rejected(kind, method):
+    """``min x0^1.5 − x0 + (x1 − 2)²`` s.t. ``x0 >= 0``, ``x0 + x1 >= 1`` (general rows, no
+    projection) from ``(9, 2)``: the second trial point has ``x0 < 0``, where the objective
+    raises (S2MPJ's LAUNCH raised so). The line search backtracks instead; the
+    minimizer ``(4/9, 2)`` (``1.5 √x0 = 1``) matches SLSQP."""
+    def fun(x):
+        return _power(x[0], 1.5, kind) - x[0] + (x[1] - 2.0) ** 2
+
+    def jac(x):
+        return np.array([1.5 * _power(x[0], 0.5, kind) - 1.0, 2.0 * (x[1] - 2.0)])
+
+    def hess(x):
+        return np.diag([0.75 / max(_power(x[0], 0.5, kind), 1e-300), 2.0])
+
+    cons = [{"type": "ineq", "fun": lambda x: np.array([x[0], x[0] + x[1] - 1.0]),
+             "jac": lambda x: np.array([[1.0, 0.0], [1.0, 1.0]])}]
+    with pytest.raises((ValueError, TypeError)):
+        fun(np.array([-1.0, 2.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = minimize(fun, [9.0, 2.0], jac=jac, hess=hess, constraints=cons, method=method,
+                       options={"random_state": 0})
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, [4.0 / 9.0, 2.0], atol=1e-7)
+    ref = scipy_minimize(fun, [9.0, 2.0], jac=jac, constraints=cons, method="SLSQP",
+                         options={"ftol": 1e-12})
+    assert res.fun == pytest.approx(ref.fun, abs=1e-9)
