@@ -109,7 +109,8 @@ def _power(x: float, p: float, kind: str) -> float:
     if kind == "math":
         return math.pow(x, p)  # ValueError: math domain error
     acc = np.zeros(1)
-    acc += float(x) ** p  # a negative float to a fractional power is complex: numpy's casting TypeError
+    # a negative float to a fractional power is complex: numpy's casting TypeError
+    acc += float(x) ** p
     return float(acc[0])
 
 
