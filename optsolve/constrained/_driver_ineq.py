@@ -13,9 +13,7 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
    solved by randomized sketching to the adaptive accuracy of minimize_eq (or by LU), with the
    inertia correction ``B + δI`` of minimize_eq; constraints of ``A`` not yet identified
    (``g_i <= 0``, ``y_i <= 0``) that the step gives a negative multiplier are released and
-   the system re-solved (the sign test of active-set QP methods); rows whose gradients are
-   linearly dependent on those of surer rows are left out (:mod:`._working_set`: a singular
-   Newton matrix gave steps that violate the held constraints);
+   the system re-solved (the sign test of active-set QP methods);
 3. descent test ``∇Φᵀ Δ <= −σ ν ‖(∇ₓL, c_E, g_A)‖²`` (and ``< 0``) on the exact augmented
    Lagrangian ``Φ`` (:mod:`.merit_ineq`); when it fails: sharpen the sketch, raise ``μ`` (which
    re-identifies ``A``: the paper's decrease of ``ε``), lower ``ν``, and as a last resort step
@@ -62,7 +60,6 @@ from ._driver import (
 )
 from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
 from ._ldl import FactorCache, ldl_inertia
-from ._working_set import independent_working_set
 from .hessian import LagrangianHessian
 from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
 from .merit_ineq import ineq_merit, ineq_merit_gradient
@@ -353,7 +350,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if step is None or step["active_key"] != mer.active.tobytes():
                             step, delta_last = _newton_step(
                                 pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
-                                delta_last, bound_start, factors, not box or box_optional)
+                                delta_last, bound_start, factors)
                         dx, dl, dy = step["dx"], step["dl"], step["dy"]
                         slope = float(gx @ dx + gl @ dl + gy @ dy)
                         thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
@@ -512,27 +509,19 @@ def _snap_held_bounds(x, idx, rows, bound_start) -> None:
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
-                 bound_start, factors=None, independent=True):
+                 bound_start, factors=None):
     """Newton direction on the ε-active set (module docstring, step 2), refined as an
     active-set QP method refines its working set: held inequalities (not the bounds of the
     projected search) whose multiplier after the step has the wrong sign are released (the
     linearized constraint wants to be strictly satisfied), and the bounds, or released
     constraints, that the step would cross are held (projected Newton, Bertsekas 1982; a
-    constraint re-held after its release stays held). With ``independent``, rows whose
-    gradients depend on those of surer rows are left out (:mod:`._working_set`); not with
-    ``feasible_bounds=True``, where a bound left out would be crossed and the step clipped
-    (the fallback to the merit that removes that conflict is not allowed there)."""
+    constraint re-held after its release stays held)."""
     key = active.tobytes()
     merit_active = active
     active = active.copy()
     released = np.zeros_like(active)
     pinned = np.zeros_like(active)
-    dependent = np.zeros_like(active)
     for _ in range(BOUND_RESOLVES + 1):
-        if independent and pt.gI.size:
-            held = independent_working_set(pt.GE, pt.GI, active, pt.y, pt.gI)
-            dependent |= active & ~held
-            active = held
         step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
                                            max_inner, stats, delta_last, factors)
         if not pt.gI.size:
@@ -547,7 +536,7 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
         # active set oscillate (CSFI2: 16 -> 2625 iterations, HS105: 13 -> 51)
         wrong &= (pt.y <= 0.0) & (pt.gI <= 0.0)
         lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
-        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active & ~dependent
+        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
         crossed[:bound_start] &= released[:bound_start]
         if not np.any(crossed) and not np.any(wrong):
             break
