@@ -58,12 +58,11 @@ def _kkt(d, res):
     return kkt_residuals(p, res.x, res).kkt
 
 
-# seeds whose start makes the active rows dependent (the Newton matrix singular): before the
-# working set was kept independent these failed (line search, or 500 iterations)
-DEPENDENT = [(17, True), (13, True), (28, True), (20, False), (32, False), (58, False)]
-# seeds where the projection of the step onto the box is an ascent direction of the merit:
-# the projected search failed at once before the fallback to the merit
-CONFLICT = [(10, False), (11, False), (27, False), (39, False), (46, False)]
+# seeds where the projection of the step onto the box is an ascent direction of the merit
+# (some with the active rows dependent at the start: a singular Newton matrix): the projected
+# search failed (or ran 40-500 iterations) before the fallback to the merit
+CONFLICT = [(13, True), (28, True), (10, False), (11, False), (27, False), (32, False),
+            (39, False), (46, False), (58, False)]
 
 
 @pytest.mark.parametrize("method", ["eal-direct", "eal-sketch"])
@@ -83,6 +82,8 @@ def test_degenerate_start_on_the_bounds(seed, convex, method):
 
 
 @pytest.mark.parametrize("name, f_opt, rtol", [
+    ("OPTCNTRL", 550.0, 1e-6),            # fixed variables in the equalities: dependent rows
+    ("RDW2D52B", 0.013925020504, 1e-6),   # 32 fixed variables of 50
     ("NCVXQP4", -224473.41, 1e-3),        # nonconvex: a nearby local minimizer is fine
 ])
 def test_s2mpj_equalities_and_bounds(name, f_opt, rtol):
