@@ -21,9 +21,14 @@ rows ``±e_jᵀx − b_j <= 0`` of a sparse Jacobian):
 4. Armijo backtracking on ``Φ`` (with ``options['feasible_bounds']``: along the projection of
    ``x + αΔx`` onto the bounds, with the bounds the step would cross added to ``A``, a
    projected search (Bertsekas 1982) whose iterates never leave the bounds, for functions
-   undefined outside them); a trial point outside the domain ``a > 0`` is rejected; the
+   undefined outside them); a trial point outside the domain ``a > 0``, or where an
+   evaluation fails as outside the functions' domain (:data:`DOMAIN_ERRORS`), is rejected; the
    region ``R`` grows when an accepted point uses more than half of it (the paper's update of
-   its ``ν``).
+   its ``ν``). When the projected search fails (with ``feasible_bounds='auto'``), the bounds
+   are handed to the merit for the rest of the run and the iteration is redone: with
+   equalities, the projection can undo what the step does for them (the linearized
+   equalities and the bounds the iterate is on conflict) and turn it into an ascent
+   direction (NCVXQP1-6, DNIEPER, TRAINF in S2MPJ).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ import warnings
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+
+try:  # numpy's TypeError of a ufunc whose result cannot be cast (not public in numpy.exceptions)
+    from numpy._core._exceptions import UFuncTypeError as _UFuncTypeError
+except ImportError:  # pragma: no cover (numpy < 2)
+    from numpy.core._exceptions import UFuncTypeError as _UFuncTypeError
 
 from .._optimize import History, ProgressReporter, call_callback, make_result
 from .._status import Status, termination_message, warn_status
@@ -105,6 +115,12 @@ REGION_RETRIES = 3
 #: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
 INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
 
+#: errors of an evaluation at a point outside the functions' domain, which reject a trial
+#: point: a fractional power of a negative number whose complex result numpy cannot cast back
+#: into a float array (UFuncTypeError; S2MPJ's LAUNCH), math's ValueError ("math domain
+#: error"), and ArithmeticError (ZeroDivisionError, OverflowError, FloatingPointError)
+DOMAIN_ERRORS = (ArithmeticError, ValueError, _UFuncTypeError)
+
 #: the equality driver's messages, with this driver's KKT measure and infeasibility test
 STATUS_MESSAGES = {
     **EQ_STATUS_MESSAGES,
@@ -136,6 +152,17 @@ class _Point:
         self.gI = rows.inequalities(self.c, x)
         self.GE, self.GI = rows.jacobians(self.J)
         self.grad_lag = self.with_mult(lam, y)
+
+    @classmethod
+    def at_trial(cls, problem, rows: RowStructure, x, lam, y) -> _Point | None:
+        """The point, or None when an evaluation fails with an error of a point outside the
+        functions' domain (:data:`DOMAIN_ERRORS`): the line search rejects it as it rejects
+        non-finite values."""
+        try:
+            return cls(problem, rows, x, lam, y)
+        except DOMAIN_ERRORS as err:
+            logger.debug("trial point rejected: %s: %s", type(err).__name__, err)
+            return None
 
     def with_mult(self, lam, y):
         out = self.g.copy()
@@ -240,6 +267,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
             feasible_bounds = rows.upper.size + rows.lower.size == 0
         box = bool(feasible_bounds) and bool(
             np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
+        # 'auto' may give the projection up (below); True promises iterates inside the bounds
+        box_optional = box and opts["feasible_bounds"] == "auto"
         if not box:
             bound_start = rows.n_ineq  # no bound is added to stop a step
         lam = np.zeros(rows.n_eq)
@@ -304,7 +333,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if not np.all(np.isfinite(Hg)):
                     return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
                 new, stalled = None, False
-                for attempt in range(REGION_RETRIES + 1):
+                # one pass more than the region retries: the fallback from the projected search
+                for attempt in range(REGION_RETRIES + 2):
                     step, slope, thresh = None, np.inf, 0.0
                     last_raise, mu_useful = None, True
                     last_lower, nu_useful = None, True
@@ -384,14 +414,15 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                             xt = np.clip(xt, rows.bl, rows.bu)
                             if alpha == 1.0 and step is not None:
                                 _snap_held_bounds(xt, step["idx"], rows, bound_start)
-                        trial = _Point(problem, rows, xt, pt.lam + alpha * dl,
-                                       pt.y + alpha * dy)
-                        if alpha == 1.0 and attempt < REGION_RETRIES and trial.gI.size:
+                        trial = _Point.at_trial(problem, rows, xt, pt.lam + alpha * dl,
+                                                pt.y + alpha * dy)
+                        if trial is not None and alpha == 1.0 and attempt < REGION_RETRIES \
+                                and trial.gI.size:
                             t_trial = float(np.sum(np.maximum(trial.gI, 0.0) ** 3))
                             if t_trial > 0.5 * region:  # the paper's update of its ν
                                 region = max(region * REGION_FACTOR, REGION_FACTOR * t_trial)
                                 break
-                        if trial.finite():
+                        if trial is not None and trial.finite():
                             phi = ineq_merit(trial.f, trial.lam, trial.y, trial.cE, trial.gI,
                                              trial.grad_lag, mu, nu, region).value
                             # projected search: the decrease predicted along the actual
@@ -403,6 +434,15 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                 new = trial
                                 break
                         alpha *= float(opts["backtrack"])
+                    if new is None and alpha < 1.0 and box_optional:
+                        # the projection onto the box undoes what the step does for the
+                        # equalities (the linearized equalities and the bounds the iterate is
+                        # on conflict): the bounds are left to the merit from here on
+                        logger.info("projected search failed at iteration %d; the bounds are "
+                                    "handled by the merit from here on", nit)
+                        box = box_optional = False
+                        bound_start = rows.n_ineq
+                        continue
                     if new is not None or alpha < 1.0:
                         break
                 if stalled:

@@ -59,7 +59,10 @@ Hong, Na, Mahoney & Kolar, ICML 2023):
   bound-constrained PDE control converges in about 7 iterations instead of hundreds), and
   functions undefined outside the bounds are never evaluated there; off for general
   inequalities because the penalty, not the projection, then identifies the active set
-  faster (HS118).
+  faster (HS118). With ``'auto'``, a projected search that fails hands the bounds to the
+  merit for the rest of the run: with equalities the projection can clip the step into an
+  ascent direction of the merit (the linearized equalities ask for a move that the bounds
+  the iterate is on forbid; NCVXQP1-6, DNIEPER, TRAINF in S2MPJ failed so).
 * **Penalty updates.** When ``∇ΦᵀΔ > −σν‖(∇ₓL, c_E, g_A)‖²``: re-sketch, then raise ``μ``
   (``×10``) only while that cuts the failure margin by a quarter, then lower ``ν`` under the
   same rule, then step along ``−∇Φ``. Reason: the barrier term makes part of the slope grow
