@@ -47,24 +47,20 @@ except ImportError:  # pragma: no cover (numpy < 2)
 
 from .._optimize import History, ProgressReporter, call_callback, make_result
 from .._status import Status, termination_message, warn_status
-from ._driver import (
-    DESCENT_SIGMA,
-    ETA_SHRINK,
-    REG_FIRST,
-    REG_GROWTH,
-    REG_MAX,
-    REG_MIN,
-    _default_budget,
-    _grad_lagrangian,
-    _max_abs,
-)
+from ._active_step import _newton_step, _sharpen
+from ._driver import DESCENT_SIGMA, _grad_lagrangian
 from ._driver import STATUS_MESSAGES as EQ_STATUS_MESSAGES
-from ._ldl import FactorCache, ldl_inertia
+from ._infeasibility import (
+    FEASIBILITY_CHECK_TOL,
+    INFEASIBLE_PATIENCE,
+    _certified_violation,
+    _locally_infeasible,
+)
+from ._ldl import FactorCache
 from .hessian import LagrangianHessian
-from .kkt import assemble_kkt, kkt_inertia, least_squares_multipliers
+from .kkt import least_squares_multipliers
 from .merit_ineq import ineq_merit, ineq_merit_gradient
 from .optimality import KKTResiduals, RowStructure, _residuals
-from .sketches import SketchSolver, solve_direct
 
 logger = logging.getLogger("optsolve.constrained")
 
@@ -77,15 +73,12 @@ RAISE_GAIN = 0.25
 #: the region R of a(x) = R − Σ max(g, 0)³ starts at REGION_FACTOR (1 + Σ max(g(x0), 0)³) and
 #: is multiplied by REGION_FACTOR when an accepted point has Σ max(g, 0)³ > R / 2
 REGION_FACTOR = 10.0
-#: a failed run is reported infeasible when least squares on the violation from its last
-#: iterate (at most FEASIBILITY_CHECK_EVALS evaluations) ends above FEASIBILITY_CHECK_TOL
-FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
 #: every STALL_WINDOW iterations, a violation above STALL_DECREASE times the one STALL_WINDOW
-#: iterations before triggers the infeasibility check
+#: iterations before triggers the infeasibility check; a check that neither certifies
+#: infeasibility nor restores feasibility is not repeated for STALL_WINDOW iterations, a wait
+#: doubled after each such check (each check may cost FEASIBILITY_CHECK_EVALS evaluations: on
+#: SNAKE it took half the time of a 300-iteration run)
 STALL_WINDOW, STALL_DECREASE = 20, 0.9
-#: a check that neither certifies infeasibility nor restores feasibility is not repeated for
-#: STALL_WINDOW iterations, a wait doubled after each such check (each check may cost
-#: FEASIBILITY_CHECK_EVALS evaluations: on SNAKE it took half the time of a 300-iteration run)
 #: restarts from a feasible point found by the least-squares check (feasibility restoration)
 MAX_RESTORATIONS = 3
 #: the Armijo test tolerates an increase of ROUNDOFF_SLACK machine epsilons of |Φ|
@@ -93,27 +86,8 @@ ROUNDOFF_SLACK = 10.0
 #: a held bound is "reached" by the full Newton step within this relative distance (round-off
 #: of the solve; the sketched solves' inexactness is far larger and is left alone)
 SNAP_RTOL = 1e-12
-#: Newton re-solves per iteration with the inequalities the linearized step would cross added
-#: to the active set (relative slack CROSS_TOL)
-BOUND_RESOLVES, CROSS_TOL = 5, 1e-8
-#: a held inequality whose multiplier after the Newton step is below −SIGN_TOL (1 + ‖y‖∞) is
-#: released and the step re-solved (the sign test of active-set QP methods, Nocedal & Wright,
-#: Alg. 16.3, applied to all such constraints at once)
-SIGN_TOL = 1e-8
-#: a Newton step longer than STEP_MAX_RATIO max(√n, ‖x‖) is regularized further (at most
-#: STEP_REG_TRIES times, δ multiplied by 10)
-STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
-#: eigenvalues of the (dense) Newton matrix below INERTIA_ZERO_TOL max(‖B‖, ‖G‖) count as zero
-#: in the inertia test: at 1e-10 (the default of kkt_inertia) the small but positive
-#: curvature of a badly scaled problem is taken for zero and B is regularized at every
-#: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
-#: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
-INERTIA_ZERO_TOL = 1e-12
 #: times an iteration is redone with a larger region when the full step leaves it
 REGION_RETRIES = 3
-#: local infeasibility: violation > tol at a stationary point of ½‖(c_E, max(g, 0))‖²
-#: (‖∇‖ <= INFEASIBLE_RTOL ‖G‖_F ‖violation‖) on INFEASIBLE_PATIENCE consecutive iterations
-INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
 
 #: errors of an evaluation at a point outside the functions' domain, which reject a trial
 #: point: a fractional power of a negative number whose complex result numpy cannot cast back
@@ -176,16 +150,6 @@ class _Point:
         data = self.J.data if sp.issparse(self.J) else self.J
         return bool(np.isfinite(self.f) and np.all(np.isfinite(self.g))
                     and np.all(np.isfinite(self.c)) and np.all(np.isfinite(data)))
-
-
-def _rows_of(G, idx):
-    return G[idx]
-
-
-def _stack(GE, GA, sparse):
-    if sparse:
-        return sp.vstack([sp.csr_matrix(GE), sp.csr_matrix(GA)], format="csr")
-    return np.vstack([GE, GA])
 
 
 def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opts,
@@ -506,261 +470,3 @@ def _snap_held_bounds(x, idx, rows, bound_start) -> None:
         target = value[var]
         near = np.abs(x[var] - target) <= SNAP_RTOL * (1.0 + np.abs(target))
         x[var[near]] = target[near]
-
-
-def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
-                 bound_start, factors=None):
-    """Newton direction on the ε-active set (module docstring, step 2), refined as an
-    active-set QP method refines its working set: held inequalities (not the bounds of the
-    projected search) whose multiplier after the step has the wrong sign are released (the
-    linearized constraint wants to be strictly satisfied), and the bounds, or released
-    constraints, that the step would cross are held (projected Newton, Bertsekas 1982; a
-    constraint re-held after its release stays held)."""
-    key = active.tobytes()
-    merit_active = active
-    active = active.copy()
-    released = np.zeros_like(active)
-    pinned = np.zeros_like(active)
-    for _ in range(BOUND_RESOLVES + 1):
-        step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
-                                           max_inner, stats, delta_last, factors)
-        if not pt.gI.size:
-            break
-        y_new = pt.y + step["dy"]
-        wrong = active & ~pinned & (y_new < -SIGN_TOL * (1.0 + float(np.max(np.abs(y_new)))))
-        # bounds kept feasible by the projected search are left to it (the projection
-        # releases a bound the step leaves; releasing them here too slowed LOGROS 5-fold)
-        wrong[bound_start:] = False
-        # only constraints not yet identified: satisfied, without a positive multiplier (a
-        # start on the boundary with y = 0, LISWET); releasing identified ones made the
-        # active set oscillate (CSFI2: 16 -> 2625 iterations, HS105: 13 -> 51)
-        wrong &= (pt.y <= 0.0) & (pt.gI <= 0.0)
-        lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
-        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
-        crossed[:bound_start] &= released[:bound_start]
-        if not np.any(crossed) and not np.any(wrong):
-            break
-        pinned |= crossed & released
-        active = (active & ~wrong) | crossed
-        released |= wrong
-    added = active & ~merit_active
-    if np.any(added):
-        # a bound held only to stop the step keeps the multiplier of an inactive constraint
-        # (its KKT multiplier answers a question the merit did not ask)
-        step["dy"][added] = -pt.y[added]
-    step["active_key"] = key
-    return step, delta_last
-
-
-def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
-                    factors=None):
-    """Newton direction with the inequalities ``active`` held as equalities."""
-    n = pt.x.size
-    idx = np.flatnonzero(active)
-    GA = _rows_of(pt.GI, idx)
-    G = _stack(pt.GE, GA, sparse)
-    m_a = G.shape[0]
-    y_a = pt.y[idx]
-    inactive = ~active
-    grad_lag_a = pt.grad_lag.copy()
-    if np.any(inactive):
-        grad_lag_a -= np.asarray(_rows_of(pt.GI, np.flatnonzero(inactive)).T
-                                 @ pt.y[inactive]).ravel()
-    b = -np.concatenate([grad_lag_a, pt.cE, pt.gI[idx]])
-    bnorm = float(np.linalg.norm(b))
-    # the descent test's measure uses ∇ₓL with every multiplier (the ν-term of Φ decreases by
-    # ν‖∇ₓL‖² along an exact step, the inactive multipliers included)
-    descent_norm_sq = float(pt.grad_lag @ pt.grad_lag + pt.cE @ pt.cE
-                            + pt.gI[idx] @ pt.gI[idx])
-    scale = max(_max_abs(B), _max_abs(G) if m_a else 0.0)
-    dense_max = opts["dense_threshold"] if not sparse else -1
-    delta = 0.0
-    for _ in range(60):
-        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        inertia = kkt_inertia(K, n, scale=scale, tol=INERTIA_ZERO_TOL)
-        if inertia is None and sp.issparse(K) and opts["inner"] == "direct" and not (
-                _gershgorin_pd(B, delta)):
-            inertia = ldl_inertia(K, n, factors)  # the factor serves the solve below
-        if inertia is None or inertia[0] == n:
-            break
-        delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
-            if delta == 0 else delta * REG_GROWTH
-        if delta > REG_MAX:
-            break
-    if delta:
-        stats["n_regularized"] += 1
-        delta_last = delta
-    eta = float(opts["eta"])
-    if opts["superlinear"]:
-        eta = min(eta, bnorm ** float(opts["superlinear_power"]))
-    step = {"K": K, "b": b, "bnorm": bnorm, "descent_norm_sq": descent_norm_sq, "eta": eta,
-            "n_sharpen": 0, "solver": None,
-            "exact": True, "idx": idx, "n": n, "y_a": y_a, "inactive": inactive,
-            "y": pt.y, "active_key": active.tobytes(), "fallback": opts["inner_fallback"],
-            "factors": factors}
-    if opts["inner"] == "direct":
-        z, fl, _ = solve_direct(K, b, n, factors)
-        stats["flops"] += fl
-    else:
-        solver = SketchSolver(K, sketch, rng, sketch_size=opts["sketch_size"])
-        budget = max_inner or _default_budget(sketch, K.shape[0], opts["sketch_size"])
-        step["budget"] = budget
-        z, res = solver.run(b, eta * max(bnorm, 1e-300), budget,
-                            give_up=bool(opts["inner_fallback"]))
-        z, exact = _fallback(solver, K, b, z, res, eta * bnorm, opts["inner_fallback"], n,
-                             factors)
-        stats["n_fallback"] += exact
-        step.update(solver=solver, exact=exact)
-    # negative curvature along Δx (no inertia check for large K): regularize, solve exactly
-    if inertia is None and delta == 0 and float(z[:n] @ (B @ z[:n])) < -1e-12 * float(
-            z[:n] @ z[:n]):
-        delta = max(REG_FIRST, delta_last)
-        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        z, fl, _ = solve_direct(K, b, n, factors)
-        stats["flops"] += fl
-        stats["n_regularized"] += 1
-        step.update(K=K, solver=None, exact=True)
-    # a step far longer than the iterate (B + δI nearly singular on the null space of the
-    # active Jacobian, e.g. a linear objective): raise δ, Levenberg–Marquardt style, so that
-    # the merit's line search is not left with a tiny α
-    x_scale = STEP_MAX_RATIO * max(np.sqrt(n), float(np.linalg.norm(pt.x)))
-    for _ in range(STEP_REG_TRIES):
-        if not float(np.linalg.norm(z[:n])) > x_scale:
-            break
-        delta = max(REG_FIRST, 10.0 * delta, 1e-3 * scale)
-        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        z, fl, _ = solve_direct(K, b, n, factors)
-        stats["flops"] += fl
-        stats["n_regularized"] += 1
-        step.update(K=K, solver=None, exact=True)
-    _set_direction(step, z)
-    return step, delta_last
-
-
-def _gershgorin_pd(B, delta: float) -> bool:
-    """``B + δI ≻ 0`` certified by Gershgorin's discs (strict diagonal dominance with a
-    positive diagonal): then no inertia correction is needed, and the pivots of the sparse
-    factorization need not be read (that copies the factor)."""
-    if not sp.issparse(B):
-        return False
-    diag = B.diagonal() + delta
-    off = np.asarray(abs(B).sum(axis=1)).ravel() - np.abs(B.diagonal())
-    return bool(np.all(diag > off))
-
-
-def _set_direction(step, z):
-    n, idx = step["n"], step["idx"]
-    n_e = z.size - n - idx.size
-    step["dx"] = z[:n]
-    step["dl"] = z[n:n + n_e]
-    dy = -step["y"].copy()
-    dy[idx] = z[n + n_e:]
-    step["dy"] = dy
-
-
-def _fallback(solver, K, b, z, res, target, allowed, n, factors):
-    """Direct solve (the KKT matrix's LDLᵀ, kept for the re-solves) when the sketch budget ran
-    out before the accuracy target, if allowed: ``(z, fell_back)``."""
-    if res <= target or not allowed:
-        return z, False
-    logger.info("sketching stopped at residual %.2e > target %.2e after %d iterations; "
-                "direct solve", res, target, solver.n_iter)
-    z_direct, fl, _ = solve_direct(K, b, n, factors)
-    solver.flops += fl
-    return z_direct, True
-
-
-def _sharpen(step, opts, stats, force=False):
-    """Tighten the inner accuracy and continue sketching (re-sketch)."""
-    step["n_sharpen"] += 1
-    step["eta"] *= ETA_SHRINK
-    solver, K, b = step["solver"], step["K"], step["b"]
-    target = step["eta"] * step["bnorm"]
-    allowed = bool(step["fallback"] or force or step["eta"] < 1e-12)
-    z, res = solver.run(b, target, step["budget"], give_up=allowed)
-    z, exact = _fallback(solver, K, b, z, res, target, allowed, step["n"], step["factors"])
-    stats["n_fallback"] += exact
-    step["exact"] = exact
-    _set_direction(step, z)
-
-
-def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
-                       tol: float = 0.0) -> tuple[float, np.ndarray | None]:
-    """``(‖(c_E, max(g, 0))‖∞, x_feasible)`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²``
-    from ``x0`` (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails
-    with the constraints violated, this tells an infeasible problem from a failure to
-    converge. The violation is 0 unless certified (converged to a stationary point of the
-    violation); ``x_feasible`` is the minimizer when its violation is at most ``tol`` (a
-    feasibility restoration the solver restarts from), else None."""
-    from scipy.optimize import least_squares
-
-    def residual(x):
-        c = problem.cons(x) if problem.m else np.zeros(0)
-        return np.concatenate([rows.equalities(c, x), np.maximum(rows.inequalities(c, x), 0.0)])
-
-    def jacobian(x):
-        J = problem.jac(x) if problem.m else np.zeros((0, x.size))
-        if problem.m and not sp.issparse(J):
-            J = np.asarray(J, dtype=np.float64).reshape(problem.m, x.size)
-        GE, GI = rows.jacobians(J)
-        c = problem.cons(x) if problem.m else np.zeros(0)
-        on = (rows.inequalities(c, x) > 0).astype(float)
-        if sp.issparse(GI) or sp.issparse(GE):
-            return sp.vstack([sp.csr_matrix(GE), sp.diags(on) @ sp.csr_matrix(GI)], format="csr")
-        return np.vstack([GE, on[:, None] * GI])
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sol = least_squares(residual, x0, jac=jacobian, method="trf", xtol=1e-15,
-                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS,
-                                x_scale="jac")
-        r = residual(sol.x)
-    except Exception:  # the check is advisory: any failure keeps the original status
-        return 0.0, None
-    viol = float(np.max(np.abs(r))) if r.size else 0.0
-    if viol <= tol and np.all(np.isfinite(sol.x)):
-        return 0.0, sol.x  # a feasible point: the caller may restart from it
-    if sol.status <= 0:  # the evaluation budget ran out: no claim of infeasibility
-        return 0.0, None
-    # a stationary point of the violation, not a stop at a kink of max(g, 0): ‖Jᵀr‖ small
-    # next to ‖r‖ (the same relative test as IPOPT's local infeasibility)
-    if not sol.optimality <= INFEASIBLE_RTOL * max(1.0, float(np.linalg.norm(r))):
-        return 0.0, None
-    return viol, None
-
-
-def _certified_violation(problem, rows: RowStructure, x: np.ndarray, x0: np.ndarray,
-                         tol: float = 0.0) -> tuple[float, np.ndarray | None]:
-    """:func:`_minimal_violation` from the last iterate ``x``, and, when that certifies a
-    violation, also from the starting point ``x0``: the iterates can be drawn into a local
-    minimizer of the violation of a feasible problem (nonconvex constraints; FLETCHER, HS93)
-    that the start does not lead to. Infeasibility is claimed only when both certify it (the
-    smaller violation is reported); a feasible point found from ``x0`` is returned for the
-    restart."""
-    viol, x_feas = _minimal_violation(problem, rows, x, tol)
-    if viol <= max(tol, FEASIBILITY_CHECK_TOL) or np.array_equal(x, x0):
-        return viol, x_feas
-    viol0, x_feas0 = _minimal_violation(problem, rows, x0, tol)
-    if x_feas0 is not None:
-        return 0.0, x_feas0
-    if viol0 <= max(tol, FEASIBILITY_CHECK_TOL):
-        return 0.0, None  # no certificate from the start: no claim
-    return min(viol, viol0), None
-
-
-def _locally_infeasible(pt, tol: float) -> bool:
-    """Violation ``> tol`` at a stationary point of ``½‖(c_E, max(g, 0))‖²``."""
-    viol_i = np.maximum(pt.gI, 0.0)
-    viol = np.concatenate([pt.cE, viol_i])
-    if not viol.size or float(np.max(np.abs(viol))) <= tol:
-        return False
-    grad = np.zeros(pt.x.size)
-    norm_sq = 0.0
-    for G, r in ((pt.GE, pt.cE), (pt.GI, viol_i)):
-        if r.size:
-            grad += np.asarray(G.T @ r).ravel()
-            data = G.data if sp.issparse(G) else G
-            norm_sq += float(np.sum(np.asarray(data) ** 2))
-    return float(np.linalg.norm(grad)) <= INFEASIBLE_RTOL * max(np.sqrt(norm_sq), 1e-300) * \
-        float(np.linalg.norm(viol))
