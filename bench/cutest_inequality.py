@@ -28,6 +28,7 @@ Usage::
     python bench/cutest_inequality.py --time-limit 60         # all 644 problems, in chunks
     python bench/cutest_inequality.py --shard 0/2 --solvers ipopt SLSQP trust  # half the chunks
     python bench/cutest_inequality.py --start 0 --stop 300    # the 300 smallest (by n + m)
+    python bench/cutest_inequality.py --problems HS84 QC      # these problems only
     python bench/cutest_inequality.py --summary-only          # merge and summarize what ran
     python bench/cutest_inequality.py --same-run-timing 30    # CPU times, solvers interleaved
 """
@@ -283,6 +284,8 @@ def main(argv=None) -> int:
     parser.add_argument("--start", type=int, default=0,
                         help="first problem (index in the set sorted by n + m)")
     parser.add_argument("--stop", type=int, default=None, help="one past the last problem")
+    parser.add_argument("--problems", nargs="*", default=None, metavar="NAME",
+                        help="only these problems (S2MPJ names), in their chunks")
     parser.add_argument("--shard", default="0/1",
                         help="i/k: run only the chunks whose number is i modulo k")
     parser.add_argument("--nice", type=int, default=10,
@@ -308,6 +311,11 @@ def main(argv=None) -> int:
         chunks = {f"chunk{k // CHUNK:03d}": None for k in range(0, len(names), CHUNK)}
     out = Path(args.out)
     wanted = set(names[args.start:args.stop])
+    if args.problems is not None:
+        unknown = sorted(set(args.problems) - set(names))
+        if unknown:
+            parser.error(f"--problems: not in the set: {', '.join(unknown)}")
+        wanted &= set(args.problems)
     if not args.summary_only:
         solvers = [s for s in CONTENDERS if any(k in s for k in args.solvers)]
         for k, chunk in enumerate(chunks):
