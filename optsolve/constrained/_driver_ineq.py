@@ -157,7 +157,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     n = problem.n
     rows = RowStructure(*_bounds(problem))
     counts0 = dict(problem.counts) if hasattr(problem, "counts") else {}
-    hess = LagrangianHessian(problem, opts["hessian"], _grad_lagrangian(problem))
+    hess = LagrangianHessian(problem, opts["hessian"], _grad_lagrangian(problem),
+                             bounds=(rows.bl, rows.bu))
     if hess.mode != "exact" and n > opts["dense_threshold"] * 2:
         raise ValueError(f"{solver_name}: n = {n} needs the exact Hessian of the Lagrangian "
                          f"(hess, and hess of every NonlinearConstraint); mode {hess.mode!r} "
@@ -174,6 +175,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     n_infeasible = n_restored = 0
     next_check, check_wait = 0, STALL_WINDOW
     region = 0.0
+    box = False  # set below; finish() reads it
 
     def user_mult(pt):
         return rows.to_user(pt.lam, pt.y)
@@ -195,7 +197,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         note_inf = ""
         if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
                 pt is not None and res_kkt.feasibility > tol):
-            min_viol, _ = _certified_violation(problem, rows, pt.x, x0)
+            min_viol, _ = _certified_violation(problem, rows, pt.x, x0, bounded=box)
             if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                 status = Status.INFEASIBLE
                 note_inf = (f"; the least violation reachable from the last iterate is "
@@ -275,7 +277,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                                 and nit % STALL_WINDOW == 0)
                 if (n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol) and nit >= next_check:
                     n_infeasible = 0
-                    min_viol, x_feas = _certified_violation(problem, rows, pt.x, x0, tol)
+                    min_viol, x_feas = _certified_violation(problem, rows, pt.x, x0, tol,
+                                                            bounded=box)
                     if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                         return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
                                       f"reachable from the last iterate is {min_viol:.3e}")
@@ -293,7 +296,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 B = hess.at(pt.x, v_rows, pt.grad_lag - _bound_terms(rows, pt))
                 if not np.all(np.isfinite(B.data if sp.issparse(B) else B)):
                     return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
-                Hg = _hess_times(hess, problem, pt, v_rows, pt.grad_lag)
+                Hg = hess.times(pt.grad_lag, v_rows)  # bound terms: constant in x
                 if not np.all(np.isfinite(Hg)):
                     return finish(pt, Status.NON_FINITE, nit, " (Hessian of the Lagrangian)")
                 new, stalled = None, False
@@ -440,19 +443,6 @@ def _bound_terms(rows: RowStructure, pt) -> np.ndarray:
     """``−z_l + z_u``: the part of ``∇ₓL`` that comes from the bounds (constant in ``x``)."""
     _, zl, zu = rows.to_user(pt.lam, pt.y)
     return zu - zl
-
-
-def _hess_times(hess, problem, pt, v_rows, d):
-    """``H d`` with the exact Hessian of the Lagrangian when available, else a forward
-    difference of ``∇f + Jᵀv`` along ``d`` (the bound terms are constant)."""
-    if hess._H is not None and hess.mode != "bfgs":
-        return np.asarray(hess._H @ d).ravel()
-    dn = float(np.linalg.norm(d))
-    if dn == 0.0:
-        return np.zeros_like(d)
-    h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(pt.x))) / dn
-    gl = _grad_lagrangian(problem)
-    return (gl(pt.x + h * d, v_rows) - gl(pt.x, v_rows)) / h
 
 
 def _snap_held_bounds(x, idx, rows, bound_start) -> None:

@@ -19,21 +19,39 @@ FEASIBILITY_CHECK_TOL, FEASIBILITY_CHECK_EVALS = 1e-6, 500
 INFEASIBLE_RTOL, INFEASIBLE_PATIENCE = 1e-4, 3
 
 
-def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
-                       tol: float = 0.0) -> tuple[float, np.ndarray | None]:
+def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray, tol: float = 0.0,
+                       bounded: bool = False) -> tuple[float, np.ndarray | None]:
     """``(‖(c_E, max(g, 0))‖∞, x_feasible)`` at a local minimizer of ``½‖(c_E, max(g, 0))‖²``
     from ``x0`` (Gauss–Newton with trust region, scipy's ``least_squares``): when a run fails
     with the constraints violated, this tells an infeasible problem from a failure to
     converge. The violation is 0 unless certified (converged to a stationary point of the
     violation); ``x_feasible`` is the minimizer when its violation is at most ``tol`` (a
-    feasibility restoration the solver restarts from), else None."""
+    feasibility restoration the solver restarts from), else None. With ``bounded`` (the
+    iterates must stay inside the bounds) the search keeps the bounds as bounds (trust-region
+    reflective on the free variables, fixed ones held), so that the functions are never
+    evaluated outside them."""
     from scipy.optimize import least_squares
 
-    def residual(x):
+    free = np.ones(x0.size, dtype=bool)
+    box = (-np.inf, np.inf)
+    if bounded:
+        free = rows.bl < rows.bu
+        box = (rows.bl[free], rows.bu[free])
+
+    def full(z):
+        if free.all():
+            return z
+        x = x0.copy()
+        x[free] = z
+        return x
+
+    def residual(z):
+        x = full(z)
         c = problem.cons(x) if problem.m else np.zeros(0)
         return np.concatenate([rows.equalities(c, x), np.maximum(rows.inequalities(c, x), 0.0)])
 
-    def jacobian(x):
+    def jacobian(z):
+        x = full(z)
         J = problem.jac(x) if problem.m else np.zeros((0, x.size))
         if problem.m and not sp.issparse(J):
             J = np.asarray(J, dtype=np.float64).reshape(problem.m, x.size)
@@ -41,16 +59,18 @@ def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
         c = problem.cons(x) if problem.m else np.zeros(0)
         on = (rows.inequalities(c, x) > 0).astype(float)
         if sp.issparse(GI) or sp.issparse(GE):
-            return sp.vstack([sp.csr_matrix(GE), sp.diags(on) @ sp.csr_matrix(GI)], format="csr")
-        return np.vstack([GE, on[:, None] * GI])
+            return sp.vstack([sp.csr_matrix(GE), sp.diags(on) @ sp.csr_matrix(GI)],
+                             format="csr")[:, np.flatnonzero(free)]
+        return np.vstack([GE, on[:, None] * GI])[:, free]
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sol = least_squares(residual, x0, jac=jacobian, method="trf", xtol=1e-15,
-                                ftol=1e-15, gtol=1e-12, max_nfev=FEASIBILITY_CHECK_EVALS,
-                                x_scale="jac")
+            sol = least_squares(residual, x0[free], jac=jacobian, bounds=box, method="trf",
+                                xtol=1e-15, ftol=1e-15, gtol=1e-12,
+                                max_nfev=FEASIBILITY_CHECK_EVALS, x_scale="jac")
         r = residual(sol.x)
+        sol.x = full(sol.x)
     except Exception:  # the check is advisory: any failure keeps the original status
         return 0.0, None
     viol = float(np.max(np.abs(r))) if r.size else 0.0
@@ -66,17 +86,18 @@ def _minimal_violation(problem, rows: RowStructure, x0: np.ndarray,
 
 
 def _certified_violation(problem, rows: RowStructure, x: np.ndarray, x0: np.ndarray,
-                         tol: float = 0.0) -> tuple[float, np.ndarray | None]:
+                         tol: float = 0.0,
+                         bounded: bool = False) -> tuple[float, np.ndarray | None]:
     """:func:`_minimal_violation` from the last iterate ``x``, and, when that certifies a
     violation, also from the starting point ``x0``: the iterates can be drawn into a local
     minimizer of the violation of a feasible problem (nonconvex constraints; FLETCHER, HS93)
     that the start does not lead to. Infeasibility is claimed only when both certify it (the
     smaller violation is reported); a feasible point found from ``x0`` is returned for the
     restart."""
-    viol, x_feas = _minimal_violation(problem, rows, x, tol)
+    viol, x_feas = _minimal_violation(problem, rows, x, tol, bounded)
     if viol <= max(tol, FEASIBILITY_CHECK_TOL) or np.array_equal(x, x0):
         return viol, x_feas
-    viol0, x_feas0 = _minimal_violation(problem, rows, x0, tol)
+    viol0, x_feas0 = _minimal_violation(problem, rows, x0, tol, bounded)
     if x_feas0 is not None:
         return 0.0, x_feas0
     if viol0 <= max(tol, FEASIBILITY_CHECK_TOL):

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["HESSIAN_MODES", "LagrangianHessian", "damped_bfgs_update"]
+__all__ = ["HESSIAN_MODES", "LagrangianHessian", "damped_bfgs_update", "difference_along"]
 
 HESSIAN_MODES = ("auto", "exact", "hessp", "bfgs", "fd")
 
@@ -59,6 +59,42 @@ def damped_bfgs_update(B: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarra
     return B - np.outer(Bs, Bs) / sBs + np.outer(r, r) / sr
 
 
+def difference_along(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                     g0: np.ndarray, d: np.ndarray, lower: np.ndarray | None = None,
+                     upper: np.ndarray | None = None) -> np.ndarray:
+    """``H d`` by a forward difference of ``grad`` (``g0 = grad(x)``) along ``d``.
+
+    With bounds ``lower <= x <= upper`` that ``x`` satisfies, the components of ``d`` that
+    would take ``x + h d`` out of them are differenced backward (a second evaluation), so that
+    a function undefined outside its bounds is never evaluated there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> grad = lambda x: np.array([2 * x[0], 6 * x[1]])
+    >>> x = np.array([0.0, 1.0])
+    >>> Hd = difference_along(grad, x, grad(x), np.array([-1.0, 1.0]), np.zeros(2), np.ones(2))
+    >>> np.round(Hd, 6).tolist()
+    [-2.0, 6.0]
+    """
+    dn = float(np.linalg.norm(d))
+    if dn == 0.0:
+        return np.zeros_like(d)
+    h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(x))) / dn
+    xp = x + h * d
+    out = None
+    if lower is not None and np.all(lower <= x) and np.all(x <= upper):
+        out = (xp < lower) | (xp > upper)
+    if out is None or not np.any(out):
+        return (grad(xp) - g0) / h
+    backward = np.where(out, d, 0.0)
+    result = (g0 - grad(x - h * backward)) / h
+    forward = d - backward
+    if np.any(forward):
+        result = result + (grad(x + h * forward) - g0) / h
+    return result
+
+
 class LagrangianHessian:
     """Provides ``B`` and ``H v`` for a problem in one of :data:`HESSIAN_MODES`.
 
@@ -70,14 +106,18 @@ class LagrangianHessian:
         depending on what the problem implements.
     grad_lagrangian : callable
         ``grad_lagrangian(x, lam) -> ∇ₓL`` (counts its evaluations on the problem).
+    bounds : (lower, upper), optional
+        Bounds on ``x`` that the finite differences respect at points inside them.
     """
 
-    def __init__(self, problem: Any, mode: str, grad_lagrangian: Callable):
+    def __init__(self, problem: Any, mode: str, grad_lagrangian: Callable,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None):
         if mode not in HESSIAN_MODES:
             raise ValueError(f"options['hessian'] must be one of {list(HESSIAN_MODES)}, "
                              f"got {mode!r}")
         self.problem = problem
         self.grad_lagrangian = grad_lagrangian
+        self.bounds = (None, None) if bounds is None else bounds
         self.mode = self._resolve(mode) if mode == "auto" else mode
         self._B: Any = None
         self._H: Any = None  # the exact Hessian at the current point (modes exact and hessp)
@@ -114,6 +154,9 @@ class LagrangianHessian:
             return self._H
         if self.mode == "fd":
             h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
+            lower, upper = self.bounds
+            if lower is not None and np.all(lower <= x) and np.all(x <= upper):
+                h = np.where(x + h > upper, -h, h)  # differences stay inside the bounds
             cols = []
             for i in range(n):
                 xp = x.copy()
@@ -129,15 +172,18 @@ class LagrangianHessian:
     def times_grad_lag(self) -> np.ndarray:
         """``H ∇ₓL`` at the point of the last :meth:`at` call (exact Hessian of the Lagrangian
         when available, else a forward difference of ``∇ₓL``)."""
-        g = self._grad_lag
+        return self.times(self._grad_lag, self._lam, self._grad_lag)
+
+    def times(self, d: np.ndarray, lam: np.ndarray, g0: np.ndarray | None = None) -> np.ndarray:
+        """``H d`` at the point of the last :meth:`at` call, with the multipliers ``lam`` (the
+        exact Hessian when available, else a difference of ``∇ₓL(·, lam)`` along ``d`` that
+        respects the bounds; ``g0 = ∇ₓL(x, lam)``, evaluated when not given)."""
         if self._H is not None and self.mode != "bfgs":
-            return np.asarray(self._H @ g).ravel()
-        gn = float(np.linalg.norm(g))
-        if gn == 0.0:
-            return np.zeros_like(g)
-        x = self._x
-        h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(x))) / gn
-        return (self.grad_lagrangian(x + h * g, self._lam) - g) / h
+            return np.asarray(self._H @ d).ravel()
+        if g0 is None:
+            g0 = self.grad_lagrangian(self._x, lam)
+        return difference_along(lambda z: self.grad_lagrangian(z, lam), self._x, g0, d,
+                                *self.bounds)
 
     def update(self, s: np.ndarray, y: np.ndarray) -> None:
         """BFGS update with the step ``s`` and the change ``y`` of ``∇ₓL`` (same ``λ``)."""

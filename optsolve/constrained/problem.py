@@ -325,7 +325,8 @@ class NonlinearProblem(EqualityConstrainedProblem):
     def _compute_g(self, x):
         if self._grad_mode == "callable":
             return self._checked_g(self._jac_fn(x, *self._args))
-        return self._checked_g(_central_difference(lambda z: self._fun(z, *self._args), x))
+        return self._checked_g(_central_difference(lambda z: self._fun(z, *self._args), x,
+                                                    self.bl, self.bu))
 
     def _checked_f(self, f):
         f = np.asarray(f, dtype=np.float64)
@@ -363,7 +364,7 @@ class NonlinearProblem(EqualityConstrainedProblem):
         if blk.kind == "linear":
             return blk.linear
         if blk.jac == "fd":
-            return _central_difference(blk.fun, x).reshape(blk.size, self.n)
+            return _central_difference(blk.fun, x, self.bl, self.bu).reshape(blk.size, self.n)
         return _as_matrix(blk.jac(x.copy()), (blk.size, self.n), f"constraints[{k}].jac")
 
     def _compute_cons(self, x):

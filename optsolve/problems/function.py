@@ -23,20 +23,45 @@ class FiniteDifferenceWarning(UserWarning):
     """A derivative was not given and is approximated by finite differences."""
 
 
-def _central_difference(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+def _central_difference(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                        lower: np.ndarray | None = None,
+                        upper: np.ndarray | None = None) -> np.ndarray:
     """Jacobian of ``fun`` (vector- or scalar-valued) at ``x`` by central differences.
+
+    With bounds ``lower <= x <= upper`` that ``x`` satisfies, a coordinate whose central pair
+    would leave them gets the one-sided three-point formula ``(−3f(x) + 4f(x + s) −
+    f(x + 2s)) / 2s`` pointing inward (second order as well), so that a function undefined
+    outside its bounds is never evaluated there (scipy's ``approx_derivative`` with bounds).
+    A fixed variable (``lower = upper``) keeps the central pair.
 
     Returns shape ``(size of fun(x), n)``.
     """
+    lo = np.full(x.size, -np.inf) if lower is None else lower
+    hi = np.full(x.size, np.inf) if upper is None else upper
+    inside = bool(np.all(lo <= x) and np.all(x <= hi))
+    f0 = None
     columns = []
     for i in range(x.size):
         step = FD_STEP * max(1.0, abs(x[i]))
-        xp, xm = x.copy(), x.copy()
-        xp[i] += step
-        xm[i] -= step
         # copies: a callable that returns one buffer it rewrites would give a zero difference
-        columns.append((np.array(fun(xp), dtype=np.float64, ndmin=1)
-                        - np.array(fun(xm), dtype=np.float64, ndmin=1)) / (xp[i] - xm[i]))
+        if not inside or lo[i] == hi[i] or (lo[i] <= x[i] - step and x[i] + step <= hi[i]):
+            xp, xm = x.copy(), x.copy()
+            xp[i] += step
+            xm[i] -= step
+            columns.append((np.array(fun(xp), dtype=np.float64, ndmin=1)
+                            - np.array(fun(xm), dtype=np.float64, ndmin=1)) / (xp[i] - xm[i]))
+            continue
+        room_up, room_down = hi[i] - x[i], x[i] - lo[i]
+        sign = 1.0 if room_up >= room_down else -1.0
+        s = sign * min(step, 0.5 * max(room_up, room_down))
+        if f0 is None:
+            f0 = np.array(fun(x.copy()), dtype=np.float64, ndmin=1)
+        x1, x2 = x.copy(), x.copy()
+        x1[i] += s
+        x2[i] += 2.0 * s
+        f1 = np.array(fun(x1), dtype=np.float64, ndmin=1)
+        f2 = np.array(fun(x2), dtype=np.float64, ndmin=1)
+        columns.append((-3.0 * f0 + 4.0 * f1 - f2) / (2.0 * s))
     return np.column_stack(columns) if columns else np.zeros((0, 0))
 
 

@@ -445,3 +445,55 @@ def test_long_newton_steps_backtracked_to_the_solution(method, x0):
     assert res.kkt <= 1e-8
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
     np.testing.assert_allclose(res.x, [0.5, 0.5], atol=1e-8)
+
+
+@pytest.mark.parametrize("derivatives", ["exact", "no hess", "no jac", "no constraint jac"])
+def test_feasible_bounds_never_evaluates_outside_the_bounds(derivatives):
+    """Σ (xᵢ + ε) log(xᵢ + ε) + cᵀx s.t. Σ x = 1, ‖x‖² <= 0.9 (inactive), x >= 0, with
+    ``feasible_bounds=True``: the finite differences (gradient, constraint Jacobian, Hessian
+    products) must stay inside the bounds too. Reference: the KKT conditions solved in closed
+    form up to the multiplier of Σ x = 1 (found by brentq): xᵢ = max(exp(−1 − cᵢ − λ) − ε, 0)."""
+    eps, c = 1e-3, np.array([0.0, 1.0, 2.0, 9.0])
+    outside = []
+
+    def watch(x):
+        if np.any(x < 0.0):
+            outside.append(x.copy())
+
+    def fun(x):
+        watch(x)
+        return float(np.sum((x + eps) * np.log(x + eps)) + c @ x)
+
+    def grad(x):
+        watch(x)
+        return np.log(x + eps) + 1.0 + c
+
+    def cons(x):
+        watch(x)
+        return np.array([x @ x])
+
+    kwargs = {"jac": grad, "hess": lambda x: np.diag(1.0 / (x + eps))}
+    con = {"jac": lambda x: 2.0 * x[None, :], "hess": lambda x, v: 2.0 * v[0] * np.eye(4)}
+    if derivatives == "no hess":
+        kwargs.pop("hess")
+    elif derivatives == "no jac":
+        kwargs = {}
+    elif derivatives == "no constraint jac":
+        kwargs.pop("hess")
+        con = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = minimize(fun, np.full(4, 0.25), **kwargs, bounds=Bounds(0.0, np.inf),
+                       constraints=[LinearConstraint(np.ones((1, 4)), 1.0, 1.0),
+                                    NonlinearConstraint(cons, -np.inf, 0.9, **con)],
+                       method="eal-sketch", options={"feasible_bounds": True, "random_state": 0})
+
+    def excess(lam):
+        return np.sum(np.maximum(np.exp(-1.0 - c - lam) - eps, 0.0)) - 1.0
+
+    lam = so.brentq(excess, -10.0, 10.0, xtol=1e-15)
+    x_ref = np.maximum(np.exp(-1.0 - c - lam) - eps, 0.0)
+    assert x_ref[-1] == 0.0  # one bound active at the solution
+    assert not outside, f"evaluated outside the bounds at {outside[0]}"
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, x_ref, atol=1e-6)
