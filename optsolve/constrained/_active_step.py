@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from ._driver import ETA_SHRINK, REG_FIRST, REG_GROWTH, REG_MAX, REG_MIN, _default_budget, _max_abs
 from ._ldl import ldl_inertia
-from ._working_set import WORKING_SET_MAX_N, qp_working_set
+from ._working_set import WORKING_SET_MAX_N, degenerate_rows, qp_working_set
 from .kkt import assemble_kkt, kkt_inertia
 from .sketches import SketchSolver, solve_direct
 
@@ -61,9 +61,10 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     projected search) whose multiplier after the step has the wrong sign are released (the
     linearized constraint wants to be strictly satisfied), and the bounds, or released
     constraints, that the step would cross are held (projected Newton, Bertsekas 1982; a
-    constraint re-held after its release stays held). When ``A`` has more rows than can be
-    independent (``m_E + |A| > n``), the working set is the active set of the linearized QP
-    over ``A`` (:mod:`._working_set`); the rows it leaves out are not re-added as crossed."""
+    constraint re-held after its release stays held). When the rows of ``A`` cannot all be
+    held (more than ``n``, or nearly dependent), the working set is the active set of the
+    linearized QP over ``A`` (:mod:`._working_set`); the rows it leaves out are not re-added
+    as crossed."""
     key = active.tobytes()
     merit_active = active
     active = active.copy()
@@ -71,7 +72,10 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     pinned = np.zeros_like(active)
     left_out = np.zeros_like(active)
     n = pt.x.size
-    if pt.gI.size and pt.cE.size + int(active.sum()) > n and n <= WORKING_SET_MAX_N:
+    # not with the projected search (bound_start < n_ineq): a bound the QP leaves out would be
+    # crossed and the step clipped by the projection (ALJAZZAF: no progress in 3000 iterations)
+    if pt.gI.size and bound_start >= pt.gI.size and n <= WORKING_SET_MAX_N and (
+            degenerate_rows(pt.GE, pt.GI, active)):
         held = qp_working_set(B, pt.g, pt.GE, pt.cE, pt.GI, pt.gI, active)
         if held is not None:
             left_out = active & ~held

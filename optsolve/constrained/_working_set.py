@@ -25,8 +25,11 @@ dual) whenever the new row depends on the held ones, so that its working set is 
 independent at every step: exactly the choice a degenerate vertex needs. Its active set is the
 working set of the Newton step; the Newton step itself, the merit and the line search are
 unchanged (a row of ``A`` left out gets ``Δy_i = −y_i``, as an inactive row). The selection
-runs only where it is needed, ``m_E + |A| > n``, and for ``n <= WORKING_SET_MAX_N`` (a dense
-``O(n³)`` factorization per added row).
+runs only where it is needed (:func:`degenerate_rows`): ``m_E + |A| > n``, or rows so nearly
+dependent that the Newton step's multipliers are meaningless (EXPFITC: five violated rows with
+relative singular values down to 4e-11, multipliers ±1e10, after which 247 rows were
+violated), and for ``n <= WORKING_SET_MAX_N`` (a dense ``O(n³)`` factorization per added
+row).
 """
 
 from __future__ import annotations
@@ -35,18 +38,20 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["WORKING_SET_MAX_N", "qp_working_set"]
+__all__ = ["WORKING_SET_MAX_N", "degenerate_rows", "qp_working_set"]
 
 #: largest n for which the working set is chosen by the dense QP (one n x n Cholesky and a QR
 #: of the held rows per added row)
-WORKING_SET_MAX_N = 60
+WORKING_SET_MAX_N = 100
 #: curvature floor of the QP's Hessian: B + δI with λ_min(B + δI) = QP_CURVATURE max(1, ‖B‖)
 #: (a linear objective, B = 0, makes the QP the LP of the linearization with a tiny proximal
 #: term: its active set is the vertex the LP would choose)
 QP_CURVATURE = 1e-8
 #: a row is linearly dependent on the held ones when the part of its (H-scaled) gradient
-#: outside their span is at most DEPENDENCE_RTOL times the whole
-DEPENDENCE_RTOL = 1e-10
+#: outside their span is at most DEPENDENCE_RTOL times the whole (the multipliers of nearly
+#: dependent rows grow like its inverse: at 4e-11 on EXPFITC they reached ±1e10 with
+#: alternating signs)
+DEPENDENCE_RTOL = 1e-8
 #: a linearized row counts as violated above VIOLATION_RTOL (1 + |g_i| + ‖∇g_i‖ ‖d‖)
 VIOLATION_RTOL = 1e-10
 #: Goldfarb–Idnani iterations (row additions and drops) per variable and candidate row
@@ -55,6 +60,38 @@ MAX_ITER_FACTOR = 3
 
 def _dense(M) -> np.ndarray:
     return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=np.float64)
+
+
+def degenerate_rows(GE, GI, active: np.ndarray) -> bool:
+    """Whether the rows of the equalities and of ``active`` cannot all be held: more rows than
+    variables, or (normalized) rows whose smallest singular value is at most
+    ``DEPENDENCE_RTOL`` times the largest (nearly dependent: the Newton matrix is then nearly
+    singular and its multipliers huge). False without an inequality row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> GI = np.array([[1.0, 0.0], [1.0, 1e-12], [0.0, 1.0]])
+    >>> degenerate_rows(np.zeros((0, 2)), GI, np.array([True, True, False]))
+    True
+    >>> degenerate_rows(np.zeros((0, 2)), GI, np.array([True, False, True]))
+    False
+    """
+    n = GI.shape[1]
+    idx = np.flatnonzero(active)
+    k = GE.shape[0] + idx.size
+    if not idx.size:
+        return False
+    if k > n:
+        return True
+    if k < 2:
+        return False
+    rows = np.vstack([_dense(GE), _dense(GI[idx])])
+    norms = np.linalg.norm(rows, axis=1)
+    if not np.all(np.isfinite(rows)) or np.any(norms == 0.0):
+        return False
+    s = np.linalg.svd(rows / norms[:, None], compute_uv=False)
+    return bool(s[-1] <= DEPENDENCE_RTOL * s[0])
 
 
 def qp_working_set(B, grad_f: np.ndarray, GE, cE: np.ndarray, GI, gI: np.ndarray,
