@@ -97,7 +97,8 @@ def degenerate_rows(GE, GI, active: np.ndarray) -> bool:
 def qp_working_set(B, grad_f: np.ndarray, GE, cE: np.ndarray, GI, gI: np.ndarray,
                    active: np.ndarray) -> np.ndarray | None:
     """The rows of ``active`` (a mask over the inequalities ``g <= 0``) held at the solution of
-    the QP of the module docstring, or None when the QP could not be set up (non-finite data).
+    the QP of the module docstring, or None when the QP could not be set up (non-finite data)
+    or has no feasible point (inconsistent linearized rows).
 
     Examples
     --------
@@ -133,7 +134,6 @@ def qp_working_set(B, grad_f: np.ndarray, GE, cE: np.ndarray, GI, gI: np.ndarray
     held: list[int] = []  # rows of A, in order of addition
     sign: dict[int, float] = {}  # equalities are held as ±(a d - b) <= 0
     u = np.zeros(0)
-    skipped = np.zeros(A.shape[0], dtype=bool)
     row_norm = np.linalg.norm(A, axis=1)
     for _ in range(MAX_ITER_FACTOR * (n + A.shape[0])):
         s = A @ d - b
@@ -141,7 +141,6 @@ def qp_working_set(B, grad_f: np.ndarray, GE, cE: np.ndarray, GI, gI: np.ndarray
         cand = np.abs(s) > tol
         cand[m_e:] = s[m_e:] > tol[m_e:]
         cand[held] = False
-        cand &= ~skipped
         if not np.any(cand):
             break
         eq = np.flatnonzero(cand[:m_e])
@@ -168,8 +167,10 @@ def qp_working_set(B, grad_f: np.ndarray, GE, cE: np.ndarray, GI, gI: np.ndarray
                 float(np.linalg.norm(v)), 1e-300)
             t2 = np.inf if dependent else sp_val / float(ap @ z)
             if not np.isfinite(min(t1, t2)):
-                skipped[p] = True  # inconsistent with the held rows (or dependent equality)
-                break
+                # the linearization over A is inconsistent (LOOTSMA in S2MPJ: two violated rows
+                # with opposite gradients): the QP has no solution to take the working set
+                # from, and the caller keeps A
+                return None
             t = min(t1, t2)
             if not dependent:
                 d = d - t * z
