@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from ._driver import ETA_SHRINK, REG_FIRST, REG_GROWTH, REG_MAX, REG_MIN, _default_budget, _max_abs
 from ._ldl import ldl_inertia
+from ._working_set import WORKING_SET_MAX_N, degenerate_rows, qp_working_set
 from .kkt import assemble_kkt, kkt_inertia
 from .sketches import SketchSolver, solve_direct
 
@@ -34,6 +35,9 @@ STEP_MAX_RATIO, STEP_REG_TRIES = 1000.0, 12
 #: iteration (HS54, variables ~1e4: 129 iterations, 13 at 1e-12); 1e-12 stays above the
 #: eigensolver's round-off (N eps ‖K‖ <= 1e-13 for N <= 400)
 INERTIA_ZERO_TOL = 1e-12
+#: a direct solve whose residual exceeds SINGULAR_RTOL (1 + ‖b‖) met a singular matrix (the
+#: dense solver's own acceptance test, sketches.solve_direct)
+SINGULAR_RTOL = 1e-8
 
 
 def _rows_of(G, idx):
@@ -43,7 +47,11 @@ def _rows_of(G, idx):
 def _stack(GE, GA, sparse):
     if sparse:
         return sp.vstack([sp.csr_matrix(GE), sp.csr_matrix(GA)], format="csr")
-    return np.vstack([GE, GA])
+    return np.vstack([_dense(GE), _dense(GA)])
+
+
+def _dense(M):
+    return M.toarray() if sp.issparse(M) else M
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
@@ -53,12 +61,28 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     projected search) whose multiplier after the step has the wrong sign are released (the
     linearized constraint wants to be strictly satisfied), and the bounds, or released
     constraints, that the step would cross are held (projected Newton, Bertsekas 1982; a
-    constraint re-held after its release stays held)."""
+    constraint re-held after its release stays held). When the rows of ``A`` cannot all be
+    held (more than ``n``, or nearly dependent), the working set is the active set of the
+    linearized QP over ``A`` (:mod:`._working_set`); the rows it leaves out are not re-added
+    as crossed."""
     key = active.tobytes()
     merit_active = active
     active = active.copy()
     released = np.zeros_like(active)
     pinned = np.zeros_like(active)
+    left_out = np.zeros_like(active)
+    n = pt.x.size
+    # not with the projected search (bound_start < n_ineq): a bound the QP leaves out would be
+    # crossed and the step clipped by the projection (ALJAZZAF: no progress in 3000 iterations)
+    if pt.gI.size and bound_start >= pt.gI.size and n <= WORKING_SET_MAX_N and (
+            degenerate_rows(pt.GE, pt.GI, active)):
+        held = qp_working_set(B, pt.g, pt.GE, pt.cE, pt.GI, pt.gI, active)
+        if held is not None:
+            left_out = active & ~held
+            active = held
+            # the Newton matrix is now small (n + m_E + |W| rows, |W| <= n) even where the
+            # Jacobian is sparse and long: dense, so that its inertia is checked and corrected
+            sparse = sparse and n + pt.cE.size + int(held.sum()) > opts["dense_threshold"]
     for _ in range(BOUND_RESOLVES + 1):
         step, delta_last = _newton_step_on(pt, active, B, sparse, opts, sketch, rng,
                                            max_inner, stats, delta_last, factors)
@@ -74,7 +98,7 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
         # active set oscillate (CSFI2: 16 -> 2625 iterations, HS105: 13 -> 51)
         wrong &= (pt.y <= 0.0) & (pt.gI <= 0.0)
         lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
-        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
+        crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active & ~left_out
         crossed[:bound_start] &= released[:bound_start]
         if not np.any(crossed) and not np.any(wrong):
             break
@@ -158,6 +182,20 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
         stats["flops"] += fl
         stats["n_regularized"] += 1
         step.update(K=K, solver=None, exact=True)
+    # a singular Newton matrix that no inertia test saw (sparse K) and whose direct solve fell
+    # back to least squares: B singular on the null space of the active Jacobian (a linear
+    # objective with no row held: K = 0 and the least-squares step Δx = 0, after which only
+    # the merit-gradient safeguard moved; SIPOW1 in S2MPJ): regularize, as the inertia
+    # correction would, when that makes the system consistent
+    if inertia is None and delta == 0 and step["exact"] and _inconsistent(K, z, b):
+        delta_try = max(REG_FIRST, delta_last)
+        K_try = assemble_kkt(B, G, primal_reg=delta_try, dense_max=dense_max)
+        z_try, fl, _ = solve_direct(K_try, b, n, factors)
+        stats["flops"] += fl
+        if not _inconsistent(K_try, z_try, b):
+            delta, K, z = delta_try, K_try, z_try
+            stats["n_regularized"] += 1
+            step.update(K=K, solver=None, exact=True)
     # a step far longer than the iterate (B + δI nearly singular on the null space of the
     # active Jacobian, e.g. a linear objective): raise δ, Levenberg–Marquardt style, so that
     # the merit's line search is not left with a tiny α
@@ -173,6 +211,12 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
         step.update(K=K, solver=None, exact=True)
     _set_direction(step, z)
     return step, delta_last
+
+
+def _inconsistent(K, z, b) -> bool:
+    """``K z = b`` not solved to ``SINGULAR_RTOL`` (a least-squares solution of a singular
+    ``K``)."""
+    return bool(np.linalg.norm(K @ z - b) > SINGULAR_RTOL * (1.0 + np.linalg.norm(b)))
 
 
 def _gershgorin_pd(B, delta: float) -> bool:
