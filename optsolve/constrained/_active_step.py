@@ -75,13 +75,7 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
         wrong &= (pt.y <= 0.0) & (pt.gI <= 0.0)
         lin = pt.gI + np.asarray(pt.GI @ step["dx"]).ravel()
         crossed = (lin > CROSS_TOL * (1.0 + np.abs(pt.gI))) & ~active
-        # an inequality satisfied now that the linearized step would cross is held too (the
-        # blocking constraint of an active-set QP iteration): left out, the step runs into
-        # it, the penalty of the violation grows as α², and the line search cuts α until the
-        # iterate stops short of the constraint, which stays out of the ε-active set (y = 0
-        # needs g >= 0), so the next step runs into it again (HS84: α ~ 1e-4 for 30
-        # iterations; QC, HS72 failed the line search)
-        crossed[:bound_start] &= released[:bound_start] | (pt.gI[:bound_start] <= 0.0)
+        crossed[:bound_start] &= released[:bound_start]
         if not np.any(crossed) and not np.any(wrong):
             break
         pinned |= crossed & released
