@@ -108,3 +108,46 @@ def test_rational_least_squares_with_bounds_palmer1a():
     # no bound is active at the minimizer (b ≈ 18, c ≈ 0.46): the gradient vanishes there
     assert np.all(r.x[4:] > 0.1)
     assert np.max(np.abs(_palmer_jac(r.x))) <= 1e-6 * np.max(np.abs(_palmer_jac(np.ones(6))))
+
+
+def _network_fun(x):
+    return float(x[1] * np.exp(x[0] + x[2]) + x[2] ** 2 * x[3] ** 2 + (x[2] - x[4]) ** 2)
+
+
+def _network_jac(x):
+    e = np.exp(x[0] + x[2])
+    return np.array([x[1] * e, e, x[1] * e + 2 * x[2] * x[3] ** 2 + 2 * (x[2] - x[4]),
+                     2 * x[2] ** 2 * x[3], -2 * (x[2] - x[4])])
+
+
+def _network_hess(x):
+    e = np.exp(x[0] + x[2])
+    H = np.zeros((5, 5))
+    H[0, 0] = H[0, 2] = H[2, 0] = x[1] * e
+    H[0, 1] = H[1, 0] = H[1, 2] = H[2, 1] = e
+    H[2, 2] = x[1] * e + 2 * x[3] ** 2 + 2
+    H[2, 3] = H[3, 2] = 4 * x[2] * x[3]
+    H[3, 3] = 2 * x[2] ** 2
+    H[2, 4] = H[4, 2] = -2.0
+    H[4, 4] = 2.0
+    return H
+
+
+def test_network_with_dependent_equalities_and_bounds_lsnnodoc():
+    # LSNNODOC (CUTEst; Tuyttens' LSNNO guide): four flow-conservation equalities of rank 3
+    # and boxes on three arcs; at the solution the held bounds and the equalities are
+    # dependent, and the Newton step gave a held bound the multiplier −4e3 (another +4e3):
+    # the projected search kept x in the box but not y >= 0, and the line search stalled
+    from scipy.optimize import LinearConstraint
+
+    A = np.array([[1.0, 1, 0, 0, 0], [-1, 0, -1, 1, 0], [0, -1, 1, 0, 1], [0, 0, 0, -1, -1]])
+    b = np.array([10.0, 0, 0, -10])
+    lo = np.array([2.0, 6, 0, -np.inf, -np.inf])
+    hi = np.array([4.0, 8, 5, np.inf, np.inf])
+    r = _solve(fun=_network_fun, jac=_network_jac, hess=_network_hess,
+               x0=np.array([4.0, 6, 2, 6, 4]), constraints=[LinearConstraint(A, b, b)],
+               bounds=Bounds(lo, hi))
+    assert r.success, r.message
+    # the minimizer (x1, x2, x3 on their bounds, the flows balanced), f = 8e² + 64
+    np.testing.assert_allclose(r.x, [2.0, 8.0, 0.0, 2.0, 8.0], atol=1e-6)
+    assert r.fun == pytest.approx(8 * np.exp(2.0) + 64.0, rel=1e-9)
