@@ -378,16 +378,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                             xt = np.clip(xt, rows.bl, rows.bu)
                             if alpha == 1.0 and step is not None:
                                 _snap_held_bounds(xt, step["idx"], rows, bound_start)
-                        yt = pt.y + alpha * dy
-                        if box:
-                            # the multipliers of the bounds projected onto y >= 0 as well: a
-                            # held bound's Newton multiplier can be negative (dependent
-                            # active rows: LSNNODOC, −4e3 against +4e3), the sign test leaves
-                            # these bounds to the projection, and a negative y keeps a bound
-                            # out of the ε-active set while the merit's yᵀw and μ‖w‖²/q terms
-                            # stop the line search (α ~ 1e-11 for 100 iterations)
-                            yt[bound_start:] = np.maximum(yt[bound_start:], 0.0)
-                        trial = _Point.at_trial(problem, rows, xt, pt.lam + alpha * dl, yt)
+                        trial = _Point.at_trial(problem, rows, xt, pt.lam + alpha * dl,
+                                                pt.y + alpha * dy)
                         if trial is not None and alpha == 1.0 and attempt < REGION_RETRIES \
                                 and trial.gI.size:
                             t_trial = float(np.sum(np.maximum(trial.gI, 0.0) ** 3))
@@ -400,8 +392,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                             # projected search: the decrease predicted along the actual
                             # (projected) displacement (Bertsekas 1982)
                             pred = alpha * slope if not box else float(
-                                gx_ls @ (xt - pt.x)) + alpha * float(gl_ls @ dl) + float(
-                                gy_ls @ (yt - pt.y))
+                                gx_ls @ (xt - pt.x)) + alpha * float(gl_ls @ dl + gy_ls @ dy)
                             if np.isfinite(phi) and pred < 0 and (
                                     phi <= phi0 + opts["armijo"] * pred + slack):
                                 new = trial
