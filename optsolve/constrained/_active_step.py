@@ -81,12 +81,11 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
         pinned |= crossed & released
         active = (active & ~wrong) | crossed
         released |= wrong
-    # a bound held only to stop the step keeps the multiplier of an inactive constraint (its
-    # KKT multiplier answers a question the merit did not ask); kept in the step, so that a
-    # re-solve (_sharpen) does not bring that multiplier back: it did, and a bound 0.3 away
-    # got a multiplier 2e4 that kept it ε-active for the rest of the run (PALMER1A)
-    step["added"] = active & ~merit_active
-    _restore_added(step)
+    added = active & ~merit_active
+    if np.any(added):
+        # a bound held only to stop the step keeps the multiplier of an inactive constraint
+        # (its KKT multiplier answers a question the merit did not ask)
+        step["dy"][added] = -pt.y[added]
     step["active_key"] = key
     return step, delta_last
 
@@ -195,14 +194,6 @@ def _set_direction(step, z):
     dy = -step["y"].copy()
     dy[idx] = z[n + n_e:]
     step["dy"] = dy
-    _restore_added(step)
-
-
-def _restore_added(step):
-    """``Δy = −y`` on the constraints held only to stop the step (see _newton_step)."""
-    added = step.get("added")
-    if added is not None and np.any(added):
-        step["dy"][added] = -step["y"][added]
 
 
 def _fallback(solver, K, b, z, res, target, allowed, n, factors):
