@@ -253,8 +253,19 @@ def _fallback(solver, K, b, z, res, target, allowed, n, factors):
 
 
 def _sharpen(step, opts, stats, force=False):
-    """Tighten the inner accuracy and continue sketching (re-sketch)."""
+    """Tighten the inner accuracy and continue sketching (re-sketch); ``force``: solve
+    directly (the driver forces only when every other remedy of the descent test is spent,
+    and then needs the exact step: a sketch that meets each tightened target is never marked
+    exact, and the driver would sharpen again and again instead of lowering ν, as on DIAGIQB
+    it spent all its rounds of the first iteration)."""
     step["n_sharpen"] += 1
+    if force:
+        z, fl, _ = solve_direct(step["K"], step["b"], step["n"], step["factors"])
+        step["solver"].flops += fl
+        stats["n_fallback"] += 1
+        step["exact"] = True
+        _set_direction(step, z)
+        return
     step["eta"] *= ETA_SHRINK
     solver, K, b = step["solver"], step["K"], step["b"]
     target = step["eta"] * step["bnorm"]
