@@ -55,7 +55,7 @@ def _dense(M):
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
-                 bound_start, factors=None):
+                 bound_start, factors=None, n_general=None):
     """Newton direction on the ε-active set (module docstring, step 2), refined as an
     active-set QP method refines its working set: held inequalities (not the bounds of the
     projected search) whose multiplier after the step has the wrong sign are released (the
@@ -74,8 +74,14 @@ def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, del
     n = pt.x.size
     # not with the projected search (bound_start < n_ineq): a bound the QP leaves out would be
     # crossed and the step clipped by the projection (ALJAZZAF: no progress in 3000 iterations)
+    # decided on the general rows (the first n_general): bounds held beside them are handled
+    # by the sign test and the crossed-constraint re-solves (HS97, HS98: 2 constraints and 6
+    # bounds in A, n = 6; the QP's working set there stalled the run)
+    general = active.copy()
+    if n_general is not None:
+        general[n_general:] = False
     if pt.gI.size and bound_start >= pt.gI.size and n <= WORKING_SET_MAX_N and (
-            degenerate_rows(pt.GE, pt.GI, active)):
+            degenerate_rows(pt.GE, pt.GI, general)):
         held = qp_working_set(B, pt.g, pt.GE, pt.cE, pt.GI, pt.gI, active)
         if held is not None:
             left_out = active & ~held

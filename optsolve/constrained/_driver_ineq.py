@@ -317,7 +317,8 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                         if step is None or step["active_key"] != mer.active.tobytes():
                             step, delta_last = _newton_step(
                                 pt, mer.active, B, sparse, opts, sketch, rng, max_inner, stats,
-                                delta_last, bound_start, factors)
+                                delta_last, bound_start, factors,
+                                n_general=rows.upper.size + rows.lower.size)
                         dx, dl, dy = step["dx"], step["dl"], step["dy"]
                         slope = float(gx @ dx + gl @ dl + gy @ dy)
                         thresh = DESCENT_SIGMA * nu * step["descent_norm_sq"]
