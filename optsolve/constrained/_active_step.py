@@ -11,10 +11,10 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from ._driver import ETA_SHRINK, REG_FIRST, REG_GROWTH, REG_MAX, REG_MIN, _default_budget, _max_abs
+from ._driver import ETA_SHRINK, REG_FIRST, _default_budget, _max_abs, inertia_correction
 from ._ldl import ldl_inertia
 from ._working_set import WORKING_SET_MAX_N, degenerate_rows, qp_working_set
-from .kkt import assemble_kkt, kkt_inertia
+from .kkt import assemble_kkt
 from .sketches import SketchSolver, solve_direct
 
 logger = logging.getLogger("optsolve.constrained")
@@ -142,19 +142,14 @@ def _newton_step_on(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, 
                             + pt.gI[idx] @ pt.gI[idx])
     scale = max(_max_abs(B), _max_abs(G) if m_a else 0.0)
     dense_max = opts["dense_threshold"] if not sparse else -1
-    delta = 0.0
-    for _ in range(60):
-        K = assemble_kkt(B, G, primal_reg=delta, dense_max=dense_max)
-        inertia = kkt_inertia(K, n, scale=scale, tol=INERTIA_ZERO_TOL)
-        if inertia is None and sp.issparse(K) and opts["inner"] == "direct" and not (
-                _gershgorin_pd(B, delta)):
-            inertia = ldl_inertia(K, n, factors)  # the factor serves the solve below
-        if inertia is None or inertia[0] == n:
-            break
-        delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
-            if delta == 0 else delta * REG_GROWTH
-        if delta > REG_MAX:
-            break
+    def sparse_inertia(K, delta):
+        if sp.issparse(K) and opts["inner"] == "direct" and not _gershgorin_pd(B, delta):
+            return ldl_inertia(K, n, factors)  # the factor serves the solve below
+        return None
+
+    K, delta, inertia = inertia_correction(B, G, n, delta_last, scale=scale,
+                                           tol=INERTIA_ZERO_TOL, unknown=sparse_inertia,
+                                           dense_max=dense_max)
     if delta:
         stats["n_regularized"] += 1
         delta_last = delta

@@ -186,17 +186,9 @@ def run_eal_newton(problem, x0, *, sketch, tol, max_iter, callback, rng, opts):
                 scale = max(_max_abs(B), _max_abs(pt.G))
                 b = -np.concatenate([pt.grad_lag, pt.c])
                 bnorm = float(np.linalg.norm(b))
-                delta = 0.0
-                for _ in range(60):
-                    K = assemble_kkt(B, pt.G, primal_reg=delta, dual_reg=dual_reg,
-                                     dense_max=opts["dense_threshold"])
-                    inertia = kkt_inertia(K, n, scale=scale)
-                    if inertia is None or inertia[0] == n:
-                        break
-                    delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
-                        if delta == 0 else delta * REG_GROWTH
-                    if delta > REG_MAX:
-                        break
+                K, delta, inertia = inertia_correction(
+                    B, pt.G, n, delta_last, scale=scale, dual_reg=dual_reg,
+                    dense_max=opts["dense_threshold"])
                 if delta:
                     n_regularized += 1
                     delta_last = delta
@@ -328,6 +320,31 @@ def _default_budget(sketch: str, N: int, sketch_size: int | None) -> int:
         return max(MAX_INNER_MIN, MAX_INNER_PER_ROW * N)
     q = sketch_size or default_sketch_size(N)
     return max(MAX_INNER_MIN // 40, MAX_INNER_PER_ROW * N // q)
+
+
+def inertia_correction(B: Any, G: Any, n: int, delta_last: float, *, scale: float,
+                       tol: float | None = None, unknown: Any = None,
+                       **assemble: Any) -> tuple[Any, float, tuple | None]:
+    """The Newton matrix ``assemble_kkt(B, G, primal_reg=δ, **assemble)`` for the first ``δ``
+    of IPOPT's schedule (``0``, then ``REG_FIRST``, or ``delta_last / 3`` but at least
+    ``REG_MIN`` after a regularized iteration, then times ``REG_GROWTH`` up to ``REG_MAX``) at
+    which its inertia has ``n`` positive eigenvalues or is not known: ``(K, δ, inertia)``.
+    ``unknown(K, δ)``, when given, is asked for the inertia that :func:`kkt_inertia` does not
+    compute (large sparse ``K``)."""
+    delta = 0.0
+    tol_kw = {} if tol is None else {"tol": tol}
+    for _ in range(60):
+        K = assemble_kkt(B, G, primal_reg=delta, **assemble)
+        inertia = kkt_inertia(K, n, scale=scale, **tol_kw)
+        if inertia is None and unknown is not None:
+            inertia = unknown(K, delta)
+        if inertia is None or inertia[0] == n:
+            break
+        delta = (REG_FIRST if delta_last == 0 else max(REG_MIN, delta_last / 3)) \
+            if delta == 0 else delta * REG_GROWTH
+        if delta > REG_MAX:
+            break
+    return K, delta, inertia
 
 
 def _max_abs(A: Any) -> float:
