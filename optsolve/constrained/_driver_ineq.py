@@ -175,7 +175,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
     n_infeasible = n_restored = 0
     next_check, check_wait = 0, STALL_WINDOW
     region = 0.0
-    box = False  # set below; finish() reads it
+    promised = False  # set below; finish() reads it
 
     def user_mult(pt):
         return rows.to_user(pt.lam, pt.y)
@@ -197,7 +197,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
         note_inf = ""
         if status in (Status.MAX_ITER, Status.STALLED, Status.LINE_SEARCH_FAILED) and (
                 pt is not None and res_kkt.feasibility > tol):
-            min_viol, _ = _certified_violation(problem, rows, pt.x, x0, bounded=box)
+            min_viol, _ = _certified_violation(problem, rows, pt.x, x0, bounded=promised)
             if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                 status = Status.INFEASIBLE
                 note_inf = (f"; the least violation reachable from the last iterate is "
@@ -235,6 +235,9 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
             np.any(np.isfinite(rows.bl)) or np.any(np.isfinite(rows.bu)))
         # 'auto' may give the projection up (below); True promises iterates inside the bounds
         box_optional = box and opts["feasible_bounds"] == "auto"
+        # and True promises no evaluation outside them: the feasibility check too keeps them
+        # (with 'auto' it does not: its restoration points, bounded, led HS62 to stall)
+        promised = box and not box_optional
         if not box:
             bound_start = rows.n_ineq  # no bound is added to stop a step
         lam = np.zeros(rows.n_eq)
@@ -278,7 +281,7 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if (n_infeasible >= INFEASIBLE_PATIENCE or stalled_viol) and nit >= next_check:
                     n_infeasible = 0
                     min_viol, x_feas = _certified_violation(problem, rows, pt.x, x0, tol,
-                                                            bounded=box)
+                                                            bounded=promised)
                     if min_viol > max(tol, FEASIBILITY_CHECK_TOL):
                         return finish(pt, Status.INFEASIBLE, nit, f"; the least violation "
                                       f"reachable from the last iterate is {min_viol:.3e}")

@@ -215,8 +215,10 @@ def minimize(
         ``maxiter`` (500), ``sketch`` ('kaczmarz', 'gaussian', 'block', 'count'),
         ``random_state``, ``eta``, ``superlinear``, ``max_inner``, ``hessian``, ``mu0``,
         ``nu0``, ``feasible_bounds`` (True: iterates stay inside the bounds, by a projected
-        search; 'auto' (default): True when there are no inequality constraints besides the
-        bounds), ``record_history``, ``verbose`` ... (``MINIMIZE_METHODS[method].defaults``);
+        search, and no function is evaluated outside them, finite differences and the
+        feasibility check included; 'auto' (default): the projected search when there are no
+        inequality constraints besides the bounds), ``record_history``, ``verbose`` ...
+        (``MINIMIZE_METHODS[method].defaults``);
         unknown keys, wrong types and out-of-range values raise before any work.
 
     Returns
