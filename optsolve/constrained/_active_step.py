@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from ._driver import ETA_SHRINK, REG_FIRST, _default_budget, _max_abs, inertia_correction
 from ._ldl import ldl_inertia
-from ._working_set import WORKING_SET_MAX_N, degenerate_rows, qp_working_set
+from ._working_set import WORKING_SET_MAX_N, _dense, degenerate_rows, qp_working_set
 from .kkt import assemble_kkt
 from .sketches import SketchSolver, solve_direct
 
@@ -48,10 +48,6 @@ def _stack(GE, GA, sparse):
     if sparse:
         return sp.vstack([sp.csr_matrix(GE), sp.csr_matrix(GA)], format="csr")
     return np.vstack([_dense(GE), _dense(GA)])
-
-
-def _dense(M):
-    return M.toarray() if sp.issparse(M) else M
 
 
 def _newton_step(pt, active, B, sparse, opts, sketch, rng, max_inner, stats, delta_last,
