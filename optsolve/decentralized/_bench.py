@@ -36,7 +36,8 @@ SUITE_MAX_TIME = 20.0 * math.sqrt(KAPPA) * math.log(1.0 / BENCH_TOL)
 #: simulated time between the central checks, the same for every contender (DADAO: about one
 #: gradient per node per unit; synchronous methods: one round per unit)
 MONITOR_INTERVAL = 5.0
-#: the paper's comparison set (Nabli & Oyallon 2023, Sec. 6), DADAO first
+#: DADAO first, then the methods its authors' experiments compare with (ADOM+, MSDA, continuized)
+#: and the two classical non-accelerated references (EXTRA, DGD)
 SOLVERS = ("dadao", "adom+", "msda", "continuized", "extra", "dgd")
 PEER = "adom+"
 
@@ -91,7 +92,7 @@ def build_problem(X, y, loss: str, n_nodes: int, kappa: float, random_state: int
 
 def theory_counts(n: int, kappa: float, chi1: float, chi2: float, tol: float,
                   n_edges: int | None = None):
-    """DADAO's bounds (Nabli & Oyallon 2023, Thm. 3.5) without their constants:
+    """DADAO's complexity as the paper's abstract states it, without the constants:
     ``n √κ log(1/ε)`` gradients and ``n √(χ₁*χ₂*) √κ log(1/ε)`` communications.
 
     The paper's ``χ₁*, χ₂*`` belong to the gossip Laplacian normalized to the communication

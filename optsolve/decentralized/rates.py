@@ -299,9 +299,9 @@ def sdp_rates(seg: GraphSegment, solver: str | None = None,
     ``max_e R_e ≤ s``). ``R_e`` is convex and ``λ⁺_min`` concave in ``λ``, so the condition
     ``R_e ≤ λ⁺_min`` defines a convex set and this SDP is not a relaxation: its solution is the
     optimal rate vector of the problem "least expected communications per unit time such that
-    χ₁χ₂ ≤ 1/2" (the condition of Nabli & Oyallon's Theorem 3.3; their paper proposes an SDP
-    relaxation of this problem). The solver's answer is rescaled to χ₁χ₂ = 1/2 exactly with the
-    exact χ₁, χ₂, and never worse than uniform rates is returned. One LMI of size ``n + |E|``
+    χ₁χ₂ ≤ 1/2" (the condition of Nabli & Oyallon's Theorem 3.3; a later version of their
+    paper proposes an SDP relaxation of this problem). The solver's answer is rescaled to
+    χ₁χ₂ = 1/2 exactly with the exact χ₁, χ₂, and never worse than uniform rates is returned. One LMI of size ``n + |E|``
     and one of size ``n``: meant for graphs up to a few hundred nodes and edges.
 
     The feasible set and objective are invariant under the graph's automorphisms, so averaging
