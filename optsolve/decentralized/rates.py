@@ -301,8 +301,9 @@ def sdp_rates(seg: GraphSegment, solver: str | None = None,
     optimal rate vector of the problem "least expected communications per unit time such that
     χ₁χ₂ ≤ 1/2" (the condition of Nabli & Oyallon's Theorem 3.3; a later version of their
     paper proposes an SDP relaxation of this problem). The solver's answer is rescaled to
-    χ₁χ₂ = 1/2 exactly with the exact χ₁, χ₂, and never worse than uniform rates is returned. One LMI of size ``n + |E|``
-    and one of size ``n``: meant for graphs up to a few hundred nodes and edges.
+    χ₁χ₂ = 1/2 exactly with the exact χ₁, χ₂, and never worse than uniform rates is
+    returned. One LMI of size ``n + |E|`` and one of size ``n``: meant for graphs up to a few
+    hundred nodes and edges.
 
     The feasible set and objective are invariant under the graph's automorphisms, so averaging
     an optimum over them gives an optimum constant on every edge orbit: on an edge-transitive
