@@ -423,10 +423,11 @@ def run_active_set_eal(problem, x0, *, sketch, tol, max_iter, callback, rng, opt
                 if debug and pt.gI.size <= 10:
                     logger.debug("    g %s y %s A %s dy %s", np.round(pt.gI, 4),
                                  np.round(pt.y, 4), mer.active.astype(int), np.round(dy, 4))
-                logger.debug("it %3d kkt %.2e f %.6e viol %.1e mu %.1e nu %.1e |A| %d slope "
-                             "%.2e alpha %.2e |dx| %.1e |y| %.1e", nit, kkt, pt.f, viol_hist[-1],
-                             mu, nu, int(mer.active.sum()), slope, alpha, np.linalg.norm(dx),
-                             np.linalg.norm(pt.y + alpha * dy))
+                if debug:  # the norms below are not computed when nobody reads them
+                    logger.debug("it %3d kkt %.2e f %.6e viol %.1e mu %.1e nu %.1e |A| %d "
+                                 "slope %.2e alpha %.2e |dx| %.1e |y| %.1e", nit, kkt, pt.f,
+                                 viol_hist[-1], mu, nu, int(mer.active.sum()), slope, alpha,
+                                 np.linalg.norm(dx), np.linalg.norm(pt.y + alpha * dy))
                 if hess.mode == "bfgs":
                     v_new = user_mult(new)[0]
                     grad_rows = _grad_lagrangian(problem)

@@ -59,6 +59,16 @@ def damped_bfgs_update(B: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarra
     return B - np.outer(Bs, Bs) / sBs + np.outer(r, r) / sr
 
 
+def _leaving(x: np.ndarray, step: np.ndarray, lower: np.ndarray | None,
+             upper: np.ndarray | None) -> np.ndarray | None:
+    """Mask of the components of ``x + step`` outside ``[lower, upper]``, or None when there
+    are no bounds or ``x`` itself is outside them (nothing to keep then)."""
+    if lower is None or not (np.all(lower <= x) and np.all(x <= upper)):
+        return None
+    xp = x + step
+    return (xp < lower) | (xp > upper)
+
+
 def difference_along(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
                      g0: np.ndarray, d: np.ndarray, lower: np.ndarray | None = None,
                      upper: np.ndarray | None = None) -> np.ndarray:
@@ -81,12 +91,9 @@ def difference_along(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     if dn == 0.0:
         return np.zeros_like(d)
     h = np.sqrt(np.finfo(float).eps) * max(1.0, float(np.linalg.norm(x))) / dn
-    xp = x + h * d
-    out = None
-    if lower is not None and np.all(lower <= x) and np.all(x <= upper):
-        out = (xp < lower) | (xp > upper)
+    out = _leaving(x, h * d, lower, upper)
     if out is None or not np.any(out):
-        return (grad(xp) - g0) / h
+        return (grad(x + h * d) - g0) / h
     backward = np.where(out, d, 0.0)
     result = (g0 - grad(x - h * backward)) / h
     forward = d - backward
@@ -154,9 +161,9 @@ class LagrangianHessian:
             return self._H
         if self.mode == "fd":
             h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
-            lower, upper = self.bounds
-            if lower is not None and np.all(lower <= x) and np.all(x <= upper):
-                h = np.where(x + h > upper, -h, h)  # differences stay inside the bounds
+            out = _leaving(x, h, *self.bounds)
+            if out is not None:
+                h = np.where(out, -h, h)  # differences stay inside the bounds
             cols = []
             for i in range(n):
                 xp = x.copy()
