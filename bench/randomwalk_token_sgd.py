@@ -74,7 +74,8 @@ WALKS = (
     ("MH", "mh", 0.0, DEFAULT_REGIME),
     ("i.i.d.", "iid", 0.0, DEFAULT_REGIME),
 )
-TABLE_STEPS = (1_000, 5_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+TABLE_STEPS = (1_000, 5_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
+               2_000_000, 4_000_000, 10_000_000)
 COV_ALPHAS = (0.0, 1.0, 5.0, 10.0, 20.0, 50.0)
 #: the default regime and the paper's case (i) pair: with (a, b) = (0.8, 0.9) the ratio
 #: β_n/γ_n = n^-0.1 is still 0.3 at n = 10^5, too close to case (ii) for the 1/α² limit to
@@ -99,42 +100,102 @@ def _history(res):
     return h[:, 0].astype(np.int64), h[:, 1]
 
 
-def error_curves(n_steps: int, n_seeds: int, out_dir: Path):
-    problem, data_name = ijcnn1_problem(100)
-    A = bench_graph("power_law", problem.n_nodes, random_state=0)
-    theta_star = problem.solution()
-    scale = float(np.linalg.norm(theta_star))
-    # one β_n for every walk, as in the paper: the "auto" scale of the SRRW on the MH base
-    # (the SRW and NBRW tokens' own "auto" is smaller, their leaves weigh 2|E|/d_i)
-    step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
+_WORKER = {}
+
+
+def _setup():
+    """The ijcnn1 problem, graph, θ*, ‖θ*‖ and the shared step scale, built once per process."""
+    if not _WORKER:
+        problem, data_name = ijcnn1_problem(100)
+        A = bench_graph("power_law", problem.n_nodes, random_state=0)
+        theta_star = problem.solution()
+        # one β_n for every walk, as in the paper: the "auto" scale of the SRRW on the MH base
+        # (the SRW and NBRW tokens' own "auto" is smaller, their leaves weigh 2|E|/d_i)
+        step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
+        _WORKER.update(problem=problem, data_name=data_name, A=A, theta_star=theta_star,
+                       scale=float(np.linalg.norm(theta_star)), step_size=step_size)
+    return _WORKER
+
+
+def _one_run(job):
+    """One (walk, seed) run: ``(k, seed, steps, relative errors, (θ_n − θ*)/‖θ*‖, exponents,
+    seconds)``. Each run is also saved under ``runs/`` of the output folder and read back from
+    there when present, so that a long run that was stopped resumes where it was."""
+    k, seed, n_steps, cache = job
+    label, walk, alpha, regime = WALKS[k]
+    path = cache / f"{label.replace(' ', '_')}_n{n_steps}_seed{seed}.npz"
+    if path.exists():
+        z = np.load(path)
+        return (k, seed, z["steps"], z["rel_error"], z["rel_final"], str(z["exponents"]),
+                float(z["seconds"]))
+    w = _setup()
+    t0 = time.perf_counter()
+    res = token_sgd(w["problem"], w["A"], walk=walk, alpha=alpha, n_steps=n_steps,
+                    step_size=w["step_size"], regime=regime, random_state=seed)
+    dt = time.perf_counter() - t0
+    steps, e = _history(res)
+    out = (k, seed, steps, e / w["scale"], (res.x - w["theta_star"]) / w["scale"],
+           str(res.exponents), dt)
+    np.savez(path, steps=out[2], rel_error=out[3], rel_final=out[4], exponents=out[5],
+             seconds=dt)
+    return out
+
+
+def error_curves(n_steps: int, n_seeds: int, out_dir: Path, walks=None, jobs: int = 1):
+    """Every (walk, seed) run of ``WALKS`` (those whose index is in ``walks``, all by
+    default), on ``jobs`` processes; writes ``token_sgd.csv``."""
+    w = _setup()
+    keep = range(len(WALKS)) if walks is None else walks
+    cache = out_dir / "runs"
+    cache.mkdir(exist_ok=True)
+    # seed-major order: every walk has about as many seeds done at any time
+    todo = [(k, seed, n_steps, cache) for seed in range(n_seeds) for k in keep]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, initializer=_pinned) as pool:
+            done = list(_report(pool.map(_one_run, todo), n_steps))
+    else:
+        done = list(_report(map(_one_run, todo), n_steps))
     rows, curves, finals = [], {}, {}
-    for label, walk, alpha, regime in WALKS:
-        errs, steps, t_total, last = [], None, 0.0, []
-        for seed in range(n_seeds):
-            t0 = time.perf_counter()
-            res = token_sgd(problem, A, walk=walk, alpha=alpha, n_steps=n_steps,
-                            step_size=step_size, regime=regime, random_state=seed)
-            t_total += time.perf_counter() - t0
-            steps, e = _history(res)
-            errs.append(e / scale)
-            last.append((res.x - theta_star) / scale)
-            for k, ek in zip(steps, e / scale, strict=True):
-                rows.append({"walk": label, "alpha": alpha, "exponents": str(res.exponents),
-                             "seed": seed, "step": int(k), "rel_error": float(ek)})
-        curves[label] = (steps, np.array(errs))
-        finals[label] = bias_spread(np.array(last))
-        print(f"{label:<22} final rel. error {np.mean(errs, axis=0)[-1]:.3e} "
-              f"(10-90 %: {np.quantile(np.array(errs)[:, -1], 0.1):.2e}-"
-              f"{np.quantile(np.array(errs)[:, -1], 0.9):.2e}), "
+    for k in keep:
+        label, _, alpha, _ = WALKS[k]
+        runs = sorted((r for r in done if r[0] == k), key=lambda r: r[1])
+        errs = np.array([r[3] for r in runs])
+        for _, seed, steps, e, _, exps, _ in runs:
+            rows += [{"walk": label, "alpha": alpha, "exponents": exps, "seed": seed,
+                      "step": int(s_), "rel_error": float(e_)}
+                     for s_, e_ in zip(steps, e, strict=True)]
+        curves[label] = (runs[0][2], errs)
+        finals[label] = bias_spread(np.array([r[4] for r in runs]))
+        t_total = sum(r[6] for r in runs)
+        print(f"{label:<22} final rel. error {errs[:, -1].mean():.3e} "
+              f"(10-90 %: {np.quantile(errs[:, -1], 0.1):.2e}-"
+              f"{np.quantile(errs[:, -1], 0.9):.2e}), "
               f"{n_steps * n_seeds / t_total / 1e3:.0f} k steps/s", flush=True)
-    info = {"data": data_name, "n_agents": problem.n_nodes, "n_edges": A.nnz // 2,
-            "n_steps": n_steps, "seeds": n_seeds, "theta_star_norm": scale,
-            "step_size": step_size, "bias_spread": finals}
+    info = {"data": w["data_name"], "n_agents": w["problem"].n_nodes,
+            "n_edges": w["A"].nnz // 2, "n_steps": n_steps, "seeds": n_seeds,
+            "theta_star_norm": w["scale"], "step_size": w["step_size"], "bias_spread": finals}
     with open(out_dir / "token_sgd.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+        wr = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        wr.writeheader()
+        wr.writerows(rows)
     return curves, info
+
+
+def _pinned():
+    """Pool initializer: one BLAS thread per worker process."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _report(results, n_steps):
+    """Pass the runs through, printing each as it ends (a long run's progress log)."""
+    for r in results:
+        print(f"  {WALKS[r[0]][0]:<22} seed {r[1]:>2}: rel. error at n = {n_steps:,} "
+              f"{r[3][-1]:.3e} ({r[6]:.0f} s)", flush=True)
+        yield r
 
 
 def bias_spread(D):
@@ -364,8 +425,20 @@ def main(argv=None):
                         "run on one core)")
     p.add_argument("--no-cov", action="store_true", help="skip the covariance-vs-α part")
     p.add_argument("--no-sgd", action="store_true", help="skip the ijcnn1 error part")
+    p.add_argument("--walks", default=None,
+                   help="comma-separated indices into WALKS to run (all by default): "
+                        + "; ".join(f"{k}: {w[0]}" for k, w in enumerate(WALKS)))
+    p.add_argument("--jobs", type=int, default=1,
+                   help="processes for the ijcnn1 runs (one BLAS thread each)")
     p.add_argument("--out", type=Path, default=Path("bench/results/randomwalk"))
     args = p.parse_args(argv)
+    walks = None
+    if args.walks is not None:
+        walks = [int(k) for k in args.walks.split(",")]
+        if not walks or any(not 0 <= k < len(WALKS) for k in walks):
+            p.error(f"--walks: indices in 0..{len(WALKS) - 1}, got {args.walks!r}")
+    if args.jobs < 1:
+        p.error(f"--jobs must be >= 1, got {args.jobs}")
     n_seeds = args.seeds or (4 if args.quick else 20)
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -378,7 +451,7 @@ def main(argv=None):
     with blas_threads(1):
         if not args.no_sgd:
             n_steps = args.steps or (5_000 if args.quick else 100_000)
-            curves, info = error_curves(n_steps, n_seeds, args.out)
+            curves, info = error_curves(n_steps, n_seeds, args.out, walks, args.jobs)
         if not args.no_cov:
             cov_rows = theta_covariance(runs)
     if cov_rows:
