@@ -61,29 +61,8 @@ def bench_graph(kind: str, n: int = 1000, *, random_state=0) -> sp.csr_matrix:
         raise ValueError(f"kind must be 'power_law' or 'community', got {kind!r}")
     from ..graphs import make_graph
 
-    try:
-        A = make_graph(kind, n, random_state=random_state, **params[kind])
-    except ValueError:  # an optsolve.graphs without these kinds: networkx's generators
-        A = _networkx_graph(kind, n, random_state, **params[kind])
-    return sp.csr_matrix(A, dtype=np.float64)
-
-
-def _networkx_graph(kind, n, random_state, **p) -> sp.csr_matrix:
-    import networkx as nx
-
-    rng = np.random.default_rng(random_state)
-    for _ in range(100):
-        seed = int(rng.integers(2**31))
-        if kind == "power_law":
-            G = nx.barabasi_albert_graph(n, p["m"], seed=seed)
-        else:
-            sizes = [len(b) for b in np.array_split(np.arange(n), p["n_blocks"])]
-            probs = np.full((p["n_blocks"], p["n_blocks"]), p["p_out"])
-            np.fill_diagonal(probs, p["p_in"])
-            G = nx.Graph(nx.stochastic_block_model(sizes, probs.tolist(), seed=seed))
-        if nx.is_connected(G):
-            return _unweighted(G)
-    raise RuntimeError(f"no connected {kind} graph in 100 draws")
+    return sp.csr_matrix(make_graph(kind, n, random_state=random_state, **params[kind]),
+                         dtype=np.float64)
 
 
 def _unweighted(G) -> sp.csr_matrix:
