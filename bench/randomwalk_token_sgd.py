@@ -434,7 +434,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     walks = None
     if args.walks is not None:
-        walks = [int(k) for k in args.walks.split(",")]
+        try:
+            walks = list(dict.fromkeys(int(k) for k in args.walks.split(",")))
+        except ValueError:
+            walks = []
         if not walks or any(not 0 <= k < len(WALKS) for k in walks):
             p.error(f"--walks: indices in 0..{len(WALKS) - 1}, got {args.walks!r}")
     if args.jobs < 1:
