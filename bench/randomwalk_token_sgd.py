@@ -36,6 +36,11 @@ point of every run), ``token_sgd.md`` (tables), ``token_sgd.png`` (error curves)
     python bench/randomwalk_token_sgd.py --no-cov --steps 1000000   # the 10^6-step table
     python bench/randomwalk_token_sgd.py --quick   # 4 seeds, 5 000 steps
     python bench/randomwalk_token_sgd.py --no-sgd  # the covariance part only
+    # the README's long horizon: default SRRW and the Markovian tokens, 4e6 steps, 2 processes
+    python bench/randomwalk_token_sgd.py --no-cov --walks 0,1,5,6,7 --steps 4000000 --jobs 2
+
+Each ijcnn1 run is saved under ``--out``/runs and read back by a later call with the same
+walk, seed and ``--steps``, so a long run that was stopped resumes where it was.
 """
 
 from __future__ import annotations
@@ -199,11 +204,13 @@ def _report(results, n_steps):
 
 
 def bias_spread(D):
-    """``(‖mean − θ*‖, spread)`` of the rows of ``D`` (θ_n − θ*, one row per seed): the
-    error of the seed mean and sqrt(trace Cov) over seeds (their squares add up to the mean
-    squared error, up to the (S − 1)/S of the sample covariance)."""
+    """``(‖mean − θ*‖, spread, rms)`` of the rows of ``D`` (θ_n − θ*, one row per seed): the
+    error of the seed mean, sqrt(trace Cov) over seeds, and the root-mean-square error
+    sqrt(mean ‖θ_n − θ*‖²) (the squares of the first two add up to the last's, up to the
+    (S − 1)/S of the sample covariance)."""
     m = D.mean(axis=0)
-    return float(np.linalg.norm(m)), float(np.sqrt(((D - m) ** 2).sum() / (len(D) - 1)))
+    return (float(np.linalg.norm(m)), float(np.sqrt(((D - m) ** 2).sum() / (len(D) - 1))),
+            float(np.sqrt((D ** 2).sum(axis=1).mean())))
 
 
 def cov_problem():
@@ -298,9 +305,11 @@ def write_markdown(curves, info, cov_rows, out_dir: Path) -> str:
         lines += ["", f"At n = {info['n_steps']:,}, the relative error split over the seeds "
                   "into the error of the mean θ_n, ‖E θ_n − θ*‖/‖θ*‖ (bias; the seed mean carries "
                   "a Monte-Carlo error of about spread/√seeds), and the spread "
-                  "sqrt(trace Cov θ_n)/‖θ*‖:", "", "| walk | bias | spread |", "|---|---:|---:|"]
-        lines += [f"| {label} | {bb:.3g} | {sp:.3g} |"
-                  for label, (bb, sp) in info["bias_spread"].items()]
+                  "sqrt(trace Cov θ_n)/‖θ*‖, and the root-mean-square error "
+                  "sqrt(E‖θ_n − θ*‖²)/‖θ*‖:", "", "| walk | bias | spread | rms |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {label} | {bb:.3g} | {sp:.3g} | {rms:.3g} |"
+                  for label, (bb, sp, rms) in info["bias_spread"].items()]
         lines.append("")
         markov = [k for k in curves if not k.startswith(("SRRW", "i.i.d."))]
         groups = {}
@@ -309,9 +318,12 @@ def write_markdown(curves, info, cov_rows, out_dir: Path) -> str:
                 pair = k.partition(", ")[2] or "default regime"
                 groups.setdefault(pair, []).append(k)
         for s in shown:
-            means = {label: E[:, min(int(np.searchsorted(steps, s)), len(steps) - 1)].mean()
-                     for label, (steps, E) in curves.items()}
+            at = {label: E[:, min(int(np.searchsorted(steps, s)), len(steps) - 1)]
+                  for label, (steps, E) in curves.items()}
+            means = {label: e.mean() for label, e in at.items()}
             best = min(markov, key=means.get)
+            # the Monte-Carlo standard error of the baseline's seed mean
+            sem = at[best].std(ddof=1) / np.sqrt(len(at[best])) if len(at[best]) > 1 else np.nan
             verdicts = []
             for name, srrw in groups.items():
                 if srrw:
@@ -319,7 +331,7 @@ def write_markdown(curves, info, cov_rows, out_dir: Path) -> str:
                     verdicts.append(f"{name}: {'yes' if below else 'NO'} ("
                                     + ", ".join(f"{k} {means[k]:.3g}" for k in srrw) + ")")
             lines.append(f"- n = {s:,}: every SRRW mean below the best Markovian baseline "
-                         f"({best}, {means[best]:.3g}): " + "; ".join(verdicts))
+                         f"({best}, {means[best]:.3g} ± {sem:.2g}): " + "; ".join(verdicts))
     if curves:
         (out_dir / "token_sgd.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     cov_lines = []
