@@ -283,7 +283,11 @@ def write_markdown(curves, info, cov_rows, out_dir: Path) -> str:
     into ``token_sgd_cov.md`` (each part can be run alone)."""
     lines = []
     if curves:
-        shown = [s for s in TABLE_STEPS if s <= info["n_steps"]]
+        # the history points are log-spaced: each column is the first one at or after its
+        # TABLE_STEPS entry, and is headed with its own n
+        at = next(iter(curves.values()))[0]
+        shown = sorted({int(at[min(int(np.searchsorted(at, s)), len(at) - 1)])
+                        for s in TABLE_STEPS if s <= info["n_steps"]})
         lines += [
             f"Token SGD, ℓ2-logistic on {info['data']} over {info['n_agents']} agents "
             f"(Barabási–Albert graph, {info['n_edges']} edges), β_n = {info['step_size']:.3g} "
