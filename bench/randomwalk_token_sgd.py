@@ -39,8 +39,9 @@ point of every run), ``token_sgd.md`` (tables), ``token_sgd.png`` (error curves)
     # the README's long horizon: default SRRW and the Markovian tokens, 4e6 steps, 2 processes
     python bench/randomwalk_token_sgd.py --no-cov --walks 0,1,5,6,7 --steps 4000000 --jobs 2
 
-Each ijcnn1 run is saved under ``--out``/runs and read back by a later call with the same
-walk, seed and ``--steps``, so a long run that was stopped resumes where it was.
+Each run is saved under ``--out``/runs/<data> and read back by a later call with the same
+data, walk, seed and ``--steps``, so a long run that was stopped resumes where it was (delete
+that folder after changing the code).
 """
 
 from __future__ import annotations
@@ -124,8 +125,7 @@ def _setup():
 
 def _one_run(job):
     """One (walk, seed) run: ``(k, seed, steps, relative errors, (θ_n − θ*)/‖θ*‖, exponents,
-    seconds)``. Each run is also saved under ``runs/`` of the output folder and read back from
-    there when present, so that a long run that was stopped resumes where it was."""
+    seconds)``, saved in the folder ``cache`` and read back from there when present."""
     k, seed, n_steps, cache = job
     label, walk, alpha, regime = WALKS[k]
     path = cache / f"{label.replace(' ', '_')}_n{n_steps}_seed{seed}.npz"
@@ -151,8 +151,8 @@ def error_curves(n_steps: int, n_seeds: int, out_dir: Path, walks=None, jobs: in
     default), on ``jobs`` processes; writes ``token_sgd.csv``."""
     w = _setup()
     keep = range(len(WALKS)) if walks is None else walks
-    cache = out_dir / "runs"
-    cache.mkdir(exist_ok=True)
+    cache = out_dir / "runs" / w["data_name"]  # the synthetic stand-in never reads ijcnn1's
+    cache.mkdir(parents=True, exist_ok=True)
     # seed-major order: every walk has about as many seeds done at any time
     todo = [(k, seed, n_steps, cache) for seed in range(n_seeds) for k in keep]
     if jobs > 1:
