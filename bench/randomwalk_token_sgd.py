@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import time
 from pathlib import Path
 
@@ -106,21 +107,17 @@ def _history(res):
     return h[:, 0].astype(np.int64), h[:, 1]
 
 
-_WORKER = {}
-
-
+@functools.cache
 def _setup():
     """The ijcnn1 problem, graph, θ*, ‖θ*‖ and the shared step scale, built once per process."""
-    if not _WORKER:
-        problem, data_name = ijcnn1_problem(100)
-        A = bench_graph("power_law", problem.n_nodes, random_state=0)
-        theta_star = problem.solution()
-        # one β_n for every walk, as in the paper: the "auto" scale of the SRRW on the MH base
-        # (the SRW and NBRW tokens' own "auto" is smaller, their leaves weigh 2|E|/d_i)
-        step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
-        _WORKER.update(problem=problem, data_name=data_name, A=A, theta_star=theta_star,
-                       scale=float(np.linalg.norm(theta_star)), step_size=step_size)
-    return _WORKER
+    problem, data_name = ijcnn1_problem(100)
+    A = bench_graph("power_law", problem.n_nodes, random_state=0)
+    theta_star = problem.solution()
+    # one β_n for every walk, as in the paper: the "auto" scale of the SRRW on the MH base
+    # (the SRW and NBRW tokens' own "auto" is smaller, their leaves weigh 2|E|/d_i)
+    step_size = token_sgd(problem, A, n_steps=1, record_history=False).step_size
+    return {"problem": problem, "data_name": data_name, "A": A, "theta_star": theta_star,
+            "scale": float(np.linalg.norm(theta_star)), "step_size": step_size}
 
 
 def _one_run(job):
