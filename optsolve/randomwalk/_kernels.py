@@ -21,6 +21,8 @@ from numba import njit
 from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
 
 WALK_SRRW, WALK_SRW, WALK_MH, WALK_NBRW, WALK_IID = 0, 1, 2, 3, 4
+#: columns of a chain's ``hops`` (see :mod:`.chains`); the first 8 bytes of a slot hold ``cum``
+HOP_START, HOP_LEN = 2, 3
 #: rows up to this length are scanned linearly, longer rows (hubs) bisected
 LINEAR_SCAN_MAX = 16
 
@@ -65,16 +67,16 @@ def _pick(cum, start, stop, t):
 
 
 @njit(cache=True, inline="always")
-def base_move(cur, u, indptr, indices, cum):
-    """Next node of the base chain ``P``: inverse CDF of row ``cur`` at ``t = u * P(cur,
-    .).sum()``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), searched from slot
-    ``floor(u D)`` (``D`` the row length) back and forth: exact from any start, and one or two
-    comparisons when the row is near uniform (SRW rows are; MH rows nearly), where a scan from
-    the row start costs D/2 unpredictable branches."""
-    start, stop = indptr[cur], indptr[cur + 1]
+def cdf_slot(start, d, d_guess, u, cum):
+    """Slot of the base chain's move in row ``[start, start + d)``: the inverse CDF at ``t = u *
+    total``, i.e. the first slot with ``t < cum`` (as :func:`_pick`), searched from slot
+    ``floor(u d_guess)`` back and forth. Exact from any start; when the ``d_guess`` first slots
+    carry near-equal weights (SRW rows without their empty self slot, MH rows nearly) the start
+    is right and the search costs two predictable comparisons, where a scan from the row start
+    costs D/2 unpredictable branches."""
+    stop = start + d
     t = u * cum[stop - 1]
-    d = stop - start
-    k = start + min(int(u * d), d - 1)
+    k = start + min(int(u * d_guess), d_guess - 1)
     while k > start and t < cum[k - 1]:
         k -= 1
     while k < stop and t >= cum[k]:
@@ -83,7 +85,15 @@ def base_move(cur, u, indptr, indices, cum):
         k = stop - 1
         while k > start and cum[k] == cum[k - 1]:
             k -= 1
-    return indices[k]
+    return k
+
+
+@njit(cache=True, inline="always")
+def base_move(cur, u, indptr, indices, cum):
+    """Next node of the base chain ``P`` from ``cur`` (the slot of :func:`cdf_slot`)."""
+    start = indptr[cur]
+    d = indptr[cur + 1] - start
+    return indices[cdf_slot(start, d, d, u, cum)]
 
 
 @njit(cache=True, inline="always")
@@ -113,17 +123,26 @@ def srrw_move(cur, u, indptr, indices, p, lq, alpha, buf):
 
 
 @njit(cache=True, inline="always")
+def nbrw_slot(start, deg, back, u):
+    """Slot of the non-backtracking move from the row at ``start`` (``deg`` neighbours, sorted,
+    then the self slot), ``back`` the position in the row of the node the walk came from (-1 on
+    the first step): a uniform neighbour other than that one, back to it only from a leaf,
+    uniform over all neighbours on the first step. The ``k``-th other neighbour is slot ``k``
+    or ``k + 1``, decided without reading the row."""
+    if back < 0 or deg == 1:
+        return start + min(int(u * deg), deg - 1)
+    k = min(int(u * (deg - 1)), deg - 2)
+    return start + k + (k >= back)
+
+
+@njit(cache=True, inline="always")
 def nbrw_move(cur, prev, u, indptr, indices):
-    """Non-backtracking walk: a uniform neighbour other than ``prev`` (back to ``prev`` only
-    from a leaf; uniform over all neighbours on the first step, ``prev < 0``). Row neighbours
-    are sorted, so the ``k``-th neighbour other than ``prev`` is found in O(1)."""
+    """Next node of the non-backtracking walk from ``cur`` (``prev`` the node before it, -1 at
+    the start; see :func:`nbrw_slot`)."""
     start = indptr[cur]
-    d = indptr[cur + 1] - 1 - start  # the last slot of the row is cur itself
-    if prev < 0 or d == 1:
-        return indices[start + min(int(u * d), d - 1)]
-    k = min(int(u * (d - 1)), d - 2)
-    j = indices[start + k]
-    return j if j < prev else indices[start + k + 1]
+    deg = indptr[cur + 1] - 1 - start
+    back = -1 if prev < 0 else np.searchsorted(indices[start:start + deg], prev)
+    return indices[nbrw_slot(start, deg, back, u)]
 
 
 @njit(cache=True, inline="always")
@@ -154,8 +173,8 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
-def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha, a, log_s,
-             visits, path, buf):
+def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, hops, backs, lq, log_mu, alpha,
+             a, log_s, visits, path, buf):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
@@ -165,17 +184,28 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, lq, log_mu, alpha,
     """
     record = path.shape[0] > 0
     m = U.shape[0]
+    # the row of the next node is read from the slot just chosen (``hops``), not from
+    # ``indptr``: one dependent memory access per step instead of two
+    start = indptr[cur]
+    d = indptr[cur + 1] - start
     if walk == WALK_MH or walk == WALK_SRW:
+        # an SRW row's self slot is empty: the near-uniform part is its first d - 1 slots
+        skip = 1 if walk == WALK_SRW else 0
         for t in range(m):
-            nxt = base_move(cur, U[t], indptr, indices, cum)
+            k = cdf_slot(start, d, d - skip, U[t], cum)
+            nxt, start, d = indices[k], hops[k, HOP_START], hops[k, HOP_LEN]
             visits[nxt] += 1
             if record:
                 path[t] = nxt
             prev = cur
             cur = nxt
     elif walk == WALK_NBRW:
+        # ``back``: where the node the walk came from sits in the current row, read from the
+        # slot taken, so that the next slot is known before the row arrives
+        back = -1 if prev < 0 else np.searchsorted(indices[start:start + d - 1], prev)
         for t in range(m):
-            nxt = nbrw_move(cur, prev, U[t], indptr, indices)
+            k = nbrw_slot(start, d - 1, back, U[t])
+            nxt, start, d, back = indices[k], hops[k, HOP_START], hops[k, HOP_LEN], backs[k]
             visits[nxt] += 1
             if record:
                 path[t] = nxt

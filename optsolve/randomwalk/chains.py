@@ -6,6 +6,14 @@ sampler of the package draws the next node from such a row by inverse CDF with o
 scanning the slots in this order, so that the SRRW kernel with ``alpha = 0`` and the base walk
 choose the same node for the same uniform.
 
+A walk spends its time fetching the row of the node it moves to, from memory that no cache
+holds on large graphs. So every slot also records where its node's row lies (``hops``: the
+start and length of the row of the slot's node, beside the slot's ``cum`` in the same 16 bytes):
+the walk reads the next row's place from the slot it has just chosen, one dependent memory
+access per step instead of two (``indptr`` of the new node, then its row). ``backs`` gives, per
+slot ``i -> j``, the position of ``i`` in row ``j``, so that the non-backtracking walk knows which
+slot leads back before the row arrives.
+
 Edge weights of the input graph are ignored: the walks move on the graph's topology, as in
 Doshi et al. (2023) and Hu et al. (2024).
 """
@@ -32,14 +40,20 @@ class BaseChain(NamedTuple):
 
     ``indptr`` / ``indices`` / ``p`` / ``cum`` describe the extended rows (neighbours, then the
     self slot); ``cum`` holds the running sums of ``p`` within each row, accumulated left to
-    right. ``mu`` is the chain's stationary law, ``degree`` the number of neighbours.
+    right. ``hops`` holds, per slot, ``cum`` in its first 8 bytes and then the start and length
+    of the row of the slot's node (columns ``_kernels.HOP_START``, ``HOP_LEN``; int32, or int64
+    past 2³¹ slots); ``cum`` is a view into it. ``backs[k]`` is the position of slot ``k``'s
+    row node in the row of slot ``k``'s node (-1 in self slots). ``mu`` is the chain's
+    stationary law, ``degree`` the number of neighbours.
     """
 
     name: str
     indptr: np.ndarray  # int64 (n + 1,)
     indices: np.ndarray  # int32 (nnz + n,)
     p: np.ndarray  # float64 (nnz + n,)
-    cum: np.ndarray  # float64 (nnz + n,)
+    cum: np.ndarray  # float64 (nnz + n,), a strided view into hops
+    hops: np.ndarray  # int32 or int64 (nnz + n, 4)
+    backs: np.ndarray  # same integer type (nnz + n,)
     mu: np.ndarray  # float64 (n,)
     log_mu: np.ndarray  # float64 (n,)
     degree: np.ndarray  # int64 (n,)
@@ -125,8 +139,24 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
     p = np.empty(indptr[-1])
     indices[~is_self], p[~is_self] = cols, p_edge
     indices[is_self], p[is_self] = np.arange(n), p_self
-    from ._kernels import row_cumsum
+    from ._kernels import HOP_LEN, HOP_START, row_cumsum
 
-    cum = row_cumsum(indptr, p)
+    # int32 slots keep the rows in 16 bytes a slot, as little cache as the walk can use
+    hops = np.empty((indptr[-1], 4), dtype=np.int32 if indptr[-1] < 2**31 else np.int64)
+    cum = hops.view(np.float64)[:, 0]
+    cum[:] = row_cumsum(indptr, p)
+    hops[:, HOP_START] = indptr[indices]
+    hops[:, HOP_LEN] = np.diff(indptr)[indices]
+    backs = np.full(indptr[-1], -1, dtype=hops.dtype)
+    backs[~is_self] = reverse_slots(A) - A.indptr[cols]
     mu = stationary_law(A, base)
-    return BaseChain(base, indptr, indices, p, cum, mu, np.log(mu), deg)
+    return BaseChain(base, indptr, indices, p, cum, hops, backs, mu, np.log(mu), deg)
+
+
+def reverse_slots(A: sp.csr_matrix) -> np.ndarray:
+    """For each stored entry ``(i, j)`` of a symmetric CSR with sorted indices, the position of
+    ``(j, i)`` in ``A.indices``."""
+    ids = sp.csr_matrix((np.arange(1, A.nnz + 1), A.indices, A.indptr), shape=A.shape)
+    T = ids.T.tocsr()
+    T.sort_indices()
+    return T.data - 1

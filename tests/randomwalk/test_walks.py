@@ -70,14 +70,33 @@ def test_sampler_loops_follow_the_moves():
     for walk, base in ((K.WALK_MH, "mh"), (K.WALK_SRW, "srw"), (K.WALK_NBRW, "srw")):
         ch = base_chain(g, base)
         path = np.empty(U.size, dtype=np.int32)
-        K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
-                   ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path, np.empty(41))
+        K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, ch.hops,
+                   ch.backs, np.zeros(40), ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path,
+                   np.empty(41))
         cur, prev = 3, -1
         for t, u in enumerate(U):
             nxt = K.move(walk, cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
                          0.0, np.empty(41))
             assert nxt == path[t]
             prev, cur = cur, nxt
+
+
+@pytest.mark.parametrize("base", ["mh", "srw"])
+def test_chain_hops_point_at_the_rows_of_their_nodes(base):
+    """Each slot's hop holds the row of its node, and its first 8 bytes are ``cum`` (a view)."""
+    from optsolve.randomwalk import _kernels as K
+
+    ch = base_chain(make_graph("power_law", 60, random_state=3), base)
+    j = ch.indices
+    np.testing.assert_array_equal(ch.hops[:, K.HOP_START], ch.indptr[j])
+    np.testing.assert_array_equal(ch.hops[:, K.HOP_LEN], ch.indptr[j + 1] - ch.indptr[j])
+    rows = np.repeat(np.arange(ch.n_nodes), np.diff(ch.indptr))
+    ref = np.array([ch.p[ch.indptr[r]:k + 1].sum() for k, r in enumerate(rows)])
+    np.testing.assert_allclose(ch.cum, ref, rtol=1e-14)
+    assert np.shares_memory(ch.cum, ch.hops)
+    edge = ch.backs >= 0
+    np.testing.assert_array_equal(edge, rows != j)
+    np.testing.assert_array_equal(j[(ch.indptr[j] + ch.backs)[edge]], rows[edge])
 
 
 def test_baseline_walks():
