@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from optsolve.graphs import make_graph
 from optsolve.randomwalk import asymptotic_covariance, base_chain, random_walk, srrw_walk
+from optsolve.randomwalk.chains import WALKS
 
 
 @pytest.mark.parametrize("base", ["mh", "srw"])
@@ -60,25 +61,30 @@ def test_empirical_measure_converges_to_target(base):
     assert err_srrw < err_base / 2
 
 
-def test_sampler_loops_follow_the_moves():
-    """The samplers' loop picks the nodes of the per-step moves (the ones token SGD uses)
-    for the same uniforms."""
+@pytest.mark.parametrize("graph", [
+    make_graph("power_law", 40, random_state=5), nx.path_graph(2), nx.star_graph(5),
+    nx.complete_graph(5), nx.cycle_graph(7), nx.barbell_graph(4, 2)],
+    ids=["power_law", "edge", "star", "complete", "cycle", "barbell"])
+@pytest.mark.parametrize("walk", ["mh", "srw", "nbrw"])
+def test_sampler_loops_follow_the_moves(graph, walk, monkeypatch):
+    """The samplers' loop (which reads rows through ``hops``) picks the nodes of the per-step
+    moves (the ones token SGD uses, which read them through ``indptr``) for the same uniforms,
+    across the chunks the stream is drawn in."""
     from optsolve.randomwalk import _kernels as K
+    from optsolve.randomwalk import walks
 
-    g = make_graph("power_law", 40, random_state=5)
-    U = np.random.default_rng(0).random(3000)
-    for walk, base in ((K.WALK_MH, "mh"), (K.WALK_SRW, "srw"), (K.WALK_NBRW, "srw")):
-        ch = base_chain(g, base)
-        path = np.empty(U.size, dtype=np.int32)
-        K.walk_run(walk, 3, -1, 0, U, ch.indptr, ch.indices, ch.p, ch.cum, ch.hops,
-                   ch.backs, np.zeros(40), ch.log_mu, 0.0, 1.0, 0.0, np.zeros(40, np.int64), path,
-                   np.empty(41))
-        cur, prev = 3, -1
-        for t, u in enumerate(U):
-            nxt = K.move(walk, cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, np.zeros(40),
-                         0.0, np.empty(41))
-            assert nxt == path[t]
-            prev, cur = cur, nxt
+    monkeypatch.setattr(walks, "CHUNK_STEPS", 97)
+    n_steps = 1000
+    _, path = random_walk(graph, n_steps, walk, random_state=0, start=1)
+    ch = base_chain(graph, "mh" if walk == "mh" else "srw")
+    U = np.random.default_rng(0).random(n_steps)
+    lq, buf = np.zeros(ch.n_nodes), np.empty(ch.n_nodes + 1)
+    cur, prev = 1, -1
+    for t, u in enumerate(U):
+        nxt = K.move(WALKS[walk], cur, prev, u, ch.indptr, ch.indices, ch.p, ch.cum, lq, 0.0,
+                     buf)
+        assert nxt == path[t + 1], t
+        prev, cur = cur, nxt
 
 
 @pytest.mark.parametrize("base", ["mh", "srw"])
