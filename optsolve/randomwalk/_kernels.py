@@ -22,7 +22,7 @@ from ..problems._partitioned_kernels import batch_grad_into, local_grad_into
 
 WALK_SRRW, WALK_SRW, WALK_MH, WALK_NBRW, WALK_IID = 0, 1, 2, 3, 4
 #: columns of a chain's ``hops`` (see :mod:`.chains`); the first 8 bytes of a slot hold ``cum``
-HOP_START, HOP_LEN = 2, 3
+HOP_START, HOP_LEN, HOP_BACK = 2, 3, 4
 #: rows up to this length are scanned linearly, longer rows (hubs) bisected
 LINEAR_SCAN_MAX = 16
 
@@ -173,8 +173,8 @@ def measure_update(lq, log_mu, node, n, a, log_s):
 
 
 @njit(cache=True)
-def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, hops, backs, lq, log_mu, alpha,
-             a, log_s, visits, path, buf):
+def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, hops, lq, log_mu, alpha, a,
+             log_s, visits, path, buf):
     """Run ``U.shape[0]`` steps of a walk from ``cur``; ``U[t]`` moves step ``n0 + t``.
 
     In place: ``visits`` (+1 at each new node), ``path[t]`` (the node after step t, when
@@ -205,7 +205,8 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, hops, backs, lq, l
         back = -1 if prev < 0 else np.searchsorted(indices[start:start + d - 1], prev)
         for t in range(m):
             k = nbrw_slot(start, d - 1, back, U[t])
-            nxt, start, d, back = indices[k], hops[k, HOP_START], hops[k, HOP_LEN], backs[k]
+            nxt, start, d = indices[k], hops[k, HOP_START], hops[k, HOP_LEN]
+            back = hops[k, HOP_BACK]
             visits[nxt] += 1
             if record:
                 path[t] = nxt

@@ -8,11 +8,11 @@ choose the same node for the same uniform.
 
 A walk spends its time fetching the row of the node it moves to, from memory that no cache
 holds on large graphs. So every slot also records where its node's row lies (``hops``: the
-start and length of the row of the slot's node, beside the slot's ``cum`` in the same 16 bytes):
-the walk reads the next row's place from the slot it has just chosen, one dependent memory
-access per step instead of two (``indptr`` of the new node, then its row). ``backs`` gives, per
-slot ``i -> j``, the position of ``i`` in row ``j``, so that the non-backtracking walk knows which
-slot leads back before the row arrives.
+start and length of the row of the slot's node, and for a slot ``i -> j`` the position of ``i`` in
+row ``j``, beside the slot's ``cum`` in the same 24 bytes): the walk reads the next row's place
+from the slot it has just chosen, one dependent memory access per step instead of two (``indptr``
+of the new node, then its row), and the non-backtracking walk knows which slot of the new row
+leads back before that row arrives.
 
 Edge weights of the input graph are ignored: the walks move on the graph's topology, as in
 Doshi et al. (2023) and Hu et al. (2024).
@@ -40,11 +40,11 @@ class BaseChain(NamedTuple):
 
     ``indptr`` / ``indices`` / ``p`` / ``cum`` describe the extended rows (neighbours, then the
     self slot); ``cum`` holds the running sums of ``p`` within each row, accumulated left to
-    right. ``hops`` holds, per slot, ``cum`` in its first 8 bytes and then the start and length
-    of the row of the slot's node (columns ``_kernels.HOP_START``, ``HOP_LEN``; int32, or int64
-    past 2³¹ slots); ``cum`` is a view into it. ``backs[k]`` is the position of slot ``k``'s
-    row node in the row of slot ``k``'s node (-1 in self slots). ``mu`` is the chain's
-    stationary law, ``degree`` the number of neighbours.
+    right. ``hops`` holds, per slot, ``cum`` in its first 8 bytes, then the start and length
+    of the row of the slot's node and the position of the slot's own row node in that row (-1
+    in self slots), at columns ``_kernels.HOP_START``, ``HOP_LEN``, ``HOP_BACK`` (int32, or
+    int64 past 2³¹ slots; the last column pads a slot to a multiple of 8 bytes); ``cum`` is a
+    view into it. ``mu`` is the chain's stationary law, ``degree`` the number of neighbours.
     """
 
     name: str
@@ -52,8 +52,7 @@ class BaseChain(NamedTuple):
     indices: np.ndarray  # int32 (nnz + n,)
     p: np.ndarray  # float64 (nnz + n,)
     cum: np.ndarray  # float64 (nnz + n,), a strided view into hops
-    hops: np.ndarray  # int32 or int64 (nnz + n, 4)
-    backs: np.ndarray  # same integer type (nnz + n,)
+    hops: np.ndarray  # int32 or int64 (nnz + n, 6)
     mu: np.ndarray  # float64 (n,)
     log_mu: np.ndarray  # float64 (n,)
     degree: np.ndarray  # int64 (n,)
@@ -139,18 +138,20 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
     p = np.empty(indptr[-1])
     indices[~is_self], p[~is_self] = cols, p_edge
     indices[is_self], p[is_self] = np.arange(n), p_self
-    from ._kernels import HOP_LEN, HOP_START, row_cumsum
+    from ._kernels import HOP_BACK, HOP_LEN, HOP_START, row_cumsum
 
     # int32 slots keep the rows in 16 bytes a slot, as little cache as the walk can use
-    hops = np.empty((indptr[-1], 4), dtype=np.int32 if indptr[-1] < 2**31 else np.int64)
+    hops = np.empty((indptr[-1], 6), dtype=np.int32 if indptr[-1] < 2**31 else np.int64)
     cum = hops.view(np.float64)[:, 0]
     cum[:] = row_cumsum(indptr, p)
     hops[:, HOP_START] = indptr[indices]
     hops[:, HOP_LEN] = np.diff(indptr)[indices]
-    backs = np.full(indptr[-1], -1, dtype=hops.dtype)
-    backs[~is_self] = reverse_slots(A) - A.indptr[cols]
+    back = np.full(indptr[-1], -1, dtype=hops.dtype)
+    back[~is_self] = reverse_slots(A) - A.indptr[cols]
+    hops[:, HOP_BACK] = back
+    hops[:, HOP_BACK + 1:] = 0
     mu = stationary_law(A, base)
-    return BaseChain(base, indptr, indices, p, cum, hops, backs, mu, np.log(mu), deg)
+    return BaseChain(base, indptr, indices, p, cum, hops, mu, np.log(mu), deg)
 
 
 def reverse_slots(A: sp.csr_matrix) -> np.ndarray:

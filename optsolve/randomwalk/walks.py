@@ -99,7 +99,7 @@ def run_walk(chain: BaseChain, walk: str, n_steps: int, rng: np.random.Generator
         out = path[done + 1: done + 1 + m] if return_path else path
         cur, prev, log_s = _kernels.walk_run(
             code, cur, prev, done, U, chain.indptr, chain.indices, chain.p, chain.cum,
-            chain.hops, chain.backs, lq, chain.log_mu, alpha, a, log_s, visits, out, buf)
+            chain.hops, lq, chain.log_mu, alpha, a, log_s, visits, out, buf)
         done += m
     return visits, (path if return_path else None), lq, log_s
 

@@ -100,9 +100,10 @@ def test_chain_hops_point_at_the_rows_of_their_nodes(base):
     ref = np.array([ch.p[ch.indptr[r]:k + 1].sum() for k, r in enumerate(rows)])
     np.testing.assert_allclose(ch.cum, ref, rtol=1e-14)
     assert np.shares_memory(ch.cum, ch.hops)
-    edge = ch.backs >= 0
+    back = ch.hops[:, K.HOP_BACK]
+    edge = back >= 0
     np.testing.assert_array_equal(edge, rows != j)
-    np.testing.assert_array_equal(j[(ch.indptr[j] + ch.backs)[edge]], rows[edge])
+    np.testing.assert_array_equal(j[(ch.indptr[j] + back)[edge]], rows[edge])
 
 
 def test_baseline_walks():
