@@ -140,21 +140,22 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
     indices[is_self], p[is_self] = np.arange(n), p_self
     from ._kernels import HOP_BACK, HOP_LEN, HOP_START, row_cumsum
 
-    # int32 slots keep the rows in 16 bytes a slot, as little cache as the walk can use
+    # int32 fields keep a slot in 24 bytes: the less memory the rows span, the more of them
+    # stay in the caches
     hops = np.empty((indptr[-1], 6), dtype=np.int32 if indptr[-1] < 2**31 else np.int64)
     cum = hops.view(np.float64)[:, 0]
     cum[:] = row_cumsum(indptr, p)
     hops[:, HOP_START] = indptr[indices]
     hops[:, HOP_LEN] = np.diff(indptr)[indices]
     back = np.full(indptr[-1], -1, dtype=hops.dtype)
-    back[~is_self] = reverse_slots(A) - A.indptr[cols]
+    back[~is_self] = _reverse_slots(A) - A.indptr[cols]
     hops[:, HOP_BACK] = back
     hops[:, HOP_BACK + 1:] = 0
     mu = stationary_law(A, base)
     return BaseChain(base, indptr, indices, p, cum, hops, mu, np.log(mu), deg)
 
 
-def reverse_slots(A: sp.csr_matrix) -> np.ndarray:
+def _reverse_slots(A: sp.csr_matrix) -> np.ndarray:
     """For each stored entry ``(i, j)`` of a symmetric CSR with sorted indices, the position of
     ``(j, i)`` in ``A.indices``."""
     ids = sp.csr_matrix((np.arange(1, A.nnz + 1), A.indices, A.indptr), shape=A.shape)
