@@ -33,6 +33,8 @@ __all__ = ["BASE_CHAINS", "WALKS", "BaseChain", "base_chain", "graph_adjacency",
 BASE_CHAINS = ("mh", "srw")  # Metropolis–Hastings (uniform), simple random walk (∝ degree)
 #: every walk of the package (integer codes used by the kernels)
 WALKS = {"srrw": 0, "srw": 1, "mh": 2, "nbrw": 3, "iid": 4}
+#: chains with fewer slots than this hold their hops in int32
+INT32_SLOTS = 2**31
 
 
 class BaseChain(NamedTuple):
@@ -142,7 +144,7 @@ def base_chain(graph, base: str = "mh", *, name: str = "graph") -> BaseChain:
 
     # int32 fields keep a slot in 24 bytes: the less memory the rows span, the more of them
     # stay in the caches
-    hops = np.empty((indptr[-1], 6), dtype=np.int32 if indptr[-1] < 2**31 else np.int64)
+    hops = np.empty((indptr[-1], 6), dtype=np.int32 if indptr[-1] < INT32_SLOTS else np.int64)
     cum = hops.view(np.float64)[:, 0]
     cum[:] = row_cumsum(indptr, p)
     hops[:, HOP_START] = indptr[indices]

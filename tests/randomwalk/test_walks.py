@@ -87,6 +87,21 @@ def test_sampler_loops_follow_the_moves(graph, walk, monkeypatch):
         prev, cur = cur, nxt
 
 
+@pytest.mark.parametrize("walk", ["mh", "srw", "nbrw"])
+def test_wide_hops_walk_the_same_path(walk, monkeypatch):
+    """Chains past 2^31 slots hold their hops in int64: the walk is the same."""
+    from optsolve.randomwalk import chains
+
+    g = make_graph("power_law", 50, random_state=4)
+    base = "mh" if walk == "mh" else "srw"
+    _, ref = random_walk(base_chain(g, base), 2000, walk, random_state=3)
+    monkeypatch.setattr(chains, "INT32_SLOTS", 0)
+    wide = base_chain(g, base)
+    assert wide.hops.dtype == np.int64
+    _, path = random_walk(wide, 2000, walk, random_state=3)
+    np.testing.assert_array_equal(path, ref)
+
+
 @pytest.mark.parametrize("base", ["mh", "srw"])
 def test_chain_hops_point_at_the_rows_of_their_nodes(base):
     """Each slot's hop holds the row of its node, and its first 8 bytes are ``cum`` (a view)."""
