@@ -218,11 +218,13 @@ class Monitor:
             G = prob.grads(np.vstack([X, xbar]))
             norms = np.linalg.norm(G, axis=1) / self.g0
             g_bar, grad_rel = float(norms[-1]), float(norms[:-1].max())
-        else:
-            g_bar = float(np.linalg.norm(prob.grad(xbar))) / self.g0
+            objective = prob.value(xbar)
+        else:  # F and ∇F at the mean share their pass over the data
+            objective, g = prob.value_and_grad(xbar)
+            g_bar = float(np.linalg.norm(g)) / self.g0
             grad_rel = self._screened_grad_rel(X, g_bar, dev)
         return dict(grad_rel_mean=g_bar, consensus_error=float(np.sqrt(np.mean(dev**2))),
-                    objective=float(prob.value(xbar)), grad_rel=grad_rel)
+                    objective=float(objective), grad_rel=grad_rel)
 
     def _screened_grad_rel(self, X, g_bar, dev) -> float:
         """``max_i ‖∇F(x_i)‖ / g0`` as far as it decides the stop, screened by the L_F bound."""

@@ -199,6 +199,35 @@ def local_value(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, 
 
 
 @njit(cache=True)
+def local_value_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w,
+                          inv_n_total, reg, out, center=None):
+    """:func:`local_value` (returned) and :func:`local_grad_into` (into ``out``) in one pass
+    over the rows: each margin is computed once, and both results have the bits of the two
+    separate kernels."""
+    for j in range(out.shape[0]):
+        out[j] = reg * w[j]
+    shift = center_dot(center, w)
+    total = 0.0
+    s = 0.0
+    if is_sparse:
+        for r in range(start, stop):
+            z = sparse_row_dot(indptr, indices, data, r, w) - shift
+            s += loss_value(loss_code, z, y[r])
+            a = loss_derivative(loss_code, z, y[r]) * inv_n_total
+            sparse_row_axpy(indptr, indices, data, r, a, out)
+            total += a
+    else:
+        for r in range(start, stop):
+            z = dense_row_dot(X, r, w) - shift
+            s += loss_value(loss_code, z, y[r])
+            a = loss_derivative(loss_code, z, y[r]) * inv_n_total
+            dense_row_axpy(X, r, a, out)
+            total += a
+    center_axpy(center, total, out)
+    return s * inv_n_total + 0.5 * reg * np.dot(w, w)
+
+
+@njit(cache=True)
 def all_local_grads_into(loss_code, is_sparse, X, indptr, indices, data, y, offsets, W,
                          inv_n_total, reg, out, center=None):
     """out[i] ← ∇f_i(W[i]) for every node i (in place)."""

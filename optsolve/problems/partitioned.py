@@ -329,6 +329,7 @@ class DecentralizedProblem:
         self.L = float(self.L_local.max())
         self.mu = float(self.mu_local.min())
         self._solution = None
+        self._stacked_csr = None
 
     # -- constructors ---------------------------------------------------------------------
     @classmethod
@@ -418,13 +419,36 @@ class DecentralizedProblem:
                            p.inv_n_total, self.alpha, out, p.center)
         return out
 
+    def value_and_grad(self, w, out=None) -> tuple[float, np.ndarray]:
+        """``(F(w), ∇F(w))`` in one pass over the data, equal to :meth:`value` and :meth:`grad`
+        to the last bit (the gradient written into ``out`` when given).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X, y = rng.standard_normal((40, 3)), rng.standard_normal(40)
+        >>> prob = DecentralizedProblem.ridge(partition_data(X, y, 4, random_state=0))
+        >>> w = rng.standard_normal(3)
+        >>> f, g = prob.value_and_grad(w)
+        >>> f == prob.value(w), bool((g == prob.grad(w)).all())
+        (True, True)
+        """
+        p = self.packed
+        out = self._out(out)
+        f = _k.local_value_grad_into(*p.kernel_args(), 0, self.n_samples_total, self._w(w),
+                                     p.inv_n_total, self.alpha, out, p.center)
+        return float(f), out
+
     def grads(self, W) -> np.ndarray:
         """``∇F`` at every row of ``W`` (shape (k, n_features)), in one pass over the data.
 
         ``∇F(w) = (1/N) Xᵀ ℓ'(Xw, y) + α w``, evaluated for a block of rows at once:
         ``Z = X Wᵀ`` then ``Xᵀ ℓ'(Z, y)`` (two matrix products, sparse when the data are), with
         the rows of ``W`` taken in chunks so that ``Z`` holds at most ``GRADS_BLOCK_ENTRIES``
-        entries (memory O(N · chunk)). Equal to :meth:`grad` row by row up to rounding.
+        entries (memory O(N · chunk)). Equal to :meth:`grad` row by row up to rounding, and to
+        the bit for a single row (which :meth:`grad`'s one fused pass computes faster than two
+        matrix–vector products).
 
         Examples
         --------
@@ -439,8 +463,11 @@ class DecentralizedProblem:
         W = np.asarray(W, dtype=np.float64)
         if W.ndim != 2 or W.shape[1] != self.n_features:
             raise ValueError(f"W must have shape (k, {self.n_features}), got {W.shape}")
-        X, y, N = self._stacked(), self.packed.y, self.n_samples_total
         out = np.empty(W.shape)
+        if W.shape[0] == 1:
+            self.grad(W[0], out=out[0])
+            return out
+        X, y, N = self._stacked(), self.packed.y, self.n_samples_total
         chunk = max(1, GRADS_BLOCK_ENTRIES // N)
         for s in range(0, W.shape[0], chunk):
             Wc = W[s:s + chunk]
@@ -459,12 +486,15 @@ class DecentralizedProblem:
         return out
 
     def _stacked(self):
-        """All rows, node after node: the packed arrays themselves (no copy)."""
+        """All rows, node after node: the packed arrays themselves (no copy), wrapped once (a
+        sparse wrapper checks its index arrays when built, a pass over the data)."""
         p = self.packed
-        if p.is_sparse:
-            return sp.csr_matrix((p.data, p.indices, p.indptr),
-                                 shape=(self.n_samples_total, self.n_features), copy=False)
-        return p.X
+        if not p.is_sparse:
+            return p.X
+        if self._stacked_csr is None:
+            self._stacked_csr = sp.csr_matrix((p.data, p.indices, p.indptr), copy=False,
+                                              shape=(self.n_samples_total, self.n_features))
+        return self._stacked_csr
 
     def solution(self) -> np.ndarray:
         """The minimizer ``w*`` of ``F`` (computed once, then cached; a copy is returned).

@@ -64,6 +64,31 @@ def test_local_functions_match_numpy_reference(loss, sparse):
         np.testing.assert_allclose(G[i], prob.local_grad(i, W[i]), rtol=1e-13)
 
 
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss", ["ridge", "logistic"])
+def test_value_and_grad_is_value_and_grad_to_the_bit(loss, sparse, centred):
+    X, y = _data(sparse=sparse)
+    if loss == "logistic":
+        y = np.sign(y)
+    center = np.linspace(-1, 1, X.shape[1]) if centred else None
+    prob = getattr(DecentralizedProblem, loss)(partition_data(X, y, 4, random_state=0), 0.05,
+                                               center=center)
+    w = np.random.default_rng(3).standard_normal(prob.n_features)
+    w0 = w.copy()
+    f, g = prob.value_and_grad(w)
+    assert f == prob.value(w)
+    np.testing.assert_array_equal(g, prob.grad(w))
+    Xd = (X.toarray() if sparse else X) - (0 if center is None else center)
+    z = Xd @ w
+    y_pm = y if loss == "ridge" else np.where(y > 0, 1.0, -1.0)
+    assert f == pytest.approx(_loss_ref(loss, z, y_pm).mean() + 0.5 * 0.05 * w @ w, rel=1e-12)
+    out = np.empty(prob.n_features)
+    assert prob.value_and_grad(w, out=out)[1] is out
+    np.testing.assert_array_equal(out, g)
+    np.testing.assert_array_equal(w, w0)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("loss", ["ridge", "logistic"])
 @pytest.mark.parametrize("k", [0, 1, 7])
@@ -74,6 +99,8 @@ def test_grads_equal_grad_row_by_row(loss, sparse, k, monkeypatch):
     W0 = W.copy()
     ref = np.array([prob.grad(w) for w in W]).reshape(k, prob.n_features)
     np.testing.assert_allclose(prob.grads(W), ref, rtol=1e-11, atol=1e-13)
+    if k == 1:  # one row: the fused pass of grad itself
+        np.testing.assert_array_equal(prob.grads(W), ref)
     # chunked over the rows of W: one row per pass gives the same result
     monkeypatch.setattr("optsolve.problems.partitioned.GRADS_BLOCK_ENTRIES", 1)
     np.testing.assert_allclose(prob.grads(np.asfortranarray(W)), ref, rtol=1e-11, atol=1e-13)
