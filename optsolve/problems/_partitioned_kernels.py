@@ -145,27 +145,43 @@ def rows_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, rows, coef
 
 
 @njit(cache=True, inline="always")
-def local_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w,
-                    inv_n_total, reg, out, center=None):
-    """out ← (1/N) Σ_{r=start}^{stop−1} ℓ'(x̃_rᵀw, y_r) x̃_r + reg·w (in place), x̃_r = x_r − μ
-    with ``center`` μ (x̃_r = x_r without)."""
+def _grad_pass(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w, inv_n_total,
+               reg, out, center, with_value):
+    """out ← (1/N) Σ_{r=start}^{stop−1} ℓ'(x̃_rᵀw, y_r) x̃_r + reg·w (in place); returns
+    Σ_r ℓ(x̃_rᵀw, y_r) when ``with_value``, else 0. Its callers pass ``with_value`` as a
+    constant, so once inlined the loops carry no test of it."""
     for j in range(out.shape[0]):
         out[j] = reg * w[j]
     shift = center_dot(center, w)
     total = 0.0
+    s = 0.0
     if is_sparse:
         for r in range(start, stop):
             z = sparse_row_dot(indptr, indices, data, r, w) - shift
+            if with_value:
+                s += loss_value(loss_code, z, y[r])
             a = loss_derivative(loss_code, z, y[r]) * inv_n_total
             sparse_row_axpy(indptr, indices, data, r, a, out)
             total += a
     else:
         for r in range(start, stop):
             z = dense_row_dot(X, r, w) - shift
+            if with_value:
+                s += loss_value(loss_code, z, y[r])
             a = loss_derivative(loss_code, z, y[r]) * inv_n_total
             dense_row_axpy(X, r, a, out)
             total += a
     center_axpy(center, total, out)
+    return s
+
+
+@njit(cache=True, inline="always")
+def local_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w,
+                    inv_n_total, reg, out, center=None):
+    """out ← (1/N) Σ_{r=start}^{stop−1} ℓ'(x̃_rᵀw, y_r) x̃_r + reg·w (in place), x̃_r = x_r − μ
+    with ``center`` μ (x̃_r = x_r without)."""
+    _grad_pass(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w, inv_n_total,
+               reg, out, center, False)
 
 
 @njit(cache=True, inline="always")
@@ -204,26 +220,8 @@ def local_value_grad_into(loss_code, is_sparse, X, indptr, indices, data, y, sta
     """:func:`local_value` (returned) and :func:`local_grad_into` (into ``out``) in one pass
     over the rows: each margin is computed once, and both results have the bits of the two
     separate kernels."""
-    for j in range(out.shape[0]):
-        out[j] = reg * w[j]
-    shift = center_dot(center, w)
-    total = 0.0
-    s = 0.0
-    if is_sparse:
-        for r in range(start, stop):
-            z = sparse_row_dot(indptr, indices, data, r, w) - shift
-            s += loss_value(loss_code, z, y[r])
-            a = loss_derivative(loss_code, z, y[r]) * inv_n_total
-            sparse_row_axpy(indptr, indices, data, r, a, out)
-            total += a
-    else:
-        for r in range(start, stop):
-            z = dense_row_dot(X, r, w) - shift
-            s += loss_value(loss_code, z, y[r])
-            a = loss_derivative(loss_code, z, y[r]) * inv_n_total
-            dense_row_axpy(X, r, a, out)
-            total += a
-    center_axpy(center, total, out)
+    s = _grad_pass(loss_code, is_sparse, X, indptr, indices, data, y, start, stop, w,
+                   inv_n_total, reg, out, center, True)
     return s * inv_n_total + 0.5 * reg * np.dot(w, w)
 
 
