@@ -426,12 +426,10 @@ class DecentralizedProblem:
         Examples
         --------
         >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> X, y = rng.standard_normal((40, 3)), rng.standard_normal(40)
-        >>> prob = DecentralizedProblem.ridge(partition_data(X, y, 4, random_state=0))
-        >>> w = rng.standard_normal(3)
-        >>> f, g = prob.value_and_grad(w)
-        >>> f == prob.value(w), bool((g == prob.grad(w)).all())
+        >>> X, y = np.arange(12.0).reshape(6, 2), np.array([1, -1, 1, 1, -1, -1])
+        >>> prob = DecentralizedProblem.logistic(partition_data(X, y, 2, random_state=0))
+        >>> f, g = prob.value_and_grad(np.ones(2))
+        >>> f == prob.value(np.ones(2)), bool((g == prob.grad(np.ones(2))).all())
         (True, True)
         """
         p = self.packed
