@@ -361,7 +361,18 @@ class DecentralizedProblem:
         return np.ascontiguousarray(w)
 
     def _out(self, out):
-        return np.empty(self.n_features) if out is None else out
+        """``out`` checked (the kernels write ``n_features`` entries into it unchecked), or a new
+        array."""
+        if out is None:
+            return np.empty(self.n_features)
+        if not isinstance(out, np.ndarray) or out.shape != (self.n_features,) \
+                or out.dtype != np.float64 or not out.flags.c_contiguous \
+                or not out.flags.writeable:
+            raise ValueError(
+                f"out must be a writable contiguous float64 array of shape ({self.n_features},),"
+                f" got {type(out).__name__} of shape {getattr(out, 'shape', None)} and dtype "
+                f"{getattr(out, 'dtype', None)}")
+        return out
 
     def local_value(self, i: int, w) -> float:
         """``f_i(w)``."""

@@ -89,6 +89,16 @@ def test_value_and_grad_is_value_and_grad_to_the_bit(loss, sparse, centred):
     np.testing.assert_array_equal(w, w0)
 
 
+@pytest.mark.parametrize("out", [np.empty(4), np.empty(6), np.empty(5, np.float32),
+                                 np.empty(10)[::2], [0.0] * 5])
+@pytest.mark.parametrize("method", ["grad", "value_and_grad", "local_grad"])
+def test_gradients_refuse_a_wrong_out(method, out):
+    prob, _, _ = _make("ridge")
+    args = (0,) if method == "local_grad" else ()
+    with pytest.raises(ValueError, match="out must be a writable contiguous float64 array"):
+        getattr(prob, method)(*args, np.zeros(prob.n_features), out=out)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("loss", ["ridge", "logistic"])
 @pytest.mark.parametrize("k", [0, 1, 7])
