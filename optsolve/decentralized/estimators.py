@@ -73,6 +73,12 @@ class _DecentralizedLinearModel(SolverEstimatorMixin, BaseEstimator):
     """Fit plumbing shared by the decentralized ridge and logistic estimators."""
 
     _parameter_constraints: ClassVar[dict] = dict(_CONSTRAINTS)
+    # a small well-conditioned run keeps the ~50 common checks' fits to a fraction of a second;
+    # some checks fit features centred at 100 (~10⁶ events on 4 nodes), where checking every
+    # unit of simulated time would spend 90 % of the fit in the monitor
+    _common_test_params: ClassVar[dict] = {"n_nodes": 4, "graph": "complete", "alpha": 1e-2,
+                                           "tol": 1e-4,
+                                           "solver_options": {"monitor_interval": 20.0}}
 
     def _graph(self, seed):
         from ..graphs import check_graph, make_graph
@@ -260,13 +266,6 @@ class DecentralizedRidge(RegressorMixin, _DecentralizedLinearModel):
     (True, (4, 5))
     """
 
-    # a small well-conditioned run keeps the ~50 common checks' fits to a fraction of a second;
-    # some checks fit features centred at 100 (~10⁶ events on 4 nodes), where checking every
-    # unit of simulated time would spend 90 % of the fit in the monitor
-    _common_test_params: ClassVar[dict] = {"n_nodes": 4, "graph": "complete", "alpha": 1e-2,
-                                           "tol": 1e-4,
-                                           "solver_options": {"monitor_interval": 20.0}}
-
     def __init__(self, alpha=1e-3, n_nodes=8, graph="cycle", solver="dadao",
                  solver_options=None, partition="iid", backend="simulate", tol=1e-6,
                  max_time=None, max_events=None, fit_intercept=True, random_state=None,
@@ -424,13 +423,6 @@ class DecentralizedLogisticRegression(ClassifierMixin, _DecentralizedLinearModel
 
     _parameter_constraints: ClassVar[dict] = {
         **_CONSTRAINTS, "intercept_scaling": [Interval(numbers.Real, 0, None, closed="neither")]}
-    # a small well-conditioned run keeps the ~50 common checks' fits to a fraction of a second;
-    # some checks fit features centred at 100 (~10⁶ events on 4 nodes), where checking every
-    # unit of simulated time would spend 90 % of the fit in the monitor
-    _common_test_params: ClassVar[dict] = {"n_nodes": 4, "graph": "complete", "alpha": 1e-2,
-                                           "tol": 1e-4,
-                                           "solver_options": {"monitor_interval": 20.0}}
-
     def __init__(self, alpha=1e-3, n_nodes=8, graph="cycle", solver="dadao",
                  solver_options=None, partition="iid", backend="simulate", tol=1e-6,
                  max_time=None, max_events=None, fit_intercept=True, intercept_scaling=1.0,
