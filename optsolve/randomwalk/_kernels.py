@@ -136,13 +136,19 @@ def nbrw_slot(start, deg, back, u):
 
 
 @njit(cache=True, inline="always")
+def back_position(indices, start, deg, prev):
+    """Position of ``prev`` among the ``deg`` sorted neighbours of the row at ``start`` (-1 when
+    ``prev < 0``): the ``back`` of :func:`nbrw_slot`."""
+    return -1 if prev < 0 else np.searchsorted(indices[start:start + deg], prev)
+
+
+@njit(cache=True, inline="always")
 def nbrw_move(cur, prev, u, indptr, indices):
     """Next node of the non-backtracking walk from ``cur`` (``prev`` the node before it, -1 at
     the start; see :func:`nbrw_slot`)."""
     start = indptr[cur]
     deg = indptr[cur + 1] - 1 - start
-    back = -1 if prev < 0 else np.searchsorted(indices[start:start + deg], prev)
-    return indices[nbrw_slot(start, deg, back, u)]
+    return indices[nbrw_slot(start, deg, back_position(indices, start, deg, prev), u)]
 
 
 @njit(cache=True, inline="always")
@@ -202,7 +208,7 @@ def walk_run(walk, cur, prev, n0, U, indptr, indices, p, cum, hops, lq, log_mu, 
     elif walk == WALK_NBRW:
         # ``back``: where the node the walk came from sits in the current row, read from the
         # slot taken, so that the next slot is known before the row arrives
-        back = -1 if prev < 0 else np.searchsorted(indices[start:start + d - 1], prev)
+        back = back_position(indices, start, d - 1, prev)
         for t in range(m):
             k = nbrw_slot(start, d - 1, back, U[t])
             nxt, start, d = indices[k], hops[k, HOP_START], hops[k, HOP_LEN]
